@@ -1,0 +1,86 @@
+//! The backend seam: a `Backend` owns the agent state and runs the stages of the step, one
+//! method per stage with the stage's name (offers, scan, search, resolve, buyers, accounts,
+//! reduce, decide). The simulation driver (`sim.rs`) calls them in MODEL.md's order and
+//! knows nothing else about where the agents live. `cpu` runs them with rayon; `gpu` runs
+//! the WGSL shaders of the same names.
+
+pub mod cpu;
+
+use crate::model::market::Histogram;
+use crate::state::{Deciles, State, StepParams};
+
+/// Aggregates of one step, produced by `reduce` after `accounts`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
+    /// Buyers active this step.
+    pub active: u64,
+    /// Buyers who bought a unit; of these, AI units and junk units.
+    pub matched: u64,
+    pub matched_ai: u64,
+    pub matched_junk: u64,
+    /// Sum of realized utility over buyers (search costs included, congestion not).
+    pub utility: f64,
+    /// Money paid by buyers; of it, for AI units and for junk.
+    pub spend: f64,
+    pub spend_ai: f64,
+    pub junk_paid: f64,
+    /// Search costs paid.
+    pub search_costs: f64,
+    /// Sum of directedness d over buyers.
+    pub d_sum: f64,
+    /// Creators by mode (exit, AI, human).
+    pub mode_count: [u64; 3],
+    /// Creators by talent decile and mode.
+    pub decile_mode: [[u64; 3]; 10],
+    /// Sums of creative share x and of talent by mode.
+    pub x_sum: [f64; 3],
+    pub talent_sum: [f64; 3],
+    /// Units offered and sold by channel (AI, human).
+    pub offered: [u64; 2],
+    pub sold: [u64; 2],
+    /// Creators' revenue by mode and sum of squared revenue over creators.
+    pub revenue: [f64; 3],
+    pub revenue_sq: f64,
+    /// Creators' profit (after taxes, with subsidies).
+    pub profit: f64,
+    /// Sum of AI volume v over AI creators.
+    pub vol_sum: f64,
+    /// AI units sold per provider (providers earn `api_fee` each).
+    pub provider_sold: Vec<u64>,
+    /// Curves' raw material: offered, sold, revenue by channel and quality bin.
+    pub hist: Histogram,
+}
+
+/// What the backend can tell about itself for `hollow info` and output files.
+#[derive(Clone, Debug, Default)]
+pub struct BackendInfo {
+    pub name: String,
+    pub device: String,
+    pub threads: usize,
+}
+
+/// The stages of the step. Calls come in MODEL.md's order, each with the step parameters.
+pub trait Backend: Send {
+    fn info(&self) -> BackendInfo;
+    /// 1. Offers: nominal quality and capacity of every creator; sold counts reset.
+    fn offers(&mut self, p: &StepParams);
+    /// 1b. Exclusive prefix sum over capacities, unit layout, claims reset. Returns the
+    /// number of (AI, human) units.
+    fn scan(&mut self, p: &StepParams) -> (u32, u32);
+    /// 2a. Sampling and proposals of one round (`p.round`).
+    fn search(&mut self, p: &StepParams);
+    /// 2b. Conflict resolution of the round: the smallest buyer key on a unit wins it.
+    fn resolve(&mut self, p: &StepParams);
+    /// 3. Buyers' utility, participation, experience and directedness.
+    fn buyers(&mut self, p: &StepParams);
+    /// 4. Creators' profits, prices and AI volumes.
+    fn accounts(&mut self, p: &StepParams);
+    /// 5. Aggregates and histograms of the step.
+    fn reduce(&mut self, p: &StepParams, deciles: &Deciles) -> Totals;
+    /// 6. Mode revision and skill drift against the market curves `rp`.
+    fn decide(&mut self, p: &StepParams, rp: &[[f32; 2]]);
+    /// A copy of the agent state (snapshots, tests).
+    fn state(&mut self) -> State;
+    /// Units of this step: (owner, claim) per unit (tests).
+    fn units(&mut self) -> (Vec<u32>, Vec<u32>);
+}

@@ -1,0 +1,300 @@
+//! Per-agent rules of the step, as scalar functions of one agent's fields and the step's
+//! parameters. The CPU backend calls them element by element; each shader in `shaders/`
+//! mirrors the function of the same name (the parity tests hold them together).
+
+use super::market::{self, Costs, CH_AI, CH_HUMAN};
+use super::technology::{q_ai, q_human};
+use crate::rng;
+use crate::state::{StepParams, AI, EXIT, HUMAN};
+
+/// Nominal quality of a creator's units in `mode` (exit creators are valued as human).
+#[inline]
+pub fn nominal_quality(mode: u32, talent: f32, x: f32, p: &StepParams) -> f32 {
+    if mode == AI { q_ai(talent, x, p.alpha_a, p.qbar_a) } else { q_human(talent, x, p.w, p.inv_z) }
+}
+
+/// Units emitted: 0 in exit, 1 in human craft, floor(v + U[0,1)) in [1, v_max] in AI mode.
+#[inline]
+pub fn capacity(mode: u32, vol: f32, u: u32, vmax: f32) -> u32 {
+    match mode {
+        AI => (vol + rng::unit_f32(u)).floor().clamp(1.0, vmax) as u32,
+        HUMAN => 1,
+        _ => 0,
+    }
+}
+
+/// A standard normal from one word (Box–Muller on two 16-bit halves; tails cut at 4.7 sd).
+/// Signal noise needs no more, and it saves a second Philox call per sample.
+#[inline]
+pub fn normal16(w: u32) -> f32 {
+    let u1 = ((w >> 16) + 1) as f32 * (1.0 / 65536.0);
+    let u2 = (w & 0xffff) as f32 * (1.0 / 65536.0);
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
+/// Channel of one search sample: true for human. With probability d the pick is directed
+/// and lands on a human unit with probability `label_accuracy`; otherwise it follows the
+/// (curated) human share h. An empty channel sends the pick to the other one.
+#[inline]
+pub fn sample_is_human(u_dir: u32, u_chan: u32, d: f32, p: &StepParams) -> bool {
+    let human = if rng::unit_f32(u_dir) < d {
+        rng::unit_f32(u_chan) < p.label_accuracy
+    } else {
+        rng::unit_f32(u_chan) < p.h_share
+    };
+    if p.n_human_units == 0 {
+        false
+    } else if p.n_ai_units == 0 {
+        true
+    } else {
+        human
+    }
+}
+
+/// The unit index of a sample given its channel and pick word.
+#[inline]
+pub fn sample_unit(human: bool, u_pick: u32, p: &StepParams) -> u32 {
+    if human { p.n_ai_units + rng::below(u_pick, p.n_human_units) } else { rng::below(u_pick, p.n_ai_units) }
+}
+
+/// Whether AI unit `unit` is junk this step.
+#[inline]
+pub fn is_junk(unit: u32, p: &StepParams) -> bool {
+    let w = rng::draw4(p.key, unit, p.step, rng::Stream::Junk as u32, 0);
+    unit < p.n_ai_units && rng::unit_f32(w[0]) < p.junk_share
+}
+
+/// The buyer rule after matching. Returns (U', active', u_human', u_ai', d', u, paid) given
+/// this step's purchase (quality true, price, was it AI) or none.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn buyer_update(
+    theta: f32,
+    util: f32,
+    active: bool,
+    exp: [f32; 2],
+    d: f32,
+    searches: u32,
+    purchase: Option<(f32, f32, bool)>,
+    u_return: u32,
+    p: &StepParams,
+) -> (f32, bool, [f32; 2], f32, f32, f32) {
+    if !active {
+        return (util, rng::unit_f32(u_return) < p.eps_c, exp, d, 0.0, 0.0);
+    }
+    let mut exp = exp;
+    let (mut u, paid) = match purchase {
+        Some((q, price, ai)) => {
+            let v = theta * q - price;
+            let ch = if ai { 1 } else { 0 };
+            exp[ch] += p.lam_u * (v - exp[ch]);
+            (v, price)
+        }
+        None => (0.0, 0.0),
+    };
+    u -= (searches * p.k) as f32 * p.search_cost;
+    let felt = if p.cong_in_u != 0 { u - p.congestion } else { u };
+    let util = util + p.lam_c * (felt - util);
+    let d = if p.ai_present != 0 {
+        let s = exp[0] - exp[1];
+        let sign = if s > 0.0 { 1.0 } else if s < 0.0 { -1.0 } else { 0.0 };
+        (d + p.lam_d * sign).clamp(0.0, 1.0)
+    } else {
+        d
+    };
+    (util, util >= 0.0, exp, d, u, paid)
+}
+
+/// The creator's accounts after matching: (revenue, price', vol'). Profit is revenue minus
+/// `cost_of` (fixed and variable costs, taxes, less subsidies).
+#[inline]
+pub fn account(mode: u32, price: f32, vol: f32, cap: u32, sold: u32, p: &StepParams) -> (f32, f32, f32) {
+    if mode == EXIT || cap == 0 {
+        return (0.0, price, vol);
+    }
+    let sold_f = sold as f32;
+    let r = sold_f / cap as f32;
+    let revenue = price * sold_f;
+    let step = (p.price_speed * (2.0 * r - 1.0)).exp();
+    if mode == HUMAN {
+        (revenue, (price * step).max(p.c_human), vol)
+    } else {
+        let margin = r * (price - p.api_fee) - p.c_ai - p.unit_tax;
+        let v = (vol * (p.vol_speed * margin / price.max(0.05)).exp()).clamp(1.0, p.ai_volume_max);
+        (revenue, (price * step).max(p.api_fee), v)
+    }
+}
+
+/// Costs a creator paid this step: fixed and variable costs and taxes, less subsidies.
+#[inline]
+pub fn cost_of(mode: u32, cap: u32, sold: u32, p: &StepParams) -> f64 {
+    let (cap, sold) = (cap as f32, sold as f32);
+    (match mode {
+        AI => p.f_ai + p.adoption_tax + (p.c_ai + p.unit_tax) * cap + p.api_fee * sold,
+        HUMAN => (p.c_human - p.subsidy) * sold,
+        _ => 0.0,
+    }) as f64
+}
+
+/// Costs of the expected-profit formulas from the step parameters.
+#[inline]
+pub fn costs_of(p: &StepParams) -> Costs {
+    Costs {
+        c_human: p.c_human,
+        subsidy: p.subsidy,
+        c_ai: p.c_ai,
+        f_ai: p.f_ai,
+        api_fee: p.api_fee,
+        unit_tax: p.unit_tax,
+        adoption_tax: p.adoption_tax,
+        ai_volume_max: p.ai_volume_max,
+    }
+}
+
+/// Expected profit of a productive mode at creative share x.
+#[inline]
+pub fn mode_profit(mode: u32, talent: f32, x: f32, rp: &[[f32; 2]], p: &StepParams) -> f32 {
+    let c = costs_of(p);
+    if mode == AI {
+        let q = q_ai(talent, x, p.alpha_a, p.qbar_a);
+        market::expected_profit_ai(market::curve_at(rp, p.bins, p.q_max, CH_AI, q), &c)
+    } else {
+        let q = q_human(talent, x, p.w, p.inv_z);
+        market::expected_profit_human(market::curve_at(rp, p.bins, p.q_max, CH_HUMAN, q), &c)
+    }
+}
+
+/// Result of a creator's decision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Decided {
+    pub mode: u32,
+    pub x: f32,
+    pub price: f32,
+    pub vol: f32,
+    pub provider: u32,
+}
+
+/// The logit decision and skill drift of one creator. `w` are four random words.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn decide(
+    talent: f32,
+    x: f32,
+    mode: u32,
+    price: f32,
+    vol: f32,
+    provider: u32,
+    w: [u32; 4],
+    rp: &[[f32; 2]],
+    p: &StepParams,
+) -> Decided {
+    let pi_ai = mode_profit(AI, talent, x, rp, p);
+    let pi_h = mode_profit(HUMAN, talent, x, rp, p);
+    let mut new_mode = mode;
+    if rng::unit_f32(w[0]) < p.revise {
+        new_mode = market::logit_choice([0.0, pi_ai, pi_h], p.logit, rng::unit_f32(w[1]));
+    }
+    // Skill drift toward the best response of the better productive mode.
+    let target_mode = if new_mode == EXIT { if pi_ai > pi_h { AI } else { HUMAN } } else { new_mode };
+    let here = mode_profit(target_mode, talent, x, rp, p);
+    let mut best = here;
+    let mut x_star = x;
+    let n = p.x_grid.max(2);
+    for g in 0..n {
+        let xg = p.x_lo + (p.x_hi - p.x_lo) * g as f32 / (n - 1) as f32;
+        let v = mode_profit(target_mode, talent, xg, rp, p);
+        if v > best {
+            best = v;
+            x_star = xg;
+        }
+    }
+    let new_x = (x + p.eta * (x_star - x)).clamp(p.x_lo, p.x_hi);
+    let mut out = Decided { mode: new_mode, x: new_x, price, vol, provider };
+    if new_mode != mode && new_mode != EXIT {
+        let ch = if new_mode == AI { CH_AI } else { CH_HUMAN };
+        let q = nominal_quality(new_mode, talent, new_x, p);
+        let floor = if new_mode == AI { p.api_fee } else { p.c_human };
+        out.price = market::curve_at(rp, p.bins, p.q_max, ch, q)[1].max(floor);
+        if new_mode == AI {
+            out.vol = p.ai_volume_init;
+            out.provider = rng::below(w[2], p.n_providers);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> StepParams {
+        StepParams {
+            c_human: 0.3,
+            api_fee: 0.02,
+            c_ai: 0.02,
+            f_ai: 0.3,
+            price_speed: 0.1,
+            vol_speed: 0.2,
+            ai_volume_max: 64.0,
+            k: 4,
+            search_cost: 0.01,
+            lam_c: 0.5,
+            lam_u: 0.5,
+            lam_d: 0.1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn human_accounts_by_hand() {
+        let p = params();
+        // Sold its one unit at 1.0: profit 1.0 - 0.3, price rises by exp(0.1).
+        let (rev, price, _) = account(HUMAN, 1.0, 1.0, 1, 1, &p);
+        assert!((rev as f64 - cost_of(HUMAN, 1, 1, &p) - 0.7).abs() < 1e-6);
+        assert!((price - 0.1f32.exp()).abs() < 1e-6);
+        // Unsold: price falls, never below the cost of a sale.
+        let (rev, price, _) = account(HUMAN, 0.31, 1.0, 1, 0, &p);
+        assert_eq!(rev, 0.0);
+        assert_eq!(price, 0.3);
+    }
+
+    #[test]
+    fn ai_accounts_by_hand() {
+        let p = params();
+        // 10 units generated, 4 sold at 0.5: revenue 2.0, costs 0.3 + 0.02*10 + 0.02*4.
+        let (rev, _, vol) = account(AI, 0.5, 10.0, 10, 4, &p);
+        assert!((rev as f64 - cost_of(AI, 10, 4, &p) - (2.0 - 0.3 - 0.2 - 0.08)).abs() < 1e-6);
+        // Margin 0.4 * 0.48 - 0.02 = 0.172 > 0: volume grows by exp(0.2 * 0.172 / 0.5).
+        assert!((vol - 10.0 * (0.2f32 * 0.172 / 0.5).exp()).abs() < 1e-4);
+    }
+
+    #[test]
+    fn ai_capacity_rounds_volume_randomly_within_bounds() {
+        assert_eq!(capacity(AI, 3.0, 0, 64.0), 3);
+        assert_eq!(capacity(AI, 3.5, u32::MAX, 64.0), 4);
+        assert_eq!(capacity(AI, 0.2, 0, 64.0), 1);
+        assert_eq!(capacity(HUMAN, 9.0, 0, 64.0), 1);
+        assert_eq!(capacity(EXIT, 9.0, 0, 64.0), 0);
+    }
+
+    #[test]
+    fn buyer_learns_from_a_purchase_and_pays_for_search() {
+        let mut p = params();
+        p.ai_present = 1;
+        // theta 1, bought human quality 1.0 at 0.4 after one round: u = 0.6 - 4 * 0.01.
+        let (util, active, exp, d, u, paid) = buyer_update(1.0, 0.0, true, [0.0, 0.0], 0.5, 1, Some((1.0, 0.4, false)), 0, &p);
+        assert!((u - 0.56).abs() < 1e-6);
+        assert_eq!(paid, 0.4);
+        assert!((util - 0.28).abs() < 1e-6);
+        assert!(active);
+        assert!((exp[0] - 0.3).abs() < 1e-6 && exp[1] == 0.0);
+        assert!((d - 0.6).abs() < 1e-6, "human experience better: d rises");
+    }
+
+    #[test]
+    fn junk_is_never_drawn_for_human_units() {
+        let p = StepParams { n_ai_units: 10, n_human_units: 10, junk_share: 1.0, ..Default::default() };
+        assert!((0..10).all(|u| is_junk(u, &p)));
+        assert!((10..20).all(|u| !is_junk(u, &p)));
+    }
+}

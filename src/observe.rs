@@ -1,0 +1,288 @@
+//! What a run records, declared once by name: the per-step metrics (HDF5 dataset name,
+//! unit, description and how each is computed from a step's summary), per-agent
+//! snapshots as histograms, the equilibrium (settling) check, and the outcome statistics
+//! (collapse depth and duration, welfare before and after, ...) that `run`'s summary,
+//! `reproduce` and `sweep` all share.
+
+use crate::backend::Totals;
+use crate::model::welfare::Welfare;
+use crate::state::{State, AI, HUMAN};
+
+/// Everything known about one step after `reduce`.
+#[derive(Clone, Debug, Default)]
+pub struct StepSummary {
+    pub step: u32,
+    pub n_creators: f64,
+    pub n_buyers: f64,
+    pub c_ai: f64,
+    pub f_ai: f64,
+    pub w: f64,
+    pub qbar_a: f64,
+    pub sigma: f64,
+    pub ai_share_offered: f64,
+    pub congestion_stock: f64,
+    pub totals: Totals,
+    pub welfare: Welfare,
+    pub hhi: f64,
+}
+
+/// A recorded quantity.
+pub struct Metric {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub description: &'static str,
+    pub eval: fn(&StepSummary) -> f64,
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+macro_rules! metrics {
+    ($( $name:literal, $unit:literal, $desc:literal, |$s:ident| $e:expr; )*) => {
+        /// Every per-step metric, in dataset order.
+        pub static METRICS: &[Metric] = &[ $( Metric { name: $name, unit: $unit, description: $desc, eval: |$s| $e }, )* ];
+    };
+}
+
+metrics! {
+    "step", "step", "Step index", |s| s.step as f64;
+    "ai_cost", "money/unit", "AI marginal cost c_A per unit generated", |s| s.c_ai;
+    "ai_fixed_cost", "money/step", "AI fixed cost F_A per step", |s| s.f_ai;
+    "share_exit", "1", "Share of creators in exit", |s| ratio(s.totals.mode_count[0] as f64, s.n_creators);
+    "share_ai", "1", "Share of creators in AI-assisted mode", |s| ratio(s.totals.mode_count[1] as f64, s.n_creators);
+    "share_human", "1", "Share of creators in human craft", |s| ratio(s.totals.mode_count[2] as f64, s.n_creators);
+    "active_buyers", "1", "Share of buyers active (searching) this step", |s| ratio(s.totals.active as f64, s.n_buyers);
+    "matches", "1/buyer", "Units bought per buyer", |s| ratio(s.totals.matched as f64, s.n_buyers);
+    "units_ai", "units/buyer", "AI units offered per buyer", |s| ratio(s.totals.offered[0] as f64, s.n_buyers);
+    "units_human", "units/buyer", "Human units offered per buyer", |s| ratio(s.totals.offered[1] as f64, s.n_buyers);
+    "ai_unit_share", "1", "AI share of units offered", |s| s.ai_share_offered;
+    "ai_sold_share", "1", "AI share of units sold (synthetic share rho)", |s| ratio(s.totals.sold[0] as f64, (s.totals.sold[0] + s.totals.sold[1]) as f64);
+    "sell_through_ai", "1", "Units sold over units offered, AI channel", |s| ratio(s.totals.sold[0] as f64, s.totals.offered[0] as f64);
+    "sell_through_human", "1", "Units sold over units offered, human channel", |s| ratio(s.totals.sold[1] as f64, s.totals.offered[1] as f64);
+    "junk_share_sold", "1", "Share of units bought that were junk", |s| ratio(s.totals.matched_junk as f64, s.totals.matched as f64);
+    "mean_price_paid", "money/unit", "Average price per unit bought", |s| ratio(s.totals.spend, s.totals.matched as f64);
+    "signal_noise", "quality", "Signal noise sigma_t", |s| s.sigma;
+    "execution_weight", "1", "Execution weight w_t (novelty premium)", |s| s.w;
+    "qbar_a", "quality", "AI quality ceiling qbar_A", |s| s.qbar_a;
+    "congestion_stock", "units/buyer", "AI volume per buyer D_A", |s| s.congestion_stock;
+    "consumer_surplus", "money/buyer", "Consumer surplus per buyer (search costs and congestion included)", |s| s.welfare.cs;
+    "producer_surplus", "money/buyer", "Producer surplus per buyer (creators and providers)", |s| s.welfare.ps;
+    "tax_revenue", "money/buyer", "Policy tax revenue per buyer", |s| s.welfare.tax;
+    "subsidies", "money/buyer", "Provenance subsidies paid per buyer", |s| s.welfare.subsidy;
+    "welfare", "money/buyer", "Total welfare per buyer, CS + PS + taxes - subsidies", |s| s.welfare.total;
+    "pollution_loss", "money/buyer", "Congestion + prices paid for junk + search costs, per buyer", |s| s.welfare.pollution_loss;
+    "congestion", "money/buyer", "Congestion cost borne per buyer", |s| s.welfare.congestion;
+    "hhi", "1", "Revenue HHI over creators and providers", |s| s.hhi;
+    "mean_x_ai", "1", "Mean creative share x of AI creators", |s| ratio(s.totals.x_sum[1], s.totals.mode_count[1] as f64);
+    "mean_x_human", "1", "Mean creative share x of human creators", |s| ratio(s.totals.x_sum[2], s.totals.mode_count[2] as f64);
+    "mean_x_exit", "1", "Mean creative share x of exited creators", |s| ratio(s.totals.x_sum[0], s.totals.mode_count[0] as f64);
+    "mean_talent_ai", "talent", "Mean talent of AI creators", |s| ratio(s.totals.talent_sum[1], s.totals.mode_count[1] as f64);
+    "mean_talent_human", "talent", "Mean talent of human creators", |s| ratio(s.totals.talent_sum[2], s.totals.mode_count[2] as f64);
+    "revenue_human_mean", "money", "Mean revenue per human creator", |s| ratio(s.totals.revenue[2], s.totals.mode_count[2] as f64);
+    "revenue_ai_mean", "money", "Mean revenue per AI creator", |s| ratio(s.totals.revenue[1], s.totals.mode_count[1] as f64);
+    "ai_volume_mean", "units", "Mean chosen AI volume v of AI creators", |s| ratio(s.totals.vol_sum, s.totals.mode_count[1] as f64);
+    "directedness", "1", "Mean buyer directedness d toward human offers", |s| ratio(s.totals.d_sum, s.n_buyers);
+}
+
+/// Index of a metric by name.
+pub fn metric_index(name: &str) -> Option<usize> {
+    METRICS.iter().position(|m| m.name == name)
+}
+
+/// Bins of the snapshot histograms.
+pub const SNAP_BINS: usize = 64;
+
+/// Per-agent distributions at one step, by mode (exit, AI, human).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    pub step: u32,
+    /// Creators by nominal quality on [0, q_max), by mode.
+    pub quality: [Vec<f64>; 3],
+    /// Units offered by quality, by channel (AI, human): the quality distribution buyers face.
+    pub units_quality: [Vec<f64>; 2],
+    /// Creators by creative share on [0, 1), by mode.
+    pub creative: [Vec<f64>; 3],
+    /// Creators by log talent on [-4 sigma, 4 sigma), by mode.
+    pub talent: [Vec<f64>; 3],
+    /// Market curves (R, P) by channel and bin at this step.
+    pub curves: Vec<[f32; 2]>,
+}
+
+impl Snapshot {
+    pub fn of(step: u32, s: &State, q_max: f32, talent_sigma: f32, curves: &[[f32; 2]]) -> Snapshot {
+        let z = || vec![0.0; SNAP_BINS];
+        let mut out = Snapshot {
+            step,
+            quality: [z(), z(), z()],
+            units_quality: [z(), z()],
+            creative: [z(), z(), z()],
+            talent: [z(), z(), z()],
+            curves: curves.to_vec(),
+        };
+        let bin = |v: f32, lo: f32, hi: f32| (((v - lo) / (hi - lo) * SNAP_BINS as f32).floor().max(0.0) as usize).min(SNAP_BINS - 1);
+        let span = 4.0 * talent_sigma.max(0.05);
+        let c = &s.creators;
+        for i in 0..c.len() {
+            let m = c.mode[i] as usize;
+            let q = c.offer[i][0];
+            out.quality[m][bin(q, 0.0, q_max)] += 1.0;
+            out.creative[m][bin(c.x[i], 0.0, 1.0)] += 1.0;
+            out.talent[m][bin(c.talent[i].ln(), -span, span)] += 1.0;
+            if c.mode[i] == AI || c.mode[i] == HUMAN {
+                let ch = if c.mode[i] == AI { 0 } else { 1 };
+                out.units_quality[ch][bin(q, 0.0, q_max)] += c.cap[i] as f64;
+            }
+        }
+        out
+    }
+}
+
+/// When and where a run settled.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Settled {
+    pub step: u32,
+    pub share_ai: f64,
+    pub share_human: f64,
+    pub welfare: f64,
+}
+
+/// The settling test: over the last `window` steps (all after `from`), every watched
+/// series moves by less than `tol` (shares absolutely, welfare relative to its mean).
+pub fn settled_at(series: &Recorder, from: u32, window: usize, tol: f64) -> Option<Settled> {
+    let ai = series.series(metric_index("share_ai")?);
+    let hu = series.series(metric_index("share_human")?);
+    let we = series.series(metric_index("welfare")?);
+    let n = ai.len();
+    let start = from as usize;
+    if window < 2 {
+        return None;
+    }
+    for end in (start + window)..=n {
+        let range = |v: &[f64]| {
+            let w = &v[end - window..end];
+            let (lo, hi) = w.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+            (hi - lo, w.iter().sum::<f64>() / window as f64)
+        };
+        let (ra, ma) = range(ai);
+        let (rh, mh) = range(hu);
+        let (rw, mw) = range(we);
+        if ra < tol && rh < tol && rw < tol * mw.abs().max(1e-3) {
+            return Some(Settled { step: (end - window) as u32, share_ai: ma, share_human: mh, welfare: mw });
+        }
+    }
+    None
+}
+
+/// The per-step metrics of a run, one column per entry of `METRICS`, plus snapshots.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    /// `columns[metric][step]`.
+    pub columns: Vec<Vec<f64>>,
+    pub snapshots: Vec<Snapshot>,
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Self { columns: vec![Vec::new(); METRICS.len()], snapshots: Vec::new() }
+    }
+    pub fn push(&mut self, s: &StepSummary) {
+        if self.columns.len() != METRICS.len() {
+            self.columns = vec![Vec::new(); METRICS.len()];
+        }
+        for (col, m) in self.columns.iter_mut().zip(METRICS) {
+            col.push((m.eval)(s));
+        }
+    }
+    /// Steps recorded.
+    pub fn len(&self) -> usize {
+        self.columns.first().map_or(0, Vec::len)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// One metric over time.
+    pub fn series(&self, idx: usize) -> &[f64] {
+        &self.columns[idx]
+    }
+    /// One metric over time, by name.
+    pub fn get(&self, name: &str) -> Option<&[f64]> {
+        metric_index(name).map(|i| self.series(i))
+    }
+}
+
+/// Outcome statistics of a shock run, shared by `run`'s summary, `reproduce` and `sweep`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Outcomes {
+    /// Mean over the last `window` steps.
+    pub share_exit: f64,
+    pub share_ai: f64,
+    pub share_human: f64,
+    pub welfare_final: f64,
+    /// Mean over the `window` steps before the shock (or the first steps without a shock).
+    pub welfare_pre: f64,
+    /// Lowest welfare after the shock.
+    pub welfare_min: f64,
+    /// (pre - min) / |pre|: how deep the transition dip goes below the pre-shock level.
+    pub collapse_depth: f64,
+    /// Steps after the shock with welfare below both the pre-shock and final levels.
+    pub collapse_duration: f64,
+    /// Lowest share of active buyers after the shock, relative to pre-shock.
+    pub active_dip: f64,
+    pub hhi_pre: f64,
+    pub hhi_final: f64,
+    /// First step of the settled window (NaN if never settled).
+    pub settle_step: f64,
+}
+
+/// Names of the outcome statistics, in the order of `Outcomes::values`.
+pub const OUTCOMES: &[&str] = &[
+    "share_exit", "share_ai", "share_human", "welfare_final", "welfare_pre", "welfare_min",
+    "collapse_depth", "collapse_duration", "active_dip", "hhi_pre", "hhi_final", "settle_step",
+];
+
+impl Outcomes {
+    pub fn values(&self) -> [f64; 12] {
+        [
+            self.share_exit, self.share_ai, self.share_human, self.welfare_final, self.welfare_pre, self.welfare_min,
+            self.collapse_depth, self.collapse_duration, self.active_dip, self.hhi_pre, self.hhi_final, self.settle_step,
+        ]
+    }
+
+    /// Computes outcomes of a recorded run with the shock at `shock` and a window `window`.
+    pub fn of(r: &Recorder, shock: u32, window: usize, tol: f64) -> Outcomes {
+        let n = r.len();
+        if n == 0 {
+            return Outcomes::default();
+        }
+        let col = |name: &str| r.get(name).expect("declared metric");
+        let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let tail = |v: &[f64]| mean(&v[n.saturating_sub(window)..]);
+        let shock = (shock as usize).min(n);
+        let pre = |v: &[f64]| if shock > 0 { mean(&v[shock.saturating_sub(window)..shock]) } else { v[0] };
+        let we = col("welfare");
+        let act = col("active_buyers");
+        let hhi = col("hhi");
+        let welfare_pre = pre(we);
+        let welfare_final = tail(we);
+        let after = &we[shock..];
+        let welfare_min = after.iter().cloned().fold(f64::INFINITY, f64::min);
+        let floor = welfare_pre.min(welfare_final);
+        let act_pre = pre(act);
+        let act_min = act[shock..].iter().cloned().fold(f64::INFINITY, f64::min);
+        Outcomes {
+            share_exit: tail(col("share_exit")),
+            share_ai: tail(col("share_ai")),
+            share_human: tail(col("share_human")),
+            welfare_final,
+            welfare_pre,
+            welfare_min,
+            collapse_depth: if after.is_empty() { 0.0 } else { ((welfare_pre - welfare_min) / welfare_pre.abs().max(1e-9)).max(0.0) },
+            collapse_duration: after.iter().filter(|&&w| w < floor).count() as f64,
+            active_dip: if act_pre > 0.0 && act_min.is_finite() { (act_pre - act_min) / act_pre } else { 0.0 },
+            hhi_pre: pre(hhi),
+            hhi_final: tail(hhi),
+            settle_step: settled_at(r, shock as u32, window, tol).map_or(f64::NAN, |s| s.step as f64),
+        }
+    }
+}

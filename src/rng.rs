@@ -1,0 +1,182 @@
+//! The counter-based random number generator shared by the CPU and the WGSL code.
+//!
+//! Philox4x32-10 (Salmon et al., SC'11): a bijection of a 128-bit counter under a 64-bit key.
+//! Every random number in a run is addressed by `(seed, agent, step, stream, draw)`, so no
+//! state is carried between stages and any thread order gives the same numbers. The WGSL
+//! mirror is `shaders/rng.wgsl`; its outputs are pinned against this file by tests.
+//! Conversions to floats use only exact integer arithmetic (`u >> 8` times 2^-24), so
+//! uniforms are bit-identical on both sides; normals use `ln`/`cos` and agree to a few ulps.
+
+const M0: u32 = 0xD251_1F53;
+const M1: u32 = 0xCD9E_8D57;
+const W0: u32 = 0x9E37_79B9;
+const W1: u32 = 0xBB67_AE85;
+
+/// What a draw is used for: the third counter word, so stages never share numbers.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Initial agent state (talent, taste, skill split).
+    Init = 1,
+    /// AI volume rounding in `offers`.
+    Offers = 2,
+    /// Junk flag of an AI unit, addressed by unit index.
+    Junk = 3,
+    /// Sampling in `search`; the round is folded into the stream word.
+    Search = 4,
+    /// Buyers' return from inactivity.
+    Buyers = 5,
+    /// Mode revision and provider choice in `decide`.
+    Decide = 6,
+    /// Keys of the buyer permutation used to resolve conflicts.
+    Perm = 7,
+}
+
+/// The stream word for `stream` in matching round `round` (rounds < 256).
+#[inline]
+pub fn stream_word(stream: Stream, round: u32) -> u32 {
+    (stream as u32) | (round << 8)
+}
+
+#[inline]
+fn mulhilo(a: u32, b: u32) -> (u32, u32) {
+    let p = (a as u64) * (b as u64);
+    ((p >> 32) as u32, p as u32)
+}
+
+/// Philox4x32 with 10 rounds on counter `c` and key `k`.
+#[inline]
+pub fn philox4x32_10(mut c: [u32; 4], mut k: [u32; 2]) -> [u32; 4] {
+    for i in 0..10 {
+        if i > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
+        let (hi0, lo0) = mulhilo(M0, c[0]);
+        let (hi1, lo1) = mulhilo(M1, c[2]);
+        c = [hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0];
+    }
+    c
+}
+
+/// Splits a 64-bit seed into the Philox key.
+#[inline]
+pub fn key_of(seed: u64) -> [u32; 2] {
+    [seed as u32, (seed >> 32) as u32]
+}
+
+/// Four random words for `(agent, step, stream word, draw)` under `key`.
+#[inline]
+pub fn draw4(key: [u32; 2], agent: u32, step: u32, stream: u32, draw: u32) -> [u32; 4] {
+    philox4x32_10([agent, step, stream, draw], key)
+}
+
+/// Uniform in [0, 1) with 24 bits, exactly representable in f32.
+#[inline]
+pub fn unit_f32(u: u32) -> f32 {
+    (u >> 8) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// Uniform in (0, 1], for logarithms.
+#[inline]
+pub fn unit_open_f32(u: u32) -> f32 {
+    ((u >> 8) + 1) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// Uniform integer in [0, n) by the multiply-high method (bias below n / 2^32).
+#[inline]
+pub fn below(u: u32, n: u32) -> u32 {
+    ((u as u64 * n as u64) >> 32) as u32
+}
+
+/// Standard normal from two words (Box–Muller, cosine branch).
+#[inline]
+pub fn normal_f32(u1: u32, u2: u32) -> f32 {
+    let r = (-2.0 * unit_open_f32(u1).ln()).sqrt();
+    r * (std::f32::consts::TAU * unit_f32(u2)).cos()
+}
+
+/// A small integer hash (the "lowbias32" finaliser), used by the Feistel permutation.
+#[inline]
+pub fn hash32(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^= x >> 16;
+    x
+}
+
+/// Number of bits of the buyer-key domain: buyer ids must be below 2^30.
+pub const PERM_BITS: u32 = 30;
+const HALF: u32 = PERM_BITS / 2;
+const HALF_MASK: u32 = (1 << HALF) - 1;
+
+/// A bijection of [0, 2^30) keyed by `k` (a 4-round balanced Feistel network).
+/// Used to rank buyers when several claim the same unit: a pseudo-random but
+/// scheduling-independent priority that changes every step and round.
+#[inline]
+pub fn permute30(x: u32, k: [u32; 2]) -> u32 {
+    let mut l = (x >> HALF) & HALF_MASK;
+    let mut r = x & HALF_MASK;
+    for i in 0..4u32 {
+        let f = hash32(r ^ k[(i & 1) as usize].wrapping_add(i.wrapping_mul(0x9E37_79B9))) & HALF_MASK;
+        let nl = r;
+        r = l ^ f;
+        l = nl;
+    }
+    (l << HALF) | r
+}
+
+/// The permutation key for `(step, round)`.
+#[inline]
+pub fn perm_key(key: [u32; 2], step: u32, round: u32) -> [u32; 2] {
+    let w = draw4(key, 0, step, stream_word(Stream::Perm, round), 0);
+    [w[0], w[1]]
+}
+
+/// Claim value of buyer `j`: in [1, 2^30]; 0 marks a sold unit, `u32::MAX` an unclaimed one.
+#[inline]
+pub fn claim_key(j: u32, pk: [u32; 2]) -> u32 {
+    permute30(j, pk) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Known-answer vectors published with Random123 (kat_vectors, philox4x32_10).
+    #[test]
+    fn philox_matches_random123_known_answers() {
+        assert_eq!(philox4x32_10([0; 4], [0; 2]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+        assert_eq!(
+            philox4x32_10([u32::MAX; 4], [u32::MAX; 2]),
+            [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]
+        );
+        assert_eq!(
+            philox4x32_10([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]),
+            [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
+        );
+    }
+
+    #[test]
+    fn permutation_is_a_bijection_on_a_prefix_sample() {
+        let k = perm_key(key_of(7), 3, 1);
+        let mut seen = std::collections::HashSet::new();
+        for j in 0..200_000u32 {
+            let p = permute30(j, k);
+            assert!(p < (1 << PERM_BITS));
+            assert!(seen.insert(p), "collision at {j}");
+        }
+    }
+
+    #[test]
+    fn uniforms_are_in_range_and_exact() {
+        assert_eq!(unit_f32(0), 0.0);
+        assert!(unit_f32(u32::MAX) < 1.0);
+        assert_eq!(unit_open_f32(u32::MAX), 1.0);
+        assert!(unit_open_f32(0) > 0.0);
+        assert_eq!(below(u32::MAX, 10), 9);
+        assert_eq!(below(0, 10), 0);
+    }
+}

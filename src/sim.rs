@@ -1,0 +1,218 @@
+//! The time loop: runs the stages in MODEL.md's order on whatever backend it is given,
+//! keeps the market-level state (curves, AI-share EMA, congestion stock, AI quality
+//! ceiling), computes welfare and concentration, records metrics and snapshots, and runs
+//! the equilibrium check. Knows no backend details.
+
+use crate::backend::Backend;
+use crate::config::{Config, Decision};
+use crate::model::market::Curves;
+use crate::model::technology::{ai_costs, collapse_step, execution_weight, z_of};
+use crate::model::welfare;
+use crate::observe::{Outcomes, Recorder, Snapshot, StepSummary};
+use crate::rng;
+use crate::state::{Deciles, State, StepParams, AI};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A running simulation: a backend plus the market-level state.
+pub struct Simulation {
+    pub cfg: Config,
+    backend: Box<dyn Backend>,
+    key: [u32; 2],
+    /// Next step to run.
+    pub t: u32,
+    pub curves: Curves,
+    /// EMA of the AI share of units offered (A_t).
+    ai_share_ema: f32,
+    /// AI volume per buyer, D_A.
+    congestion_stock: f32,
+    qbar: f32,
+    deciles: Deciles,
+    snapshot_steps: Vec<u32>,
+}
+
+impl Simulation {
+    /// Draws the initial population and hands it to the backend built by `make`.
+    pub fn new(cfg: Config, make: impl FnOnce(State) -> Box<dyn Backend>) -> Self {
+        let state = State::init(&cfg);
+        let deciles = state.deciles();
+        let m = &cfg.market;
+        let curves = Curves::prior(m.bins, m.q_max, 0.5 * (m.theta_lo + m.theta_hi), m.price_init);
+        Self {
+            key: rng::key_of(cfg.top.seed),
+            t: 0,
+            curves,
+            ai_share_ema: 0.0,
+            congestion_stock: 0.0,
+            qbar: cfg.technology.qbar_a,
+            deciles,
+            snapshot_steps: cfg.snapshot_steps(),
+            backend: make(state),
+            cfg,
+        }
+    }
+
+    pub fn backend(&mut self) -> &mut dyn Backend {
+        self.backend.as_mut()
+    }
+
+    /// The step's parameters before offers (unit counts, noise and congestion come later).
+    pub fn params(&self) -> StepParams {
+        let c = &self.cfg;
+        let (t, m, d, pol) = (&c.technology, &c.market, &c.decisions, &c.policy);
+        let (c_ai, f_ai) = ai_costs(c, self.t);
+        let w = execution_weight(t.omega0, t.novelty, self.ai_share_ema);
+        StepParams {
+            key: self.key,
+            step: self.t,
+            round: 0,
+            n_creators: c.top.creators,
+            n_buyers: c.top.buyers,
+            n_ai_units: 0,
+            n_human_units: 0,
+            perm_key: [0, 0],
+            k: m.k,
+            bins: m.bins,
+            w,
+            inv_z: 1.0 / z_of(w),
+            alpha_a: t.alpha_a,
+            qbar_a: self.qbar,
+            x_lo: t.x_lo,
+            x_hi: t.x_hi,
+            c_ai,
+            f_ai,
+            api_fee: t.api_fee,
+            c_human: t.cost_human,
+            ai_volume_max: t.ai_volume_max as f32,
+            vol_speed: t.vol_speed,
+            junk_share: t.junk_share,
+            sigma: m.sigma0,
+            h_share: 1.0,
+            label_accuracy: pol.label_accuracy,
+            search_cost: m.search_cost,
+            congestion: 0.0,
+            lam_c: m.lam_c,
+            eps_c: m.eps_c,
+            lam_d: m.lam_d,
+            lam_u: m.lam_u,
+            price_speed: m.price_speed,
+            unit_tax: pol.unit_tax,
+            adoption_tax: pol.adoption_tax,
+            subsidy: pol.provenance_subsidy,
+            q_max: m.q_max,
+            revise: d.revise,
+            logit: d.logit,
+            eta: d.eta,
+            x_grid: d.x_grid,
+            n_providers: t.n_providers,
+            ai_volume_init: t.ai_volume_init,
+            cong_in_u: u32::from(m.congestion_in_participation),
+            ai_present: 0,
+            decision: match d.decision {
+                Decision::Logit => 0,
+                Decision::QLearning => 1,
+            },
+            q_alpha: d.q_alpha,
+            q_gamma: d.q_gamma,
+            q_epsilon: d.q_epsilon,
+            reskill_steps: d.reskill_steps,
+            reskill_cost: d.reskill_cost,
+            reskill_delta: d.reskill_delta,
+            _pad: [0; 2],
+        }
+    }
+
+    /// Runs one step; returns its summary and, at snapshot steps, a snapshot.
+    pub fn step(&mut self) -> (StepSummary, Option<Snapshot>) {
+        let c = self.cfg.clone();
+        let mut p = self.params();
+        let be = self.backend.as_mut();
+        be.offers(&p);
+        let (n_ai, n_h) = be.scan(&p);
+        p.n_ai_units = n_ai;
+        p.n_human_units = n_h;
+        let total = (n_ai + n_h) as f32;
+        let ai_share = if total > 0.0 { n_ai as f32 / total } else { 0.0 };
+        let h = 1.0 - ai_share;
+        p.h_share = h + c.policy.curation * (1.0 - h);
+        p.sigma = c.market.sigma0 + c.market.sigma1 * ai_share;
+        p.ai_present = u32::from(n_ai > 0);
+        self.congestion_stock = 0.5 * self.congestion_stock + n_ai as f32 / c.top.buyers as f32;
+        p.congestion = c.market.pollution * (1.0 + c.market.cong_eta * self.congestion_stock).ln();
+        for r in 0..c.market.rounds {
+            p.round = r;
+            p.perm_key = rng::perm_key(self.key, self.t, r);
+            be.search(&p);
+            be.resolve(&p);
+        }
+        be.buyers(&p);
+        be.accounts(&p);
+        let tot = be.reduce(&p, &self.deciles);
+        self.curves.update(&tot.hist, c.market.mu);
+
+        let sold_ai = tot.sold[0] as f64;
+        let provider_rev: Vec<f64> = tot.provider_sold.iter().map(|&s| s as f64 * p.api_fee as f64).collect();
+        let tax = p.unit_tax as f64 * tot.offered[0] as f64 + p.adoption_tax as f64 * tot.mode_count[AI as usize] as f64;
+        let subsidy = p.subsidy as f64 * tot.sold[1] as f64;
+        let bearers = if c.market.congestion_in_participation { tot.active as f64 } else { c.top.buyers as f64 };
+        let wf = welfare::welfare(
+            c.top.buyers as f64,
+            tot.utility,
+            p.congestion as f64,
+            bearers,
+            tot.profit,
+            provider_rev.iter().sum(),
+            tax,
+            subsidy,
+            tot.junk_paid,
+            tot.search_costs,
+        );
+        let rev_sum: f64 = tot.revenue.iter().sum::<f64>() + provider_rev.iter().sum::<f64>();
+        let rev_sq: f64 = tot.revenue_sq + provider_rev.iter().map(|r| r * r).sum::<f64>();
+        let summary = StepSummary {
+            step: self.t,
+            n_creators: c.top.creators as f64,
+            n_buyers: c.top.buyers as f64,
+            c_ai: p.c_ai as f64,
+            f_ai: p.f_ai as f64,
+            w: p.w as f64,
+            qbar_a: p.qbar_a as f64,
+            sigma: p.sigma as f64,
+            ai_share_offered: ai_share as f64,
+            congestion_stock: self.congestion_stock as f64,
+            hhi: welfare::hhi(rev_sum, rev_sq),
+            welfare: wf,
+            totals: tot,
+        };
+        let snap = self.snapshot_steps.binary_search(&self.t).is_ok().then(|| {
+            Snapshot::of(self.t, &be.state(), c.market.q_max, c.technology.talent_sigma, &self.curves.rp)
+        });
+
+        self.ai_share_ema += 0.1 * (ai_share - self.ai_share_ema);
+        if c.collapse.enabled {
+            let sold = (summary.totals.sold[0] + summary.totals.sold[1]) as f64;
+            let rho = if sold > 0.0 { (sold_ai / sold) as f32 } else { 0.0 };
+            self.qbar = collapse_step(self.qbar, rho, c.collapse.collapse_rate, c.collapse.recovery, c.collapse.qbar_max);
+        }
+        be.decide(&p, &self.curves.rp);
+        self.t += 1;
+        (summary, snap)
+    }
+
+    /// Runs until `steps` steps are done or `stop` is raised, recording into `rec`;
+    /// `progress` is called after every step with the number of steps done.
+    pub fn run(&mut self, steps: u32, rec: &mut Recorder, stop: &AtomicBool, mut progress: impl FnMut(u32)) {
+        while self.t < steps && !stop.load(Ordering::Relaxed) {
+            let (s, snap) = self.step();
+            rec.push(&s);
+            if let Some(snap) = snap {
+                rec.snapshots.push(snap);
+            }
+            progress(self.t);
+        }
+    }
+
+    /// Outcome statistics of what `rec` holds, with this run's shock and window.
+    pub fn outcomes(&self, rec: &Recorder) -> Outcomes {
+        Outcomes::of(rec, self.cfg.technology.shock_step, self.cfg.equilibrium.window as usize, self.cfg.equilibrium.tol as f64)
+    }
+}
