@@ -100,7 +100,7 @@ macro_rules! section {
                 vec![ $( FieldDoc {
                     key: stringify!($field),
                     doc: concat!($($doc, "\n"),+),
-                    default: toml::Value::try_from(&d.$field).expect("defaults serialise"),
+                    default: tidy(toml::Value::try_from(&d.$field).expect("defaults serialise")),
                 }, )* ]
             }
             /// Range checks, as (key, reason) on the first failure.
@@ -444,7 +444,8 @@ impl Config {
 
     /// The config as TOML text (stored in every output file).
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("config serialises")
+        let v = tidy(toml::Value::try_from(self).expect("config serialises"));
+        toml::to_string(&v).expect("config serialises")
     }
 
     /// Steps at which snapshots are taken.
@@ -458,6 +459,16 @@ impl Config {
         s.sort_unstable();
         s.dedup();
         s
+    }
+}
+
+/// Prints f32-valued floats at f32 precision (0.6, not 0.6000000238418579).
+fn tidy(v: toml::Value) -> toml::Value {
+    match v {
+        toml::Value::Float(f) => toml::Value::Float((f as f32).to_string().parse().unwrap_or(f)),
+        toml::Value::Table(t) => toml::Value::Table(t.into_iter().map(|(k, v)| (k, tidy(v))).collect()),
+        toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(tidy).collect()),
+        other => other,
     }
 }
 

@@ -5,7 +5,9 @@
 //! [`backend::Backend`]; [`observe`] declares what is recorded; [`io`] writes it.
 
 pub mod backend;
+pub mod cli;
 pub mod config;
+pub mod io;
 pub mod model;
 pub mod observe;
 pub mod rng;

@@ -28,6 +28,21 @@ pub struct Simulation {
     qbar: f32,
     deciles: Deciles,
     snapshot_steps: Vec<u32>,
+    /// Wall-clock seconds spent in each stage of `STAGES` since the start (host view: for
+    /// an asynchronous backend this includes waiting for earlier queued work).
+    pub stage_secs: [f64; STAGES.len()],
+}
+
+/// The stages of the step in order, as named in the backend trait and the shaders.
+pub const STAGES: [&str; 8] = ["offers", "scan", "search", "resolve", "buyers", "accounts", "reduce", "decide"];
+
+macro_rules! timed {
+    ($acc:expr, $i:expr, $e:expr) => {{
+        let t0 = std::time::Instant::now();
+        let r = $e;
+        $acc[$i] += t0.elapsed().as_secs_f64();
+        r
+    }};
 }
 
 impl Simulation {
@@ -46,6 +61,7 @@ impl Simulation {
             qbar: cfg.technology.qbar_a,
             deciles,
             snapshot_steps: cfg.snapshot_steps(),
+            stage_secs: [0.0; STAGES.len()],
             backend: make(state),
             cfg,
         }
@@ -126,8 +142,9 @@ impl Simulation {
         let c = self.cfg.clone();
         let mut p = self.params();
         let be = self.backend.as_mut();
-        be.offers(&p);
-        let (n_ai, n_h) = be.scan(&p);
+        let st = &mut self.stage_secs;
+        timed!(st, 0, be.offers(&p));
+        let (n_ai, n_h) = timed!(st, 1, be.scan(&p));
         p.n_ai_units = n_ai;
         p.n_human_units = n_h;
         let total = (n_ai + n_h) as f32;
@@ -141,12 +158,12 @@ impl Simulation {
         for r in 0..c.market.rounds {
             p.round = r;
             p.perm_key = rng::perm_key(self.key, self.t, r);
-            be.search(&p);
-            be.resolve(&p);
+            timed!(st, 2, be.search(&p));
+            timed!(st, 3, be.resolve(&p));
         }
-        be.buyers(&p);
-        be.accounts(&p);
-        let tot = be.reduce(&p, &self.deciles);
+        timed!(st, 4, be.buyers(&p));
+        timed!(st, 5, be.accounts(&p));
+        let tot = timed!(st, 6, be.reduce(&p, &self.deciles));
         self.curves.update(&tot.hist, c.market.mu);
 
         let sold_ai = tot.sold[0] as f64;
@@ -193,7 +210,7 @@ impl Simulation {
             let rho = if sold > 0.0 { (sold_ai / sold) as f32 } else { 0.0 };
             self.qbar = collapse_step(self.qbar, rho, c.collapse.collapse_rate, c.collapse.recovery, c.collapse.qbar_max);
         }
-        be.decide(&p, &self.curves.rp);
+        timed!(self.stage_secs, 7, be.decide(&p, &self.curves.rp));
         self.t += 1;
         (summary, snap)
     }

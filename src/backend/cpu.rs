@@ -308,11 +308,13 @@ impl Backend for CpuBackend {
 
     fn decide(&mut self, p: &StepParams, rp: &[[f32; 2]]) {
         let c = &mut self.state.creators;
+        let grid = rules::grid_factors(p);
+        let grid = &grid;
         self.pool.install(|| {
             (&mut c.mode, &mut c.x, &mut c.offer, &mut c.vol, &mut c.provider, &c.talent).into_par_iter().enumerate().for_each(
                 |(i, (mode, x, offer, vol, provider, &talent))| {
                     let w = rng::draw4(p.key, i as u32, p.step, Stream::Decide as u32, 0);
-                    let d = rules::decide(talent, *x, *mode, offer[1], *vol, *provider, w, rp, p);
+                    let d = rules::decide(talent, *x, *mode, offer[1], *vol, *provider, w, rp, grid, p);
                     *mode = d.mode;
                     *x = d.x;
                     offer[1] = d.price;

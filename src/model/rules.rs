@@ -3,7 +3,7 @@
 //! mirrors the function of the same name (the parity tests hold them together).
 
 use super::market::{self, Costs, CH_AI, CH_HUMAN};
-use super::technology::{q_ai, q_human};
+use super::technology::{human_factor, q_ai, q_human};
 use crate::rng;
 use crate::state::{StepParams, AI, EXIT, HUMAN};
 
@@ -151,17 +151,29 @@ pub fn costs_of(p: &StepParams) -> Costs {
     }
 }
 
-/// Expected profit of a productive mode at creative share x.
+/// Expected profit of a productive mode at creative share x, whose human quality
+/// factor `hf = human_factor(x)` the caller supplies (shared across creators on a grid).
 #[inline]
-pub fn mode_profit(mode: u32, talent: f32, x: f32, rp: &[[f32; 2]], p: &StepParams) -> f32 {
+pub fn mode_profit(mode: u32, talent: f32, x: f32, hf: f32, rp: &[[f32; 2]], p: &StepParams) -> f32 {
     let c = costs_of(p);
     if mode == AI {
         let q = q_ai(talent, x, p.alpha_a, p.qbar_a);
         market::expected_profit_ai(market::curve_at(rp, p.bins, p.q_max, CH_AI, q), &c)
     } else {
-        let q = q_human(talent, x, p.w, p.inv_z);
-        market::expected_profit_human(market::curve_at(rp, p.bins, p.q_max, CH_HUMAN, q), &c)
+        market::expected_profit_human(market::curve_at(rp, p.bins, p.q_max, CH_HUMAN, talent * hf), &c)
     }
+}
+
+/// The creative-share grid of the best response: `x_grid` points on [x_lo, x_hi].
+#[inline]
+pub fn grid_x(g: u32, p: &StepParams) -> f32 {
+    let n = p.x_grid.max(2);
+    p.x_lo + (p.x_hi - p.x_lo) * g as f32 / (n - 1) as f32
+}
+
+/// `human_factor` at every grid point, computed once per step.
+pub fn grid_factors(p: &StepParams) -> Vec<f32> {
+    (0..p.x_grid.max(2)).map(|g| human_factor(grid_x(g, p), p.w, p.inv_z)).collect()
 }
 
 /// Result of a creator's decision.
@@ -186,23 +198,23 @@ pub fn decide(
     provider: u32,
     w: [u32; 4],
     rp: &[[f32; 2]],
+    grid: &[f32],
     p: &StepParams,
 ) -> Decided {
-    let pi_ai = mode_profit(AI, talent, x, rp, p);
-    let pi_h = mode_profit(HUMAN, talent, x, rp, p);
+    let hf = human_factor(x, p.w, p.inv_z);
+    let pi_ai = mode_profit(AI, talent, x, hf, rp, p);
+    let pi_h = mode_profit(HUMAN, talent, x, hf, rp, p);
     let mut new_mode = mode;
     if rng::unit_f32(w[0]) < p.revise {
         new_mode = market::logit_choice([0.0, pi_ai, pi_h], p.logit, rng::unit_f32(w[1]));
     }
     // Skill drift toward the best response of the better productive mode.
     let target_mode = if new_mode == EXIT { if pi_ai > pi_h { AI } else { HUMAN } } else { new_mode };
-    let here = mode_profit(target_mode, talent, x, rp, p);
-    let mut best = here;
+    let mut best = if target_mode == AI { pi_ai } else { pi_h };
     let mut x_star = x;
-    let n = p.x_grid.max(2);
-    for g in 0..n {
-        let xg = p.x_lo + (p.x_hi - p.x_lo) * g as f32 / (n - 1) as f32;
-        let v = mode_profit(target_mode, talent, xg, rp, p);
+    for (g, &gf) in grid.iter().enumerate() {
+        let xg = grid_x(g as u32, p);
+        let v = mode_profit(target_mode, talent, xg, gf, rp, p);
         if v > best {
             best = v;
             x_star = xg;

@@ -9,10 +9,17 @@ pub fn z_of(w: f32) -> f32 {
     w.powf(w) * (1.0 - w).powf(1.0 - w)
 }
 
-/// Human quality q_H = tau^w s^(1-w) / Z(w), tau = S (1 - x), s = S x.
+/// Human quality q_H = tau^w s^(1-w) / Z(w), tau = S (1 - x), s = S x, written as
+/// S times `human_factor(x)` so the factor can be shared by all creators on a grid.
 #[inline]
 pub fn q_human(talent: f32, x: f32, w: f32, inv_z: f32) -> f32 {
-    talent * (1.0 - x).powf(w) * x.powf(1.0 - w) * inv_z
+    talent * human_factor(x, w, inv_z)
+}
+
+/// (1 - x)^w x^(1-w) / Z(w): human quality per unit of talent at creative share x.
+#[inline]
+pub fn human_factor(x: f32, w: f32, inv_z: f32) -> f32 {
+    (1.0 - x).powf(w) * x.powf(1.0 - w) * inv_z
 }
 
 /// AI-assisted quality q_A = min(qbar_A, alpha_A s), s = S x.

