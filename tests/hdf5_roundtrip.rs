@@ -1,0 +1,256 @@
+//! The HDF5 run file (src/io/hdf5.rs, layout in docs/output.md): a real run written and
+//! read back unchanged, atomic replacement that never damages an existing file, and
+//! errors that name the path.
+
+use hollow::backend::cpu::CpuBackend;
+use hollow::config::Config;
+use hollow::io::hdf5::{FORMAT_VERSION, RunMeta, read_run, write_run};
+use hollow::observe::{METRICS, OUTCOMES, Recorder, SNAP_BINS, Settled};
+use hollow::sim::Simulation;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+fn small_config() -> Config {
+    let mut cfg = Config::default();
+    cfg.top.creators = 500;
+    cfg.top.buyers = 1000;
+    cfg.top.steps = 20;
+    cfg.technology.shock_step = 10;
+    cfg
+}
+
+/// A small real run: its metadata and recorder.
+fn small_run() -> (Config, RunMeta, Recorder) {
+    let cfg = small_config();
+    let mut sim = Simulation::new(cfg.clone(), |s| Box::new(CpuBackend::new(s, 1)));
+    let mut rec = Recorder::new();
+    sim.run(cfg.top.steps, &mut rec, &AtomicBool::new(false), |_| {});
+    let mut meta = RunMeta::new(&cfg, "cpu", "1 rayon thread");
+    meta.outcomes = sim.outcomes(&rec);
+    meta.settled = Some(Settled {
+        step: 15,
+        share_ai: 0.25,
+        share_human: 0.5,
+        welfare: 1.25,
+    });
+    (cfg, meta, rec)
+}
+
+/// NaN-aware equality of outcome values (settle_step is NaN when a run never settles).
+fn same_values(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+#[test]
+fn a_real_run_reads_back_exactly_as_recorded() {
+    let (cfg, meta, rec) = small_run();
+    assert_eq!(rec.len(), 20);
+    assert!(!rec.snapshots.is_empty(), "default config takes snapshots");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run.h5");
+    write_run(&path, &meta, &rec).expect("write");
+    assert!(!dir.path().join("run.h5.tmp").exists(), "temporary file renamed away");
+
+    let back = read_run(&path).expect("read");
+    assert_eq!(back.format_version, FORMAT_VERSION);
+    assert_eq!(back.steps_done, 20);
+    // Attributes.
+    assert_eq!(back.meta.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(back.meta.config_toml, meta.config_toml);
+    assert_eq!(back.meta.seed, cfg.top.seed);
+    assert_eq!(back.meta.backend, "cpu");
+    assert_eq!(back.meta.device, "1 rayon thread");
+    assert_eq!(back.meta.created, meta.created);
+    assert_eq!(back.meta.steps_requested, 20);
+    assert!(back.meta.complete);
+    assert_eq!(back.meta.settled, meta.settled);
+    assert!(same_values(&back.meta.outcomes.values(), &meta.outcomes.values()));
+    // The stored config parses back to the same config.
+    let cfg_back: Config = toml::from_str(&back.meta.config_toml).expect("config parses");
+    assert_eq!(cfg_back, cfg);
+    // Every series, by name and in declaration order, with its units.
+    assert_eq!(back.series.len(), METRICS.len());
+    assert_eq!(back.series_order, METRICS.iter().map(|m| m.name).collect::<Vec<_>>());
+    for (i, m) in METRICS.iter().enumerate() {
+        let s = back
+            .series(m.name)
+            .unwrap_or_else(|| panic!("series {} missing", m.name));
+        assert!(same_values(s, rec.series(i)), "series {} differs", m.name);
+        assert_eq!(back.series_info[m.name].units, m.unit);
+        assert_eq!(back.series_info[m.name].description, m.description);
+    }
+    // Snapshots: same steps, shapes and values (curves included).
+    let steps: Vec<u32> = rec.snapshots.iter().map(|s| s.step).collect();
+    assert_eq!(back.snapshot_steps, steps);
+    assert_eq!(back.snapshots.len(), rec.snapshots.len());
+    for (a, b) in back.snapshots.iter().zip(&rec.snapshots) {
+        assert!(
+            a.quality
+                .iter()
+                .chain(&a.creative)
+                .chain(&a.talent)
+                .all(|r| r.len() == SNAP_BINS)
+        );
+        assert!(a.units_quality.iter().all(|r| r.len() == SNAP_BINS));
+        assert_eq!(a.curves.len(), 2 * cfg.market.bins as usize);
+        assert_eq!(a, b, "snapshot at step {}", b.step);
+    }
+    // And it rebuilds the recorder.
+    let rec2 = back.to_recorder().expect("all metrics present");
+    for i in 0..METRICS.len() {
+        assert!(same_values(rec2.series(i), rec.series(i)));
+    }
+}
+
+#[test]
+fn outcome_attributes_are_named_from_outcomes() {
+    let (_, meta, rec) = small_run();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run.h5");
+    write_run(&path, &meta, &rec).expect("write");
+    let f = hdf5::File::open(&path).expect("open");
+    for (name, v) in OUTCOMES.iter().zip(meta.outcomes.values()) {
+        let got: f64 = f
+            .attr(&format!("outcome_{name}"))
+            .and_then(|a| a.read_scalar())
+            .expect("outcome attribute");
+        assert_eq!(got.to_bits(), v.to_bits(), "{name}");
+    }
+    // Datasets are chunked and compressed.
+    let ds = f.dataset("timeseries/welfare").expect("welfare");
+    assert!(ds.is_chunked());
+    assert_eq!(ds.shape(), vec![20]);
+    let q = f.dataset("snapshots/step_00000/quality").expect("quality");
+    assert_eq!(q.shape(), vec![3, SNAP_BINS]);
+    let c = f.dataset("curves/step_00000").expect("curves");
+    assert_eq!(c.shape().len(), 3);
+    if hdf5::filters::deflate_available() {
+        assert!(!ds.filters().is_empty(), "deflate-compressed");
+    }
+}
+
+#[test]
+fn an_interrupted_run_is_marked_incomplete() {
+    let cfg = small_config();
+    let mut sim = Simulation::new(cfg.clone(), |s| Box::new(CpuBackend::new(s, 1)));
+    let mut rec = Recorder::new();
+    sim.run(7, &mut rec, &AtomicBool::new(false), |_| {});
+    let mut meta = RunMeta::new(&cfg, "cpu", "1 rayon thread");
+    meta.complete = false;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("partial.h5");
+    write_run(&path, &meta, &rec).expect("write");
+    let back = read_run(&path).expect("read");
+    assert!(!back.meta.complete);
+    assert_eq!(back.steps_done, 7);
+    assert_eq!(back.meta.steps_requested, 20);
+    assert_eq!(back.meta.settled, None);
+    assert!(back.series.values().all(|s| s.len() == 7));
+}
+
+#[test]
+fn an_empty_recorder_writes_a_readable_file() {
+    let cfg = small_config();
+    let meta = RunMeta::new(&cfg, "cpu", "none");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("empty.h5");
+    write_run(&path, &meta, &Recorder::new()).expect("write");
+    let back = read_run(&path).expect("read");
+    assert_eq!(back.steps_done, 0);
+    assert!(back.series.values().all(Vec::is_empty));
+    assert!(back.snapshots.is_empty());
+}
+
+fn bytes(p: &Path) -> Vec<u8> {
+    std::fs::read(p).expect("read bytes")
+}
+
+#[test]
+fn a_failing_write_leaves_the_existing_file_intact() {
+    let (_, meta, rec) = small_run();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run.h5");
+    write_run(&path, &meta, &rec).expect("first write");
+    let before = bytes(&path);
+
+    // Fails half-way: the temporary file exists and has its first attributes when the
+    // device name (which HDF5 cannot store with a NUL in it) is reached.
+    let mut bad = meta.clone();
+    bad.device = "bad\0device".to_string();
+    bad.seed = meta.seed + 1;
+    let err = write_run(&path, &bad, &rec).expect_err("NUL in a string attribute");
+    let msg = err.to_string();
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(msg.contains("device"), "{msg}");
+    assert_eq!(bytes(&path), before, "old file untouched");
+    assert!(!dir.path().join("run.h5.tmp").exists(), "temporary file removed");
+    assert_eq!(read_run(&path).expect("still readable").meta.seed, meta.seed);
+
+    // Fails at the start: the temporary path is taken by a directory.
+    std::fs::create_dir(dir.path().join("run.h5.tmp")).expect("mkdir");
+    let err = write_run(&path, &meta, &rec).expect_err("temporary path is a directory");
+    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    assert_eq!(bytes(&path), before, "old file untouched");
+    assert!(
+        dir.path().join("run.h5.tmp").is_dir(),
+        "a directory we did not create is left alone"
+    );
+}
+
+#[test]
+fn a_config_that_does_not_parse_is_refused_before_touching_disk() {
+    let (_, mut meta, rec) = small_run();
+    meta.config_toml = "creators = \"many\"".to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run.h5");
+    let err = write_run(&path, &meta, &rec).expect_err("bad config");
+    assert!(err.to_string().contains("config"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
+}
+
+#[test]
+fn writing_into_a_missing_directory_names_the_path() {
+    let (_, meta, rec) = small_run();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("no_such_dir").join("run.h5");
+    let err = write_run(&path, &meta, &rec).expect_err("missing directory");
+    let msg = err.to_string();
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(msg.contains("does not exist"), "{msg}");
+    assert!(!path.exists());
+}
+
+#[test]
+fn reading_a_missing_or_foreign_file_names_the_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.h5");
+    let err = read_run(&missing).expect_err("missing");
+    assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
+
+    let text = dir.path().join("notes.h5");
+    std::fs::write(&text, "not hdf5").expect("write");
+    let err = read_run(&text).expect_err("not HDF5");
+    assert!(err.to_string().contains(&text.display().to_string()), "{err}");
+
+    let foreign = dir.path().join("foreign.h5");
+    hdf5::File::create(&foreign).expect("create");
+    let err = read_run(&foreign).expect_err("no hollow attributes");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&foreign.display().to_string()) && msg.contains("format"),
+        "{msg}"
+    );
+}
+
+/// Writes the small run to `$HOLLOW_SAMPLE_H5` for checking the h5py example of
+/// docs/output.md: `HOLLOW_SAMPLE_H5=/tmp/run.h5 cargo test --test hdf5_roundtrip -- --ignored`.
+#[test]
+#[ignore = "writes a sample file for the docs check; needs HOLLOW_SAMPLE_H5"]
+fn write_sample_file_for_docs() {
+    let Some(path) = std::env::var_os("HOLLOW_SAMPLE_H5") else {
+        eprintln!("HOLLOW_SAMPLE_H5 not set; nothing written");
+        return;
+    };
+    let (_, meta, rec) = small_run();
+    write_run(Path::new(&path), &meta, &rec).expect("write sample");
+}
