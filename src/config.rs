@@ -363,18 +363,20 @@ impl Config {
 
     /// Parses TOML text (named `file` in errors), applies `key=value` overrides, validates.
     pub fn from_str_named(text: &str, file: &str, overrides: &[String]) -> Result<Config, ConfigError> {
+        // The file alone first, so that type errors point at the user's own line.
+        let from_file: Config = toml::from_str(text).map_err(|e: toml::de::Error| parse_error(file, text, &e))?;
+        if overrides.is_empty() {
+            from_file.validate(file, text)?;
+            return Ok(from_file);
+        }
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| parse_error(file, text, &e))?;
         for arg in overrides {
             apply_override(&mut table, arg)?;
         }
         let merged = toml::to_string(&table).expect("a parsed table serialises");
-        let cfg: Config = toml::from_str(&merged).map_err(|e: toml::de::Error| {
-            // Report the line in the user's file, not in the merged text.
-            let mut err = parse_error(file, &merged, &e);
-            if let ConfigError::Parse { line, msg, .. } = &mut err {
-                *line = locate_msg(text, msg);
-            }
-            err
+        let cfg: Config = toml::from_str(&merged).map_err(|e: toml::de::Error| match parse_error("--set", &merged, &e) {
+            ConfigError::Parse { msg, .. } => ConfigError::Override { arg: overrides.join(" "), reason: msg },
+            other => other,
         })?;
         cfg.validate(file, text)?;
         Ok(cfg)
@@ -488,23 +490,36 @@ pub fn available_memory_bytes() -> u64 {
 }
 
 fn parse_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
-    let line = e
-        .span()
-        .map(|s| format!(":{}", text[..s.start.min(text.len())].lines().count().max(1) + usize::from(text[..s.start.min(text.len())].ends_with('\n'))))
-        .unwrap_or_default();
-    ConfigError::Parse { file: file.to_string(), line, msg: e.message().to_string() }
-}
-
-/// Finds the line of a key named in an error message (`unknown field `foo``).
-fn locate_msg(text: &str, msg: &str) -> String {
-    let key = msg.split('`').nth(1).unwrap_or("");
-    if key.is_empty() {
-        return String::new();
+    let msg = e.message().trim().to_string();
+    let Some(span) = e.span() else {
+        return ConfigError::Parse { file: file.to_string(), line: String::new(), msg };
+    };
+    let start = span.start.min(text.len());
+    let mut line_no = text[..start].matches('\n').count() + 1;
+    // Unknown keys of the flattened top level are reported at the table's span: find the key.
+    if let Some(key) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        if let Some(i) = text.lines().position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key)) {
+            line_no = i + 1;
+        }
     }
-    text.lines()
-        .position(|l| l.trim_start().starts_with(key) && l[l.find(key).unwrap() + key.len()..].trim_start().starts_with('='))
-        .map(|i| format!(":{}", i + 1))
-        .unwrap_or_default()
+    // Name the key: from the message (`unknown field `x``) or from the line itself.
+    let line_text = text.lines().nth(line_no - 1).unwrap_or("");
+    let table = text
+        .lines()
+        .take(line_no)
+        .filter(|l| l.trim_start().starts_with('['))
+        .last()
+        .map(|l| l.trim().trim_matches(|c| c == '[' || c == ']').trim().to_string())
+        .unwrap_or_default();
+    let msg = match line_text.split_once('=') {
+        Some((k, _)) if !msg.contains('`') => {
+            let k = k.trim();
+            let key = if table.is_empty() { k.to_string() } else { format!("{table}.{k}") };
+            format!("key `{key}`: {msg}")
+        }
+        _ => msg,
+    };
+    ConfigError::Parse { file: file.to_string(), line: format!(":{line_no}"), msg }
 }
 
 /// 1-based line of `key = ...` inside `[table]` (or at the top level for "").
