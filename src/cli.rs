@@ -265,7 +265,6 @@ fn check_output_dir(output: &Path) -> Result<()> {
     Ok(())
 }
 
-#[allow(unused_variables)]
 fn write_output(
     output: &Path,
     cfg: &Config,
@@ -274,6 +273,16 @@ fn write_output(
     complete: bool,
     outcomes: &Outcomes,
 ) -> Result<()> {
+    let mut meta = crate::io::hdf5::RunMeta::new(cfg, &info.name, &info.device);
+    meta.complete = complete;
+    meta.outcomes = *outcomes;
+    meta.settled = crate::observe::settled_at(
+        rec,
+        cfg.technology.shock_step.min(rec.len() as u32),
+        cfg.equilibrium.window as usize,
+        cfg.equilibrium.tol as f64,
+    );
+    crate::io::hdf5::write_run(output, &meta, rec)?;
     Ok(())
 }
 
