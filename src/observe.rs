@@ -93,6 +93,11 @@ pub fn metric_index(name: &str) -> Option<usize> {
 /// Bins of the snapshot histograms.
 pub const SNAP_BINS: usize = 64;
 
+/// Half-width of the log-talent axis of the snapshot histograms: ±4 standard deviations.
+pub fn talent_span(talent_sigma: f32) -> f32 {
+    4.0 * talent_sigma.max(0.05)
+}
+
 /// Per-agent distributions at one step, by mode (exit, AI, human).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
@@ -121,7 +126,7 @@ impl Snapshot {
             curves: curves.to_vec(),
         };
         let bin = |v: f32, lo: f32, hi: f32| (((v - lo) / (hi - lo) * SNAP_BINS as f32).floor().max(0.0) as usize).min(SNAP_BINS - 1);
-        let span = 4.0 * talent_sigma.max(0.05);
+        let span = talent_span(talent_sigma);
         let c = &s.creators;
         for i in 0..c.len() {
             let m = c.mode[i] as usize;

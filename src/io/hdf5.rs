@@ -331,7 +331,7 @@ fn write_snapshots(f: &File, file: &str, rec: &Recorder, cfg: &Config) -> Result
     let snaps = ordered_group(f, file, "snapshots")?;
     let curves = ordered_group(f, file, "curves")?;
     let q_max = f64::from(cfg.market.q_max);
-    let span = talent_span(cfg.technology.talent_sigma);
+    let span = f64::from(crate::observe::talent_span(cfg.technology.talent_sigma));
     for s in &rec.snapshots {
         let name = step_name(s.step);
         let g = snaps
@@ -446,10 +446,6 @@ struct Hist<'a> {
     description: &'a str,
 }
 
-/// Half-width of the log-talent histogram range; mirrors `Snapshot::of` in observe.rs.
-fn talent_span(talent_sigma: f32) -> f64 {
-    f64::from(4.0 * talent_sigma.max(0.05))
-}
 
 /// `step_00042`: the name of a snapshot group and curve dataset.
 fn step_name(step: u32) -> String {
