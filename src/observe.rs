@@ -291,3 +291,81 @@ impl Outcomes {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Derived outcomes (added for `sweep`; owned by the sweep engineer). Computed from
+// `Outcomes` alone, so run files and `Outcomes::values` keep their layout; `sweep` and
+// `reproduce` ask for any outcome by name through `outcome_value`.
+
+/// Labels of the categorical outcome `dominant_segment`, by its value 0, 1, 2.
+pub const SEGMENTS: &[&str] = &["exit", "AI", "human"];
+/// Labels of the categorical outcome `welfare_regime`, by its value 0, 1.
+pub const WELFARE_REGIMES: &[&str] = &["loss", "gain"];
+
+/// Outcomes derived from the statistics in `OUTCOMES`.
+pub const DERIVED_OUTCOMES: &[&str] = &["dominant_segment", "welfare_change", "welfare_regime"];
+
+/// Every outcome a sweep can record: `OUTCOMES` then `DERIVED_OUTCOMES`.
+pub fn outcome_names() -> impl Iterator<Item = &'static str> {
+    OUTCOMES.iter().chain(DERIVED_OUTCOMES).copied()
+}
+
+/// Category labels of a categorical outcome (its values are indices into them); `None`
+/// for a numeric outcome or an unknown name.
+pub fn outcome_categories(name: &str) -> Option<&'static [&'static str]> {
+    match name {
+        "dominant_segment" => Some(SEGMENTS),
+        "welfare_regime" => Some(WELFARE_REGIMES),
+        _ => None,
+    }
+}
+
+/// Unit of an outcome (for axis and colour-bar labels); `None` for an unknown name.
+pub fn outcome_unit(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "share_exit" | "share_ai" | "share_human" | "collapse_depth" | "active_dip" | "hhi_pre" | "hhi_final" => "1",
+        "welfare_final" | "welfare_pre" | "welfare_min" | "welfare_change" => "money/buyer",
+        "collapse_duration" => "steps",
+        "settle_step" => "step",
+        "dominant_segment" | "welfare_regime" => "category",
+        _ => return None,
+    })
+}
+
+impl Outcomes {
+    /// Which segment has the largest final share: 0 exit, 1 AI, 2 human (ties go to the
+    /// earlier one, so the value is a pure function of the shares).
+    pub fn dominant_segment(&self) -> f64 {
+        let s = [self.share_exit, self.share_ai, self.share_human];
+        let mut best = 0;
+        for i in 1..3 {
+            if s[i] > s[best] {
+                best = i;
+            }
+        }
+        best as f64
+    }
+
+    /// Welfare change across the shock: final minus pre-shock level (money/buyer).
+    pub fn welfare_change(&self) -> f64 {
+        self.welfare_final - self.welfare_pre
+    }
+
+    /// Any outcome by name (`OUTCOMES` or `DERIVED_OUTCOMES`); `None` for an unknown name.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        if let Some(i) = OUTCOMES.iter().position(|&n| n == name) {
+            return Some(self.values()[i]);
+        }
+        match name {
+            "dominant_segment" => Some(self.dominant_segment()),
+            "welfare_change" => Some(self.welfare_change()),
+            // A change of exactly zero (no AI entry, nothing moved) counts as no loss.
+            "welfare_regime" => {
+                let c = self.welfare_change();
+                Some(if c.is_nan() { f64::NAN } else { f64::from(c >= 0.0) })
+            }
+            _ => None,
+        }
+    }
+}
+// End of derived outcomes.
