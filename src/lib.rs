@@ -13,3 +13,4 @@ pub mod observe;
 pub mod rng;
 pub mod sim;
 pub mod state;
+pub mod sweep;

@@ -24,14 +24,20 @@ fn as_atomic(s: &mut [u32]) -> &[AtomicU32] {
 
 /// A raw pointer that rayon tasks may share to write provably disjoint ranges.
 #[derive(Clone, Copy)]
-struct Disjoint(*mut u32);
+struct Disjoint(*mut [u32; UNIT_WORDS]);
 unsafe impl Send for Disjoint {}
 unsafe impl Sync for Disjoint {}
 
+/// Words of a unit record: owner, claim, and the owner's (quality, price) bits copied in
+/// at `scan`, so a search sample reads one cache line instead of three scattered ones.
+const UNIT_WORDS: usize = 4;
+const U_OWNER: usize = 0;
+const U_CLAIM: usize = 1;
+
 pub struct CpuBackend {
     state: State,
-    owner: Vec<u32>,
-    claim: Vec<u32>,
+    /// `[owner, claim, q bits, price bits]` per unit of this step.
+    units: Vec<[u32; UNIT_WORDS]>,
     pool: rayon::ThreadPool,
     threads: usize,
 }
@@ -41,7 +47,7 @@ impl CpuBackend {
     pub fn new(state: State, threads: usize) -> Self {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("rayon pool");
         let threads = pool.current_num_threads();
-        Self { state, owner: Vec::new(), claim: Vec::new(), pool, threads }
+        Self { state, units: Vec::new(), pool, threads }
     }
 }
 
@@ -67,7 +73,7 @@ impl Backend for CpuBackend {
 
     fn scan(&mut self, _p: &StepParams) -> (u32, u32) {
         let c = &mut self.state.creators;
-        let (mode, cap, offset) = (&c.mode, &c.cap, &mut c.offset);
+        let (mode, cap, offset, offer) = (&c.mode, &c.cap, &mut c.offset, &c.offer);
         let (n_ai, n_h, starts) = self.pool.install(|| {
             // Chunk totals per channel, then an exclusive scan over chunks, then local scans.
             let sums: Vec<(u32, u32)> = mode
@@ -101,18 +107,17 @@ impl Backend for CpuBackend {
         });
         let _ = starts;
         let total = (n_ai + n_h) as usize;
-        self.owner.resize(total, 0);
-        self.claim.clear();
-        self.claim.resize(total, CLAIM_EMPTY);
-        let out = Disjoint(self.owner.as_mut_ptr());
+        self.units.resize(total, [0; UNIT_WORDS]);
+        let out = Disjoint(self.units.as_mut_ptr());
         self.pool.install(|| {
-            (mode, cap, &*offset).into_par_iter().enumerate().with_min_len(1024).for_each(|(i, (&m, &k, &o))| {
+            (mode, cap, &*offset, offer).into_par_iter().enumerate().with_min_len(1024).for_each(|(i, (&m, &k, &o, of))| {
                 let base = if m == AI { o } else { n_ai + o };
                 let out = out;
+                let rec = [i as u32, CLAIM_EMPTY, of[0].to_bits(), of[1].to_bits()];
                 for u in base..base + k {
                     // SAFETY: [base, base + k) ranges of different creators are disjoint
                     // (exclusive prefix sums within each channel; channels do not overlap).
-                    unsafe { *out.0.add(u as usize) = i as u32 };
+                    unsafe { *out.0.add(u as usize) = rec };
                 }
             });
         });
@@ -121,9 +126,7 @@ impl Backend for CpuBackend {
 
     fn search(&mut self, p: &StepParams) {
         let b = &mut self.state.buyers;
-        let offer = &self.state.creators.offer;
-        let owner = &self.owner;
-        let claim = as_atomic(&mut self.claim);
+        let units = as_atomic(bytemuck::cast_slice_mut(&mut self.units));
         let total = p.n_ai_units + p.n_human_units;
         self.pool.install(|| {
             (&mut b.proposal, &mut b.bought, &mut b.searches, &b.active, &b.theta, &b.d)
@@ -146,10 +149,12 @@ impl Backend for CpuBackend {
                         let w = rng::draw4(p.key, j as u32, p.step, sw, s);
                         let human = rules::sample_is_human(w[0], w[1], d, p);
                         let unit = rules::sample_unit(human, w[2], p);
-                        if claim[unit as usize].load(Relaxed) == CLAIM_SOLD {
+                        let rec = &units[unit as usize * UNIT_WORDS..][..UNIT_WORDS];
+                        if rec[U_CLAIM].load(Relaxed) == CLAIM_SOLD {
                             continue;
                         }
-                        let [q, price] = offer[owner[unit as usize] as usize];
+                        let q = f32::from_bits(rec[2].load(Relaxed));
+                        let price = f32::from_bits(rec[3].load(Relaxed));
                         let y = q + p.sigma * rules::normal16(w[3]);
                         let score = theta * y - price;
                         if score > best_score {
@@ -159,7 +164,7 @@ impl Backend for CpuBackend {
                     }
                     if best != NONE {
                         *proposal = best;
-                        claim[best as usize].fetch_min(rng::claim_key(j as u32, p.perm_key), Relaxed);
+                        units[best as usize * UNIT_WORDS + U_CLAIM].fetch_min(rng::claim_key(j as u32, p.perm_key), Relaxed);
                     }
                 });
         });
@@ -167,8 +172,7 @@ impl Backend for CpuBackend {
 
     fn resolve(&mut self, p: &StepParams) {
         let b = &mut self.state.buyers;
-        let owner = &self.owner;
-        let claim = as_atomic(&mut self.claim);
+        let units = as_atomic(bytemuck::cast_slice_mut(&mut self.units));
         let sold = as_atomic(&mut self.state.creators.sold);
         self.pool.install(|| {
             (&mut b.proposal, &mut b.bought).into_par_iter().enumerate().for_each(|(j, (proposal, bought))| {
@@ -177,11 +181,12 @@ impl Backend for CpuBackend {
                     return;
                 }
                 *proposal = NONE;
-                if claim[unit as usize].load(Relaxed) != rng::claim_key(j as u32, p.perm_key) {
+                let rec = &units[unit as usize * UNIT_WORDS..][..UNIT_WORDS];
+                if rec[U_CLAIM].load(Relaxed) != rng::claim_key(j as u32, p.perm_key) {
                     return;
                 }
-                claim[unit as usize].store(CLAIM_SOLD, Relaxed);
-                let o = owner[unit as usize];
+                rec[U_CLAIM].store(CLAIM_SOLD, Relaxed);
+                let o = rec[U_OWNER].load(Relaxed);
                 sold[o as usize].fetch_add(1, Relaxed);
                 let ai = if unit < p.n_ai_units { AI_BIT } else { 0 };
                 let junk = if rules::is_junk(unit, p) { JUNK_BIT } else { 0 };
@@ -330,7 +335,7 @@ impl Backend for CpuBackend {
     }
 
     fn units(&mut self) -> (Vec<u32>, Vec<u32>) {
-        (self.owner.clone(), self.claim.clone())
+        self.units.iter().map(|r| (r[U_OWNER], r[U_CLAIM])).unzip()
     }
 }
 

@@ -3,6 +3,7 @@
 //! stores and loads it. Figures (`plot.rs`) live here too but are not part of this file.
 
 pub mod hdf5;
+pub mod heatmap;
 pub mod plot;
 
 pub use self::hdf5::{OutputError, RunFile, RunMeta, now_rfc3339, read_run, write_run};

@@ -17,7 +17,8 @@ pub fn nominal_quality(mode: u32, talent: f32, x: f32, p: &StepParams) -> f32 {
 #[inline]
 pub fn capacity(mode: u32, vol: f32, u: u32, vmax: f32) -> u32 {
     match mode {
-        AI => (vol + rng::unit_f32(u)).floor().clamp(1.0, vmax) as u32,
+        // vol + U >= 0, so truncation is floor.
+        AI => ((vol + rng::unit_f32(u)) as u32).clamp(1, vmax as u32),
         HUMAN => 1,
         _ => 0,
     }
@@ -60,8 +61,7 @@ pub fn sample_unit(human: bool, u_pick: u32, p: &StepParams) -> u32 {
 /// Whether AI unit `unit` is junk this step.
 #[inline]
 pub fn is_junk(unit: u32, p: &StepParams) -> bool {
-    let w = rng::draw4(p.key, unit, p.step, rng::Stream::Junk as u32, 0);
-    unit < p.n_ai_units && rng::unit_f32(w[0]) < p.junk_share
+    unit < p.n_ai_units && rng::unit_f32(rng::draw4(p.key, unit, p.step, rng::Stream::Junk as u32, 0)[0]) < p.junk_share
 }
 
 /// The buyer rule after matching. Returns (U', active', u_human', u_ai', d', u, paid) given

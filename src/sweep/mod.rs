@@ -1,0 +1,434 @@
+//! Parameter sweeps (phase diagrams): many simulations over a grid of one or two config
+//! keys, with replicas. [`spec`] parses and validates the sweep spec; [`exec`] is the
+//! executor seam (CPU now; a batched GPU executor would plug in there); [`store`] is the
+//! HDF5 sweep file; this module is the driver that cuts the grid into blocks, runs the
+//! blocks of one shard, checkpoints after blocks (atomically) so an interrupted sweep
+//! resumes without recomputing finished cells, and merges shard files.
+//! A sweep is many ordinary `Simulation`s, not a different engine.
+
+pub mod exec;
+pub mod spec;
+pub mod store;
+
+pub use exec::{CpuExecutor, Executor, Job};
+pub use spec::{Axis, Scale, SeedMode, Spec};
+pub use store::SweepFile;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What went wrong in a sweep; every message names the file (and key) involved.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{file}: {msg}")]
+    SpecParse { file: String, msg: String },
+    #[error("{file}: key `{key}`: {reason}")]
+    Spec { file: String, key: String, reason: String },
+    #[error("{file}: {doing} failed: {source}")]
+    Io {
+        file: String,
+        doing: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: HDF5 error while {doing}: {source}")]
+    Hdf5 {
+        file: String,
+        doing: String,
+        #[source]
+        source: ::hdf5::Error,
+    },
+    #[error("{file}: {reason}")]
+    File { file: String, reason: String },
+    #[error("{file}: cannot resume: {reason}")]
+    Resume { file: String, reason: String },
+    #[error("merge: {0}")]
+    Merge(String),
+    #[error("--shard {arg}: {reason}")]
+    Shard { arg: String, reason: String },
+    #[error("executor: {0}")]
+    Executor(String),
+}
+
+/// Which blocks a process computes: every `count`-th block starting at `index` (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    pub fn owns_block(&self, block: usize) -> bool {
+        block % self.count as usize == self.index as usize
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = SweepError;
+    /// `i/n` with `0 <= i < n` (Slurm: `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
+    /// with `--array=0-(n-1)`).
+    fn from_str(s: &str) -> Result<Shard, SweepError> {
+        let err = |reason: &str| SweepError::Shard { arg: s.to_string(), reason: reason.to_string() };
+        let (i, n) = s.split_once('/').ok_or_else(|| err("expected i/n, e.g. 0/4"))?;
+        let index: u32 = i.trim().parse().map_err(|_| err("the shard index i is not a non-negative integer"))?;
+        let count: u32 = n.trim().parse().map_err(|_| err("the shard count n is not a positive integer"))?;
+        if count == 0 {
+            return Err(err("the shard count n must be at least 1"));
+        }
+        if index >= count {
+            return Err(err("the shard index must be below the count (0-based: 0/4 .. 3/4)"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// How to run a sweep.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Ignore (and overwrite) an existing output file instead of resuming it.
+    pub fresh: bool,
+    pub shard: Shard,
+    /// Stop after this many blocks finished in this call (a test hook that simulates an
+    /// interruption at a block boundary; `None` runs to the end).
+    pub max_blocks: Option<usize>,
+    /// Least time between two checkpoints: a block that finishes sooner after the last
+    /// checkpoint waits for the next (zero: after every block). The final state is always
+    /// written, also on Ctrl-C; after a hard kill, at most this much work is redone.
+    pub checkpoint_interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { fresh: false, shard: Shard::ALL, max_blocks: None, checkpoint_interval: Duration::from_secs(5) }
+    }
+}
+
+/// Progress of a running sweep, counted in cells (a cell is done when all its replicas are).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Cells of this shard done, including those found done in the resumed file.
+    pub cells_done: usize,
+    /// Cells of this shard.
+    pub cells_total: usize,
+}
+
+/// What a call of [`run`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// Cells of the shard, and of the whole grid.
+    pub cells_total: usize,
+    pub grid_cells: usize,
+    /// Cells found done in the output file at the start (resume).
+    pub cells_before: usize,
+    /// Cells computed by this call.
+    pub cells_computed: usize,
+    /// Runs (cell replicas) computed by this call, including those of unfinished cells.
+    pub runs_computed: usize,
+    pub blocks_total: usize,
+    pub seconds: f64,
+    /// All cells of the shard are done and the file says so.
+    pub complete: bool,
+    pub executor: String,
+}
+
+/// The blocks of `shard`.
+pub fn shard_blocks(spec: &Spec, shard: Shard) -> impl Iterator<Item = usize> {
+    (shard.index as usize..spec.n_blocks()).step_by(shard.count as usize)
+}
+
+/// An empty sweep file for `spec` (no cell done).
+pub fn empty_file(spec: &Spec, shard: Shard, executor: &str) -> SweepFile {
+    let cells = spec.n_cells();
+    let runs = cells * spec.replicas as usize;
+    SweepFile {
+        format_version: store::FORMAT_VERSION,
+        hollow_version: env!("CARGO_PKG_VERSION").to_string(),
+        created: crate::io::hdf5::now_rfc3339(),
+        spec_text: spec.text.clone(),
+        spec_file: spec.file.clone(),
+        spec_hash: spec.hash.clone(),
+        base_config: spec.base.to_toml(),
+        seed: spec.seed,
+        seeds: spec.seeds.name().to_string(),
+        steps: spec.steps,
+        replicas: spec.replicas,
+        block: spec.block,
+        shard,
+        complete: false,
+        executor: executor.to_string(),
+        axes: spec.axes.clone(),
+        metrics: spec.metrics.clone(),
+        done: vec![false; cells],
+        values: vec![vec![f64::NAN; runs]; spec.metrics.len()],
+        run_seeds: vec![0; runs],
+    }
+}
+
+/// The output file to continue: the existing one when it belongs to this spec and shard,
+/// a new one when there is none or `fresh` is set.
+fn open_output(spec: &Spec, out: &Path, opts: &Options, executor: &str) -> Result<SweepFile, SweepError> {
+    let file = out.display().to_string();
+    if opts.fresh || !out.exists() {
+        return Ok(empty_file(spec, opts.shard, executor));
+    }
+    let resume = |reason: String| SweepError::Resume { file: file.clone(), reason };
+    let mut old = store::read(out).map_err(|e| resume(format!("{e}; use --fresh to overwrite it")))?;
+    if old.spec_hash != spec.hash {
+        return Err(resume(format!(
+            "it holds a sweep of another spec ({} from {}; {} has {}): the base config, axes, replicas, seeds, \
+             block or metrics differ; use --fresh to start over, or another output file",
+            old.spec_hash, old.spec_file, spec.file, spec.hash
+        )));
+    }
+    if old.shard != opts.shard {
+        return Err(resume(format!(
+            "it holds shard {} and this run is shard {}; give the shard it was started with, or another output file",
+            old.shard, opts.shard
+        )));
+    }
+    if !old.executor.split("; ").any(|e| e == executor) {
+        old.executor = format!("{}; {executor}", old.executor);
+    }
+    Ok(old)
+}
+
+/// Shared state of a running sweep, updated as jobs finish.
+struct Live {
+    sf: SweepFile,
+    /// Replicas still to run, per cell (only pending cells are non-zero).
+    replicas_left: Vec<u32>,
+    /// Pending cells per block.
+    cells_left: Vec<usize>,
+    cells_done: usize,
+    cells_computed: usize,
+    runs_computed: usize,
+    blocks_finished: usize,
+    last_checkpoint: Instant,
+    error: Option<SweepError>,
+}
+
+/// Runs (or resumes) the cells of `opts.shard` of `spec` with `exec`, writing `out`:
+/// checkpoints after blocks (see `Options::checkpoint_interval`) and a final write, marked
+/// complete when every cell of the shard is done. `stop` (Ctrl-C) ends it early with the
+/// finished cells saved; the driver raises `stop` itself when `max_blocks` is reached.
+/// `progress` is called as cells finish, from worker threads.
+pub fn run(
+    spec: &Spec,
+    out: &Path,
+    opts: &Options,
+    exec: &dyn Executor,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, SweepError> {
+    let started = Instant::now();
+    let executor = exec.describe();
+    let mut sf = open_output(spec, out, opts, &executor)?;
+    let r = spec.replicas as usize;
+    let my_cells: Vec<usize> = shard_blocks(spec, opts.shard).flat_map(|b| spec.block_cells(b)).collect();
+    let pending: Vec<usize> = my_cells.iter().copied().filter(|&c| !sf.done[c]).collect();
+    let cells_before = my_cells.len() - pending.len();
+    let mut report = Report {
+        cells_total: my_cells.len(),
+        grid_cells: spec.n_cells(),
+        cells_before,
+        cells_computed: 0,
+        runs_computed: 0,
+        blocks_total: shard_blocks(spec, opts.shard).count(),
+        seconds: 0.0,
+        complete: pending.is_empty(),
+        executor: sf.executor.clone(),
+    };
+    if pending.is_empty() {
+        if !sf.complete || opts.fresh || !out.exists() {
+            sf.complete = true;
+            store::write(out, &sf)?;
+        }
+        return Ok(report);
+    }
+    sf.complete = false;
+    // The file exists (with its header) from the start, so a sweep killed during its
+    // first block still leaves something to resume and inspect.
+    store::write(out, &sf)?;
+
+    let jobs: Vec<Job> = pending.iter().flat_map(|&cell| (0..spec.replicas).map(move |replica| Job { cell, replica })).collect();
+    let mut cells_left = vec![0usize; spec.n_blocks()];
+    let mut replicas_left = vec![0u32; spec.n_cells()];
+    for &c in &pending {
+        cells_left[spec.block_of(c)] += 1;
+        replicas_left[c] = spec.replicas;
+    }
+    let live = Mutex::new(Live {
+        sf,
+        replicas_left,
+        cells_left,
+        cells_done: cells_before,
+        cells_computed: 0,
+        runs_computed: 0,
+        blocks_finished: 0,
+        last_checkpoint: Instant::now(),
+        error: None,
+    });
+    progress(Progress { cells_done: cells_before, cells_total: my_cells.len() });
+
+    let done = |i: usize, res: Result<crate::observe::Outcomes, SweepError>| {
+        let mut guard = live.lock().unwrap_or_else(|p| p.into_inner());
+        let l = &mut *guard;
+        let o = match res {
+            Ok(o) => o,
+            Err(e) => {
+                l.error.get_or_insert(e);
+                stop.store(true, Ordering::SeqCst);
+                return;
+            }
+        };
+        let Job { cell, replica } = jobs[i];
+        let at = cell * r + replica as usize;
+        for (m, name) in spec.metrics.iter().enumerate() {
+            l.sf.values[m][at] = o.value(name).unwrap_or(f64::NAN);
+        }
+        l.sf.run_seeds[at] = spec.seed_of(cell, replica);
+        l.runs_computed += 1;
+        l.replicas_left[cell] -= 1;
+        if l.replicas_left[cell] > 0 {
+            return;
+        }
+        l.sf.done[cell] = true;
+        l.cells_done += 1;
+        l.cells_computed += 1;
+        progress(Progress { cells_done: l.cells_done, cells_total: my_cells.len() });
+        let b = spec.block_of(cell);
+        l.cells_left[b] -= 1;
+        if l.cells_left[b] > 0 {
+            return;
+        }
+        l.blocks_finished += 1;
+        if opts.max_blocks.is_some_and(|m| l.blocks_finished >= m) {
+            stop.store(true, Ordering::SeqCst);
+        }
+        if l.last_checkpoint.elapsed() >= opts.checkpoint_interval {
+            if let Err(e) = store::write(out, &l.sf) {
+                l.error.get_or_insert(e);
+                stop.store(true, Ordering::SeqCst);
+            }
+            l.last_checkpoint = Instant::now();
+        }
+    };
+    let ran = exec.run(spec, &jobs, stop, &done);
+
+    let mut l = live.into_inner().unwrap_or_else(|p| p.into_inner());
+    l.sf.complete = my_cells.iter().all(|&c| l.sf.done[c]);
+    l.sf.created = crate::io::hdf5::now_rfc3339();
+    // Save what is done whatever happened, then report the first failure.
+    let saved = store::write(out, &l.sf);
+    ran?;
+    if let Some(e) = l.error {
+        return Err(e);
+    }
+    saved?;
+    report.cells_computed = l.cells_computed;
+    report.runs_computed = l.runs_computed;
+    report.seconds = started.elapsed().as_secs_f64();
+    report.complete = l.sf.complete;
+    Ok(report)
+}
+
+/// What [`merge`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeReport {
+    pub files: usize,
+    pub cells: usize,
+    pub spec_hash: String,
+}
+
+/// Joins shard files of one sweep into a complete sweep file `out`. Refuses files of
+/// different specs (hash), cells done in two files, and cells done in none, naming the
+/// files and cells involved.
+pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeReport, SweepError> {
+    let first_path = shards.first().ok_or_else(|| SweepError::Merge("no shard files given".into()))?;
+    let files = shards.iter().map(|p| store::read(p)).collect::<Result<Vec<_>, _>>()?;
+    let name = |i: usize| shards[i].display().to_string();
+    let first = &files[0];
+    for (i, f) in files.iter().enumerate().skip(1) {
+        if f.spec_hash != first.spec_hash {
+            return Err(SweepError::Merge(format!(
+                "{} is a shard of another sweep than {} (spec hash {} from {} vs {} from {}); only shards of one spec can be merged",
+                name(i),
+                first_path.display(),
+                f.spec_hash,
+                f.spec_file,
+                first.spec_hash,
+                first.spec_file
+            )));
+        }
+    }
+    let n_cells = first.n_cells();
+    let r = first.replicas as usize;
+    let mut merged = first.clone();
+    merged.done = vec![false; n_cells];
+    merged.values.iter_mut().for_each(|v| v.fill(f64::NAN));
+    merged.run_seeds.fill(0);
+    let mut owner: Vec<Option<usize>> = vec![None; n_cells];
+    let describe = |cell: usize| {
+        let n2 = first.shape().1;
+        let (i, j) = (cell / n2, cell % n2);
+        first.axes.iter().zip([i, j]).map(|(a, k)| format!("{}={}", a.key, a.values[k])).collect::<Vec<_>>().join(", ")
+    };
+    for (fi, f) in files.iter().enumerate() {
+        for cell in (0..n_cells).filter(|&c| f.done[c]) {
+            if let Some(other) = owner[cell] {
+                return Err(SweepError::Merge(format!(
+                    "{} and {} both hold cell {cell} ({}): overlapping shards (the same shard given twice, or shards of different --shard counts)",
+                    name(other),
+                    name(fi),
+                    describe(cell)
+                )));
+            }
+            owner[cell] = Some(fi);
+            merged.done[cell] = true;
+            for (mv, fv) in merged.values.iter_mut().zip(&f.values) {
+                mv[cell * r..(cell + 1) * r].copy_from_slice(&fv[cell * r..(cell + 1) * r]);
+            }
+            merged.run_seeds[cell * r..(cell + 1) * r].copy_from_slice(&f.run_seeds[cell * r..(cell + 1) * r]);
+        }
+    }
+    let missing: Vec<usize> = (0..n_cells).filter(|&c| owner[c].is_none()).collect();
+    if let Some(&c) = missing.first() {
+        let block = c / first.block.max(1) as usize;
+        let count = first.shard.count as usize;
+        let holder = files.iter().position(|f| f.shard.count as usize == count && f.shard.owns_block(block));
+        let why = match holder {
+            Some(i) => format!("{} (shard {}) is incomplete: resume it with `hollow sweep` and merge again", name(i), files[i].shard),
+            None => format!("no file of shard {}/{count} was given", block % count),
+        };
+        return Err(SweepError::Merge(format!(
+            "{} of {n_cells} cells are in none of the files, first cell {c} ({}) of block {block}: {why}",
+            missing.len(),
+            describe(c)
+        )));
+    }
+    let mut execs: Vec<&str> = Vec::new();
+    for f in &files {
+        for e in f.executor.split("; ") {
+            if !execs.contains(&e) {
+                execs.push(e);
+            }
+        }
+    }
+    merged.executor = execs.join("; ");
+    merged.shard = Shard::ALL;
+    merged.complete = true;
+    merged.created = crate::io::hdf5::now_rfc3339();
+    store::write(out, &merged)?;
+    Ok(MergeReport { files: files.len(), cells: n_cells, spec_hash: merged.spec_hash })
+}

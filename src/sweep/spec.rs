@@ -1,0 +1,550 @@
+//! Sweep specs: the TOML file that names a base config, one or two axes over numeric
+//! config keys, replicas, steps, fixed overrides and the outcomes to record; parsing,
+//! validation (every error names the spec file and the key), the cell grid, per-cell
+//! configs and seeds, and the spec hash that ties checkpoints and shards to one spec.
+//! Running a spec is `super::run`'s job, storing it `super::store`'s.
+
+use super::SweepError;
+use crate::config::{self, Config};
+use crate::observe::{self, DERIVED_OUTCOMES, OUTCOMES};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Version of the canonical text the spec hash is taken over; bump it when the meaning of
+/// a spec changes, so old checkpoints are not resumed with new semantics.
+const HASH_VERSION: u32 = 1;
+/// Cells per block when the spec does not say.
+pub const DEFAULT_BLOCK: u32 = 16;
+/// Most cells a sweep may have (the grid is held in memory, `cells × replicas × metrics` f64).
+pub const MAX_CELLS: usize = 1 << 22;
+
+/// How the values of an axis are spaced (and how its plot axis is drawn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    Linear,
+    Log,
+}
+
+impl Scale {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Linear => "linear",
+            Scale::Log => "log",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Scale> {
+        match s {
+            "linear" => Some(Scale::Linear),
+            "log" => Some(Scale::Log),
+            _ => None,
+        }
+    }
+}
+
+/// One axis of the grid: a numeric config key and its values (strictly increasing).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// Config key as used by `--set`, e.g. `technology.ai_cost_scale`.
+    pub key: String,
+    /// Label for plots (defaults to the key).
+    pub label: String,
+    pub scale: Scale,
+    pub values: Vec<f64>,
+}
+
+impl Axis {
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// How seeds are derived for the runs of a sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeedMode {
+    /// A different seed for every (cell, replica): independent noise in every cell.
+    PerCell,
+    /// The same seed for a replica in every cell (common random numbers): differences
+    /// between neighbouring cells are not blurred by sampling noise.
+    Common,
+}
+
+impl SeedMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SeedMode::PerCell => "per_cell",
+            SeedMode::Common => "common",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SeedMode> {
+        match s {
+            "per_cell" => Some(SeedMode::PerCell),
+            "common" => Some(SeedMode::Common),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed, validated sweep spec.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// The spec file as named by the user (for messages).
+    pub file: String,
+    /// The spec file's text, stored verbatim in the output.
+    pub text: String,
+    /// The base config file (resolved against the spec's directory) and its text.
+    pub base_file: PathBuf,
+    pub base_text: String,
+    /// One or two axes; the first varies slowest (rows of the grid).
+    pub axes: Vec<Axis>,
+    pub replicas: u32,
+    /// Steps of every run (the base config's when the spec does not say).
+    pub steps: u32,
+    /// Base seed the per-run seeds are derived from (the base config's when not given).
+    pub seed: u64,
+    pub seeds: SeedMode,
+    /// Cells per block: the unit of sharding and of checkpoint timing.
+    pub block: u32,
+    /// Outcome names to record (from `observe::OUTCOMES` and `DERIVED_OUTCOMES`).
+    pub metrics: Vec<String>,
+    /// Fixed overrides `key=value` from `[set]`, applied before the axes.
+    pub set: Vec<String>,
+    /// The base config with `[set]` and `steps` applied: what every cell starts from.
+    pub base: Config,
+    /// Hash of the canonical spec (see [`Spec::canonical`]), `fnv1a64:<hex>`.
+    pub hash: String,
+}
+
+/// Numeric config keys (`table.key` or `key`) and whether each is an integer.
+pub fn numeric_keys() -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut add = |table: &str, docs: Vec<config::FieldDoc>| {
+        for d in docs {
+            let integer = match d.default {
+                toml::Value::Integer(_) => true,
+                toml::Value::Float(_) => false,
+                _ => continue,
+            };
+            let key = if table.is_empty() { d.key.to_string() } else { format!("{table}.{}", d.key) };
+            out.push((key, integer));
+        }
+    };
+    add(config::Top::TABLE, config::Top::docs());
+    add(config::Technology::TABLE, config::Technology::docs());
+    add(config::Collapse::TABLE, config::Collapse::docs());
+    add(config::Market::TABLE, config::Market::docs());
+    add(config::Decisions::TABLE, config::Decisions::docs());
+    add(config::Policy::TABLE, config::Policy::docs());
+    add(config::Equilibrium::TABLE, config::Equilibrium::docs());
+    out
+}
+
+/// The top-level keys a spec may have.
+const SPEC_KEYS: &[&str] = &["base", "replicas", "steps", "seed", "seeds", "block", "metrics", "axis", "set"];
+const AXIS_KEYS: &[&str] = &["key", "label", "scale", "from", "to", "n", "values"];
+
+impl Spec {
+    /// Reads and validates a spec file; the base config path is relative to its directory.
+    pub fn load(path: &Path) -> Result<Spec, SweepError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SweepError::Io { file: file.clone(), doing: "reading the sweep spec".into(), source: e })?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        Spec::from_str_named(&text, &file, dir)
+    }
+
+    /// Parses spec `text` (named `file` in errors); `dir` is where `base` is looked up.
+    pub fn from_str_named(text: &str, file: &str, dir: &Path) -> Result<Spec, SweepError> {
+        let bad = |key: &str, reason: String| SweepError::Spec { file: file.to_string(), key: key.to_string(), reason };
+        let table: toml::Table =
+            text.parse().map_err(|e: toml::de::Error| SweepError::SpecParse { file: file.to_string(), msg: e.to_string() })?;
+        if let Some(k) = table.keys().find(|k| !SPEC_KEYS.contains(&k.as_str())) {
+            return Err(bad(k, format!("unknown key; a sweep spec has {}", SPEC_KEYS.join(", "))));
+        }
+
+        // Base config.
+        let base_rel = match table.get("base") {
+            Some(toml::Value::String(s)) => s.clone(),
+            Some(_) => return Err(bad("base", "must be a string: the base config path, relative to the spec file".into())),
+            None => return Err(bad("base", "missing: name the base config, e.g. base = \"baseline.toml\"".into())),
+        };
+        let base_file = dir.join(&base_rel);
+        let base_text = std::fs::read_to_string(&base_file)
+            .map_err(|e| bad("base", format!("cannot read base config {} ({e}); the path is relative to the spec file", base_file.display())))?;
+
+        // Scalars.
+        let replicas = get_uint(&table, "replicas", file)?.unwrap_or(1);
+        if !(1..=1_000_000).contains(&replicas) {
+            return Err(bad("replicas", format!("must be in [1, 1000000], got {replicas}")));
+        }
+        let steps = get_uint(&table, "steps", file)?;
+        if let Some(s) = steps {
+            if !(1..=10_000_000).contains(&s) {
+                return Err(bad("steps", format!("must be in [1, 10000000], got {s}")));
+            }
+        }
+        let block = get_uint(&table, "block", file)?.unwrap_or(u64::from(DEFAULT_BLOCK));
+        if !(1..=1_000_000).contains(&block) {
+            return Err(bad("block", format!("must be in [1, 1000000] cells, got {block}")));
+        }
+        let seed = get_uint(&table, "seed", file)?;
+        let seeds = match table.get("seeds") {
+            None => SeedMode::PerCell,
+            Some(toml::Value::String(s)) => SeedMode::parse(s)
+                .ok_or_else(|| bad("seeds", format!("must be \"per_cell\" or \"common\", got \"{s}\"")))?,
+            Some(_) => return Err(bad("seeds", "must be the string \"per_cell\" or \"common\"".into())),
+        };
+
+        // Metrics.
+        let known: Vec<&str> = observe::outcome_names().collect();
+        let metrics: Vec<String> = match table.get("metrics") {
+            None => vec!["share_ai".into(), "share_human".into(), "welfare_final".into(), "welfare_change".into(), "dominant_segment".into()],
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("metrics", "must be a list of outcome names (strings)".into())))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(bad("metrics", "must be a list of outcome names, e.g. [\"welfare_final\", \"share_ai\"]".into())),
+        };
+        if metrics.is_empty() {
+            return Err(bad("metrics", "is empty: name at least one outcome".into()));
+        }
+        for (i, m) in metrics.iter().enumerate() {
+            if !known.contains(&m.as_str()) {
+                return Err(bad("metrics", format!("unknown outcome \"{m}\"; known: {}", known.join(", "))));
+            }
+            if metrics[..i].contains(m) {
+                return Err(bad("metrics", format!("\"{m}\" is listed twice")));
+            }
+        }
+
+        // Fixed overrides.
+        let mut set = Vec::new();
+        match table.get("set") {
+            None => {}
+            Some(toml::Value::Table(t)) => flatten_set("", t, &mut set),
+            Some(_) => return Err(bad("set", "must be a table of config keys, e.g. [set] creators = 3334".into())),
+        }
+        for s in &set {
+            let key = s.split('=').next().unwrap_or("");
+            if key == "seed" || key == "steps" {
+                return Err(bad(&format!("set.{key}"), format!("give `{key}` as a top-level key of the spec, not in [set]")));
+            }
+        }
+        let mut base_sets = set.clone();
+        if let Some(s) = steps {
+            base_sets.push(format!("steps={s}"));
+        }
+        let base_name = base_file.display().to_string();
+        let base = Config::from_str_named(&base_text, &base_name, &base_sets)
+            .map_err(|e| bad("set", format!("the base config with these overrides is invalid: {e}")))?;
+        let steps = base.top.steps;
+        let seed = seed.unwrap_or(base.top.seed);
+
+        // Axes.
+        let axes_v = match table.get("axis") {
+            Some(toml::Value::Array(a)) => a.clone(),
+            Some(_) => return Err(bad("axis", "must be an array of tables: write each axis as [[axis]]".into())),
+            None => return Err(bad("axis", "missing: give one or two [[axis]] tables".into())),
+        };
+        if axes_v.is_empty() || axes_v.len() > 2 {
+            return Err(bad("axis", format!("a sweep has one or two axes, got {}", axes_v.len())));
+        }
+        let numeric = numeric_keys();
+        let mut axes = Vec::new();
+        for (i, v) in axes_v.iter().enumerate() {
+            axes.push(parse_axis(i, v, &numeric, file)?);
+        }
+        if axes.len() == 2 && axes[0].key == axes[1].key {
+            return Err(bad("axis[1].key", format!("`{}` is already the first axis", axes[1].key)));
+        }
+        let cells = axes.iter().map(Axis::len).product::<usize>();
+        if cells > MAX_CELLS {
+            return Err(bad("axis", format!("{cells} cells is more than the {MAX_CELLS} a sweep may have; split it into several specs")));
+        }
+
+        let mut spec = Spec {
+            file: file.to_string(),
+            text: text.to_string(),
+            base_file,
+            base_text,
+            axes,
+            replicas: replicas as u32,
+            steps,
+            seed,
+            seeds,
+            block: block as u32,
+            metrics,
+            set,
+            base,
+            hash: String::new(),
+        };
+        spec.check_axis_values()?;
+        spec.hash = format!("fnv1a64:{:016x}", fnv1a64(spec.canonical().as_bytes()));
+        Ok(spec)
+    }
+
+    /// Checks that every axis value gives a valid config on its own, and that the four
+    /// corners of a 2-D grid do (cross-key rules such as x_lo < x_hi); every run still
+    /// validates its own config, so an inner cell that breaks a rule fails with its key.
+    fn check_axis_values(&self) -> Result<(), SweepError> {
+        for (a, axis) in self.axes.iter().enumerate() {
+            for &v in &axis.values {
+                let mut sets = self.base_sets();
+                sets.push(override_arg(&axis.key, v));
+                Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| SweepError::Spec {
+                    file: self.file.clone(),
+                    key: format!("axis[{a}]"),
+                    reason: format!("value {v} of `{}` gives an invalid config: {e}", axis.key),
+                })?;
+            }
+        }
+        if self.axes.len() == 2 {
+            let (x, y) = (&self.axes[0].values, &self.axes[1].values);
+            for &i in &[0, x.len() - 1] {
+                for &j in &[0, y.len() - 1] {
+                    self.cell_config(i * y.len() + j, 0)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `[set]` overrides plus `steps`: what every cell applies before its axis values.
+    fn base_sets(&self) -> Vec<String> {
+        let mut s = self.set.clone();
+        s.push(format!("steps={}", self.steps));
+        s
+    }
+
+    /// Cells per axis: (n1, n2), n2 = 1 for a one-axis sweep.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.axes[0].len(), self.axes.get(1).map_or(1, Axis::len))
+    }
+    pub fn n_cells(&self) -> usize {
+        let (a, b) = self.shape();
+        a * b
+    }
+    pub fn n_blocks(&self) -> usize {
+        self.n_cells().div_ceil(self.block as usize)
+    }
+    /// Cells of block `b`.
+    pub fn block_cells(&self, b: usize) -> std::ops::Range<usize> {
+        let bs = self.block as usize;
+        (b * bs).min(self.n_cells())..((b + 1) * bs).min(self.n_cells())
+    }
+    pub fn block_of(&self, cell: usize) -> usize {
+        cell / self.block as usize
+    }
+    /// Grid indices (i, j) of a cell (row-major: the second axis varies fastest).
+    pub fn cell_index(&self, cell: usize) -> (usize, usize) {
+        let n2 = self.shape().1;
+        (cell / n2, cell % n2)
+    }
+    /// "key=value, key=value" of a cell, for messages.
+    pub fn describe_cell(&self, cell: usize) -> String {
+        let (i, j) = self.cell_index(cell);
+        let idx = [i, j];
+        self.axes.iter().zip(idx).map(|(a, k)| format!("{}={}", a.key, a.values[k])).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Seed of replica `r` of `cell`: a fixed mix of the base seed, the cell (unless seeds
+    /// are common) and the replica, so it depends on nothing else (not on threads, shards
+    /// or the order of execution).
+    pub fn seed_of(&self, cell: usize, replica: u32) -> u64 {
+        let cell_part = match self.seeds {
+            SeedMode::PerCell => cell as u64,
+            SeedMode::Common => u64::MAX,
+        };
+        let mut h = splitmix64(self.seed ^ 0x6877_5f73_7765_6570); // "hw_sweep"
+        h = splitmix64(h ^ cell_part);
+        splitmix64(h ^ u64::from(replica))
+    }
+
+    /// The full config of replica `r` of `cell`: base, `[set]`, steps, axis values, seed.
+    pub fn cell_config(&self, cell: usize, replica: u32) -> Result<Config, SweepError> {
+        let (i, j) = self.cell_index(cell);
+        let mut sets = self.base_sets();
+        for (a, k) in self.axes.iter().zip([i, j]) {
+            sets.push(override_arg(&a.key, a.values[k]));
+        }
+        let mut cfg = Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| {
+            SweepError::Spec { file: self.file.clone(), key: "axis".into(), reason: format!("cell ({}) gives an invalid config: {e}", self.describe_cell(cell)) }
+        })?;
+        // Set directly: a u64 seed above i64::MAX cannot pass through TOML text.
+        cfg.top.seed = self.seed_of(cell, replica);
+        Ok(cfg)
+    }
+
+    /// The text the spec hash is taken over: everything that decides the numbers in the
+    /// output (resolved base config, axes bit for bit, replicas, seeds, block, metrics) and
+    /// nothing that does not (comments, key order, file names).
+    pub fn canonical(&self) -> String {
+        let mut s = format!("hollow-sweep-spec {HASH_VERSION}\n[base]\n{}\n", self.base.to_toml());
+        for a in &self.axes {
+            let _ = write!(s, "axis {} {}:", a.key, a.scale.name());
+            for v in &a.values {
+                let _ = write!(s, " {:016x}", v.to_bits());
+            }
+            s.push('\n');
+        }
+        let _ = writeln!(s, "replicas {}\nsteps {}\nseed {}\nseeds {}\nblock {}", self.replicas, self.steps, self.seed, self.seeds.name(), self.block);
+        let _ = writeln!(s, "metrics {}", self.metrics.join(" "));
+        s
+    }
+}
+
+/// `key=value` for `Config::from_str_named`; floats in Rust's round-trip form (always a
+/// valid TOML float), integers as integers.
+fn override_arg(key: &str, v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 && is_integer_key(key) {
+        format!("{key}={}", v as i64)
+    } else {
+        format!("{key}={v:?}")
+    }
+}
+
+fn is_integer_key(key: &str) -> bool {
+    numeric_keys().iter().any(|(k, int)| k == key && *int)
+}
+
+/// `[set]` tables flattened to `a.b=value` strings (both `market.k = 8` and a nested
+/// `[set.market]` table give `market.k=8`).
+fn flatten_set(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
+    for (k, v) in t {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(sub) => flatten_set(&key, sub, out),
+            other => out.push(format!("{key}={other}")),
+        }
+    }
+}
+
+fn get_uint(t: &toml::Table, key: &str, file: &str) -> Result<Option<u64>, SweepError> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(toml::Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),
+        Some(v) => Err(SweepError::Spec { file: file.to_string(), key: key.to_string(), reason: format!("must be a non-negative integer, got {v}") }),
+    }
+}
+
+fn as_f64(v: &toml::Value) -> Option<f64> {
+    match v {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str) -> Result<Axis, SweepError> {
+    let bad = |k: &str, reason: String| SweepError::Spec { file: file.to_string(), key: format!("axis[{i}].{k}"), reason };
+    let t = v.as_table().ok_or_else(|| bad("", "must be a table ([[axis]])".into()))?;
+    if let Some(k) = t.keys().find(|k| !AXIS_KEYS.contains(&k.as_str())) {
+        return Err(bad(k, format!("unknown key; an axis has {}", AXIS_KEYS.join(", "))));
+    }
+    let key = t.get("key").and_then(|v| v.as_str()).ok_or_else(|| bad("key", "missing or not a string: name a numeric config key, e.g. \"market.pollution\"".into()))?;
+    let Some(integer) = numeric.iter().find(|(k, _)| k == key).map(|(_, int)| *int) else {
+        let near: Vec<&str> = numeric.iter().map(|(k, _)| k.as_str()).filter(|k| k.ends_with(key.rsplit('.').next().unwrap_or(key))).collect();
+        let hint = if near.is_empty() { "see `hollow config --defaults`".to_string() } else { format!("did you mean {}?", near.join(" or ")) };
+        return Err(bad("key", format!("`{key}` is not a numeric config key; {hint}")));
+    };
+    if key == "seed" {
+        return Err(bad("key", "`seed` cannot be an axis: seeds are derived per run; use replicas".into()));
+    }
+    let label = match t.get("label") {
+        None => key.to_string(),
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(_) => return Err(bad("label", "must be a string".into())),
+    };
+    let scale = match t.get("scale") {
+        None => Scale::Linear,
+        Some(toml::Value::String(s)) => Scale::parse(s).ok_or_else(|| bad("scale", format!("must be \"linear\" or \"log\", got \"{s}\"")))?,
+        Some(_) => return Err(bad("scale", "must be \"linear\" or \"log\"".into())),
+    };
+    let has_range = ["from", "to", "n"].iter().any(|k| t.contains_key(*k));
+    let mut values = match (t.get("values"), has_range) {
+        (Some(_), true) => return Err(bad("values", "give either values = [...] or from/to/n, not both".into())),
+        (None, false) => return Err(bad("values", "missing: give values = [...] or from, to and n".into())),
+        (Some(toml::Value::Array(a)), false) => {
+            let v: Vec<f64> = a.iter().map(as_f64).collect::<Option<_>>().ok_or_else(|| bad("values", "must be a list of numbers".into()))?;
+            if v.is_empty() {
+                return Err(bad("values", "is empty".into()));
+            }
+            if integer {
+                if let Some(x) = v.iter().find(|x| x.fract() != 0.0) {
+                    return Err(bad("values", format!("`{key}` is an integer key, got {x}")));
+                }
+            }
+            v
+        }
+        (Some(_), false) => return Err(bad("values", "must be a list of numbers".into())),
+        (None, true) => {
+            let num = |k: &str| t.get(k).and_then(as_f64).ok_or_else(|| bad(k, "missing or not a number".into()));
+            let (from, to) = (num("from")?, num("to")?);
+            let n = match t.get("n") {
+                Some(toml::Value::Integer(n)) if (1..=65_536).contains(n) => *n as usize,
+                Some(v) => return Err(bad("n", format!("must be an integer in [1, 65536], got {v}"))),
+                None => return Err(bad("n", "missing: the number of points".into())),
+            };
+            if scale == Scale::Log && (from <= 0.0 || to <= 0.0) {
+                return Err(bad(if from <= 0.0 { "from" } else { "to" }, format!("a log axis needs positive ends, got from = {from}, to = {to}")));
+            }
+            if n == 1 && from != to {
+                return Err(bad("n", "one point needs from = to; give n >= 2 for a range".into()));
+            }
+            let v: Vec<f64> = (0..n)
+                .map(|k| {
+                    let f = if n == 1 { 0.0 } else { k as f64 / (n - 1) as f64 };
+                    match scale {
+                        Scale::Linear => from + f * (to - from),
+                        Scale::Log => (from.ln() + f * (to.ln() - from.ln())).exp(),
+                    }
+                })
+                .collect();
+            // Exact ends, whatever the rounding of the interpolation.
+            let mut v = v;
+            v[0] = from;
+            v[n - 1] = to;
+            if integer {
+                v.iter_mut().for_each(|x| *x = x.round());
+            }
+            v
+        }
+    };
+    if let Some(x) = values.iter().find(|x| !x.is_finite()) {
+        return Err(bad("values", format!("must be finite, got {x}")));
+    }
+    if scale == Scale::Log && values.iter().any(|&x| x <= 0.0) {
+        return Err(bad("values", "a log axis needs positive values".into()));
+    }
+    if let Some(w) = values.windows(2).find(|w| w[1] <= w[0]) {
+        let why = if integer && has_range { " (after rounding to integers: use fewer points)" } else { "" };
+        return Err(bad("values", format!("must be strictly increasing{why}; {} is followed by {}", w[0], w[1])));
+    }
+    values.shrink_to_fit();
+    Ok(Axis { key: key.to_string(), label, scale, values })
+}
+
+/// SplitMix64's finaliser: a bijective 64-bit mix.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// FNV-1a, 64 bit: a stable content hash (identity of a spec, not security).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Every outcome name a spec may list (for help texts).
+pub fn known_metrics() -> Vec<&'static str> {
+    OUTCOMES.iter().chain(DERIVED_OUTCOMES).copied().collect()
+}
