@@ -97,6 +97,47 @@ pub enum Cmd {
         #[command(flatten)]
         opts: RunOpts,
     },
+    /// Run a parameter sweep (phase diagram) from a sweep spec; an existing output of the
+    /// same spec is resumed (docs/sweeps.md).
+    Sweep {
+        /// Sweep spec (TOML), e.g. configs/phase_cost_pollution.toml.
+        spec: PathBuf,
+        /// Output file (default: the spec's name with .h5, or .shard<i>of<n>.h5 with --shard).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Start over, overwriting the output instead of resuming it.
+        #[arg(long)]
+        fresh: bool,
+        /// Run only every n-th block starting at block i (0-based), e.g. 3/8; merge the
+        /// shard files with `hollow merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Worker threads (0 = all cores); each runs one single-threaded simulation.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Least seconds between checkpoints (0 = after every block).
+        #[arg(long, default_value_t = 5.0)]
+        checkpoint_secs: f64,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Stop after this many blocks (simulates an interruption; for tests).
+        #[arg(long, hide = true)]
+        max_blocks: Option<usize>,
+    },
+    /// Figures from output files.
+    Plot {
+        #[command(subcommand)]
+        what: PlotCmd,
+    },
+    /// Join the shard files of one sweep into one sweep file.
+    Merge {
+        /// The merged output file.
+        output: PathBuf,
+        /// Shard files (from `hollow sweep --shard i/n`).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+    },
 }
 
 pub fn main() -> Result<()> {
@@ -106,6 +147,11 @@ pub fn main() -> Result<()> {
         Cmd::Config { defaults, markdown, file } => cmd_config(defaults, markdown, file.as_deref()),
         Cmd::Info { config } => cmd_info(config.as_deref()),
         Cmd::Bench { config, backend, measure, warmup, opts } => cmd_bench(&config, &backend, measure, warmup, &opts),
+        Cmd::Sweep { spec, output, fresh, shard, threads, checkpoint_secs, quiet, max_blocks } => {
+            cmd_sweep(&spec, output, fresh, shard.as_deref(), threads, checkpoint_secs, quiet, max_blocks)
+        }
+        Cmd::Plot { what } => cmd_plot(what),
+        Cmd::Merge { output, shards } => cmd_merge(&output, &shards),
     }
 }
 
@@ -357,5 +403,239 @@ fn cmd_bench(path: &Path, kinds: &[BackendKind], measure: u32, warmup: u32, opts
             dt * 1e3
         );
     }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// sweep, plot, merge (docs/sweeps.md)
+
+/// Figures from output files.
+#[derive(Subcommand)]
+pub enum PlotCmd {
+    /// Phase diagram of one outcome of a sweep file: a heatmap over the two axes (a line
+    /// with a ±1 std band for a one-axis sweep), regime boundaries outlined.
+    Phase {
+        /// Sweep file (from `hollow sweep` or `hollow merge`).
+        file: PathBuf,
+        /// Outcome to show (one of the file's metrics).
+        metric: String,
+        /// Output PNG (default: <file stem>_<metric>.png next to the file).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Per-cell statistic of a numeric metric over replicas: mean or std.
+        #[arg(long, default_value = "mean")]
+        stat: String,
+        /// Categorical metric whose changes are outlined ("none" to draw no boundaries;
+        /// default: the metric itself if categorical, else dominant_segment if recorded).
+        #[arg(long)]
+        regimes: Option<String>,
+        /// Colour map: auto (diverging around zero when values have both signs), viridis, diverging.
+        #[arg(long, default_value = "auto")]
+        cmap: String,
+        /// Image size in pixels, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1100x800")]
+        size: String,
+    },
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_sweep(
+    spec_path: &Path,
+    output: Option<PathBuf>,
+    fresh: bool,
+    shard: Option<&str>,
+    threads: usize,
+    checkpoint_secs: f64,
+    quiet: bool,
+    max_blocks: Option<usize>,
+) -> Result<()> {
+    use crate::sweep::{self, CpuExecutor, Executor, Options, Shard, Spec};
+    let spec = Spec::load(spec_path)?;
+    let shard: Shard = match shard {
+        Some(s) => s.parse()?,
+        None => Shard::ALL,
+    };
+    let output = output.unwrap_or_else(|| {
+        let stem = spec_path.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
+        if shard == Shard::ALL { PathBuf::from(format!("{stem}.h5")) } else { PathBuf::from(format!("{stem}.shard{}of{}.h5", shard.index, shard.count)) }
+    });
+    check_output_dir(&output)?;
+    if !(checkpoint_secs.is_finite() && checkpoint_secs >= 0.0) {
+        bail!("--checkpoint-secs: must be a non-negative number of seconds, got {checkpoint_secs}");
+    }
+    let exec = CpuExecutor::new(threads)?;
+    let (n1, n2) = spec.shape();
+    let shape = if spec.axes.len() == 2 { format!("{n1} × {n2}") } else { format!("{n1}") };
+    if !quiet {
+        eprintln!(
+            "sweep {}: {shape} cells × {} replicas, {} steps each, {} creators + {} buyers per market; {} blocks of {} cells{}; {}",
+            spec_path.display(),
+            spec.replicas,
+            spec.steps,
+            spec.base.top.creators,
+            spec.base.top.buyers,
+            spec.n_blocks(),
+            spec.block,
+            if shard == Shard::ALL { String::new() } else { format!(", shard {shard} ({} blocks)", sweep::shard_blocks(&spec, shard).count()) },
+            exec.describe()
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second Ctrl-C falls through to an immediate exit (the last checkpoint survives).
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    }
+    let pb = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cells  {per_sec}  ETA {eta}")
+                .expect("static template"),
+        );
+        pb
+    };
+    let first = AtomicBool::new(true);
+    let progress = |p: sweep::Progress| {
+        if first.swap(false, Ordering::SeqCst) {
+            // Cells found done in a resumed file do not count toward the rate.
+            pb.set_length(p.cells_total as u64);
+            pb.set_position(p.cells_done as u64);
+            pb.reset_eta();
+            pb.reset_elapsed();
+            if p.cells_done > 0 {
+                pb.println(format!("resuming {}: {} of {} cells already done", output.display(), p.cells_done, p.cells_total));
+            }
+        } else {
+            pb.set_position(p.cells_done as u64);
+        }
+    };
+    let opts = Options { fresh, shard, max_blocks, checkpoint_interval: std::time::Duration::from_secs_f64(checkpoint_secs) };
+    let report = sweep::run(&spec, &output, &opts, &exec, &stop, &progress)?;
+    pb.finish_and_clear();
+    if report.cells_computed == 0 && report.complete {
+        println!("{}: all {} cells already done; nothing to compute (--fresh starts over)", output.display(), report.cells_total);
+        return Ok(());
+    }
+    let secs = report.seconds.max(1e-9);
+    println!(
+        "computed {} cells ({} runs) in {:.1} s: {:.3} cells/s, {:.3} runs/s ({})",
+        report.cells_computed,
+        report.runs_computed,
+        report.seconds,
+        report.cells_computed as f64 / secs,
+        report.runs_computed as f64 / secs,
+        report.executor
+    );
+    println!("output: {} ({} of {} cells done)", output.display(), report.cells_before + report.cells_computed, report.cells_total);
+    if !report.complete {
+        bail!(
+            "stopped with {} of {} cells done; the finished cells are saved in {}: run the same command again to resume",
+            report.cells_before + report.cells_computed,
+            report.cells_total,
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+fn cmd_merge(output: &Path, shards: &[PathBuf]) -> Result<()> {
+    check_output_dir(output)?;
+    let r = crate::sweep::merge(output, shards)?;
+    println!("merged {} files, {} cells (spec {}) into {}", r.files, r.cells, r.spec_hash, output.display());
+    Ok(())
+}
+
+fn cmd_plot(what: PlotCmd) -> Result<()> {
+    match what {
+        PlotCmd::Phase { file, metric, output, stat, regimes, cmap, size } => {
+            cmd_plot_phase(&file, &metric, output, &stat, regimes.as_deref(), &cmap, &size)
+        }
+    }
+}
+
+fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str, regimes: Option<&str>, cmap: &str, size: &str) -> Result<()> {
+    use crate::io::heatmap::{self, ColourScale, Heatmap, LinePlot, PlotAxis, Regimes};
+    use crate::observe::{outcome_categories, outcome_unit};
+    use crate::sweep::store;
+    let sf = store::read(file)?;
+    let size = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+        .filter(|&(w, h)| (300..=8000).contains(&w) && (200..=8000).contains(&h))
+        .with_context(|| format!("--size {size}: expected WIDTHxHEIGHT in pixels, e.g. 1100x800 (300..8000 × 200..8000)"))?;
+    let Some(values) = sf.metric(metric) else {
+        bail!("{}: no metric \"{metric}\"; this sweep recorded {}", file.display(), sf.metrics.join(", "));
+    };
+    let cats = outcome_categories(metric);
+    let r = sf.replicas as usize;
+    let (a, b) = store::cell_stats(values, r, cats.is_some());
+    let (z, stat_name) = match (cats.is_some(), stat) {
+        (true, _) => (a, "most frequent value".to_string()),
+        (false, "mean") => (a, "mean".to_string()),
+        (false, "std") => (b.clone(), "standard deviation".to_string()),
+        (false, other) => bail!("--stat {other}: expected mean or std"),
+    };
+    let diverging = match cmap {
+        "auto" | "diverging" => true,
+        "viridis" => false,
+        other => bail!("--cmap {other}: expected auto, viridis or diverging"),
+    };
+    let unit = outcome_unit(metric).unwrap_or("");
+    let title = format!("{metric}: {stat_name} over {r} replica{}", if r == 1 { "" } else { "s" });
+    let (done, cells) = (sf.cells_done(), sf.n_cells());
+    let mut subtitle = format!("{} — {} steps, seeds {} (spec {})", sf.spec_file, sf.steps, sf.seeds, sf.spec_hash);
+    if done < cells {
+        subtitle = format!("INCOMPLETE: {done} of {cells} cells — {subtitle}");
+        eprintln!("warning: {} holds {done} of {cells} cells; missing cells are drawn grey", file.display());
+    }
+    let axis = |i: usize| {
+        let a = &sf.axes[i];
+        PlotAxis { label: a.label.clone(), values: a.values.clone(), log: a.scale == crate::sweep::Scale::Log }
+    };
+    let output = output.unwrap_or_else(|| {
+        let stem = file.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
+        file.with_file_name(format!("{stem}_{metric}.png"))
+    });
+    if sf.axes.len() == 1 {
+        // The band is ±1 std around the mean; a plot of the std itself gets none.
+        let std = if cats.is_some() || stat != "mean" { vec![f64::NAN; z.len()] } else { b };
+        heatmap::draw_line(&output, &LinePlot { title, subtitle, x: axis(0), y_label: format!("{metric} ({unit})"), mean: z, std, size })?;
+    } else {
+        let regime_name = match regimes {
+            Some("none") => None,
+            Some(name) => {
+                if outcome_categories(name).is_none() {
+                    bail!("--regimes {name}: not a categorical outcome (categorical: dominant_segment, welfare_regime)");
+                }
+                if sf.metric(name).is_none() {
+                    bail!("--regimes {name}: {} did not record it; it has {}", file.display(), sf.metrics.join(", "));
+                }
+                Some(name.to_string())
+            }
+            None if cats.is_some() => Some(metric.to_string()),
+            None => sf.metric("dominant_segment").map(|_| "dominant_segment".to_string()),
+        };
+        if let Some(name) = regime_name.as_deref().filter(|&n| n != metric) {
+            subtitle = format!("{subtitle}; lines: {name} changes");
+        }
+        let regimes = regime_name.map(|name| {
+            let grid = store::cell_stats(sf.metric(&name).unwrap_or(&[]), r, true).0;
+            let labels = outcome_categories(&name).unwrap_or(&[]).iter().map(|s| s.to_string()).collect();
+            // Regions of the plotted metric itself need no name in their labels.
+            Regimes { labels, name: if name == metric { String::new() } else { name }, grid }
+        });
+        let colour = match cats {
+            Some(c) => ColourScale::Categorical { labels: c.iter().map(|s| s.to_string()).collect() },
+            None => ColourScale::Continuous { label: format!("{metric} ({unit})"), diverging },
+        };
+        heatmap::draw_heatmap(&output, &Heatmap { title, subtitle, x: axis(0), y: axis(1), z, colour, regimes, size })?;
+    }
+    println!("wrote {}", output.display());
     Ok(())
 }

@@ -1,1 +1,533 @@
-//! placeholder
+//! Phase-diagram figures (PNG, plotters bitmap backend): a heatmap over two axes (linear or
+//! log) with a colour bar (sequential, or diverging around zero) or a category legend,
+//! and regime boundaries outlined where a categorical grid changes; and a line plot with a
+//! ±1 std band for one-axis sweeps. Knows nothing about sweeps or HDF5: the caller
+//! (`hollow plot phase`) hands it plain grids.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+
+/// A plot axis: one value per grid column/row, strictly increasing.
+#[derive(Clone, Debug)]
+pub struct PlotAxis {
+    pub label: String,
+    pub values: Vec<f64>,
+    /// Draw on a log scale (values must be positive).
+    pub log: bool,
+}
+
+/// How values become colours.
+#[derive(Clone, Debug)]
+pub enum ColourScale {
+    /// Continuous values; `diverging` centres a blue–white–red map on zero, otherwise viridis.
+    Continuous { label: String, diverging: bool },
+    /// Category indices 0..labels.len() with a legend.
+    Categorical { labels: Vec<String> },
+}
+
+/// A heatmap over `x` × `y`.
+#[derive(Clone, Debug)]
+pub struct Heatmap {
+    pub title: String,
+    /// A smaller second line under the title (replicas, completeness, ...).
+    pub subtitle: String,
+    pub x: PlotAxis,
+    pub y: PlotAxis,
+    /// `z[i * y.len + j]` for x index i and y index j; NaN cells are drawn grey.
+    pub z: Vec<f64>,
+    pub colour: ColourScale,
+    /// A categorical grid (same layout as `z`) whose changes are outlined, with its name
+    /// and category labels (the regions are labelled with them).
+    pub regimes: Option<Regimes>,
+    pub size: (u32, u32),
+}
+
+/// Regions of a categorical grid, outlined on a heatmap.
+#[derive(Clone, Debug)]
+pub struct Regimes {
+    /// Prefix of the region labels ("" for the bare category label).
+    pub name: String,
+    pub labels: Vec<String>,
+    pub grid: Vec<f64>,
+}
+
+/// A line over one axis with a ±1 std band (one-axis sweeps).
+#[derive(Clone, Debug)]
+pub struct LinePlot {
+    pub title: String,
+    pub subtitle: String,
+    pub x: PlotAxis,
+    pub y_label: String,
+    pub mean: Vec<f64>,
+    /// Band half-width per point (NaN: no band there).
+    pub std: Vec<f64>,
+    pub size: (u32, u32),
+}
+
+/// A figure could not be drawn or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {reason}")]
+pub struct PlotError {
+    pub file: String,
+    pub reason: String,
+}
+
+const FONT: &str = "sans-serif";
+/// Grey of cells without data.
+const NO_DATA: RGBColor = RGBColor(215, 215, 215);
+/// Qualitative palette of categories (exit grey, AI orange, human blue for segments).
+const CATEGORY_COLOURS: [RGBColor; 8] = [
+    RGBColor(158, 158, 158),
+    RGBColor(224, 123, 57),
+    RGBColor(59, 117, 175),
+    RGBColor(81, 158, 62),
+    RGBColor(192, 61, 62),
+    RGBColor(141, 105, 184),
+    RGBColor(132, 88, 78),
+    RGBColor(213, 125, 191),
+];
+/// Viridis at 9 stops (matplotlib's), interpolated linearly between them.
+const VIRIDIS: [(u8, u8, u8); 9] = [
+    (68, 1, 84),
+    (71, 44, 122),
+    (59, 81, 139),
+    (44, 113, 142),
+    (33, 144, 141),
+    (39, 173, 129),
+    (92, 200, 99),
+    (170, 220, 50),
+    (253, 231, 37),
+];
+/// Blue–white–red (ColorBrewer RdBu reversed, 7 stops).
+const DIVERGING: [(u8, u8, u8); 7] =
+    [(33, 102, 172), (103, 169, 207), (209, 229, 240), (247, 247, 247), (253, 219, 199), (239, 138, 98), (178, 24, 43)];
+
+fn err(file: &Path, reason: impl ToString) -> PlotError {
+    PlotError { file: file.display().to_string(), reason: reason.to_string() }
+}
+
+fn ramp(stops: &[(u8, u8, u8)], t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
+    let i = (t.floor() as usize).min(stops.len() - 2);
+    let f = t - i as f64;
+    let mix = |a: u8, b: u8| (a as f64 + f * (b as f64 - a as f64)).round() as u8;
+    let (a, b) = (stops[i], stops[i + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// Maps values to colours: the colour-bar limits and the map.
+struct Mapper {
+    lo: f64,
+    hi: f64,
+    diverging: bool,
+}
+
+impl Mapper {
+    fn new(z: &[f64], diverging: bool) -> Mapper {
+        let (mut lo, mut hi) = z.iter().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        if !lo.is_finite() {
+            (lo, hi) = (0.0, 1.0);
+        }
+        // Diverging only where zero lies inside the data: then white means "no change".
+        let diverging = diverging && lo < 0.0 && hi > 0.0;
+        if diverging {
+            let m = lo.abs().max(hi.abs());
+            (lo, hi) = (-m, m);
+        }
+        if hi - lo <= 1e-12 * hi.abs().max(1.0) {
+            let pad = (hi.abs() * 0.01).max(1e-9);
+            (lo, hi) = (lo - pad, hi + pad);
+        }
+        Mapper { lo, hi, diverging }
+    }
+    fn colour(&self, v: f64) -> RGBColor {
+        if !v.is_finite() {
+            return NO_DATA;
+        }
+        let t = (v - self.lo) / (self.hi - self.lo);
+        if self.diverging { ramp(&DIVERGING, t) } else { ramp(&VIRIDIS, t) }
+    }
+}
+
+/// Position on the drawing axis: log10 for log axes.
+fn warp(v: f64, log: bool) -> f64 {
+    if log { v.log10() } else { v }
+}
+
+/// Cell edges (in warped units) around `values`: midpoints inside, half a step outside.
+fn edges(a: &PlotAxis) -> Vec<f64> {
+    let u: Vec<f64> = a.values.iter().map(|&v| warp(v, a.log)).collect();
+    let n = u.len();
+    if n == 1 {
+        let h = if a.log { 0.5 } else { (u[0].abs() * 0.5).max(0.5) };
+        return vec![u[0] - h, u[0] + h];
+    }
+    let mut e = Vec::with_capacity(n + 1);
+    e.push(u[0] - 0.5 * (u[1] - u[0]));
+    for w in u.windows(2) {
+        e.push(0.5 * (w[0] + w[1]));
+    }
+    e.push(u[n - 1] + 0.5 * (u[n - 1] - u[n - 2]));
+    e
+}
+
+/// A "nice" tick step for `span` split in about `n` parts (1, 2 or 5 × 10^k).
+fn nice_step(span: f64, n: usize) -> f64 {
+    let raw = (span / n.max(1) as f64).abs().max(1e-300);
+    let mag = 10f64.powf(raw.log10().floor());
+    let r = raw / mag;
+    mag * if r <= 1.0 { 1.0 } else if r <= 2.0 { 2.0 } else if r <= 5.0 { 5.0 } else { 10.0 }
+}
+
+/// Ticks of a linear range.
+fn linear_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let step = nice_step(hi - lo, n);
+    let mut t = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while t <= hi + step * 1e-9 {
+        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
+        t += step;
+    }
+    out
+}
+
+/// Ticks of a log range (in value units): decades, plus 2× and 5× when it spans little.
+fn log_ticks(ulo: f64, uhi: f64) -> (Vec<f64>, Vec<f64>) {
+    let (k0, k1) = (ulo.floor() as i32, uhi.ceil() as i32);
+    let few = uhi - ulo < 2.5;
+    let (mut major, mut minor) = (Vec::new(), Vec::new());
+    for k in k0..=k1 {
+        let d = 10f64.powi(k);
+        for m in 1..10 {
+            let v = m as f64 * d;
+            let u = v.log10();
+            if u < ulo - 1e-9 || u > uhi + 1e-9 {
+                continue;
+            }
+            if m == 1 || (few && (m == 2 || m == 5)) {
+                major.push(v);
+            } else {
+                minor.push(v);
+            }
+        }
+    }
+    (major, minor)
+}
+
+/// A tick label: short, with as many decimals as the step needs.
+fn fmt_tick(v: f64, step: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e5).contains(&a) {
+        return format!("{v:.0e}");
+    }
+    let decimals = if step >= 1.0 { 0 } else { (-step.log10().floor()) as usize };
+    format!("{v:.decimals$}")
+}
+
+fn fmt_log_tick(v: f64) -> String {
+    let a = v.abs();
+    if (1e-3..1e5).contains(&a) {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+fn text_style(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
+    TextStyle::from((FONT, size).into_font()).pos(Pos::new(h, v))
+}
+
+/// Draws title and subtitle at the top of `root`; returns the height they take.
+fn draw_titles(root: &Area, file: &Path, title: &str, subtitle: &str) -> Result<u32, PlotError> {
+    let w = root.dim_in_pixel().0 as i32;
+    root.draw(&Text::new(title.to_string(), (w / 2, 12), text_style(24, HPos::Center, VPos::Top))).map_err(|e| err(file, e))?;
+    if !subtitle.is_empty() {
+        root.draw(&Text::new(subtitle.to_string(), (w / 2, 44), text_style(15, HPos::Center, VPos::Top).color(&RGBColor(80, 80, 80))))
+            .map_err(|e| err(file, e))?;
+        return Ok(70);
+    }
+    Ok(50)
+}
+
+/// Draws tick marks and labels of a log axis by hand (plotters would put its ticks at
+/// "nice" exponents such as 10^0.5): decades labelled, other integers as minor ticks.
+fn draw_log_axis(root: &Area, file: &Path, to_px: &dyn Fn(f64) -> (i32, i32), ulo: f64, uhi: f64, horizontal: bool) -> Result<(), PlotError> {
+    let (major, minor) = log_ticks(ulo, uhi);
+    for (vals, len) in [(&major, 7), (&minor, 4)] {
+        for &v in vals {
+            let (x, y) = to_px(v.log10());
+            let tick = if horizontal { vec![(x, y), (x, y + len)] } else { vec![(x, y), (x - len, y)] };
+            root.draw(&PathElement::new(tick, BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
+            if len == 7 {
+                let (pos, at) = if horizontal { ((HPos::Center, VPos::Top), (x, y + 10)) } else { ((HPos::Right, VPos::Center), (x - 10, y)) };
+                root.draw(&Text::new(fmt_log_tick(v), at, text_style(15, pos.0, pos.1))).map_err(|e| err(file, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes a heatmap PNG.
+pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
+    super::plot::init_fonts();
+    let (nx, ny) = (h.x.values.len(), h.y.values.len());
+    if nx == 0 || ny == 0 || h.z.len() != nx * ny {
+        return Err(err(path, format!("heatmap data has {} values for a {nx} × {ny} grid", h.z.len())));
+    }
+    for a in [&h.x, &h.y] {
+        if a.log && a.values.iter().any(|&v| v <= 0.0) {
+            return Err(err(path, format!("axis {}: a log axis needs positive values", a.label)));
+        }
+    }
+    let (w, ht) = h.size;
+    let root = BitMapBackend::new(path, (w, ht)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let top = draw_titles(&root, path, &h.title, &h.subtitle)?;
+    let legend_w = 190u32.min(w / 3);
+    let (main, side) = root.split_horizontally(w - legend_w);
+    let (xe, ye) = (edges(&h.x), edges(&h.y));
+    let (x0, x1, y0, y1) = (xe[0], xe[nx], ye[0], ye[ny]);
+    let mut chart = ChartBuilder::on(&main)
+        .margin_top(top)
+        .margin_left(10)
+        .margin_right(10)
+        .margin_bottom(10)
+        .x_label_area_size(60)
+        .y_label_area_size(85)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| err(path, e))?;
+    // Linear axes get plotters' ticks; log axes get none here and hand-drawn decades below.
+    let xstep = nice_step(x1 - x0, 7);
+    let ystep = nice_step(y1 - y0, 7);
+    let xfmt = |v: &f64| fmt_tick(*v, xstep);
+    let yfmt = |v: &f64| fmt_tick(*v, ystep);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(if h.x.log { 0 } else { 8 })
+        .y_labels(if h.y.log { 0 } else { 8 })
+        .x_label_formatter(&xfmt)
+        .y_label_formatter(&yfmt)
+        .x_desc(h.x.label.as_str())
+        .y_desc(h.y.label.as_str())
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| err(path, e))?;
+
+    // Cells.
+    let (cats, mapper) = match &h.colour {
+        ColourScale::Categorical { labels } => (Some(labels), None),
+        ColourScale::Continuous { diverging, .. } => (None, Some(Mapper::new(&h.z, *diverging))),
+    };
+    let colour_of = |v: f64| match &mapper {
+        Some(m) => m.colour(v),
+        None if v.is_finite() && v >= 0.0 => CATEGORY_COLOURS[(v as usize) % CATEGORY_COLOURS.len()],
+        None => NO_DATA,
+    };
+    chart
+        .draw_series((0..nx).flat_map(|i| (0..ny).map(move |j| (i, j))).map(|(i, j)| {
+            Rectangle::new([(xe[i], ye[j]), (xe[i + 1], ye[j + 1])], colour_of(h.z[i * ny + j]).filled())
+        }))
+        .map_err(|e| err(path, e))?;
+
+    // Regime boundaries: a line along every edge between two cells of different regimes,
+    // and each regime's label at the cell nearest its centre.
+    if let Some(r) = &h.regimes {
+        if r.grid.len() == nx * ny {
+            let g = |i: usize, j: usize| r.grid[i * ny + j];
+            let differs = |a: f64, b: f64| a.is_finite() && b.is_finite() && a != b;
+            let mut segs = Vec::new();
+            for i in 0..nx {
+                for j in 0..ny {
+                    if i + 1 < nx && differs(g(i, j), g(i + 1, j)) {
+                        segs.push([(xe[i + 1], ye[j]), (xe[i + 1], ye[j + 1])]);
+                    }
+                    if j + 1 < ny && differs(g(i, j), g(i, j + 1)) {
+                        segs.push([(xe[i], ye[j + 1]), (xe[i + 1], ye[j + 1])]);
+                    }
+                }
+            }
+            let white = WHITE.stroke_width(5);
+            let black = BLACK.stroke_width(2);
+            for style in [white, black] {
+                chart.draw_series(segs.iter().map(|s| PathElement::new(s.to_vec(), style))).map_err(|e| err(path, e))?;
+            }
+            for (c, label) in r.labels.iter().enumerate() {
+                let cells: Vec<(usize, usize)> = (0..nx).flat_map(|i| (0..ny).map(move |j| (i, j))).filter(|&(i, j)| g(i, j) == c as f64).collect();
+                if cells.is_empty() || segs.is_empty() {
+                    continue;
+                }
+                let (ci, cj) = cells.iter().fold((0.0, 0.0), |(a, b), &(i, j)| (a + i as f64, b + j as f64));
+                let (ci, cj) = (ci / cells.len() as f64, cj / cells.len() as f64);
+                let &(i, j) = cells
+                    .iter()
+                    .min_by(|a, b| {
+                        let d = |p: &(usize, usize)| (p.0 as f64 - ci).powi(2) + (p.1 as f64 - cj).powi(2);
+                        d(a).total_cmp(&d(b))
+                    })
+                    .expect("non-empty");
+                let at = chart.backend_coord(&(0.5 * (xe[i] + xe[i + 1]), 0.5 * (ye[j] + ye[j + 1])));
+                let t = if r.name.is_empty() { label.clone() } else { format!("{}: {label}", r.name) };
+                for (dx, dy, col) in [(1, 1, BLACK), (0, 0, WHITE)] {
+                    root.draw(&Text::new(t.clone(), (at.0 + dx, at.1 + dy), text_style(16, HPos::Center, VPos::Center).color(&col)))
+                        .map_err(|e| err(path, e))?;
+                }
+            }
+        }
+    }
+
+    // Log-axis ticks by hand.
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    if h.x.log {
+        let to = |u: f64| (chart.backend_coord(&(u, y0)).0, py.end);
+        draw_log_axis(&root, path, &to, x0, x1, true)?;
+    }
+    if h.y.log {
+        let to = |u: f64| (px.start, chart.backend_coord(&(x0, u)).1);
+        draw_log_axis(&root, path, &to, y0, y1, false)?;
+    }
+
+    // Colour bar or legend, aligned with the plot.
+    match (cats, &mapper, &h.colour) {
+        (Some(labels), _, _) => draw_legend(&side, path, labels, py.start, h.z.iter().any(|v| !v.is_finite()))?,
+        (None, Some(m), ColourScale::Continuous { label, .. }) => draw_colour_bar(&side, path, m, label, py.clone())?,
+        _ => {}
+    }
+    root.present().map_err(|e| err(path, format!("cannot write the PNG: {e}")))
+}
+
+fn draw_colour_bar(side: &Area, file: &Path, m: &Mapper, label: &str, py: std::ops::Range<i32>) -> Result<(), PlotError> {
+    let (x0, bw) = (20, 26);
+    let (top, bottom) = (py.start, py.end);
+    let hgt = (bottom - top).max(1);
+    for k in 0..hgt {
+        let t = 1.0 - k as f64 / (hgt - 1).max(1) as f64;
+        let c = m.colour(m.lo + t * (m.hi - m.lo));
+        side.draw(&Rectangle::new([(x0, top + k), (x0 + bw, top + k + 1)], c.filled())).map_err(|e| err(file, e))?;
+    }
+    side.draw(&Rectangle::new([(x0, top), (x0 + bw, bottom)], BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
+    let step = nice_step(m.hi - m.lo, 6);
+    for v in linear_ticks(m.lo, m.hi, 6) {
+        let y = bottom - ((v - m.lo) / (m.hi - m.lo) * hgt as f64).round() as i32;
+        side.draw(&PathElement::new(vec![(x0 + bw, y), (x0 + bw + 5, y)], BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
+        side.draw(&Text::new(fmt_tick(v, step), (x0 + bw + 8, y), text_style(14, HPos::Left, VPos::Center))).map_err(|e| err(file, e))?;
+    }
+    let lx = side.dim_in_pixel().0 as i32 - 14;
+    let style = TextStyle::from((FONT, 17).into_font()).transform(FontTransform::Rotate90).pos(Pos::new(HPos::Center, VPos::Center));
+    side.draw(&Text::new(label.to_string(), (lx, (top + bottom) / 2), style)).map_err(|e| err(file, e))
+}
+
+fn draw_legend(side: &Area, file: &Path, labels: &[String], top: i32, no_data: bool) -> Result<(), PlotError> {
+    let mut y = top + 4;
+    let mut items: Vec<(String, RGBColor)> = labels.iter().enumerate().map(|(i, l)| (l.clone(), CATEGORY_COLOURS[i % CATEGORY_COLOURS.len()])).collect();
+    if no_data {
+        items.push(("no data".into(), NO_DATA));
+    }
+    for (l, c) in items {
+        side.draw(&Rectangle::new([(16, y), (38, y + 22)], c.filled())).map_err(|e| err(file, e))?;
+        side.draw(&Rectangle::new([(16, y), (38, y + 22)], BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
+        side.draw(&Text::new(l, (46, y + 11), text_style(16, HPos::Left, VPos::Center))).map_err(|e| err(file, e))?;
+        y += 32;
+    }
+    Ok(())
+}
+
+/// Writes a line plot with a ±1 std band (one-axis sweeps).
+pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
+    super::plot::init_fonts();
+    let n = p.x.values.len();
+    if n == 0 || p.mean.len() != n || p.std.len() != n {
+        return Err(err(path, "line plot: x, mean and std lengths differ"));
+    }
+    let root = BitMapBackend::new(path, p.size).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let top = draw_titles(&root, path, &p.title, &p.subtitle)?;
+    let u: Vec<f64> = p.x.values.iter().map(|&v| warp(v, p.x.log)).collect();
+    let e = edges(&p.x);
+    let (x0, x1) = if n == 1 { (e[0], e[1]) } else { (u[0], u[n - 1]) };
+    let lo_hi = |v: f64, s: f64| if s.is_finite() { (v - s, v + s) } else { (v, v) };
+    let (mut y0, mut y1) = p.mean.iter().zip(&p.std).filter(|(m, _)| m.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (&m, &s)| {
+        let (l, h) = lo_hi(m, s);
+        (a.min(l), b.max(h))
+    });
+    if !y0.is_finite() {
+        (y0, y1) = (0.0, 1.0);
+    }
+    let pad = ((y1 - y0) * 0.06).max(1e-9);
+    let (y0, y1) = (y0 - pad, y1 + pad);
+    let mut chart = ChartBuilder::on(&root)
+        .margin_top(top)
+        .margin(15)
+        .x_label_area_size(60)
+        .y_label_area_size(85)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| err(path, e))?;
+    let xstep = nice_step(x1 - x0, 7);
+    let ystep = nice_step(y1 - y0, 7);
+    let xfmt = |v: &f64| fmt_tick(*v, xstep);
+    let yfmt = |v: &f64| fmt_tick(*v, ystep);
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .x_labels(if p.x.log { 0 } else { 8 })
+        .x_label_formatter(&xfmt)
+        .y_label_formatter(&yfmt)
+        .x_desc(p.x.label.as_str())
+        .y_desc(p.y_label.as_str())
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| err(path, e))?;
+    let pts: Vec<(f64, f64, f64)> = (0..n).filter(|&i| p.mean[i].is_finite()).map(|i| (u[i], p.mean[i], p.std[i])).collect();
+    let band: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|t| t.2.is_finite())
+        .map(|&(x, m, s)| (x, m + s))
+        .chain(pts.iter().rev().filter(|t| t.2.is_finite()).map(|&(x, m, s)| (x, m - s)))
+        .collect();
+    if band.len() >= 4 {
+        chart.draw_series(std::iter::once(Polygon::new(band, RGBColor(59, 117, 175).mix(0.25).filled()))).map_err(|e| err(path, e))?;
+    }
+    let line = RGBColor(59, 117, 175);
+    chart.draw_series(LineSeries::new(pts.iter().map(|&(x, m, _)| (x, m)), line.stroke_width(2))).map_err(|e| err(path, e))?;
+    chart.draw_series(pts.iter().map(|&(x, m, _)| Circle::new((x, m), 3, line.filled()))).map_err(|e| err(path, e))?;
+    if p.x.log {
+        let (_, py) = chart.plotting_area().get_pixel_range();
+        let to = |uu: f64| (chart.backend_coord(&(uu, y0)).0, py.end);
+        draw_log_axis(&root, path, &to, x0, x1, true)?;
+    }
+    root.present().map_err(|e| err(path, format!("cannot write the PNG: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_are_decades_over_wide_ranges() {
+        let (major, _) = log_ticks(-1.0, 2.0);
+        assert_eq!(major, vec![0.1, 1.0, 10.0, 100.0]);
+    }
+
+    #[test]
+    fn edges_of_a_log_axis_are_geometric_midpoints() {
+        let a = PlotAxis { label: "s".into(), values: vec![0.1, 1.0, 10.0], log: true };
+        let e = edges(&a);
+        assert!((e[1] + 0.5).abs() < 1e-12 && (e[2] - 0.5).abs() < 1e-12, "{e:?}");
+    }
+
+    #[test]
+    fn diverging_map_is_white_at_zero() {
+        let m = Mapper::new(&[-2.0, 1.0], true);
+        assert_eq!(m.colour(0.0), RGBColor(247, 247, 247));
+    }
+}

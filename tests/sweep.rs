@@ -1,0 +1,328 @@
+//! Sweeps: spec parsing and its errors, results independent of the thread count, resume
+//! after an interruption (only missing cells recomputed, same data as an uninterrupted
+//! run), shards merged equal the unsharded sweep, merge refusing foreign or incomplete
+//! shards, and the phase plot written at the requested size. Markets are tiny so the
+//! whole file runs in seconds.
+
+use hollow::observe::{self, Outcomes};
+use hollow::sweep::{self, exec::Done, CpuExecutor, Executor, Job, Options, Shard, Spec, SweepError, SweepFile};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+const BASE: &str = "seed = 3\nsteps = 30\ncreators = 150\nbuyers = 300\n[technology]\nshock_step = 8\n";
+
+/// A 3 × 4 grid, 2 replicas, blocks of 3 cells (4 blocks).
+const SPEC: &str = r#"
+base = "base.toml"
+replicas = 2
+block = 3
+metrics = ["welfare_change", "share_ai", "dominant_segment", "settle_step"]
+
+[[axis]]
+key = "technology.ai_cost_scale"
+scale = "log"
+from = 0.1
+to = 10.0
+n = 3
+
+[[axis]]
+key = "market.pollution"
+values = [0.0, 0.5, 1.0, 2.0]
+
+[set]
+market.k = 3
+"#;
+
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new() -> Dir {
+        let d = Dir(tempfile::tempdir().expect("temp dir"));
+        std::fs::write(d.path("base.toml"), BASE).expect("write base");
+        d
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+    fn spec(&self, name: &str, text: &str) -> Result<Spec, SweepError> {
+        let p = self.path(name);
+        std::fs::write(&p, text).expect("write spec");
+        Spec::load(&p)
+    }
+}
+
+fn no_progress(_: sweep::Progress) {}
+
+fn every_block() -> Options {
+    Options { checkpoint_interval: Duration::ZERO, ..Options::default() }
+}
+
+fn run(spec: &Spec, out: &Path, opts: &Options, exec: &dyn Executor) -> sweep::Report {
+    sweep::run(spec, out, opts, exec, &AtomicBool::new(false), &no_progress).expect("sweep runs")
+}
+
+/// The numbers of a sweep file (not when or by what it was written).
+fn assert_same_data(a: &SweepFile, b: &SweepFile) {
+    assert_eq!(a.spec_hash, b.spec_hash);
+    assert_eq!(a.done, b.done, "done masks differ");
+    assert_eq!(a.run_seeds, b.run_seeds, "seeds differ");
+    assert_eq!(a.metrics, b.metrics);
+    for (m, (x, y)) in a.metrics.iter().zip(a.values.iter().zip(&b.values)) {
+        let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(x), bits(y), "metric {m} differs");
+    }
+}
+
+/// Counts the jobs it is given and the runs it reports, then delegates to the CPU.
+struct Counting {
+    inner: CpuExecutor,
+    runs: AtomicUsize,
+    cells: Mutex<Vec<usize>>,
+}
+
+impl Executor for Counting {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
+        self.cells.lock().unwrap().extend(jobs.iter().map(|j| j.cell));
+        let counted = |i: usize, r: Result<Outcomes, SweepError>| {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            done(i, r)
+        };
+        self.inner.run(spec, jobs, stop, &counted)
+    }
+}
+
+#[test]
+fn spec_parses_axes_blocks_and_seeds() {
+    let d = Dir::new();
+    let s = d.spec("s.toml", SPEC).unwrap();
+    assert_eq!(s.axes.len(), 2);
+    assert_eq!((s.axes[0].values.len(), s.axes[0].values[0], s.axes[0].values[2]), (3, 0.1, 10.0));
+    assert!((s.axes[0].values[1] - 1.0).abs() < 1e-12, "log midpoint {:?}", s.axes[0].values);
+    assert_eq!(s.axes[1].values, vec![0.0, 0.5, 1.0, 2.0]);
+    assert_eq!(s.shape(), (3, 4));
+    assert_eq!((s.n_cells(), s.n_blocks(), s.block_cells(3)), (12, 4, 9..12));
+    assert_eq!(s.steps, 30, "steps come from the base config when the spec has none");
+    assert_eq!(s.base.market.k, 3, "[set] overrides are applied");
+    let cfg = s.cell_config(5, 1).unwrap();
+    assert_eq!(s.cell_index(5), (1, 1));
+    assert_eq!((cfg.technology.ai_cost_scale, cfg.market.pollution), (1.0, 0.5));
+    assert_eq!(cfg.top.seed, s.seed_of(5, 1));
+    // Seeds differ across cells and replicas; with common seeds only across replicas.
+    let mut seeds: Vec<u64> = (0..12).flat_map(|c| (0..2).map(move |r| (c, r))).map(|(c, r)| s.seed_of(c, r)).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 24);
+    let common = d.spec("c.toml", &format!("seeds = \"common\"\n{SPEC}")).unwrap();
+    assert_eq!(common.seed_of(0, 1), common.seed_of(7, 1));
+    assert_ne!(common.seed_of(0, 0), common.seed_of(0, 1));
+    assert_ne!(common.hash, s.hash, "the seed mode is part of the spec hash");
+    // Comments and key order do not change the hash; the base config's content does.
+    let reordered = d.spec("r.toml", &format!("# a comment\n{}", SPEC.replacen("replicas = 2\nblock = 3", "block = 3\nreplicas = 2", 1))).unwrap();
+    assert_eq!(reordered.hash, s.hash);
+    std::fs::write(d.path("base.toml"), BASE.replace("seed = 3", "seed = 4")).unwrap();
+    assert_ne!(d.spec("s.toml", SPEC).unwrap().hash, s.hash);
+}
+
+#[test]
+fn spec_errors_name_the_file_and_the_key() {
+    let d = Dir::new();
+    let top_cases: &[(&str, &str, &str, &str)] = &[
+        ("replicas = 2", "replicas = 2\ncolour = 1", "`colour`", "unknown key"),
+        ("base = \"base.toml\"", "base = \"nope.toml\"", "`base`", "nope.toml"),
+        ("replicas = 2", "replicas = 0", "`replicas`", "[1, 1000000]"),
+        ("\"share_ai\"", "\"welfare\"", "`metrics`", "unknown outcome \"welfare\""),
+        ("block = 3", "block = -1", "`block`", "non-negative integer"),
+    ];
+    let axis_cases: &[(&str, &str, &str, &str)] = &[
+        ("key = \"technology.ai_cost_scale\"", "key = \"market.colour\"", "axis[0].key", "not a numeric config key"),
+        ("key = \"technology.ai_cost_scale\"", "key = \"technology.shock_ramp\"", "axis[0].key", "not a numeric config key"),
+        ("from = 0.1", "from = 0.0", "axis[0].from", "positive"),
+        ("values = [0.0, 0.5, 1.0, 2.0]", "values = [0.0, 1.0, 0.5]", "axis[1].values", "strictly increasing"),
+        ("values = [0.0, 0.5, 1.0, 2.0]", "values = [0.0]\nfrom = 1", "axis[1].values", "not both"),
+        ("key = \"market.pollution\"", "key = \"technology.ai_cost_scale\"", "axis[1].key", "already the first axis"),
+        ("key = \"market.pollution\"", "key = \"market.k\"", "axis[1]", "market.k"),
+    ];
+    for (from, to, key, why) in top_cases.iter().chain(axis_cases) {
+        let text = SPEC.replacen(from, to, 1);
+        assert_ne!(text, SPEC, "case {to} did not apply");
+        let e = d.spec("bad.toml", &text).expect_err(to).to_string();
+        assert!(e.contains("bad.toml") && e.contains(key) && e.contains(why), "{to}: {e}");
+    }
+    // An axis value outside the key's valid range names the axis, the key and the value.
+    let e = d.spec("bad.toml", &SPEC.replacen("key = \"market.pollution\"\nvalues = [0.0, 0.5, 1.0, 2.0]", "key = \"market.k\"\nvalues = [1, 100]", 1)).unwrap_err().to_string();
+    assert!(e.contains("bad.toml") && e.contains("axis[1]") && e.contains("market.k") && e.contains("100"), "{e}");
+    // A bad [set] key is reported with the spec file.
+    let e = d.spec("bad.toml", &SPEC.replace("market.k = 3", "market.kk = 3")).unwrap_err().to_string();
+    assert!(e.contains("bad.toml") && e.contains("set") && e.contains("kk"), "{e}");
+    let e = d.spec("bad.toml", &format!("{SPEC}\n[[axis]]\nkey = \"market.k\"\nvalues = [2, 3]\n")).unwrap_err().to_string();
+    assert!(e.contains("one or two axes"), "{e}");
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let d = Dir::new();
+    let spec = d.spec("s.toml", SPEC).unwrap();
+    let (a, b) = (d.path("t1.h5"), d.path("t2.h5"));
+    let r1 = run(&spec, &a, &Options::default(), &CpuExecutor::new(1).unwrap());
+    let r2 = run(&spec, &b, &Options::default(), &CpuExecutor::new(2).unwrap());
+    assert!(r1.complete && r2.complete);
+    assert_eq!((r1.cells_computed, r1.runs_computed), (12, 24));
+    let (fa, fb) = (sweep::store::read(&a).unwrap(), sweep::store::read(&b).unwrap());
+    assert_same_data(&fa, &fb);
+    // The grid holds real, varied numbers: AI enters at low cost and not at high cost.
+    let ai = fa.metric("share_ai").unwrap();
+    assert!(ai.iter().all(|v| v.is_finite()));
+    assert!(ai[0] > ai[ai.len() - 1], "share_ai at s = 0.1 ({}) should exceed s = 10 ({})", ai[0], ai[ai.len() - 1]);
+    assert!(fa.complete && fa.cells_done() == 12);
+}
+
+#[test]
+fn interrupted_sweep_resumes_only_the_missing_cells() {
+    let d = Dir::new();
+    let spec = d.spec("s.toml", SPEC).unwrap();
+    let whole = d.path("whole.h5");
+    run(&spec, &whole, &Options::default(), &CpuExecutor::new(2).unwrap());
+
+    // Interrupt after one block (the test hook stands in for Ctrl-C / kill at a block end).
+    let out = d.path("resumed.h5");
+    let first = run(&spec, &out, &Options { max_blocks: Some(1), ..every_block() }, &CpuExecutor::new(2).unwrap());
+    assert!(!first.complete);
+    let partial = sweep::store::read(&out).unwrap();
+    assert!(!partial.complete);
+    let done_before = partial.cells_done();
+    assert!((3..12).contains(&done_before), "{done_before} cells done after one block");
+    assert!(partial.done[..3].iter().all(|&d| d), "the first block is done");
+
+    // Resume: only the missing cells are handed out and run.
+    let counting = Counting { inner: CpuExecutor::new(2).unwrap(), runs: AtomicUsize::new(0), cells: Mutex::new(Vec::new()) };
+    let second = run(&spec, &out, &every_block(), &counting);
+    assert!(second.complete);
+    assert_eq!(second.cells_before, done_before);
+    assert_eq!(counting.runs.load(Ordering::SeqCst), (12 - done_before) * 2);
+    let handed = counting.cells.lock().unwrap().clone();
+    assert!(handed.iter().all(|&c| !partial.done[c]), "a finished cell was recomputed: {handed:?}");
+    assert_same_data(&sweep::store::read(&out).unwrap(), &sweep::store::read(&whole).unwrap());
+
+    // A complete file is left alone: nothing to run.
+    let third = Counting { inner: CpuExecutor::new(1).unwrap(), runs: AtomicUsize::new(0), cells: Mutex::new(Vec::new()) };
+    let r = run(&spec, &out, &every_block(), &third);
+    assert!(r.complete && r.cells_computed == 0 && third.runs.load(Ordering::SeqCst) == 0);
+
+    // Another spec does not resume this file, unless --fresh.
+    let other = d.spec("o.toml", &SPEC.replace("replicas = 2", "replicas = 1")).unwrap();
+    let e = sweep::run(&other, &out, &every_block(), &CpuExecutor::new(1).unwrap(), &AtomicBool::new(false), &no_progress).unwrap_err().to_string();
+    assert!(e.contains("resumed.h5") && e.contains("another spec") && e.contains("--fresh"), "{e}");
+    let fresh = run(&other, &out, &Options { fresh: true, ..every_block() }, &CpuExecutor::new(1).unwrap());
+    assert!(fresh.complete && fresh.cells_computed == 12);
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_sweep() {
+    let d = Dir::new();
+    let spec = d.spec("s.toml", SPEC).unwrap();
+    let exec = CpuExecutor::new(2).unwrap();
+    run(&spec, &d.path("whole.h5"), &Options::default(), &exec);
+    let shard = |i: u32| Options { shard: Shard { index: i, count: 2 }, ..Options::default() };
+    let r0 = run(&spec, &d.path("s0.h5"), &shard(0), &exec);
+    let r1 = run(&spec, &d.path("s1.h5"), &shard(1), &exec);
+    // Blocks 0 and 2 (cells 0-2, 6-8) and blocks 1 and 3 (cells 3-5, 9-11).
+    assert_eq!((r0.cells_total, r1.cells_total), (6, 6));
+    let s0 = sweep::store::read(&d.path("s0.h5")).unwrap();
+    assert_eq!(s0.done, [true, true, true, false, false, false, true, true, true, false, false, false]);
+    assert!(s0.complete, "a shard with all its blocks done is complete");
+    let merged = d.path("merged.h5");
+    let m = sweep::merge(&merged, &[d.path("s1.h5"), d.path("s0.h5")]).unwrap();
+    assert_eq!((m.files, m.cells), (2, 12));
+    let (fm, fw) = (sweep::store::read(&merged).unwrap(), sweep::store::read(&d.path("whole.h5")).unwrap());
+    assert_same_data(&fm, &fw);
+    assert!(fm.complete && fm.shard == Shard::ALL);
+
+    // Missing and overlapping cells are refused, naming the files.
+    let e = sweep::merge(&d.path("m2.h5"), &[d.path("s0.h5")]).unwrap_err().to_string();
+    assert!(e.contains("6 of 12 cells") && e.contains("shard 1/2"), "{e}");
+    let e = sweep::merge(&d.path("m3.h5"), &[d.path("s0.h5"), d.path("whole.h5")]).unwrap_err().to_string();
+    assert!(e.contains("s0.h5") && e.contains("whole.h5") && e.contains("both hold cell 0"), "{e}");
+    assert!(!d.path("m2.h5").exists() && !d.path("m3.h5").exists(), "a refused merge writes nothing");
+}
+
+#[test]
+fn merge_refuses_shards_of_another_spec() {
+    let d = Dir::new();
+    let exec = CpuExecutor::new(2).unwrap();
+    let a = d.spec("a.toml", SPEC).unwrap();
+    let b = d.spec("b.toml", &SPEC.replace("values = [0.0, 0.5, 1.0, 2.0]", "values = [0.0, 0.5, 1.0, 3.0]")).unwrap();
+    assert_ne!(a.hash, b.hash);
+    run(&a, &d.path("a0.h5"), &Options { shard: Shard { index: 0, count: 2 }, ..Options::default() }, &exec);
+    run(&b, &d.path("b1.h5"), &Options { shard: Shard { index: 1, count: 2 }, ..Options::default() }, &exec);
+    let e = sweep::merge(&d.path("m.h5"), &[d.path("a0.h5"), d.path("b1.h5")]).unwrap_err().to_string();
+    assert!(e.contains("b1.h5") && e.contains("another sweep") && e.contains(&a.hash) && e.contains(&b.hash), "{e}");
+    assert!(!d.path("m.h5").exists());
+}
+
+#[test]
+fn shard_argument_is_checked() {
+    assert_eq!("3/8".parse::<Shard>().unwrap(), Shard { index: 3, count: 8 });
+    for bad in ["8/8", "1/0", "x/2", "3"] {
+        let e = bad.parse::<Shard>().unwrap_err().to_string();
+        assert!(e.contains(bad), "{e}");
+    }
+}
+
+#[test]
+fn every_outcome_has_a_unit_and_a_value() {
+    let o = Outcomes { share_exit: 0.2, share_ai: 0.5, share_human: 0.3, welfare_pre: 1.0, welfare_final: 0.8, ..Outcomes::default() };
+    for name in observe::outcome_names() {
+        assert!(observe::outcome_unit(name).is_some(), "{name} has no unit");
+        assert!(o.value(name).is_some(), "{name} has no value");
+    }
+    assert_eq!(o.value("dominant_segment"), Some(1.0));
+    assert_eq!(o.value("welfare_regime"), Some(0.0));
+    assert!((o.value("welfare_change").unwrap() + 0.2).abs() < 1e-12);
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(p: &Path) -> (u32, u32) {
+    let b = std::fs::read(p).expect("png written");
+    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", p.display());
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
+#[test]
+fn cli_sweep_and_phase_plot_write_files_of_the_requested_size() {
+    let d = Dir::new();
+    std::fs::write(d.path("s.toml"), SPEC).unwrap();
+    let hollow = env!("CARGO_BIN_EXE_hollow");
+    let out = d.path("cli.h5");
+    let st = std::process::Command::new(hollow).args(["sweep", "-q", "--threads", "2", "-o"]).arg(&out).arg(d.path("s.toml")).status().unwrap();
+    assert!(st.success());
+    for (metric, png, extra) in [("welfare_change", "w.png", None), ("dominant_segment", "d.png", None), ("share_ai", "sd.png", Some("std"))] {
+        let mut cmd = std::process::Command::new(hollow);
+        cmd.args(["plot", "phase"]).arg(&out).arg(metric).arg("-o").arg(d.path(png)).args(["--size", "640x480"]);
+        if let Some(s) = extra {
+            cmd.args(["--stat", s]);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(png_size(&d.path(png)), (640, 480));
+    }
+    // An unknown metric is refused with the ones the file has.
+    let o = std::process::Command::new(hollow).args(["plot", "phase"]).arg(&out).arg("welfare").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("welfare_change"), "{err}");
+
+    // A one-axis sweep gives a line plot.
+    let one = SPEC.split("[[axis]]\nkey = \"market.pollution\"").next().unwrap().to_string() + "\n[set]\nmarket.k = 3\n";
+    std::fs::write(d.path("one.toml"), one).unwrap();
+    let out1 = d.path("one.h5");
+    let st = std::process::Command::new(hollow).args(["sweep", "-q", "-o"]).arg(&out1).arg(d.path("one.toml")).status().unwrap();
+    assert!(st.success());
+    let st = std::process::Command::new(hollow).args(["plot", "phase"]).arg(&out1).args(["share_ai", "--size", "500x300", "-o"]).arg(d.path("l.png")).status().unwrap();
+    assert!(st.success());
+    assert_eq!(png_size(&d.path("l.png")), (500, 300));
+}
