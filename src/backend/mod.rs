@@ -5,6 +5,7 @@
 //! the WGSL shaders of the same names.
 
 pub mod cpu;
+pub mod gpu;
 
 use crate::model::market::Histogram;
 use crate::state::{Deciles, State, StepParams};
@@ -83,4 +84,9 @@ pub trait Backend: Send {
     fn state(&mut self) -> State;
     /// Units of this step: (owner, claim) per unit (tests).
     fn units(&mut self) -> (Vec<u32>, Vec<u32>);
+    /// The first error the backend met, after which its results are meaningless (a GPU
+    /// lost mid-run); `None` while healthy. Callers check it after a run.
+    fn error(&self) -> Option<String> {
+        None
+    }
 }

@@ -1,0 +1,124 @@
+//! Shared by every stage shader: `Params`, the per-step uniform mirroring `StepParams` in
+//! src/state.rs field for field (a test checks sizes and offsets with naga), the constants
+//! of src/state.rs, the 2-D dispatch index, and the technology functions several stages use.
+//! The host prepends this file and rng.wgsl to each stage's source (WGSL has no #include).
+
+struct Params {
+    key: vec2<u32>,
+    step: u32,
+    round: u32,
+    n_creators: u32,
+    n_buyers: u32,
+    n_ai_units: u32,
+    n_human_units: u32,
+    perm_key: vec2<u32>,
+    k: u32,
+    bins: u32,
+    w: f32,
+    inv_z: f32,
+    alpha_a: f32,
+    qbar_a: f32,
+    x_lo: f32,
+    x_hi: f32,
+    c_ai: f32,
+    f_ai: f32,
+    api_fee: f32,
+    c_human: f32,
+    ai_volume_max: f32,
+    vol_speed: f32,
+    junk_share: f32,
+    sigma: f32,
+    h_share: f32,
+    label_accuracy: f32,
+    search_cost: f32,
+    congestion: f32,
+    lam_c: f32,
+    eps_c: f32,
+    lam_d: f32,
+    lam_u: f32,
+    price_speed: f32,
+    unit_tax: f32,
+    adoption_tax: f32,
+    subsidy: f32,
+    q_max: f32,
+    revise: f32,
+    logit: f32,
+    eta: f32,
+    x_grid: u32,
+    n_providers: u32,
+    ai_volume_init: f32,
+    cong_in_u: u32,
+    ai_present: u32,
+    decision: u32,
+    q_alpha: f32,
+    q_gamma: f32,
+    q_epsilon: f32,
+    reskill_steps: u32,
+    reskill_cost: f32,
+    reskill_delta: f32,
+    _pad: vec2<u32>,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+const EXIT: u32 = 0u;
+const AI: u32 = 1u;
+const HUMAN: u32 = 2u;
+const NONE: u32 = 0xffffffffu;
+const CLAIM_EMPTY: u32 = 0xffffffffu;
+const CLAIM_SOLD: u32 = 0u;
+const JUNK_BIT: u32 = 0x80000000u;
+const AI_BIT: u32 = 0x40000000u;
+const ID_MASK: u32 = 0x3fffffffu;
+const CH_AI: u32 = 0u;
+const CH_HUMAN: u32 = 1u;
+const PI: f32 = 3.14159265358979;
+const TAU: f32 = 6.28318530717959;
+
+/// Threads per workgroup of every per-agent kernel.
+const WG: u32 = 256u;
+
+// Agent index of a thread. Dispatches over more than 65535 workgroups are tiled in 2-D
+// by the host; the excess threads of the last row fail the caller's bounds check.
+fn flat_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.x + wid.y * nwg.x) * WG + lid;
+}
+
+// Flat workgroup index of a 2-D tiled dispatch.
+fn flat_group(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.x + wid.y * nwg.x;
+}
+
+// Mirrors model::technology::human_factor.
+fn human_factor(x: f32, w: f32, inv_z: f32) -> f32 {
+    return pow(1.0 - x, w) * pow(x, 1.0 - w) * inv_z;
+}
+
+// Mirrors model::technology::q_human.
+fn q_human(talent: f32, x: f32, w: f32, inv_z: f32) -> f32 {
+    return talent * human_factor(x, w, inv_z);
+}
+
+// Mirrors model::technology::q_ai.
+fn q_ai(talent: f32, x: f32, alpha: f32, qbar: f32) -> f32 {
+    return min(alpha * talent * x, qbar);
+}
+
+// Mirrors model::rules::nominal_quality.
+fn nominal_quality(mode: u32, talent: f32, x: f32) -> f32 {
+    if (mode == AI) {
+        return q_ai(talent, x, p.alpha_a, p.qbar_a);
+    }
+    return q_human(talent, x, p.w, p.inv_z);
+}
+
+// Mirrors model::market::bin_of.
+// Rust's `as u32` truncates and saturates (negative and NaN give 0); WGSL leaves
+// out-of-range conversions to the implementation, so saturate explicitly.
+fn bin_of(q: f32, q_max: f32, bins: u32) -> u32 {
+    let b = q / q_max * f32(bins);
+    if (!(b >= 0.0)) {
+        return 0u;
+    }
+    return min(u32(min(b, 4294967040.0)), bins - 1u);
+}

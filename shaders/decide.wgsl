@@ -1,0 +1,128 @@
+//! Stage 6, decide (mirrors CpuBackend::decide): the logit mode revision and the skill
+//! drift of every creator against the market curves, which the host uploads each step
+//! (`curves`, laid out as in model::market: `[(R, P); 2 * bins]`, AI channel first) with
+//! the creative-share grid (`grid`: (x_g, human_factor(x_g)) from model::rules::grid_x and
+//! grid_factors, computed once on the host so both backends use the same grid points).
+
+@group(0) @binding(1) var<storage, read> curves: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> grid: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read> talent: array<f32>;
+@group(0) @binding(4) var<storage, read_write> mode: array<u32>;
+@group(0) @binding(5) var<storage, read_write> x: array<f32>;
+@group(0) @binding(6) var<storage, read_write> offer: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read_write> vol: array<f32>;
+@group(0) @binding(8) var<storage, read_write> provider: array<u32>;
+
+// Mirrors model::market::curve_at.
+fn curve_at(ch: u32, q: f32) -> vec2<f32> {
+    return curves[ch * p.bins + bin_of(q, p.q_max, p.bins)];
+}
+
+// Mirrors model::market::expected_profit_human (costs from model::rules::costs_of).
+fn expected_profit_human(rp: vec2<f32>) -> f32 {
+    return rp.x * (rp.y - p.c_human + p.subsidy);
+}
+
+// Mirrors model::market::expected_profit_ai.
+fn expected_profit_ai(rp: vec2<f32>) -> f32 {
+    let m = rp.x * (rp.y - p.api_fee) - p.c_ai - p.unit_tax;
+    let v = select(1.0, p.ai_volume_max, m > 0.0);
+    return v * m - p.f_ai - p.adoption_tax;
+}
+
+// Mirrors model::rules::mode_profit.
+fn mode_profit(m: u32, s: f32, xx: f32, hf: f32) -> f32 {
+    if (m == AI) {
+        let q = q_ai(s, xx, p.alpha_a, p.qbar_a);
+        return expected_profit_ai(curve_at(CH_AI, q));
+    }
+    return expected_profit_human(curve_at(CH_HUMAN, s * hf));
+}
+
+// Mirrors model::market::logit_choice.
+fn logit_choice(pi: vec3<f32>, beta: f32, u: f32) -> u32 {
+    let m = max(max(pi.x, pi.y), pi.z);
+    let e0 = exp(beta * (pi.x - m));
+    let e1 = exp(beta * (pi.y - m));
+    let e2 = exp(beta * (pi.z - m));
+    let t = u * (e0 + e1 + e2);
+    if (t < e0) {
+        return 0u;
+    }
+    if (t < e0 + e1) {
+        return 1u;
+    }
+    return 2u;
+}
+
+// Mirrors model::rules::grid_x (values precomputed on the host with that function).
+fn grid_x(g: u32) -> f32 {
+    return grid[g].x;
+}
+
+struct Decided {
+    mode: u32,
+    x: f32,
+    price: f32,
+    vol: f32,
+    provider: u32,
+}
+
+// Mirrors model::rules::decide.
+fn decide(s: f32, x_in: f32, m: u32, price: f32, v: f32, prov: u32, w: vec4<u32>) -> Decided {
+    let hf = human_factor(x_in, p.w, p.inv_z);
+    let pi_ai = mode_profit(AI, s, x_in, hf);
+    let pi_h = mode_profit(HUMAN, s, x_in, hf);
+    var new_mode = m;
+    if (unit_f32(w.x) < p.revise) {
+        new_mode = logit_choice(vec3<f32>(0.0, pi_ai, pi_h), p.logit, unit_f32(w.y));
+    }
+    // Skill drift toward the best response of the better productive mode.
+    var target_mode = new_mode;
+    if (new_mode == EXIT) {
+        target_mode = select(HUMAN, AI, pi_ai > pi_h);
+    }
+    var best = select(pi_h, pi_ai, target_mode == AI);
+    var x_star = x_in;
+    let n = max(p.x_grid, 2u);
+    for (var g = 0u; g < n; g++) {
+        let xg = grid_x(g);
+        let val = mode_profit(target_mode, s, xg, grid[g].y);
+        if (val > best) {
+            best = val;
+            x_star = xg;
+        }
+    }
+    let new_x = clamp(x_in + p.eta * (x_star - x_in), p.x_lo, p.x_hi);
+    var out = Decided(new_mode, new_x, price, v, prov);
+    if (new_mode != m && new_mode != EXIT) {
+        let ch = select(CH_HUMAN, CH_AI, new_mode == AI);
+        let q = nominal_quality(new_mode, s, new_x);
+        let floor_price = select(p.c_human, p.api_fee, new_mode == AI);
+        out.price = max(curve_at(ch, q).y, floor_price);
+        if (new_mode == AI) {
+            out.vol = p.ai_volume_init;
+            out.provider = below(w.z, p.n_providers);
+        }
+    }
+    return out;
+}
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = flat_id(wid, nwg, lid);
+    if (i >= p.n_creators) {
+        return;
+    }
+    let w = draw4(p.key, i, p.step, STREAM_DECIDE, 0u);
+    let r = decide(talent[i], x[i], mode[i], offer[i].y, vol[i], provider[i], w);
+    mode[i] = r.mode;
+    x[i] = r.x;
+    offer[i].y = r.price;
+    vol[i] = r.vol;
+    provider[i] = r.provider;
+}

@@ -1,0 +1,39 @@
+//! Stage 1, offers (mirrors CpuBackend::offers): every creator's nominal quality and
+//! capacity for this step; sold counts reset. One thread per creator.
+
+@group(0) @binding(1) var<storage, read> mode: array<u32>;
+@group(0) @binding(2) var<storage, read> talent: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
+@group(0) @binding(4) var<storage, read> vol: array<f32>;
+@group(0) @binding(5) var<storage, read_write> offer: array<vec2<f32>>;
+@group(0) @binding(6) var<storage, read_write> cap: array<u32>;
+@group(0) @binding(7) var<storage, read_write> sold: array<u32>;
+
+// Mirrors model::rules::capacity.
+fn capacity(m: u32, v: f32, u: u32, vmax: f32) -> u32 {
+    if (m == AI) {
+        // v + U >= 0, so the conversion truncates (floors) like Rust's `as u32`.
+        return clamp(u32(max(v + unit_f32(u), 0.0)), 1u, u32(vmax));
+    }
+    if (m == HUMAN) {
+        return 1u;
+    }
+    return 0u;
+}
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = flat_id(wid, nwg, lid);
+    if (i >= p.n_creators) {
+        return;
+    }
+    let m = mode[i];
+    offer[i].x = nominal_quality(m, talent[i], x[i]);
+    let w = draw4(p.key, i, p.step, STREAM_OFFERS, 0u);
+    cap[i] = capacity(m, vol[i], w.x, p.ai_volume_max);
+    sold[i] = 0u;
+}

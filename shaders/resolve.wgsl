@@ -1,0 +1,44 @@
+//! Stage 2b, resolve (mirrors CpuBackend::resolve): a proposer whose key stands in the
+//! unit's claim word won it; it marks the unit sold, counts the sale for the owner with an
+//! integer atomic and records what it bought. Any thread order gives the same result.
+
+@group(0) @binding(1) var<storage, read_write> proposal: array<u32>;
+@group(0) @binding(2) var<storage, read_write> bought: array<u32>;
+@group(0) @binding(3) var<storage, read_write> sold: array<atomic<u32>>;
+
+// Mirrors model::rules::is_junk.
+fn is_junk(unit: u32) -> bool {
+    let w = draw4(p.key, unit, p.step, STREAM_JUNK, 0u);
+    return unit < p.n_ai_units && unit_f32(w.x) < p.junk_share;
+}
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let j = flat_id(wid, nwg, lid);
+    if (j >= p.n_buyers) {
+        return;
+    }
+    let unit = proposal[j];
+    if (unit == NONE) {
+        return;
+    }
+    proposal[j] = NONE;
+    if (claim_load(unit) != claim_key(j, p.perm_key)) {
+        return;
+    }
+    claim_store(unit, CLAIM_SOLD);
+    let o = owner_load(unit);
+    atomicAdd(&sold[o], 1u);
+    var flags = 0u;
+    if (unit < p.n_ai_units) {
+        flags |= AI_BIT;
+    }
+    if (is_junk(unit)) {
+        flags |= JUNK_BIT;
+    }
+    bought[j] = o | flags;
+}

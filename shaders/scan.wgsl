@@ -1,0 +1,208 @@
+//! Stage 1b, scan (mirrors CpuBackend::scan): exclusive prefix sums of capacities per
+//! channel (AI units first, then human units), as a multi-level block scan, then the unit
+//! layout (owner of each unit) and the claim reset.
+//!
+//! Values are (AI units, human units) pairs: an AI creator contributes (cap, 0), anyone
+//! else (0, cap), so an exit creator's offset is the running human count, as on the CPU.
+//! Blocks of BLOCK = 1024 values (256 threads x 4) are reduced level by level into `aux`
+//! until one block remains (`scan_up0`, `scan_up`), that block is scanned and the grand
+//! totals stored (`scan_top`), and the scans are pushed back down (`scan_down`,
+//! `scan_down0`). `scan_fill` then writes owners and empty claims. Integer sums are exact,
+//! so the result equals the CPU's whatever the block size.
+
+struct Level {
+    // Values at this level; where they start in `aux`; where the level above starts.
+    n_in: u32,
+    in_off: u32,
+    out_off: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(1) var<uniform> lv: Level;
+@group(0) @binding(2) var<storage, read> mode: array<u32>;
+@group(0) @binding(3) var<storage, read> cap: array<u32>;
+@group(0) @binding(4) var<storage, read_write> offset: array<u32>;
+@group(0) @binding(5) var<storage, read_write> aux: array<vec2<u32>>;
+@group(0) @binding(6) var<storage, read_write> totals: array<vec2<u32>>;
+
+const ITEMS: u32 = 4u;
+const BLOCK: u32 = 1024u;
+
+var<workgroup> sh: array<vec2<u32>, 256>;
+
+// Exclusive scan of one value per thread across the workgroup (Hillis-Steele). Returns
+// (this thread's exclusive prefix, the workgroup total). Call from uniform control flow.
+fn wg_scan(v: vec2<u32>, lid: u32) -> array<vec2<u32>, 2> {
+    sh[lid] = v;
+    workgroupBarrier();
+    for (var off = 1u; off < WG; off <<= 1u) {
+        var t = vec2<u32>(0u);
+        if (lid >= off) {
+            t = sh[lid - off];
+        }
+        workgroupBarrier();
+        sh[lid] = sh[lid] + t;
+        workgroupBarrier();
+    }
+    let incl = sh[lid];
+    let total = sh[WG - 1u];
+    workgroupBarrier();
+    return array<vec2<u32>, 2>(incl - v, total);
+}
+
+fn creator_value(i: u32) -> vec2<u32> {
+    if (i >= p.n_creators) {
+        return vec2<u32>(0u);
+    }
+    let k = cap[i];
+    if (mode[i] == AI) {
+        return vec2<u32>(k, 0u);
+    }
+    return vec2<u32>(0u, k);
+}
+
+fn aux_value(idx: u32) -> vec2<u32> {
+    if (idx >= lv.n_in) {
+        return vec2<u32>(0u);
+    }
+    return aux[lv.in_off + idx];
+}
+
+// Level 0 upsweep: block sums of the creators' values.
+@compute @workgroup_size(256)
+fn scan_up0(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let b = flat_group(wid, nwg);
+    var s = vec2<u32>(0u);
+    for (var k = 0u; k < ITEMS; k++) {
+        s += creator_value(b * BLOCK + lid * ITEMS + k);
+    }
+    let r = wg_scan(s, lid);
+    if (lid == 0u && b * BLOCK < lv.n_in) {
+        aux[lv.out_off + b] = r[1];
+    }
+}
+
+// Upper-level upsweep: block sums of block sums.
+@compute @workgroup_size(256)
+fn scan_up(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let b = flat_group(wid, nwg);
+    var s = vec2<u32>(0u);
+    for (var k = 0u; k < ITEMS; k++) {
+        s += aux_value(b * BLOCK + lid * ITEMS + k);
+    }
+    let r = wg_scan(s, lid);
+    if (lid == 0u && b * BLOCK < lv.n_in) {
+        aux[lv.out_off + b] = r[1];
+    }
+}
+
+// The last level (at most one block): scanned in place; the grand totals are (n_ai, n_human).
+@compute @workgroup_size(256)
+fn scan_top(@builtin(local_invocation_index) lid: u32) {
+    var v: array<vec2<u32>, 4>;
+    var s = vec2<u32>(0u);
+    for (var k = 0u; k < ITEMS; k++) {
+        v[k] = aux_value(lid * ITEMS + k);
+        s += v[k];
+    }
+    let r = wg_scan(s, lid);
+    var run = r[0];
+    for (var k = 0u; k < ITEMS; k++) {
+        let idx = lid * ITEMS + k;
+        if (idx < lv.n_in) {
+            aux[lv.in_off + idx] = run;
+        }
+        run += v[k];
+    }
+    if (lid == 0u) {
+        totals[0] = r[1];
+    }
+}
+
+// Downsweep of an upper level: each block's values become exclusive prefixes, offset by
+// the (already scanned) value of the block in the level above.
+@compute @workgroup_size(256)
+fn scan_down(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let b = flat_group(wid, nwg);
+    var v: array<vec2<u32>, 4>;
+    var s = vec2<u32>(0u);
+    for (var k = 0u; k < ITEMS; k++) {
+        v[k] = aux_value(b * BLOCK + lid * ITEMS + k);
+        s += v[k];
+    }
+    let r = wg_scan(s, lid);
+    if (b * BLOCK >= lv.n_in) {
+        return;
+    }
+    var run = aux[lv.out_off + b] + r[0];
+    for (var k = 0u; k < ITEMS; k++) {
+        let idx = b * BLOCK + lid * ITEMS + k;
+        if (idx < lv.n_in) {
+            aux[lv.in_off + idx] = run;
+        }
+        run += v[k];
+    }
+}
+
+// Level 0 downsweep: every creator's offset within its channel.
+@compute @workgroup_size(256)
+fn scan_down0(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let b = flat_group(wid, nwg);
+    var v: array<vec2<u32>, 4>;
+    var s = vec2<u32>(0u);
+    for (var k = 0u; k < ITEMS; k++) {
+        v[k] = creator_value(b * BLOCK + lid * ITEMS + k);
+        s += v[k];
+    }
+    let r = wg_scan(s, lid);
+    if (b * BLOCK >= lv.n_in) {
+        return;
+    }
+    var run = aux[lv.out_off + b] + r[0];
+    for (var k = 0u; k < ITEMS; k++) {
+        let i = b * BLOCK + lid * ITEMS + k;
+        if (i < p.n_creators) {
+            offset[i] = select(run.y, run.x, mode[i] == AI);
+        }
+        run += v[k];
+    }
+}
+
+// Unit layout: AI units at [0, n_ai), human units at [n_ai, n_ai + n_human); every unit
+// of this step starts unclaimed. One thread per creator writes its own disjoint range.
+@compute @workgroup_size(256)
+fn scan_fill(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = flat_id(wid, nwg, lid);
+    if (i >= p.n_creators) {
+        return;
+    }
+    let k = cap[i];
+    var base = offset[i];
+    if (mode[i] != AI) {
+        base += totals[0].x;
+    }
+    for (var u = base; u < base + k; u++) {
+        owner_store(u, i);
+        claim_store(u, CLAIM_EMPTY);
+    }
+}

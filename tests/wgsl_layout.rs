@@ -1,0 +1,123 @@
+//! The WGSL side of the GPU backend checked on the CPU (no adapter needed): every stage's
+//! assembled source parses and validates with naga, and the structs the host uploads
+//! (`StepParams`, the scan `Level`, the reduce layout) have the same size and member
+//! offsets in WGSL as in Rust.
+
+use hollow::backend::gpu::{self, Level, ReduceLayout, shaders, stage_source, units_prelude};
+use hollow::state::StepParams;
+use std::mem::{offset_of, size_of};
+use wgpu::naga;
+
+fn parse(src: &str, what: &str) -> naga::Module {
+    naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(src)))
+}
+
+fn validate(m: &naga::Module, src: &str, what: &str) {
+    let mut v = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    );
+    if let Err(e) = v.validate(m) {
+        panic!("{what}: {}", e.emit_to_string(src));
+    }
+}
+
+/// (span, [(member name, offset)]) of the WGSL struct `name`.
+fn wgsl_struct(m: &naga::Module, name: &str) -> (u32, Vec<(String, u32)>) {
+    let mut lay = naga::proc::Layouter::default();
+    lay.update(m.to_ctx()).expect("layout");
+    for (_, ty) in m.types.iter() {
+        if ty.name.as_deref() == Some(name) {
+            if let naga::TypeInner::Struct { members, span } = &ty.inner {
+                return (
+                    *span,
+                    members
+                        .iter()
+                        .map(|mb| (mb.name.clone().unwrap_or_default(), mb.offset))
+                        .collect(),
+                );
+            }
+        }
+    }
+    panic!("no struct {name}");
+}
+
+fn check(wgsl: (u32, Vec<(String, u32)>), rust: &[(&str, usize)], size: usize, what: &str) {
+    assert_eq!(
+        wgsl.0 as usize, size,
+        "{what}: WGSL size {} vs Rust size {size}",
+        wgsl.0
+    );
+    let names: Vec<&str> = wgsl.1.iter().map(|(n, _)| n.as_str()).collect();
+    let rnames: Vec<&str> = rust.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, rnames, "{what}: member names and order");
+    for ((n, o), (_, ro)) in wgsl.1.iter().zip(rust) {
+        assert_eq!(*o as usize, *ro, "{what}.{n}: WGSL offset {o} vs Rust {ro}");
+    }
+}
+
+macro_rules! offsets {
+    ($t:ty; $($f:ident),* $(,)?) => { vec![$((stringify!($f), offset_of!($t, $f))),*] };
+}
+
+#[test]
+fn params_struct_matches_step_params_field_for_field() {
+    let m = parse(shaders::COMMON, "common.wgsl");
+    let rust = offsets!(StepParams;
+        key, step, round, n_creators, n_buyers, n_ai_units, n_human_units, perm_key, k, bins, w, inv_z,
+        alpha_a, qbar_a, x_lo, x_hi, c_ai, f_ai, api_fee, c_human, ai_volume_max, vol_speed, junk_share,
+        sigma, h_share, label_accuracy, search_cost, congestion, lam_c, eps_c, lam_d, lam_u, price_speed,
+        unit_tax, adoption_tax, subsidy, q_max, revise, logit, eta, x_grid, n_providers, ai_volume_init,
+        cong_in_u, ai_present, decision, q_alpha, q_gamma, q_epsilon, reskill_steps, reskill_cost,
+        reskill_delta, _pad,
+    );
+    check(wgsl_struct(&m, "Params"), &rust, size_of::<StepParams>(), "Params");
+    // A uniform's size must be a multiple of 16 bytes.
+    assert_eq!(size_of::<StepParams>() % 16, 0);
+}
+
+#[test]
+fn scan_level_and_reduce_layout_match_their_wgsl_structs() {
+    let src = stage_source(shaders::SCAN, Some((1, 20)));
+    let m = parse(&src, "scan.wgsl");
+    let rust = offsets!(Level; n_in, in_off, out_off, _pad);
+    check(wgsl_struct(&m, "Level"), &rust, size_of::<Level>(), "Level");
+
+    let src = stage_source(shaders::REDUCE, None);
+    let m = parse(&src, "reduce.wgsl");
+    let (span, members) = wgsl_struct(&m, "Red");
+    assert_eq!(span as usize, size_of::<ReduceLayout>(), "Red size");
+    let rust = offsets!(ReduceLayout;
+        tiles_per_group_b, tiles_per_group_c, ncell, off_bf, off_bu, off_cf, off_cu, off_hu, off_hf);
+    for (n, o) in &rust {
+        let w = members
+            .iter()
+            .find(|(m, _)| m == n)
+            .unwrap_or_else(|| panic!("Red has no {n}"));
+        assert_eq!(w.1 as usize, *o, "Red.{n}");
+    }
+}
+
+#[test]
+fn every_stage_shader_parses_and_validates() {
+    for (name, src, units) in shaders::STAGES {
+        // One chunk and several chunks generate different accessors; both must compile.
+        for chunks in [1u32, 3] {
+            let full = stage_source(src, units.then_some((chunks, 12)));
+            let m = parse(&full, name);
+            validate(&m, &full, name);
+            if !units {
+                break;
+            }
+        }
+    }
+    let p = units_prelude(5, 20);
+    assert!(p.contains("claim_4") && p.contains("case 4u"));
+}
+
+#[test]
+fn bytes_per_agent_are_as_documented() {
+    // docs/gpu.md: 64 bytes per creator plus 8 per unit slot, 44 per buyer.
+    assert_eq!(gpu::bytes_per_creator(64), 64 + 8 * 64);
+    assert_eq!(gpu::bytes_per_buyer(), 44);
+}
