@@ -586,12 +586,20 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
         "viridis" => false,
         other => bail!("--cmap {other}: expected auto, viridis or diverging"),
     };
-    let unit = outcome_unit(metric).unwrap_or("");
+    // "1" (a share or index) and "category" say nothing on an axis.
+    let value_label = match outcome_unit(metric).unwrap_or("") {
+        "" | "1" | "category" => metric.to_string(),
+        unit => format!("{metric} ({unit})"),
+    };
     let title = format!("{metric}: {stat_name} over {r} replica{}", if r == 1 { "" } else { "s" });
     let (done, cells) = (sf.cells_done(), sf.n_cells());
-    let mut subtitle = format!("{} — {} steps, seeds {} (spec {})", sf.spec_file, sf.steps, sf.seeds, sf.spec_hash);
+    let sep = heatmap::SEP;
+    let spec_name = Path::new(&sf.spec_file).file_name().map_or(sf.spec_file.clone(), |n| n.to_string_lossy().into_owned());
+    let (n1, n2) = sf.shape();
+    let grid = if sf.axes.len() == 2 { format!("{n1} × {n2}") } else { n1.to_string() };
+    let mut subtitle = format!("{spec_name}{sep}{grid} cells, {} steps, {} seeds{sep}spec {}", sf.steps, sf.seeds.replace('_', "-"), sf.spec_hash);
     if done < cells {
-        subtitle = format!("INCOMPLETE: {done} of {cells} cells — {subtitle}");
+        subtitle = format!("INCOMPLETE: {done} of {cells} cells{sep}{subtitle}");
         eprintln!("warning: {} holds {done} of {cells} cells; missing cells are drawn grey", file.display());
     }
     let axis = |i: usize| {
@@ -605,7 +613,10 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
     if sf.axes.len() == 1 {
         // The band is ±1 std around the mean; a plot of the std itself gets none.
         let std = if cats.is_some() || stat != "mean" { vec![f64::NAN; z.len()] } else { b };
-        heatmap::draw_line(&output, &LinePlot { title, subtitle, x: axis(0), y_label: format!("{metric} ({unit})"), mean: z, std, size })?;
+        if std.iter().any(|v| v.is_finite()) {
+            subtitle = format!("{subtitle}{sep}band: ±1 std over replicas");
+        }
+        heatmap::draw_line(&output, &LinePlot { title, subtitle, x: axis(0), y_label: value_label, mean: z, std, size })?;
     } else {
         let regime_name = match regimes {
             Some("none") => None,
@@ -622,7 +633,7 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
             None => sf.metric("dominant_segment").map(|_| "dominant_segment".to_string()),
         };
         if let Some(name) = regime_name.as_deref().filter(|&n| n != metric) {
-            subtitle = format!("{subtitle}; lines: {name} changes");
+            subtitle = format!("{subtitle}{sep}lines: {name} changes");
         }
         let regimes = regime_name.map(|name| {
             let grid = store::cell_stats(sf.metric(&name).unwrap_or(&[]), r, true).0;
@@ -632,7 +643,7 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
         });
         let colour = match cats {
             Some(c) => ColourScale::Categorical { labels: c.iter().map(|s| s.to_string()).collect() },
-            None => ColourScale::Continuous { label: format!("{metric} ({unit})"), diverging },
+            None => ColourScale::Continuous { label: value_label, diverging },
         };
         heatmap::draw_heatmap(&output, &Heatmap { title, subtitle, x: axis(0), y: axis(1), z, colour, regimes, size })?;
     }

@@ -179,6 +179,27 @@ fn results_do_not_depend_on_the_thread_count() {
     assert!(ai.iter().all(|v| v.is_finite()));
     assert!(ai[0] > ai[ai.len() - 1], "share_ai at s = 0.1 ({}) should exceed s = 10 ({})", ai[0], ai[ai.len() - 1]);
     assert!(fa.complete && fa.cells_done() == 12);
+    // A cell is an ordinary run: its config and seed reproduce the stored outcome.
+    let o = sweep::exec::run_job(&spec, Job { cell: 5, replica: 1 }, &AtomicBool::new(false)).unwrap().unwrap();
+    assert_eq!(o.value("share_ai").unwrap().to_bits(), ai[5 * 2 + 1].to_bits());
+    assert_eq!(fa.run_seeds[5 * 2 + 1], spec.seed_of(5, 1));
+    assert!(fa.run_seeds.iter().all(|&s| s <= i64::MAX as u64), "seeds must pass through TOML");
+}
+
+#[test]
+fn shipped_phase_specs_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if path.extension().is_some_and(|e| e == "toml") && text.contains("[[axis]]") {
+            let s = Spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(s.base.top.creators + s.base.top.buyers, 10_000, "{}: 10^4-agent markets", path.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "expected the phase specs in configs/");
 }
 
 #[test]

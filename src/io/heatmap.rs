@@ -31,7 +31,7 @@ pub enum ColourScale {
 #[derive(Clone, Debug)]
 pub struct Heatmap {
     pub title: String,
-    /// A smaller second line under the title (replicas, completeness, ...).
+    /// Smaller text under the title, parts separated by [`SEP`] (wrapped there to fit).
     pub subtitle: String,
     pub x: PlotAxis,
     pub y: PlotAxis,
@@ -245,16 +245,33 @@ fn text_style(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font()).pos(Pos::new(h, v))
 }
 
-/// Draws title and subtitle at the top of `root`; returns the height they take.
+/// Separator of subtitle parts; lines are broken only there.
+pub const SEP: &str = " · ";
+
+/// Draws the title and the subtitle (wrapped at [`SEP`] to fit the width) at the top of
+/// `root`; returns the height they take.
 fn draw_titles(root: &Area, file: &Path, title: &str, subtitle: &str) -> Result<u32, PlotError> {
     let w = root.dim_in_pixel().0 as i32;
     root.draw(&Text::new(title.to_string(), (w / 2, 12), text_style(24, HPos::Center, VPos::Top))).map_err(|e| err(file, e))?;
-    if !subtitle.is_empty() {
-        root.draw(&Text::new(subtitle.to_string(), (w / 2, 44), text_style(15, HPos::Center, VPos::Top).color(&RGBColor(80, 80, 80))))
-            .map_err(|e| err(file, e))?;
-        return Ok(70);
+    let font = TextStyle::from((FONT, 15).into_font());
+    let fits = |t: &str| root.estimate_text_size(t, &font).map_or(true, |(tw, _)| (tw as i32) < w - 30);
+    let mut lines: Vec<String> = Vec::new();
+    for part in subtitle.split(SEP).filter(|p| !p.is_empty()) {
+        match lines.last_mut() {
+            Some(l) if fits(&format!("{l}{SEP}{part}")) => {
+                l.push_str(SEP);
+                l.push_str(part);
+            }
+            _ => lines.push(part.to_string()),
+        }
     }
-    Ok(50)
+    let mut y = 44;
+    for l in &lines {
+        root.draw(&Text::new(l.clone(), (w / 2, y), text_style(15, HPos::Center, VPos::Top).color(&RGBColor(80, 80, 80))))
+            .map_err(|e| err(file, e))?;
+        y += 20;
+    }
+    Ok(if lines.is_empty() { 50 } else { y as u32 + 6 })
 }
 
 /// Draws tick marks and labels of a log axis by hand (plotters would put its ticks at
@@ -453,7 +470,8 @@ pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
     let top = draw_titles(&root, path, &p.title, &p.subtitle)?;
     let u: Vec<f64> = p.x.values.iter().map(|&v| warp(v, p.x.log)).collect();
     let e = edges(&p.x);
-    let (x0, x1) = if n == 1 { (e[0], e[1]) } else { (u[0], u[n - 1]) };
+    // A little room either side so the end points do not sit on the frame.
+    let (x0, x1) = if n == 1 { (e[0], e[1]) } else { (u[0] - 0.03 * (u[n - 1] - u[0]), u[n - 1] + 0.03 * (u[n - 1] - u[0])) };
     let lo_hi = |v: f64, s: f64| if s.is_finite() { (v - s, v + s) } else { (v, v) };
     let (mut y0, mut y1) = p.mean.iter().zip(&p.std).filter(|(m, _)| m.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (&m, &s)| {
         let (l, h) = lo_hi(m, s);
@@ -465,8 +483,8 @@ pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
     let pad = ((y1 - y0) * 0.06).max(1e-9);
     let (y0, y1) = (y0 - pad, y1 + pad);
     let mut chart = ChartBuilder::on(&root)
-        .margin_top(top)
         .margin(15)
+        .margin_top(top)
         .x_label_area_size(60)
         .y_label_area_size(85)
         .build_cartesian_2d(x0..x1, y0..y1)
@@ -477,7 +495,9 @@ pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
     let yfmt = |v: &f64| fmt_tick(*v, ystep);
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(235, 235, 235))
+        .max_light_lines(1)
+        .light_line_style(RGBColor(245, 245, 245))
+        .bold_line_style(RGBColor(225, 225, 225))
         .x_labels(if p.x.log { 0 } else { 8 })
         .x_label_formatter(&xfmt)
         .y_label_formatter(&yfmt)

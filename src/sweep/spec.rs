@@ -359,7 +359,8 @@ impl Spec {
         };
         let mut h = splitmix64(self.seed ^ 0x6877_5f73_7765_6570); // "hw_sweep"
         h = splitmix64(h ^ cell_part);
-        splitmix64(h ^ u64::from(replica))
+        // 63 bits: a seed must pass through TOML (`hollow run --seed`) to reproduce a cell.
+        splitmix64(h ^ u64::from(replica)) >> 1
     }
 
     /// The full config of replica `r` of `cell`: base, `[set]`, steps, axis values, seed.
@@ -372,7 +373,6 @@ impl Spec {
         let mut cfg = Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| {
             SweepError::Spec { file: self.file.clone(), key: "axis".into(), reason: format!("cell ({}) gives an invalid config: {e}", self.describe_cell(cell)) }
         })?;
-        // Set directly: a u64 seed above i64::MAX cannot pass through TOML text.
         cfg.top.seed = self.seed_of(cell, replica);
         Ok(cfg)
     }
