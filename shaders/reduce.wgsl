@@ -57,27 +57,29 @@ const U_PROVIDER: u32 = 37u;
 /// Cells per cell thread: 2 x 1024 bins at most over 256 threads.
 const CELLS_PER_THREAD: u32 = 8u;
 
-var<workgroup> tree: array<f32, 256>;
+// Staging of the float tree: up to TREE_FIELDS fields x 256 threads (8 KiB, so the
+// kernel stays within WebGPU's default 16 KiB of workgroup memory).
+const TREE_FIELDS: u32 = 8u;
+var<workgroup> tree: array<f32, 2048>;
 var<workgroup> wu: array<atomic<u32>, 64>;
 var<workgroup> tile_cell: array<u32, 256>;
 var<workgroup> tile_cap: array<u32, 256>;
 var<workgroup> tile_sold: array<u32, 256>;
 var<workgroup> tile_rev: array<f32, 256>;
 
-// Workgroup sum of one value per thread by a fixed tree; the result is returned to every
-// thread. Call from uniform control flow.
-fn tree_sum(v: f32, lid: u32) -> f32 {
-    tree[lid] = v;
+// Sums fields [0, nf) that every thread staged at tree[k * WG + lid], by a fixed tree
+// (the same association on every run); field k's sum ends in tree[k * WG]. Call from
+// uniform control flow.
+fn tree_reduce(lid: u32, nf: u32) {
     workgroupBarrier();
     for (var s = WG / 2u; s > 0u; s >>= 1u) {
         if (lid < s) {
-            tree[lid] = tree[lid] + tree[lid + s];
+            for (var k = 0u; k < nf; k++) {
+                tree[k * WG + lid] = tree[k * WG + lid] + tree[k * WG + lid + s];
+            }
         }
         workgroupBarrier();
     }
-    let r = tree[0];
-    workgroupBarrier();
-    return r;
 }
 
 fn clear_counts(lid: u32) {
@@ -150,12 +152,12 @@ fn reduce_buyers(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
         atomicAdd(&wu[k], c[k]);
     }
     for (var k = 0u; k < NF_B; k++) {
-        let s = tree_sum(f[k], lid);
-        if (lid == 0u) {
-            part[rd.off_bf + g * NF_B + k] = bitcast<u32>(s);
-        }
+        tree[k * WG + lid] = f[k];
     }
-    workgroupBarrier();
+    tree_reduce(lid, NF_B);
+    if (lid < NF_B) {
+        part[rd.off_bf + g * NF_B + lid] = bitcast<u32>(tree[lid * WG]);
+    }
     if (lid < NU_B) {
         part[rd.off_bu + g * NU_B + lid] = atomicLoad(&wu[lid]);
     }
@@ -244,13 +246,18 @@ fn reduce_creators(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
         atomicAdd(&wu[U_OFFERED + ch], offered[ch]);
         atomicAdd(&wu[U_SOLD + ch], sold_ch[ch]);
     }
-    for (var k = 0u; k < NF_C; k++) {
-        let s = tree_sum(f[k], lid);
-        if (lid == 0u) {
-            part[rd.off_cf + g * NF_C + k] = bitcast<u32>(s);
+    // Twelve float fields in two passes of the tree.
+    for (var k0 = 0u; k0 < NF_C; k0 += TREE_FIELDS) {
+        let nf = min(TREE_FIELDS, NF_C - k0);
+        for (var k = 0u; k < nf; k++) {
+            tree[k * WG + lid] = f[k0 + k];
         }
+        tree_reduce(lid, nf);
+        if (lid < nf) {
+            part[rd.off_cf + g * NF_C + k0 + lid] = bitcast<u32>(tree[lid * WG]);
+        }
+        workgroupBarrier();
     }
-    workgroupBarrier();
     if (lid < NU_C) {
         part[rd.off_cu + g * NU_C + lid] = atomicLoad(&wu[lid]);
     }

@@ -316,12 +316,22 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
     let cfg = config(20_000, 60_000, 16);
     let s = varied_state(&cfg);
     let mut p = params_of(&cfg, 60);
-    let mut cpu = CpuBackend::new(s, 2);
-    cpu.offers(&p);
-    let mut gpu = new_gpu(cpu.state(), &cfg, &GpuOptions::default());
+    let mut first = CpuBackend::new(s, 2);
+    first.offers(&p);
+    let mut s = first.state();
+    // Tastes on a 1/64 grid and qualities on a 1/1024 grid make theta * q exact in f32, so
+    // a score rounds once whether or not the GPU compiler fuses it into an FMA.
+    for t in &mut s.buyers.theta {
+        *t = (*t * 64.0).round() / 64.0;
+    }
+    for o in &mut s.creators.offer {
+        o[0] = (o[0] * 1024.0).round() / 1024.0;
+    }
+    let mut cpu = CpuBackend::new(s.clone(), 2);
+    let mut gpu = new_gpu(s, &cfg, &GpuOptions::default());
     let (n_ai, n_h) = cpu.scan(&p);
     assert_eq!(gpu.scan(&p), (n_ai, n_h));
-    // No signal noise: scores are then products and differences only, exact in WGSL, so
+    // No signal noise: scores are then one exact product and one rounded difference, so
     // the matching must agree bit for bit.
     after_scan(&mut p, n_ai, n_h, 0.0);
     for r in 0..cfg.market.rounds {
@@ -371,6 +381,9 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
 
     let st = cpu.state();
     let deciles = st.deciles();
+    // q_max = 4 is a power of two, so the quantized qualities fall in the same bins even
+    // where the GPU divides approximately.
+    assert_eq!(cfg.market.q_max, 4.0);
     let tc = cpu.reduce(&p, &deciles);
     let tg = gpu.reduce(&p, &deciles);
     assert_totals(&tc, &tg);
@@ -378,10 +391,16 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
     let mut curves = Curves::prior(cfg.market.bins, cfg.market.q_max, 1.0, cfg.market.price_init);
     curves.update(&tc.hist, 0.5);
     p.revise = 0.5;
+    let modes_before = cpu.state().creators.mode;
     cpu.decide(&p, &curves.rp);
     gpu.decide(&p, &curves.rp);
     let (cc, gc) = (cpu.state().creators, gpu.state().creators);
     let n = cc.mode.len();
+    let switched = modes_before.iter().zip(&cc.mode).filter(|(a, b)| a != b).count();
+    assert!(
+        switched > n / 20,
+        "decide revised few modes ({switched}): the test would prove little"
+    );
     let differ: Vec<usize> = (0..n)
         .filter(|&i| cc.mode[i] != gc.mode[i] || (cc.x[i] - gc.x[i]).abs() > 1e-4)
         .collect();
@@ -405,6 +424,45 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
     let pg: Vec<u32> = same.iter().map(|&i| gc.provider[i]).collect();
     assert_eq!(pc, pg, "providers");
     assert!(gpu.error().is_none(), "{:?}", gpu.error());
+    // Per-stage GPU times of this step, where the adapter has timestamps.
+    if gpu.has_timestamps() {
+        let times = gpu.stage_times().unwrap_or_default();
+        let names: Vec<&str> = times.iter().map(|t| t.0).collect();
+        assert_eq!(names, hollow::sim::STAGES, "one time per stage");
+        assert!(times.iter().all(|t| t.1 >= 0.0 && t.1 < 60.0), "{times:?}");
+    }
+}
+
+#[test]
+fn oversized_populations_are_clear_errors_not_panics() {
+    // 1.1 M creators x 4096 units exceed the u32 unit ids.
+    let cfg = config(1_100_000, 10, 4096);
+    let e = GpuBackend::new(State::init(&cfg), &cfg, &GpuOptions::default())
+        .err()
+        .map(|e| e.to_string());
+    let e = e.unwrap_or_default();
+    assert!(e.contains("ai_volume_max"), "{e}");
+    // Forced 4 KiB bindings: a 16-byte creator field of 1000 creators does not fit.
+    let cfg = config(1_000, 10, 4);
+    let opts = GpuOptions {
+        max_binding_bytes: Some(4096),
+        ..Default::default()
+    };
+    let e = GpuBackend::new(State::init(&cfg), &cfg, &opts)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("creators") && e.contains("16-byte"), "{e}");
+    // An adapter name that matches nothing lists the adapters found.
+    let opts = GpuOptions {
+        adapter: Some("no such adapter 123".into()),
+        ..Default::default()
+    };
+    let e = GpuBackend::new(State::init(&cfg), &cfg, &opts)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("no such adapter 123") && e.contains("adapters found"), "{e}");
 }
 
 /// With signal noise the scores go through WGSL's log and cos; a proposal may then flip

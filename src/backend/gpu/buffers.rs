@@ -22,6 +22,9 @@ pub const NU_C: usize = 53;
 /// Largest reduce grid: enough workgroups to fill a large GPU, few enough that the
 /// partial records read back every step stay small (about 1 MB at the default 32 bins).
 const MAX_REDUCE_GROUPS: u64 = 1024;
+/// Fewest 256-agent tiles per reduce workgroup: below that, a workgroup's fixed cost (its
+/// trees and barriers, its record) outweighs its share of the sums.
+const MIN_TILES_PER_GROUP: u64 = 8;
 /// Budget of partial-record words per creator-reduce readback (bounds the grid when the
 /// histogram has many cells).
 const REDUCE_WORDS: u64 = 1 << 18;
@@ -191,12 +194,12 @@ pub fn plan(
         return Err(too_large("quality bins", u64::from(bins), 4 * WG, "lower market.bins"));
     }
     let tiles_b = u64::from(nb).div_ceil(WG).max(1);
-    let tpg_b = tiles_b.div_ceil(MAX_REDUCE_GROUPS);
+    let tpg_b = tiles_b.div_ceil(MAX_REDUCE_GROUPS).max(MIN_TILES_PER_GROUP);
     let groups_b = tiles_b.div_ceil(tpg_b);
     let words_c = (NF_C + NU_C) as u64 + 3 * ncell;
     let max_c = (REDUCE_WORDS / words_c).clamp(1, MAX_REDUCE_GROUPS);
     let tiles_c = u64::from(nc).div_ceil(WG).max(1);
-    let tpg_c = tiles_c.div_ceil(max_c);
+    let tpg_c = tiles_c.div_ceil(max_c).max(MIN_TILES_PER_GROUP);
     let groups_c = tiles_c.div_ceil(tpg_c);
     let off_bf = 0;
     let off_bu = off_bf + groups_b * NF_B as u64;

@@ -174,6 +174,11 @@ impl GpuBackend {
         self.failed.as_ref()
     }
 
+    /// Whether the adapter supports timestamp queries (then `stage_times` reports).
+    pub fn has_timestamps(&self) -> bool {
+        self.timing.is_some()
+    }
+
     /// GPU time of each stage in the last step (seconds, summed over rounds), from
     /// timestamp queries; `None` when the adapter has no timestamps or on error.
     pub fn stage_times(&self) -> Option<Vec<(&'static str, f64)>> {
