@@ -3,7 +3,9 @@
 //! (pricing, volume, buyers' learning, decisions), welfare, and the two analytic layers
 //! (static equilibrium, mean field). WGSL shaders mirror these functions by name.
 
+pub mod equilibrium;
 pub mod market;
+pub mod meanfield;
 pub mod rules;
 pub mod technology;
 pub mod welfare;

@@ -1,0 +1,865 @@
+//! The mean-field layer: the deterministic N -> infinity limit of the step of MODEL.md,
+//! over talent classes (creators) and taste classes (buyers). Each stage of
+//! `Simulation::step` has its expectation here, in the same order: offers; search and
+//! matching as Poisson urn-ball rounds (each unit receives a Poisson number of proposals,
+//! the smallest key wins); buyers' participation as a distribution of the score U per
+//! taste class; creators' accounts; the market curves (the same `Curves` code as the
+//! ABM); the logit-replicator mode revision with the creative-share drift. Within a
+//! (talent class, mode) cell the state is closed at its mean (one x, price and AI volume
+//! per cell) and each taste class carries one directedness and one channel experience:
+//! these closures are the only approximations (docs/model.md, "Mean field").
+//! A step yields the same `StepSummary` the ABM does, so `observe::METRICS` and the HDF5
+//! writer serve both and the two overlay by series name.
+
+use crate::backend::Totals;
+use crate::config::Config;
+use crate::model::equilibrium::{norm_cdf, talent_classes};
+use crate::model::market::{bin_of, logit_probs, Curves, Histogram, CH_AI, CH_HUMAN};
+use crate::model::rules;
+use crate::model::technology::{ai_costs, collapse_step, execution_weight, human_factor, q_ai, q_human, z_of};
+use crate::model::welfare;
+use crate::observe::{Recorder, Snapshot, StepSummary, SNAP_BINS};
+use crate::state::{StepParams, AI, EXIT, HUMAN};
+
+/// Resolution of the mean field.
+#[derive(Clone, Copy, Debug)]
+pub struct MeanFieldOptions {
+    /// Equal-mass talent classes (a multiple of 10 keeps deciles exact).
+    pub talent_classes: usize,
+    /// Equal-mass taste classes.
+    pub taste_classes: usize,
+    /// Bins of each taste class's distribution of the participation score U.
+    pub u_bins: usize,
+    /// Grid cells over positive scores of the best-of-k integral.
+    pub quad: usize,
+}
+
+impl Default for MeanFieldOptions {
+    fn default() -> Self {
+        Self { talent_classes: 40, taste_classes: 16, u_bins: 200, quad: 256 }
+    }
+}
+
+/// The mean field is a population of measure one; counts in `Totals` are integers, so it
+/// reports them for a virtual population this large (12 significant digits survive).
+pub const VIRTUAL_CREATORS: f64 = (1u64 << 40) as f64;
+
+/// One taste class of buyers.
+#[derive(Clone, Debug)]
+struct TasteClass {
+    theta: f64,
+    /// Per U-bin (mass, mass-weighted U) of active and of inactive buyers; masses are
+    /// shares of all buyers.
+    active: Vec<[f64; 2]>,
+    inactive: Vec<[f64; 2]>,
+    /// Mean directedness and mean channel experience (human, AI).
+    d: f64,
+    exp: [f64; 2],
+}
+
+/// The state of the mean field.
+#[derive(Clone, Debug)]
+pub struct MeanField {
+    pub cfg: Config,
+    pub opts: MeanFieldOptions,
+    /// Next step to run.
+    pub t: u32,
+    pub curves: Curves,
+    talent: Vec<f64>,
+    /// Talent decile (0..10) of each class.
+    decile: Vec<usize>,
+    /// Share of each class (of all creators) per mode (exit, AI, human).
+    share: Vec<[f64; 3]>,
+    /// Mean creative share, posted price per (class, mode); AI volume per class in AI mode.
+    x: Vec<[f64; 3]>,
+    price: Vec<[f64; 3]>,
+    vol: Vec<f64>,
+    tastes: Vec<TasteClass>,
+    /// Buyers per creator.
+    ratio: f64,
+    /// Half-width of the asinh-spaced U axis and its scale.
+    u_span: f64,
+    u_scale: f64,
+    ai_share_ema: f32,
+    congestion_stock: f32,
+    qbar: f32,
+    snapshot_steps: Vec<u32>,
+}
+
+/// A search item: the units of one (talent class, channel).
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    ai: bool,
+    q: f64,
+    price: f64,
+    /// Units per creator.
+    units: f64,
+    /// Share of the units still unsold.
+    unsold: f64,
+}
+
+impl MeanField {
+    /// The initial state of `State::init`: everyone human at the best split for omega0,
+    /// priced at a share of mean taste times quality; buyers at `u_init` and `d_init`.
+    pub fn new(cfg: &Config, opts: MeanFieldOptions) -> MeanField {
+        let t = &cfg.technology;
+        let m = &cfg.market;
+        let k = opts.talent_classes.max(10);
+        let talent = talent_classes(k, t.talent_sigma as f64);
+        let decile = (0..k).map(|c| (c * 10 / k).min(9)).collect();
+        let x0 = (1.0 - t.omega0).clamp(t.x_lo, t.x_hi) as f64;
+        let theta_mean = 0.5 * (m.theta_lo + m.theta_hi) as f64;
+        let inv_z = 1.0 / z_of(t.omega0);
+        let price = talent
+            .iter()
+            .map(|&s| {
+                let q = q_human(s as f32, x0 as f32, t.omega0, inv_z) as f64;
+                let p = (m.price_init as f64 * theta_mean * q).max(t.cost_human as f64);
+                [p, p, p]
+            })
+            .collect();
+        let u_span = (2.0 * (m.theta_hi.max(m.theta_lo) as f64) * m.q_max as f64).max(1.0) + m.u_init.abs() as f64;
+        let u_scale = 0.02;
+        let nb = opts.u_bins.max(4) & !1;
+        let b = opts.taste_classes.max(1);
+        let mut tastes = Vec::with_capacity(b);
+        for j in 0..b {
+            let theta = m.theta_lo as f64 + (m.theta_hi - m.theta_lo) as f64 * (j as f64 + 0.5) / b as f64;
+            let mut tc = TasteClass { theta, active: vec![[0.0; 2]; nb], inactive: vec![[0.0; 2]; nb], d: m.d_init as f64, exp: [0.0; 2] };
+            let u0 = m.u_init as f64;
+            let bin = u_bin(u0, u_span, u_scale, nb);
+            let cell = if u0 >= 0.0 { &mut tc.active[bin] } else { &mut tc.inactive[bin] };
+            *cell = [1.0 / b as f64, u0 / b as f64];
+            tastes.push(tc);
+        }
+        MeanField {
+            opts: MeanFieldOptions { talent_classes: k, taste_classes: b, u_bins: nb, ..opts },
+            t: 0,
+            curves: Curves::prior(m.bins, m.q_max, theta_mean as f32, m.price_init),
+            share: vec![[0.0, 0.0, 1.0 / k as f64]; k],
+            x: vec![[x0; 3]; k],
+            price,
+            vol: vec![t.ai_volume_init as f64; k],
+            talent,
+            decile,
+            tastes,
+            ratio: cfg.top.buyers as f64 / cfg.top.creators.max(1) as f64,
+            u_span,
+            u_scale,
+            ai_share_ema: 0.0,
+            congestion_stock: 0.0,
+            qbar: t.qbar_a,
+            snapshot_steps: cfg.snapshot_steps(),
+            cfg: cfg.clone(),
+        }
+    }
+
+    /// The step's parameters, as `Simulation::params` sets them (what the rules read).
+    fn params(&self) -> StepParams {
+        let c = &self.cfg;
+        let (t, m, d, pol) = (&c.technology, &c.market, &c.decisions, &c.policy);
+        let (c_ai, f_ai) = ai_costs(c, self.t);
+        let w = execution_weight(t.omega0, t.novelty, self.ai_share_ema);
+        StepParams {
+            step: self.t,
+            k: m.k,
+            bins: m.bins,
+            w,
+            inv_z: 1.0 / z_of(w),
+            alpha_a: t.alpha_a,
+            qbar_a: self.qbar,
+            x_lo: t.x_lo,
+            x_hi: t.x_hi,
+            c_ai,
+            f_ai,
+            api_fee: t.api_fee,
+            c_human: t.cost_human,
+            ai_volume_max: t.ai_volume_max as f32,
+            vol_speed: t.vol_speed,
+            junk_share: t.junk_share,
+            sigma: m.sigma0,
+            h_share: 1.0,
+            label_accuracy: pol.label_accuracy,
+            search_cost: m.search_cost,
+            lam_c: m.lam_c,
+            eps_c: m.eps_c,
+            lam_d: m.lam_d,
+            lam_u: m.lam_u,
+            price_speed: m.price_speed,
+            unit_tax: pol.unit_tax,
+            adoption_tax: pol.adoption_tax,
+            subsidy: pol.provenance_subsidy,
+            q_max: m.q_max,
+            revise: d.revise,
+            logit: d.logit,
+            eta: d.eta,
+            x_grid: d.x_grid,
+            n_providers: t.n_providers,
+            ai_volume_init: t.ai_volume_init,
+            cong_in_u: u32::from(m.congestion_in_participation),
+            ..Default::default()
+        }
+    }
+
+    /// Runs one step; returns its summary (counts for `VIRTUAL_CREATORS` creators, HHI
+    /// for the config's population) and, at snapshot steps, a snapshot.
+    pub fn step(&mut self) -> (StepSummary, Option<Snapshot>) {
+        let cfg = self.cfg.clone();
+        let (tech, mk, pol) = (&cfg.technology, &cfg.market, &cfg.policy);
+        let mut p = self.params();
+        let k = self.talent.len();
+
+        // 1. Offers: every cell's nominal quality; units per creator.
+        let mut items: Vec<Item> = Vec::with_capacity(2 * k);
+        let mut units = [0.0f64; 2];
+        for c in 0..k {
+            let s = self.talent[c] as f32;
+            let qa = q_ai(s, self.x[c][1] as f32, p.alpha_a, p.qbar_a) as f64;
+            let qh = q_human(s, self.x[c][2] as f32, p.w, p.inv_z) as f64;
+            let ua = self.share[c][1] * self.vol[c];
+            let uh = self.share[c][2];
+            units[0] += ua;
+            units[1] += uh;
+            items.push(Item { ai: true, q: qa, price: self.price[c][1], units: ua, unsold: 1.0 });
+            items.push(Item { ai: false, q: qh, price: self.price[c][2], units: uh, unsold: 1.0 });
+        }
+        let total_units = units[0] + units[1];
+        let ai_share = if total_units > 0.0 { units[0] / total_units } else { 0.0 };
+        let h = 1.0 - ai_share;
+        p.h_share = (h + pol.curation as f64 * (1.0 - h)) as f32;
+        p.sigma = (mk.sigma0 as f64 + mk.sigma1 as f64 * ai_share) as f32;
+        p.ai_present = u32::from(units[0] > 0.0);
+        self.congestion_stock = 0.5 * self.congestion_stock + (units[0] / self.ratio) as f32;
+        p.congestion = mk.pollution * (1.0 + mk.cong_eta * self.congestion_stock).ln();
+
+        // 2. Search and matching, round by round.
+        let nb = self.tastes.len();
+        let kk = mk.k as usize;
+        let sc = (mk.k as f64) * mk.search_cost as f64;
+        let junk = tech.junk_share as f64;
+        // Searching (active, unmatched) mass per taste class.
+        let mut searching: Vec<f64> = self.tastes.iter().map(|t| t.active.iter().map(|c| c[0]).sum()).collect();
+        let active_mass = searching.clone();
+        // Per taste class and round: match probability mass by (human, AI real, AI junk)
+        // with its summed utility before search costs and summed price paid.
+        let rounds = mk.rounds as usize;
+        let mut got = vec![vec![[[0.0f64; 3]; 3]; rounds]; nb];
+        let any_units = total_units > 0.0;
+        if any_units {
+            for r in 0..rounds {
+                let proposals = self.proposals(&items, &searching, &p, kk);
+                // Poisson rate of proposals per unsold unit, and what a proposal wins.
+                let mut win = vec![0.0; items.len()];
+                let mut lam = vec![0.0; items.len()];
+                for (j, it) in items.iter().enumerate() {
+                    let open = it.units * it.unsold;
+                    let total: f64 = (0..nb).map(|b| searching[b] * proposals[b][j]).sum::<f64>() * self.ratio;
+                    if open > 0.0 && total > 0.0 {
+                        let l = total / open;
+                        lam[j] = l;
+                        win[j] = if l > 1e-9 { (1.0 - (-l).exp()) / l } else { 1.0 - 0.5 * l };
+                    }
+                }
+                for b in 0..nb {
+                    let th = self.tastes[b].theta;
+                    let mut matched = 0.0;
+                    for (j, it) in items.iter().enumerate() {
+                        let m = proposals[b][j] * win[j];
+                        if m <= 0.0 {
+                            continue;
+                        }
+                        matched += m;
+                        let cell = &mut got[b][r];
+                        if it.ai {
+                            cell[1][0] += m * (1.0 - junk);
+                            cell[1][1] += m * (1.0 - junk) * (th * it.q - it.price);
+                            cell[1][2] += m * (1.0 - junk) * it.price;
+                            cell[2][0] += m * junk;
+                            cell[2][1] += m * junk * (-it.price);
+                            cell[2][2] += m * junk * it.price;
+                        } else {
+                            cell[0][0] += m;
+                            cell[0][1] += m * (th * it.q - it.price);
+                            cell[0][2] += m * it.price;
+                        }
+                    }
+                    // `proposals` are per searching buyer: scale to the class's mass.
+                    for o in 0..3 {
+                        for v in 0..3 {
+                            got[b][r][o][v] *= searching[b];
+                        }
+                    }
+                    searching[b] *= (1.0 - matched).max(0.0);
+                }
+                for (it, &l) in items.iter_mut().zip(&lam) {
+                    it.unsold *= (-l).exp();
+                }
+            }
+        }
+
+        // 3. Buyers: participation, experience, directedness; and their aggregates.
+        let mut tot = Totals { provider_sold: vec![0; tech.n_providers as usize], hist: Histogram::new(mk.bins as usize), ..Default::default() };
+        let vb = VIRTUAL_CREATORS * self.ratio;
+        let (mut active_s, mut matched_s, mut matched_ai_s, mut matched_junk_s) = (0.0, 0.0, 0.0, 0.0);
+        let (mut utility, mut spend, mut spend_ai, mut junk_paid, mut search_costs, mut d_sum) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let lam_c = mk.lam_c as f64;
+        let felt_shift = if mk.congestion_in_participation { p.congestion as f64 } else { 0.0 };
+        for b in 0..nb {
+            let am = active_mass[b];
+            // Outcomes of an active buyer: (probability, utility incl. search costs).
+            let mut outcomes: Vec<(f64, f64)> = Vec::with_capacity(3 * rounds + 1);
+            let mut bought = [0.0f64; 2];
+            let mut value = [0.0f64; 2];
+            if am > 0.0 {
+                let mut left = 1.0;
+                for r in 0..rounds {
+                    for o in 0..3 {
+                        let [m, u, paid] = got[b][r][o];
+                        if m <= 0.0 {
+                            continue;
+                        }
+                        let prob = m / am;
+                        left -= prob;
+                        let searches = if any_units { (r + 1) as f64 } else { 0.0 };
+                        outcomes.push((prob, u / m - searches * sc));
+                        matched_s += m;
+                        spend += paid;
+                        utility += u - m * searches * sc;
+                        search_costs += m * searches * sc;
+                        let ch = if o == 0 { 0 } else { 1 };
+                        bought[ch] += m;
+                        value[ch] += u;
+                        if o > 0 {
+                            matched_ai_s += m;
+                            spend_ai += paid;
+                        }
+                        if o == 2 {
+                            matched_junk_s += m;
+                            junk_paid += paid;
+                        }
+                    }
+                }
+                let searches = if any_units { rounds as f64 } else { 0.0 };
+                let left = left.max(0.0);
+                outcomes.push((left, -searches * sc));
+                utility -= am * left * searches * sc;
+                search_costs += am * left * searches * sc;
+                if any_units {
+                    active_s += am;
+                }
+            }
+            let tc = &mut self.tastes[b];
+            // Experience: the class mean of the per-buyer EMA over the channel bought from.
+            let lam_u = mk.lam_u as f64;
+            for ch in 0..2 {
+                if bought[ch] > 0.0 {
+                    let tm: f64 = 1.0 / nb as f64;
+                    tc.exp[ch] += lam_u * (bought[ch] / tm) * (value[ch] / bought[ch] - tc.exp[ch]);
+                }
+            }
+            if p.ai_present != 0 && am > 0.0 {
+                let s = tc.exp[0] - tc.exp[1];
+                let sign = if s > 0.0 { 1.0 } else if s < 0.0 { -1.0 } else { 0.0 };
+                let frac = am * nb as f64;
+                tc.d = (tc.d + mk.lam_d as f64 * sign * frac).clamp(0.0, 1.0);
+            }
+            d_sum += tc.d / nb as f64;
+            // Participation: move the active buyers' U by each outcome; inactive ones
+            // come back with probability eps_c at their old score.
+            let nbins = tc.active.len();
+            let mut act = vec![[0.0; 2]; nbins];
+            let mut ina = vec![[0.0; 2]; nbins];
+            for cell in &tc.active {
+                let [m, us] = *cell;
+                if m <= 0.0 {
+                    continue;
+                }
+                let u0 = us / m;
+                for &(prob, u) in &outcomes {
+                    if prob <= 0.0 {
+                        continue;
+                    }
+                    let u1 = u0 + lam_c * (u - felt_shift - u0);
+                    let bin = u_bin(u1, self.u_span, self.u_scale, nbins);
+                    let dst = if u1 >= 0.0 { &mut act[bin] } else { &mut ina[bin] };
+                    dst[0] += m * prob;
+                    dst[1] += m * prob * u1;
+                }
+            }
+            let eps = mk.eps_c as f64;
+            for (i, cell) in tc.inactive.iter().enumerate() {
+                let [m, us] = *cell;
+                if m <= 0.0 {
+                    continue;
+                }
+                act[i][0] += eps * m;
+                act[i][1] += eps * us;
+                ina[i][0] += (1.0 - eps) * m;
+                ina[i][1] += (1.0 - eps) * us;
+            }
+            tc.active = act;
+            tc.inactive = ina;
+        }
+
+        // 4. Creators' accounts; 5. their aggregates and the curves' histogram.
+        let vc = VIRTUAL_CREATORS;
+        let ps = mk.price_speed as f64;
+        let (c_ai, f_ai, fee) = (p.c_ai as f64, p.f_ai as f64, p.api_fee as f64);
+        let (c_h, sub, utax, atax) = (p.c_human as f64, p.subsidy as f64, p.unit_tax as f64, p.adoption_tax as f64);
+        let mut revenue = [0.0f64; 3];
+        let mut rev_sq = 0.0;
+        let mut profit = 0.0;
+        let mut vol_sum = 0.0;
+        let mut offered = [0.0f64; 2];
+        let mut sold = [0.0f64; 2];
+        let mut mode_mass = [0.0f64; 3];
+        let mut decile_mass = [[0.0f64; 3]; 10];
+        let mut x_sum = [0.0f64; 3];
+        let mut talent_sum = [0.0f64; 3];
+        let mut hist = Histogram::new(mk.bins as usize);
+        let bins = mk.bins as usize;
+        for c in 0..k {
+            for m in 0..3 {
+                let s = self.share[c][m];
+                mode_mass[m] += s;
+                decile_mass[self.decile[c]][m] += s;
+                x_sum[m] += s * self.x[c][m];
+                talent_sum[m] += s * self.talent[c];
+            }
+            // Human cell.
+            let ih = &items[2 * c + 1];
+            let sh = self.share[c][2];
+            if sh > 0.0 {
+                let r = 1.0 - ih.unsold;
+                let pr = self.price[c][2];
+                revenue[2] += sh * pr * r;
+                rev_sq += sh * pr * pr * r;
+                profit += sh * r * (pr - c_h + sub);
+                offered[1] += sh;
+                sold[1] += sh * r;
+                let cell = &mut hist.cells[CH_HUMAN * bins + bin_of(ih.q as f32, mk.q_max, mk.bins) as usize];
+                cell[0] += sh;
+                cell[1] += sh * r;
+                cell[2] += sh * pr * r;
+                self.price[c][2] = r * (pr * ps.exp()).max(c_h) + (1.0 - r) * (pr * (-ps).exp()).max(c_h);
+            }
+            // AI cell.
+            let ia = &items[2 * c];
+            let sa = self.share[c][1];
+            if sa > 0.0 {
+                let r = 1.0 - ia.unsold;
+                let v = self.vol[c];
+                let pr = self.price[c][1];
+                let rev = pr * v * r;
+                revenue[1] += sa * rev;
+                rev_sq += sa * rev * rev;
+                profit += sa * (rev - (f_ai + atax + (c_ai + utax) * v + fee * v * r));
+                offered[0] += sa * v;
+                sold[0] += sa * v * r;
+                vol_sum += sa * v;
+                let cell = &mut hist.cells[CH_AI * bins + bin_of(ia.q as f32, mk.q_max, mk.bins) as usize];
+                cell[0] += sa * v;
+                cell[1] += sa * v * r;
+                cell[2] += sa * rev;
+                let margin = r * (pr - fee) - c_ai - utax;
+                self.vol[c] = (v * (tech.vol_speed as f64 * margin / pr.max(0.05)).exp()).clamp(1.0, tech.ai_volume_max as f64);
+                self.price[c][1] = (pr * (ps * (2.0 * r - 1.0)).exp()).max(fee);
+            }
+        }
+        let np = tech.n_providers.max(1) as usize;
+        let provider_rev = fee * sold[0];
+        let round = |v: f64| v.max(0.0).round() as u64;
+        tot.active = round(active_s * vb);
+        tot.matched = round(matched_s * vb);
+        tot.matched_ai = round(matched_ai_s * vb);
+        tot.matched_junk = round(matched_junk_s * vb);
+        tot.utility = utility * vb;
+        tot.spend = spend * vb;
+        tot.spend_ai = spend_ai * vb;
+        tot.junk_paid = junk_paid * vb;
+        tot.search_costs = search_costs * vb;
+        tot.d_sum = d_sum * vb;
+        for m in 0..3 {
+            tot.mode_count[m] = round(mode_mass[m] * vc);
+            tot.x_sum[m] = x_sum[m] * vc;
+            tot.talent_sum[m] = talent_sum[m] * vc;
+            tot.revenue[m] = revenue[m] * vc;
+            for d in 0..10 {
+                tot.decile_mode[d][m] = round(decile_mass[d][m] * vc);
+            }
+        }
+        tot.offered = [round(offered[0] * vc), round(offered[1] * vc)];
+        tot.sold = [round(sold[0] * vc), round(sold[1] * vc)];
+        tot.revenue_sq = rev_sq * vc;
+        tot.profit = profit * vc;
+        tot.vol_sum = vol_sum * vc;
+        for s in tot.provider_sold.iter_mut() {
+            *s = round(sold[0] * vc / np as f64);
+        }
+        for cell in hist.cells.iter_mut() {
+            for v in cell.iter_mut() {
+                *v *= vc;
+            }
+        }
+        tot.hist = hist;
+        self.curves.update(&tot.hist, mk.mu);
+
+        // Welfare as `sim.rs` computes it; HHI for the config's population.
+        let tax = utax * offered[0] + atax * mode_mass[1];
+        let subsidy = sub * sold[1];
+        let bearers = if mk.congestion_in_participation { active_s * vb } else { vb };
+        let wf = welfare::welfare(vb, tot.utility, p.congestion as f64, bearers, tot.profit, provider_rev * vc, tax * vc, subsidy * vc, tot.junk_paid, tot.search_costs);
+        let n = cfg.top.creators as f64;
+        let rev_sum = n * (revenue[1] + revenue[2] + provider_rev);
+        let rev_sq_all = n * rev_sq + np as f64 * (n * provider_rev / np as f64).powi(2);
+        let summary = StepSummary {
+            step: self.t,
+            n_creators: vc,
+            n_buyers: vb,
+            c_ai: c_ai,
+            f_ai: f_ai,
+            w: p.w as f64,
+            qbar_a: p.qbar_a as f64,
+            sigma: p.sigma as f64,
+            ai_share_offered: ai_share,
+            congestion_stock: self.congestion_stock as f64,
+            hhi: welfare::hhi(rev_sum, rev_sq_all),
+            welfare: wf,
+            totals: tot,
+        };
+        let snap = self.snapshot_steps.binary_search(&self.t).is_ok().then(|| self.snapshot(&items, &p));
+
+        self.ai_share_ema += 0.1 * (ai_share as f32 - self.ai_share_ema);
+        if cfg.collapse.enabled {
+            let all = sold[0] + sold[1];
+            let rho = if all > 0.0 { (sold[0] / all) as f32 } else { 0.0 };
+            let c = &cfg.collapse;
+            self.qbar = collapse_step(self.qbar, rho, c.collapse_rate, c.recovery, c.qbar_max);
+        }
+        // 6. Decisions.
+        self.decide(&p);
+        self.t += 1;
+        (summary, snap)
+    }
+
+    /// Probability that a searching buyer of each taste class proposes to each item in
+    /// this round: k samples, each human with probability h + d (1 - h) (directed picks
+    /// land on human units with probability `label_accuracy`), uniform over the channel's
+    /// units; sold units are skipped; the best noisy score theta (q + sigma e) - p is
+    /// proposed to if positive. With G(z) the probability that one sample scores at most z
+    /// (or is skipped), the best of k lies in [z, z + dz] with probability d(G^k); on a
+    /// grid over z > 0 each cell's increment is shared among the items by their share of
+    /// dG in the cell (exact as the cells shrink, and exact for ties).
+    fn proposals(&self, items: &[Item], searching: &[f64], p: &StepParams, k: usize) -> Vec<Vec<f64>> {
+        let units_ch = items.iter().fold([0.0f64; 2], |mut a, it| {
+            a[usize::from(!it.ai)] += it.units;
+            a
+        });
+        let mut out = vec![vec![0.0; items.len()]; self.tastes.len()];
+        let n = self.opts.quad.max(8);
+        let mut g = vec![0.0f64; n + 2];
+        let mut gk = vec![0.0f64; n + 1];
+        for (b, tc) in self.tastes.iter().enumerate() {
+            if searching[b] <= 0.0 {
+                continue;
+            }
+            let th = tc.theta;
+            let ph = if units_ch[1] <= 0.0 {
+                0.0
+            } else if units_ch[0] <= 0.0 {
+                1.0
+            } else {
+                tc.d * p.label_accuracy as f64 + (1.0 - tc.d) * p.h_share as f64
+            };
+            let s = (th * p.sigma as f64).max(1e-9);
+            // (mean score, sampling weight of its open units, item).
+            let mut e: Vec<(f64, f64, usize)> = Vec::with_capacity(items.len());
+            let mut below = 0.0; // probability that one sample scores -infinity (sold unit)
+            for (j, it) in items.iter().enumerate() {
+                if it.units <= 0.0 {
+                    continue;
+                }
+                let (pc, uc) = if it.ai { (1.0 - ph, units_ch[0]) } else { (ph, units_ch[1]) };
+                let w = pc * it.units / uc;
+                below += w * (1.0 - it.unsold);
+                if w * it.unsold > 0.0 {
+                    e.push((th * it.q - it.price, w * it.unsold, j));
+                }
+            }
+            let z_hi = e.iter().map(|v| v.0).fold(f64::NEG_INFINITY, f64::max) + PHI_CUT * s;
+            if e.is_empty() || z_hi <= 0.0 {
+                continue;
+            }
+            // Grid z_i = i dz on [0, z_hi]; G at the nodes, by a difference array for the
+            // part of each item far below z and a window of Phi lookups near its mean.
+            let dz = z_hi / n as f64;
+            g.iter_mut().for_each(|v| *v = 0.0);
+            g[0] = below;
+            let window = |mu: f64| {
+                let lo = ((mu - PHI_CUT * s) / dz).ceil().max(0.0) as usize;
+                let hi = (((mu + PHI_CUT * s) / dz).floor().max(-1.0) + 1.0) as usize;
+                (lo.min(n + 1), hi.min(n + 1))
+            };
+            for &(mu, a, _) in &e {
+                let (lo, hi) = window(mu);
+                // Nodes >= hi: the item scores below them surely.
+                g[hi] += a;
+                g[n + 1] -= a;
+                for i in lo..hi {
+                    let c = phi((i as f64 * dz - mu) / s);
+                    g[i] += a * c;
+                    g[i + 1] -= a * c;
+                }
+            }
+            // Prefix-sum the difference array into G at nodes 0..=n.
+            let mut acc = 0.0;
+            for i in 0..=n {
+                acc += g[i];
+                g[i] = acc.clamp(0.0, 1.0);
+                gk[i] = g[i].powi(k as i32);
+            }
+            for &(mu, a, j) in &e {
+                let (lo, hi) = window(mu);
+                let mut pr = 0.0;
+                // Cells [i-1, i] where this item's CDF rises: lo..=hi (clamped to the grid).
+                let first = lo.max(1);
+                let last = hi.min(n);
+                let mut f_prev = if first == 0 { 0.0 } else { cdf_at(first - 1, dz, mu, s, lo, hi) };
+                for i in first..=last {
+                    let f = cdf_at(i, dz, mu, s, lo, hi);
+                    let dg = g[i] - g[i - 1];
+                    if dg > 1e-300 {
+                        pr += (gk[i] - gk[i - 1]) * a * (f - f_prev) / dg;
+                    }
+                    f_prev = f;
+                }
+                out[b][j] = pr.clamp(0.0, 1.0);
+            }
+        }
+        out
+    }
+
+    /// 6. Mode revision by logit and the creative-share drift, cell by cell: the mass of a
+    /// (class, mode) cell goes where `rules::decide` would send each of its creators, and
+    /// destination cells average the x, price and volume they receive.
+    fn decide(&mut self, p: &StepParams) {
+        let grid = rules::grid_factors(p);
+        let rp = self.curves.rp.clone();
+        let k = self.talent.len();
+        let revise = p.revise as f64;
+        for c in 0..k {
+            let s = self.talent[c] as f32;
+            let mut mass = [0.0f64; 3];
+            let mut xs = [0.0f64; 3];
+            let mut ps = [0.0f64; 3];
+            let mut vs = 0.0;
+            for m in 0..3 {
+                let sm = self.share[c][m];
+                if sm <= 0.0 {
+                    continue;
+                }
+                let x = self.x[c][m] as f32;
+                let hf = human_factor(x, p.w, p.inv_z);
+                let pi_ai = rules::mode_profit(AI, s, x, hf, &rp, p);
+                let pi_h = rules::mode_profit(HUMAN, s, x, hf, &rp, p);
+                let probs = logit_probs([0.0, pi_ai as f64, pi_h as f64], p.logit as f64);
+                for m2 in 0..3 {
+                    let prob = revise * probs[m2] + if m2 == m { 1.0 - revise } else { 0.0 };
+                    if prob <= 0.0 {
+                        continue;
+                    }
+                    let mv = sm * prob;
+                    let target = if m2 as u32 == EXIT { if pi_ai > pi_h { AI } else { HUMAN } } else { m2 as u32 };
+                    let mut best = if target == AI { pi_ai } else { pi_h };
+                    let mut x_star = x;
+                    for (g, &gf) in grid.iter().enumerate() {
+                        let xg = rules::grid_x(g as u32, p);
+                        let v = rules::mode_profit(target, s, xg, gf, &rp, p);
+                        if v > best {
+                            best = v;
+                            x_star = xg;
+                        }
+                    }
+                    let new_x = (x + p.eta * (x_star - x)).clamp(p.x_lo, p.x_hi);
+                    let mut price = self.price[c][m];
+                    let mut vol = self.vol[c];
+                    if m2 != m && m2 as u32 != EXIT {
+                        let ch = if m2 as u32 == AI { CH_AI } else { CH_HUMAN };
+                        let q = rules::nominal_quality(m2 as u32, s, new_x, p);
+                        let floor = if m2 as u32 == AI { p.api_fee } else { p.c_human };
+                        price = crate::model::market::curve_at(&rp, p.bins, p.q_max, ch, q)[1].max(floor) as f64;
+                        if m2 as u32 == AI {
+                            vol = p.ai_volume_init as f64;
+                        }
+                    }
+                    mass[m2] += mv;
+                    xs[m2] += mv * new_x as f64;
+                    ps[m2] += mv * price;
+                    if m2 as u32 == AI {
+                        vs += mv * vol;
+                    }
+                }
+            }
+            for m in 0..3 {
+                if mass[m] > 0.0 {
+                    self.x[c][m] = xs[m] / mass[m];
+                    self.price[c][m] = ps[m] / mass[m];
+                }
+                self.share[c][m] = mass[m];
+            }
+            if mass[1] > 0.0 {
+                self.vol[c] = vs / mass[1];
+            }
+        }
+    }
+
+    /// Per-agent distributions of the config's population at this step (as `Snapshot::of`).
+    fn snapshot(&self, items: &[Item], p: &StepParams) -> Snapshot {
+        let z = || vec![0.0; SNAP_BINS];
+        let mut out = Snapshot {
+            step: self.t,
+            quality: [z(), z(), z()],
+            units_quality: [z(), z()],
+            creative: [z(), z(), z()],
+            talent: [z(), z(), z()],
+            curves: self.curves.rp.clone(),
+        };
+        let q_max = self.cfg.market.q_max as f64;
+        let span = crate::observe::talent_span(self.cfg.technology.talent_sigma) as f64;
+        let bin = |v: f64, lo: f64, hi: f64| (((v - lo) / (hi - lo) * SNAP_BINS as f64).floor().max(0.0) as usize).min(SNAP_BINS - 1);
+        let n = self.cfg.top.creators as f64;
+        for c in 0..self.talent.len() {
+            let s = self.talent[c] as f32;
+            for m in 0..3 {
+                let mass = self.share[c][m] * n;
+                if mass <= 0.0 {
+                    continue;
+                }
+                let x = self.x[c][m];
+                let q = if m as u32 == AI { q_ai(s, x as f32, p.alpha_a, p.qbar_a) } else { q_human(s, x as f32, p.w, p.inv_z) } as f64;
+                out.quality[m][bin(q, 0.0, q_max)] += mass;
+                out.creative[m][bin(x, 0.0, 1.0)] += mass;
+                out.talent[m][bin(self.talent[c].ln(), -span, span)] += mass;
+            }
+            for it in &items[2 * c..2 * c + 2] {
+                out.units_quality[usize::from(!it.ai)][bin(it.q, 0.0, q_max)] += it.units * n;
+            }
+        }
+        out
+    }
+
+    /// Runs until step `steps`, recording every step (and snapshots) into `rec`.
+    pub fn run(&mut self, steps: u32, rec: &mut Recorder) {
+        while self.t < steps {
+            let (s, snap) = self.step();
+            rec.push(&s);
+            if let Some(snap) = snap {
+                rec.snapshots.push(snap);
+            }
+        }
+    }
+
+    /// Share of each talent decile (rows) in each mode (exit, AI, human).
+    pub fn decile_shares(&self) -> [[f64; 3]; 10] {
+        let mut out = [[0.0; 3]; 10];
+        let mut tot = [0.0; 10];
+        for c in 0..self.talent.len() {
+            for m in 0..3 {
+                out[self.decile[c]][m] += self.share[c][m];
+                tot[self.decile[c]] += self.share[c][m];
+            }
+        }
+        for d in 0..10 {
+            for m in 0..3 {
+                out[d][m] /= tot[d].max(1e-300);
+            }
+        }
+        out
+    }
+}
+
+/// Standardised scores beyond this many standard deviations are treated as certain.
+const PHI_CUT: f64 = 7.0;
+/// Nodes of the tabulated standard normal CDF on [-PHI_CUT, PHI_CUT].
+const PHI_NODES: usize = 4096;
+
+/// The standard normal CDF from a table (linear interpolation, error below 1e-7): the
+/// search integral evaluates it millions of times per step.
+fn phi(x: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| (0..=PHI_NODES).map(|i| norm_cdf(-PHI_CUT + 2.0 * PHI_CUT * i as f64 / PHI_NODES as f64)).collect());
+    let u = (x + PHI_CUT) / (2.0 * PHI_CUT) * PHI_NODES as f64;
+    if u <= 0.0 {
+        return 0.0;
+    }
+    if u >= PHI_NODES as f64 {
+        return 1.0;
+    }
+    let i = u as usize;
+    let f = u - i as f64;
+    t[i] + f * (t[i + 1] - t[i])
+}
+
+/// CDF of an item's score at grid node i (0 below its window, 1 from its end on).
+#[inline]
+fn cdf_at(i: usize, dz: f64, mu: f64, s: f64, lo: usize, hi: usize) -> f64 {
+    if i < lo {
+        0.0
+    } else if i >= hi {
+        1.0
+    } else {
+        phi((i as f64 * dz - mu) / s)
+    }
+}
+
+/// Bin of a participation score on the asinh-spaced axis (fine near zero, where the
+/// participation threshold is); zero is a bin edge, so the sign of U decides its half.
+fn u_bin(u: f64, span: f64, scale: f64, bins: usize) -> usize {
+    let ymax = (span / scale).asinh();
+    let y = (u / scale).asinh().clamp(-ymax, ymax);
+    let half = bins / 2;
+    let i = ((y / ymax) * half as f64).floor() as i64 + half as i64;
+    let i = i.clamp(0, bins as i64 - 1) as usize;
+    // Keep the sign: negative scores in the lower half, non-negative in the upper.
+    if u < 0.0 { i.min(half - 1) } else { i.max(half) }
+}
+
+/// Runs the mean field of `cfg` for its `steps` and returns the recorder.
+pub fn run_meanfield(cfg: &Config, opts: MeanFieldOptions) -> Recorder {
+    let mut mf = MeanField::new(cfg, opts);
+    let mut rec = Recorder::new();
+    mf.run(cfg.top.steps, &mut rec);
+    rec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn u_bins_keep_the_sign_of_the_score() {
+        let (span, scale, n) = (10.0, 0.02, 200);
+        assert!(u_bin(-1e-9, span, scale, n) < n / 2);
+        assert!(u_bin(0.0, span, scale, n) >= n / 2);
+        assert!(u_bin(1e-9, span, scale, n) >= n / 2);
+        assert_eq!(u_bin(1e9, span, scale, n), n - 1);
+        assert_eq!(u_bin(-1e9, span, scale, n), 0);
+        assert!(u_bin(0.01, span, scale, n) < u_bin(0.1, span, scale, n));
+    }
+
+    #[test]
+    fn mass_is_conserved_for_creators_and_buyers() {
+        let mut cfg = Config::default();
+        cfg.top.creators = 1000;
+        cfg.top.buyers = 2000;
+        cfg.technology.shock_step = 5;
+        let mut mf = MeanField::new(&cfg, MeanFieldOptions::default());
+        for _ in 0..30 {
+            mf.step();
+            let c: f64 = mf.share.iter().flatten().sum();
+            assert!((c - 1.0).abs() < 1e-9, "creators {c}");
+            let b: f64 = mf.tastes.iter().map(|t| t.active.iter().chain(&t.inactive).map(|v| v[0]).sum::<f64>()).sum();
+            assert!((b - 1.0).abs() < 1e-9, "buyers {b}");
+        }
+    }
+}
