@@ -2,7 +2,8 @@
 //! src/rng.rs; integer stages (scan, matching, sold counts, histogram counts) match the
 //! CPU exactly from the same inputs; float stages agree within the tolerances below; a
 //! 100-step run at 10^5 agents tells the same story as the CPU; GPU runs are bit-for-bit
-//! reproducible; the chunked unit arrays change nothing.
+//! reproducible; the chunked unit arrays change nothing; a lost device or a population
+//! too large for the adapter is a clear error.
 //!
 //! These tests need a wgpu adapter (software Vulkan is enough) and FAIL, never skip,
 //! without one, printing what to install.
@@ -431,6 +432,25 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
         assert_eq!(names, hollow::sim::STAGES, "one time per stage");
         assert!(times.iter().all(|t| t.1 >= 0.0 && t.1 < 60.0), "{times:?}");
     }
+}
+
+#[test]
+fn a_lost_device_is_a_clear_error_not_a_hang_or_panic() {
+    let cfg = config(2_000, 4_000, 8);
+    let mut sim = Simulation::new(cfg.clone(), |s| Box::new(new_gpu(s, &cfg, &GpuOptions::default())));
+    sim.step();
+    assert!(sim.backend().error().is_none());
+    let mut gpu = new_gpu(State::init(&cfg), &cfg, &GpuOptions::default());
+    let p = params_of(&cfg, 0);
+    gpu.offers(&p);
+    gpu.lose_device_for_test();
+    assert_eq!(gpu.scan(&p), (0, 0));
+    gpu.search(&p);
+    let t = gpu.reduce(&p, &State::init(&cfg).deciles());
+    assert_eq!(t.matched, 0);
+    let e = gpu.error().unwrap_or_default();
+    assert!(e.contains("device lost"), "{e}");
+    assert!(gpu.failure().is_some());
 }
 
 #[test]

@@ -135,7 +135,11 @@ impl Gpu {
         let lost = Arc::new(Mutex::new(None));
         let flag = lost.clone();
         device.set_device_lost_callback(move |reason, msg| {
-            *lock(&flag) = Some(format!("{reason:?}: {msg}"));
+            *lock(&flag) = Some(if msg.is_empty() {
+                format!("{reason:?}")
+            } else {
+                format!("{reason:?}: {msg}")
+            });
         });
         Ok(Gpu {
             device,

@@ -174,6 +174,13 @@ impl GpuBackend {
         self.failed.as_ref()
     }
 
+    /// Destroys the device under the backend, as a driver reset would: a test hook for the
+    /// device-lost path (later stages must fail cleanly, not hang or panic).
+    #[doc(hidden)]
+    pub fn lose_device_for_test(&self) {
+        self.gpu.device.destroy();
+    }
+
     /// Whether the adapter supports timestamp queries (then `stage_times` reports).
     pub fn has_timestamps(&self) -> bool {
         self.timing.is_some()
