@@ -437,10 +437,12 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
 #[test]
 fn a_lost_device_is_a_clear_error_not_a_hang_or_panic() {
     let cfg = config(2_000, 4_000, 8);
+    let mut gpu = new_gpu(State::init(&cfg), &cfg, &GpuOptions::default());
     let mut sim = Simulation::new(cfg.clone(), |s| Box::new(new_gpu(s, &cfg, &GpuOptions::default())));
     sim.step();
     assert!(sim.backend().error().is_none());
-    let mut gpu = new_gpu(State::init(&cfg), &cfg, &GpuOptions::default());
+    // Device stage times reach the simulation's user through the trait.
+    assert_eq!(sim.backend().stage_times().map(|t| t.len()), gpu.has_timestamps().then_some(8));
     let p = params_of(&cfg, 0);
     gpu.offers(&p);
     gpu.lose_device_for_test();

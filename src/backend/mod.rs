@@ -89,4 +89,9 @@ pub trait Backend: Send {
     fn error(&self) -> Option<String> {
         None
     }
+    /// Device time of each stage in the last step (seconds), where the backend can measure
+    /// it apart from the host's view (GPU timestamp queries); `None` otherwise.
+    fn stage_times(&self) -> Option<Vec<(&'static str, f64)>> {
+        None
+    }
 }

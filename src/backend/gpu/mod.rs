@@ -646,4 +646,8 @@ impl Backend for GpuBackend {
     fn error(&self) -> Option<String> {
         self.failed.as_ref().map(|e| e.to_string())
     }
+
+    fn stage_times(&self) -> Option<Vec<(&'static str, f64)>> {
+        GpuBackend::stage_times(self)
+    }
 }
