@@ -442,7 +442,10 @@ fn a_lost_device_is_a_clear_error_not_a_hang_or_panic() {
     sim.step();
     assert!(sim.backend().error().is_none());
     // Device stage times reach the simulation's user through the trait.
-    assert_eq!(sim.backend().stage_times().map(|t| t.len()), gpu.has_timestamps().then_some(8));
+    assert_eq!(
+        sim.backend().stage_times().map(|t| t.len()),
+        gpu.has_timestamps().then_some(8)
+    );
     let p = params_of(&cfg, 0);
     gpu.offers(&p);
     gpu.lose_device_for_test();
