@@ -1,7 +1,13 @@
 //! PNG figures with plotters: the embedded font (DejaVu Sans, so figures render the same
-//! on machines without fontconfig) and shared figure helpers.
+//! on machines without fontconfig) and the figure helpers of `equilibrium`, `meanfield`
+//! and `reproduce`: a grid of panels, each a set of line, step-histogram or stacked-bar
+//! series with a legend, optional log x axis and marked x positions. Knows nothing about
+//! the model: callers hand it plain numbers. Files are written to `<name>.tmp.png` and
+//! renamed, so a figure is either whole or absent.
 
+use plotters::prelude::*;
 use plotters::style::FontStyle;
+use std::path::Path;
 use std::sync::Once;
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
@@ -14,4 +20,339 @@ pub fn init_fonts() {
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
         let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, FONT);
     });
+}
+
+/// A figure could not be drawn or written; names the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {reason}")]
+pub struct FigureError {
+    pub file: String,
+    pub reason: String,
+}
+
+/// How a series is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Style {
+    /// A line through the points.
+    Line,
+    /// A dashed line.
+    Dashed,
+    /// A histogram: points are (left bin edge, value), drawn as steps to the next edge;
+    /// the last bin is as wide as the one before.
+    Steps,
+    /// Points with markers, no line.
+    Points,
+    /// One segment of stacked bars: points are (bar centre, height); series drawn as
+    /// bars stack in the order given.
+    Bars,
+}
+
+/// A named series of (x, y) points.
+#[derive(Clone, Debug)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    pub colour: (u8, u8, u8),
+    pub style: Style,
+}
+
+impl Series {
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>, colour: (u8, u8, u8), style: Style) -> Series {
+        Series { name: name.into(), points, colour, style }
+    }
+}
+
+/// One panel of a figure.
+#[derive(Clone, Debug, Default)]
+pub struct Panel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_x: bool,
+    pub series: Vec<Series>,
+    /// Vertical marks at x with a label (e.g. the shock, a cut-off).
+    pub marks: Vec<(f64, String)>,
+    /// Fixed y range; `None` fits the data.
+    pub y_range: Option<(f64, f64)>,
+}
+
+/// Segment colours used across figures: exit grey, AI orange, human blue.
+pub const EXIT_C: (u8, u8, u8) = (128, 128, 128);
+pub const AI_C: (u8, u8, u8) = (230, 126, 34);
+pub const HUMAN_C: (u8, u8, u8) = (41, 98, 168);
+/// Other series colours (a qualitative palette).
+pub const PALETTE: [(u8, u8, u8); 8] =
+    [(41, 98, 168), (230, 126, 34), (46, 139, 87), (192, 57, 43), (142, 68, 173), (128, 128, 128), (23, 162, 184), (188, 143, 0)];
+
+fn fig_err(path: &Path, reason: impl ToString) -> FigureError {
+    FigureError { file: path.display().to_string(), reason: reason.to_string() }
+}
+
+/// Draws `panels` on a grid of `cols` columns under `title` into the PNG at `path`
+/// (each panel `panel_size` pixels).
+pub fn draw_figure(path: &Path, title: &str, panels: &[Panel], cols: usize, panel_size: (u32, u32)) -> Result<(), FigureError> {
+    init_fonts();
+    if panels.is_empty() {
+        return Err(fig_err(path, "a figure needs at least one panel"));
+    }
+    let cols = cols.clamp(1, panels.len());
+    let rows = panels.len().div_ceil(cols);
+    let head = if title.is_empty() { 0 } else { 40 };
+    let size = (panel_size.0 * cols as u32, panel_size.1 * rows as u32 + head);
+    let name = path.file_name().ok_or_else(|| fig_err(path, "not a file path"))?.to_string_lossy().to_string();
+    let stem = name.strip_suffix(".png").unwrap_or(&name);
+    let tmp = path.with_file_name(format!("{stem}.tmp.png"));
+    let drawn = (|| -> Result<(), FigureError> {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+        let body = if head > 0 {
+            root.draw_text(title, &("sans-serif", 22).into_font().color(&BLACK), (12, 10)).map_err(|e| fig_err(path, e))?;
+            root.split_vertically(head).1
+        } else {
+            root.clone()
+        };
+        let areas = body.split_evenly((rows, cols));
+        for (panel, area) in panels.iter().zip(areas.iter()) {
+            draw_panel(path, area, panel)?;
+        }
+        root.present().map_err(|e| fig_err(path, format!("cannot write the PNG: {e}")))
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path).map_err(|e| fig_err(path, format!("renaming {} over it: {e}", tmp.display())))
+}
+
+/// Data range of the panel's series: (x0, x1, y0, y1), padded, stacked bars summed.
+fn ranges(p: &Panel) -> (f64, f64, f64, f64) {
+    let finite = |v: &f64| v.is_finite() && (!p.log_x || *v > 0.0);
+    let mut x0 = f64::INFINITY;
+    let mut x1 = f64::NEG_INFINITY;
+    let mut y0 = f64::INFINITY;
+    let mut y1 = f64::NEG_INFINITY;
+    let mut stacks: Vec<(f64, f64)> = Vec::new();
+    for s in &p.series {
+        for (i, &(x, y)) in s.points.iter().enumerate() {
+            if !finite(&x) || !y.is_finite() {
+                continue;
+            }
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            if s.style == Style::Steps {
+                let w = step_width(&s.points, i);
+                x1 = x1.max(x + w);
+            }
+            if s.style == Style::Bars {
+                match stacks.iter_mut().find(|(sx, _)| (*sx - x).abs() < 1e-12) {
+                    Some(e) => e.1 += y,
+                    None => stacks.push((x, y)),
+                }
+                y0 = y0.min(0.0);
+            } else {
+                y0 = y0.min(y);
+                y1 = y1.max(y);
+            }
+        }
+    }
+    for (_, h) in &stacks {
+        y1 = y1.max(*h);
+    }
+    if stacks.iter().any(|_| true) {
+        x0 -= 0.5;
+        x1 += 0.5;
+    }
+    for (m, _) in &p.marks {
+        if finite(m) {
+            x0 = x0.min(*m);
+            x1 = x1.max(*m);
+        }
+    }
+    if !x0.is_finite() {
+        (x0, x1) = (if p.log_x { 0.1 } else { 0.0 }, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + if p.log_x { x0 } else { 1.0 };
+    }
+    if let Some((a, b)) = p.y_range {
+        return (x0, x1, a, b);
+    }
+    if !y0.is_finite() {
+        (y0, y1) = (0.0, 1.0);
+    }
+    let pad = ((y1 - y0) * 0.06).max(1e-9);
+    (x0, x1, y0 - pad, y1 + pad)
+}
+
+fn step_width(points: &[(f64, f64)], i: usize) -> f64 {
+    if i + 1 < points.len() {
+        points[i + 1].0 - points[i].0
+    } else if i > 0 {
+        points[i].0 - points[i - 1].0
+    } else {
+        1.0
+    }
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+fn draw_panel(path: &Path, area: &Area, p: &Panel) -> Result<(), FigureError> {
+    let (x0, x1, y0, y1) = ranges(p);
+    let mut b = ChartBuilder::on(area);
+    b.margin(12).caption(&p.title, ("sans-serif", 17)).x_label_area_size(42).y_label_area_size(62);
+    if p.log_x {
+        let mut chart = b.build_cartesian_2d((x0..x1).log_scale(), y0..y1).map_err(|e| fig_err(path, e))?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(240, 240, 240))
+            .x_desc(p.x_label.as_str())
+            .y_desc(p.y_label.as_str())
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| fig_err(path, e))?;
+        draw_series(path, &mut chart, p, y0, y1)
+    } else {
+        let mut chart = b.build_cartesian_2d(x0..x1, y0..y1).map_err(|e| fig_err(path, e))?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(240, 240, 240))
+            .x_desc(p.x_label.as_str())
+            .y_desc(p.y_label.as_str())
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| fig_err(path, e))?;
+        draw_series(path, &mut chart, p, y0, y1)
+    }
+}
+
+fn draw_series<'a, X>(
+    path: &Path,
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    p: &Panel,
+    y0: f64,
+    y1: f64,
+) -> Result<(), FigureError>
+where
+    X: Ranged<ValueType = f64>,
+{
+    let mut stack: Vec<(f64, f64)> = Vec::new();
+    let mut labelled = false;
+    for s in &p.series {
+        let c = RGBColor(s.colour.0, s.colour.1, s.colour.2);
+        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite() && (!p.log_x || *x > 0.0)).collect();
+        let anno = match s.style {
+            Style::Line => chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2))).map_err(|e| fig_err(path, e))?,
+            Style::Dashed => {
+                // Dashes: every other short piece of the polyline.
+                let mut pieces = Vec::new();
+                for w in pts.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    for k in 0..6 {
+                        if k % 2 == 0 {
+                            let t0 = k as f64 / 6.0;
+                            let t1 = (k + 1) as f64 / 6.0;
+                            pieces.push(vec![(a.0 + (b.0 - a.0) * t0, a.1 + (b.1 - a.1) * t0), (a.0 + (b.0 - a.0) * t1, a.1 + (b.1 - a.1) * t1)]);
+                        }
+                    }
+                }
+                chart.draw_series(pieces.into_iter().map(|v| PathElement::new(v, c.stroke_width(2)))).map_err(|e| fig_err(path, e))?
+            }
+            Style::Steps => {
+                let mut v = Vec::with_capacity(2 * pts.len());
+                for (i, &(x, y)) in pts.iter().enumerate() {
+                    let w = step_width(&pts, i);
+                    v.push((x, y));
+                    v.push((x + w, y));
+                }
+                chart.draw_series(LineSeries::new(v, c.stroke_width(2))).map_err(|e| fig_err(path, e))?
+            }
+            Style::Points => chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, c.filled()))).map_err(|e| fig_err(path, e))?,
+            Style::Bars => {
+                let mut rects = Vec::new();
+                for &(x, h) in &pts {
+                    let base = match stack.iter_mut().find(|(sx, _)| (*sx - x).abs() < 1e-12) {
+                        Some(e) => {
+                            let b = e.1;
+                            e.1 += h;
+                            b
+                        }
+                        None => {
+                            stack.push((x, h));
+                            0.0
+                        }
+                    };
+                    rects.push(Rectangle::new([(x - 0.4, base), (x + 0.4, base + h)], c.filled()));
+                }
+                chart.draw_series(rects).map_err(|e| fig_err(path, e))?
+            }
+        };
+        if !s.name.is_empty() {
+            labelled = true;
+            anno.label(s.name.clone()).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
+        }
+    }
+    for (x, label) in &p.marks {
+        if !x.is_finite() {
+            continue;
+        }
+        let grey = RGBColor(90, 90, 90);
+        chart.draw_series(std::iter::once(PathElement::new(vec![(*x, y0), (*x, y1)], grey.stroke_width(1)))).map_err(|e| fig_err(path, e))?;
+        chart
+            .draw_series(std::iter::once(Text::new(label.clone(), (*x, y1 - 0.04 * (y1 - y0)), ("sans-serif", 12).into_font().color(&grey))))
+            .map_err(|e| fig_err(path, e))?;
+    }
+    if labelled {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font(("sans-serif", 12))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| fig_err(path, e))?;
+    }
+    Ok(())
+}
+
+/// A histogram as step-series points: (left edge, count) for `bins` equal bins on [lo, hi).
+pub fn hist_points(counts: &[f64], lo: f64, hi: f64) -> Vec<(f64, f64)> {
+    let n = counts.len().max(1);
+    counts.iter().enumerate().map(|(i, &c)| (lo + (hi - lo) * i as f64 / n as f64, c)).collect()
+}
+
+/// A time series as points (step index, value).
+pub fn series_points(v: &[f64]) -> Vec<(f64, f64)> {
+    v.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_figure_is_written_whole_and_no_temporary_file_remains() {
+        let dir = std::env::temp_dir().join(format!("hollow-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f.png");
+        let p = Panel {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![
+                Series::new("a", vec![(1.0, 1.0), (2.0, 3.0)], AI_C, Style::Line),
+                Series::new("b", hist_points(&[1.0, 2.0], 0.0, 2.0), HUMAN_C, Style::Steps),
+            ],
+            marks: vec![(1.5, "m".into())],
+            ..Default::default()
+        };
+        let bars = Panel { series: vec![Series::new("s", vec![(1.0, 0.5), (2.0, 0.2)], EXIT_C, Style::Bars)], ..Default::default() };
+        let logp = Panel { log_x: true, series: vec![Series::new("l", vec![(0.1, 1.0), (10.0, 2.0)], AI_C, Style::Points)], ..Default::default() };
+        draw_figure(&path, "title", &[p, bars, logp], 2, (300, 200)).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG");
+        assert!(!dir.join("f.tmp.png").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
