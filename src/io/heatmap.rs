@@ -378,25 +378,24 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
             for style in [white, black] {
                 chart.draw_series(segs.iter().map(|s| PathElement::new(s.to_vec(), style))).map_err(|e| err(path, e))?;
             }
-            for (c, label) in r.labels.iter().enumerate() {
-                let cells: Vec<(usize, usize)> = (0..nx).flat_map(|i| (0..ny).map(move |j| (i, j))).filter(|&(i, j)| g(i, j) == c as f64).collect();
-                if cells.is_empty() || segs.is_empty() {
-                    continue;
-                }
-                let (ci, cj) = cells.iter().fold((0.0, 0.0), |(a, b), &(i, j)| (a + i as f64, b + j as f64));
-                let (ci, cj) = (ci / cells.len() as f64, cj / cells.len() as f64);
-                let &(i, j) = cells
-                    .iter()
-                    .min_by(|a, b| {
-                        let d = |p: &(usize, usize)| (p.0 as f64 - ci).powi(2) + (p.1 as f64 - cj).powi(2);
-                        d(a).total_cmp(&d(b))
-                    })
-                    .expect("non-empty");
-                let at = chart.backend_coord(&(0.5 * (xe[i] + xe[i + 1]), 0.5 * (ye[j] + ye[j + 1])));
-                let t = if r.name.is_empty() { label.clone() } else { format!("{}: {label}", r.name) };
-                for (dx, dy, col) in [(1, 1, BLACK), (0, 0, WHITE)] {
-                    root.draw(&Text::new(t.clone(), (at.0 + dx, at.1 + dy), text_style(16, HPos::Center, VPos::Center).color(&col)))
-                        .map_err(|e| err(path, e))?;
+            if !segs.is_empty() {
+                let font = TextStyle::from((FONT, 15).into_font());
+                for (c, component) in regions(&r.grid, nx, ny) {
+                    // Label regions big enough to hold a label: at least 4 cells and 2% of the grid.
+                    if component.len() < 4.max(nx * ny / 50) {
+                        continue;
+                    }
+                    let Some(label) = r.labels.get(c) else { continue };
+                    let n = component.len() as f64;
+                    let (ci, cj) = component.iter().fold((0.0, 0.0), |(a, b), &(i, j)| (a + i as f64 / n, b + j as f64 / n));
+                    let d = |p: &(usize, usize)| (p.0 as f64 - ci).powi(2) + (p.1 as f64 - cj).powi(2);
+                    let Some(&(i, j)) = component.iter().min_by(|a, b| d(a).total_cmp(&d(b))) else { continue };
+                    let at = chart.backend_coord(&(0.5 * (xe[i] + xe[i + 1]), 0.5 * (ye[j] + ye[j + 1])));
+                    let t = if r.name.is_empty() { label.clone() } else { format!("{}: {label}", r.name) };
+                    let (tw, th) = root.estimate_text_size(&t, &font).map_or((100, 16), |(w, h)| (w as i32, h as i32));
+                    let bx = [(at.0 - tw / 2 - 5, at.1 - th / 2 - 4), (at.0 + tw / 2 + 5, at.1 + th / 2 + 4)];
+                    root.draw(&Rectangle::new(bx, WHITE.mix(0.8).filled())).map_err(|e| err(path, e))?;
+                    root.draw(&Text::new(t, at, text_style(15, HPos::Center, VPos::Center))).map_err(|e| err(path, e))?;
                 }
             }
         }
@@ -422,6 +421,47 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
     root.present().map_err(|e| err(path, format!("cannot write the PNG: {e}")))
 }
 
+/// Connected regions (4-neighbour) of equal finite category in a grid laid out
+/// `grid[i * ny + j]`: (category, cells) per region, in order of first cell.
+fn regions(grid: &[f64], nx: usize, ny: usize) -> Vec<(usize, Vec<(usize, usize)>)> {
+    let mut seen = vec![false; nx * ny];
+    let mut out = Vec::new();
+    for start in 0..nx * ny {
+        let c = grid[start];
+        if seen[start] || !c.is_finite() || c < 0.0 {
+            continue;
+        }
+        let mut cells = Vec::new();
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(k) = stack.pop() {
+            let (i, j) = (k / ny, k % ny);
+            cells.push((i, j));
+            let mut visit = |i2: usize, j2: usize| {
+                let k2 = i2 * ny + j2;
+                if !seen[k2] && grid[k2] == c {
+                    seen[k2] = true;
+                    stack.push(k2);
+                }
+            };
+            if i > 0 {
+                visit(i - 1, j);
+            }
+            if i + 1 < nx {
+                visit(i + 1, j);
+            }
+            if j > 0 {
+                visit(i, j - 1);
+            }
+            if j + 1 < ny {
+                visit(i, j + 1);
+            }
+        }
+        out.push((c as usize, cells));
+    }
+    out
+}
+
 fn draw_colour_bar(side: &Area, file: &Path, m: &Mapper, label: &str, py: std::ops::Range<i32>) -> Result<(), PlotError> {
     let (x0, bw) = (20, 26);
     let (top, bottom) = (py.start, py.end);
@@ -432,13 +472,17 @@ fn draw_colour_bar(side: &Area, file: &Path, m: &Mapper, label: &str, py: std::o
         side.draw(&Rectangle::new([(x0, top + k), (x0 + bw, top + k + 1)], c.filled())).map_err(|e| err(file, e))?;
     }
     side.draw(&Rectangle::new([(x0, top), (x0 + bw, bottom)], BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
-    let step = nice_step(m.hi - m.lo, 6);
-    for v in linear_ticks(m.lo, m.hi, 6) {
+    let step = nice_step(m.hi - m.lo, 8);
+    let tick_font = TextStyle::from((FONT, 14).into_font());
+    let mut widest = 0;
+    for v in linear_ticks(m.lo, m.hi, 8) {
+        widest = widest.max(side.estimate_text_size(&fmt_tick(v, step), &tick_font).map_or(40, |(w, _)| w as i32));
         let y = bottom - ((v - m.lo) / (m.hi - m.lo) * hgt as f64).round() as i32;
         side.draw(&PathElement::new(vec![(x0 + bw, y), (x0 + bw + 5, y)], BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
         side.draw(&Text::new(fmt_tick(v, step), (x0 + bw + 8, y), text_style(14, HPos::Left, VPos::Center))).map_err(|e| err(file, e))?;
     }
-    let lx = side.dim_in_pixel().0 as i32 - 14;
+    // The label just right of the tick labels, inside the side panel.
+    let lx = (x0 + bw + 8 + widest + 18).min(side.dim_in_pixel().0 as i32 - 12);
     let style = TextStyle::from((FONT, 17).into_font()).transform(FontTransform::Rotate90).pos(Pos::new(HPos::Center, VPos::Center));
     side.draw(&Text::new(label.to_string(), (lx, (top + bottom) / 2), style)).map_err(|e| err(file, e))
 }
@@ -543,6 +587,15 @@ mod tests {
         let a = PlotAxis { label: "s".into(), values: vec![0.1, 1.0, 10.0], log: true };
         let e = edges(&a);
         assert!((e[1] + 0.5).abs() < 1e-12 && (e[2] - 0.5).abs() < 1e-12, "{e:?}");
+    }
+
+    #[test]
+    fn regions_split_disconnected_cells_of_one_category() {
+        // 3 × 3, category 1 in two separate corners.
+        let g = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        let r = regions(&g, 3, 3);
+        assert_eq!(r.iter().filter(|(c, _)| *c == 1).count(), 2);
+        assert_eq!(r.iter().find(|(c, _)| *c == 0).map(|(_, v)| v.len()), Some(7));
     }
 
     #[test]
