@@ -205,6 +205,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// directory and renamed over `path` only once complete, so an existing file at `path` is
 /// either replaced whole or left untouched; on error the temporary file is removed.
 pub fn write_run(path: &Path, meta: &RunMeta, rec: &Recorder) -> Result<(), OutputError> {
+    write_run_with(path, meta, rec, &[])
+}
+
+/// [`write_run`] plus extra f64 root attributes `extra` (name, value): the mean-field
+/// comparison of `hollow run` (`meanfield_*`, see docs/output.md) and the layer a
+/// `hollow meanfield` file comes from.
+pub fn write_run_with(path: &Path, meta: &RunMeta, rec: &Recorder, extra: &[(String, f64)]) -> Result<(), OutputError> {
     let file = path.display().to_string();
     let cfg: Config = toml::from_str(&meta.config_toml).map_err(|e| {
         format_err(
@@ -257,7 +264,7 @@ pub fn write_run(path: &Path, meta: &RunMeta, rec: &Recorder) -> Result<(), Outp
     tmp_name.push(".tmp");
     let tmp = dir.join(tmp_name);
 
-    let result = write_file(&tmp, &file, meta, rec, &cfg).and_then(|()| finish(&tmp, path, &file));
+    let result = write_file(&tmp, &file, meta, rec, &cfg, extra).and_then(|()| finish(&tmp, path, &file));
     if result.is_err() {
         // Only ever a file we (tried to) create; a directory of that name is left alone.
         if std::fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_file()) {
@@ -283,9 +290,12 @@ fn finish(tmp: &Path, path: &Path, file: &str) -> Result<(), OutputError> {
 }
 
 /// Writes the whole file at `tmp` (errors name `file`, the final path).
-fn write_file(tmp: &Path, file: &str, meta: &RunMeta, rec: &Recorder, cfg: &Config) -> Result<(), OutputError> {
+fn write_file(tmp: &Path, file: &str, meta: &RunMeta, rec: &Recorder, cfg: &Config, extra: &[(String, f64)]) -> Result<(), OutputError> {
     let f = File::create(tmp).ctx(file, || format!("creating temporary file {}", tmp.display()))?;
     write_root_attrs(&f, file, meta, rec)?;
+    for (name, v) in extra {
+        put(&f, file, name, *v)?;
+    }
     write_timeseries(&f, file, rec)?;
     write_snapshots(&f, file, rec, cfg)?;
     f.close()

@@ -5,5 +5,6 @@
 pub mod hdf5;
 pub mod heatmap;
 pub mod plot;
+pub mod tables;
 
 pub use self::hdf5::{OutputError, RunFile, RunMeta, now_rfc3339, read_run, write_run};

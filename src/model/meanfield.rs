@@ -228,7 +228,10 @@ impl MeanField {
         let h = 1.0 - ai_share;
         p.h_share = (h + pol.curation as f64 * (1.0 - h)) as f32;
         p.sigma = (mk.sigma0 as f64 + mk.sigma1 as f64 * ai_share) as f32;
-        p.ai_present = u32::from(units[0] > 0.0);
+        // The ABM moves directedness only while AI units exist; a logit leaves a vanishing
+        // AI mass in the mean field, so AI counts as present once the config's population
+        // would hold at least one AI unit in expectation.
+        p.ai_present = u32::from(units[0] * cfg.top.creators as f64 >= 1.0);
         self.congestion_stock = 0.5 * self.congestion_stock + (units[0] / self.ratio) as f32;
         p.congestion = mk.pollution * (1.0 + mk.cong_eta * self.congestion_stock).ln();
 
