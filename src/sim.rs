@@ -31,6 +31,8 @@ pub struct Simulation {
     /// Wall-clock seconds spent in each stage of `STAGES` since the start (host view: for
     /// an asynchronous backend this includes waiting for earlier queued work).
     pub stage_secs: [f64; STAGES.len()],
+    /// The parameters of the last step run (for traffic models and diagnostics).
+    pub last_params: StepParams,
 }
 
 /// The stages of the step in order, as named in the backend trait and the shaders.
@@ -62,6 +64,7 @@ impl Simulation {
             deciles,
             snapshot_steps: cfg.snapshot_steps(),
             stage_secs: [0.0; STAGES.len()],
+            last_params: StepParams::default(),
             backend: make(state),
             cfg,
         }
@@ -211,15 +214,25 @@ impl Simulation {
             self.qbar = collapse_step(self.qbar, rho, c.collapse.collapse_rate, c.collapse.recovery, c.collapse.qbar_max);
         }
         timed!(self.stage_secs, 7, be.decide(&p, &self.curves.rp));
+        self.last_params = p;
         self.t += 1;
         (summary, snap)
     }
 
-    /// Runs until `steps` steps are done or `stop` is raised, recording into `rec`;
-    /// `progress` is called after every step with the number of steps done.
+    /// The backend's first failure (a lost GPU, say); the run stops at the step it happened.
+    pub fn error(&self) -> Option<String> {
+        self.backend.error()
+    }
+
+    /// Runs until `steps` steps are done, `stop` is raised or the backend fails (see
+    /// `error`), recording into `rec`; `progress` is called after every step.
     pub fn run(&mut self, steps: u32, rec: &mut Recorder, stop: &AtomicBool, mut progress: impl FnMut(u32)) {
-        while self.t < steps && !stop.load(Ordering::Relaxed) {
+        while self.t < steps && !stop.load(Ordering::Relaxed) && self.backend.error().is_none() {
             let (s, snap) = self.step();
+            if self.backend.error().is_some() {
+                // The failed step's aggregates are garbage; keep only the steps before it.
+                break;
+            }
             rec.push(&s);
             if let Some(snap) = snap {
                 rec.snapshots.push(snap);

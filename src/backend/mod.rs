@@ -95,3 +95,29 @@ pub trait Backend: Send {
         None
     }
 }
+
+/// Bytes a step must move at least, by stage, from the step's counts: every field an agent
+/// stage reads or writes once, and every random access (a search sample, a claim, a sale)
+/// as one 32-byte memory sector. A model for the roofline fraction of `hollow bench`, not
+/// a measurement: caches can only lower real traffic below it for the random parts.
+pub fn traffic_bytes(p: &StepParams, t: &Totals, rounds: u32) -> [f64; 8] {
+    const SECTOR: f64 = 32.0;
+    let nc = p.n_creators as f64;
+    let nb = p.n_buyers as f64;
+    let units = (p.n_ai_units + p.n_human_units) as f64;
+    let per_search = (p.k as f32 * p.search_cost) as f64;
+    let searches = if per_search > 0.0 { t.search_costs / per_search } else { t.active as f64 * rounds as f64 };
+    let samples = searches * p.k as f64;
+    let proposals = t.matched as f64 * 1.5; // winners plus the losers they beat, roughly
+    let r = rounds as f64;
+    [
+        nc * 32.0,                                              // offers: talent, x, mode, vol -> offer, cap, sold
+        nc * 20.0 + units * 8.0,                                // scan: two passes over caps, owner + claim
+        r * nb * 24.0 + samples * 3.0 * SECTOR,                 // search: buyer fields; claim, owner, offer
+        r * nb * 8.0 + proposals * 3.0 * SECTOR,                // resolve: proposal; claim, owner, sold
+        nb * 60.0 + t.matched as f64 * SECTOR,                  // buyers: fields; bought creator's offer
+        nc * 40.0,                                              // accounts
+        nc * 40.0 + nb * 24.0,                                  // reduce
+        nc * 52.0,                                              // decide
+    ]
+}
