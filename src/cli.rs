@@ -94,6 +94,10 @@ pub enum Cmd {
         /// Warm-up steps (past the shock if you want AI volume in the measurement).
         #[arg(long, default_value_t = 2)]
         warmup: u32,
+        /// The device's peak memory bandwidth in GB/s, for the roofline column
+        /// (e.g. 3350 for an H100 SXM, 2000 for an H100 PCIe).
+        #[arg(long)]
+        peak_gbps: Option<f64>,
         #[command(flatten)]
         opts: RunOpts,
     },
@@ -146,7 +150,9 @@ pub fn main() -> Result<()> {
         Cmd::Run { config, output, backend, opts, quiet, trace } => cmd_run(&config, &output, backend, &opts, quiet, trace),
         Cmd::Config { defaults, markdown, file } => cmd_config(defaults, markdown, file.as_deref()),
         Cmd::Info { config } => cmd_info(config.as_deref()),
-        Cmd::Bench { config, backend, measure, warmup, opts } => cmd_bench(&config, &backend, measure, warmup, &opts),
+        Cmd::Bench { config, backend, measure, warmup, peak_gbps, opts } => {
+            cmd_bench(&config, &backend, measure, warmup, peak_gbps, &opts)
+        }
         Cmd::Sweep { spec, output, fresh, shard, threads, checkpoint_secs, quiet, max_blocks } => {
             cmd_sweep(&spec, output, fresh, shard.as_deref(), threads, checkpoint_secs, quiet, max_blocks)
         }
@@ -175,13 +181,23 @@ pub fn make_backend(kind: BackendKind, state: State, cfg: &Config, threads: usiz
     }
 }
 
-#[allow(unused_variables)]
 fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
+    use crate::backend::gpu::{GpuBackend, GpuOptions};
+    let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
     if kind == BackendKind::Auto {
-        eprintln!("backend auto: no GPU backend in this build; using the CPU");
-        return Ok(Box::new(CpuBackend::new(state, threads)));
+        // Keep a copy: a failed GPU start must not cost the population.
+        return match GpuBackend::new(state.clone(), cfg, &opts) {
+            Ok(g) => {
+                eprintln!("backend auto: using the GPU");
+                Ok(Box::new(g))
+            }
+            Err(e) => {
+                eprintln!("backend auto: no usable GPU ({e}); using the CPU");
+                Ok(Box::new(CpuBackend::new(state, threads)))
+            }
+        };
     }
-    bail!("the GPU backend is not built yet")
+    Ok(Box::new(GpuBackend::new(state, cfg, &opts)?))
 }
 
 fn cmd_config(defaults: bool, markdown: bool, file: Option<&Path>) -> Result<()> {
@@ -200,7 +216,16 @@ fn cmd_config(defaults: bool, markdown: bool, file: Option<&Path>) -> Result<()>
 
 fn cmd_info(config: Option<&Path>) -> Result<()> {
     println!("hollow {}", env!("CARGO_PKG_VERSION"));
-    println!("backends: cpu ({} threads available)", rayon::current_num_threads());
+    println!("backends: cpu ({} threads available), gpu (wgpu; set HOLLOW_ADAPTER=NAME to pick an adapter)", rayon::current_num_threads());
+    let adapters = crate::backend::gpu::adapters();
+    if adapters.is_empty() {
+        println!("GPU adapters: none found. {}", crate::backend::gpu::no_adapter_help());
+    } else {
+        println!("GPU adapters:");
+        for a in adapters {
+            println!("  {a}");
+        }
+    }
     println!(
         "memory per agent: creator {} B, buyer {} B, unit {} B (at most technology.ai_volume_max units per creator)",
         config::BYTES_PER_CREATOR,
@@ -292,11 +317,14 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
     }
     let rec = next;
     pb.finish_and_clear();
-    let complete = sim.t >= steps;
+    let complete = sim.t >= steps && sim.error().is_none();
     let outcomes = sim.outcomes(&rec);
     write_output(output, &cfg, &info, &rec, complete, &outcomes)?;
     let secs = started.elapsed().as_secs_f64();
     print_summary(&cfg, &rec, &outcomes, complete, secs, output);
+    if let Some(e) = sim.error() {
+        bail!("the {} backend failed at step {}: {e}; wrote the {} steps before it to {} (marked incomplete)", info.name, rec.len(), rec.len(), output.display());
+    }
     if !complete {
         bail!("interrupted after {} of {} steps; wrote what was simulated to {} (marked incomplete)", sim.t, steps, output.display());
     }
@@ -362,12 +390,12 @@ fn print_summary(cfg: &Config, rec: &Recorder, o: &Outcomes, complete: bool, sec
     println!("output: {}", output.display());
 }
 
-fn cmd_bench(path: &Path, kinds: &[BackendKind], measure: u32, warmup: u32, opts: &RunOpts) -> Result<()> {
+fn cmd_bench(path: &Path, kinds: &[BackendKind], measure: u32, warmup: u32, peak_gbps: Option<f64>, opts: &RunOpts) -> Result<()> {
     let cfg = load_config(path, opts)?;
     let agents = cfg.top.creators as f64 + cfg.top.buyers as f64;
     let stages = crate::sim::STAGES.map(|s| format!(" {s} ms |")).concat();
-    println!("| backend | device | creators | buyers | agent-steps/s | ms/step |{stages}");
-    println!("|---|---|---|---|---|---|{}", "---|".repeat(crate::sim::STAGES.len()));
+    println!("| backend | device | creators | buyers | agent-steps/s | ms/step |{stages} MB/step | GB/s | roofline |");
+    println!("|---|---|---|---|---|---|{}---|---|---|", "---|".repeat(crate::sim::STAGES.len()));
     for &kind in kinds {
         let cfg2 = cfg.clone();
         let mut err = None;
@@ -385,23 +413,51 @@ fn cmd_bench(path: &Path, kinds: &[BackendKind], measure: u32, warmup: u32, opts
             sim.step();
         }
         let before = sim.stage_secs;
+        let mut device = [0.0f64; crate::sim::STAGES.len()];
+        let mut has_device_times = false;
+        let mut bytes = 0.0;
         let t0 = Instant::now();
         for _ in 0..measure {
-            sim.step();
+            let (s, _) = sim.step();
+            bytes += crate::backend::traffic_bytes(&sim.last_params, &s.totals, cfg.market.rounds).iter().sum::<f64>();
+            if let Some(times) = sim.backend().stage_times() {
+                has_device_times = true;
+                for (name, secs) in times {
+                    if let Some(i) = crate::sim::STAGES.iter().position(|&s| s == name) {
+                        device[i] += secs;
+                    }
+                }
+            }
         }
         let dt = t0.elapsed().as_secs_f64() / measure.max(1) as f64;
+        if let Some(e) = sim.error() {
+            bail!("backend {kind:?} failed during the benchmark: {e}");
+        }
         let info = sim.backend().info();
-        let per_stage: String =
-            sim.stage_secs.iter().zip(before).map(|(a, b)| format!(" {:.1} |", (a - b) * 1e3 / measure.max(1) as f64)).collect();
+        let m = measure.max(1) as f64;
+        // Device timestamps where the backend has them, else the host's wall clock per stage.
+        let per_stage: String = if has_device_times {
+            device.iter().map(|d| format!(" {:.2} |", d * 1e3 / m)).collect()
+        } else {
+            sim.stage_secs.iter().zip(before).map(|(a, b)| format!(" {:.1} |", (a - b) * 1e3 / m)).collect()
+        };
+        let gbps = bytes / m / dt / 1e9;
+        let roof = peak_gbps.map_or("—".to_string(), |p| format!("{:.1}%", 100.0 * gbps / p));
         println!(
-            "| {} | {} | {} | {} | {:.3e} | {:.1} |{per_stage}",
+            "| {} | {} | {} | {} | {:.3e} | {:.1} |{per_stage} {:.0} | {:.2} | {roof} |",
             info.name,
             info.device,
             cfg.top.creators,
             cfg.top.buyers,
             agents / dt,
-            dt * 1e3
+            dt * 1e3,
+            bytes / m / 1e6,
+            gbps,
         );
+    }
+    if kinds.contains(&BackendKind::Gpu) {
+        println!("\nGPU stage columns are device time (timestamp queries) where the adapter has them; \
+                  MB/step is the traffic model of `backend::traffic_bytes`; roofline = GB/s over --peak-gbps.");
     }
     Ok(())
 }
