@@ -134,6 +134,39 @@ pub enum Cmd {
         #[command(subcommand)]
         what: PlotCmd,
     },
+    /// The static layer: the frictionless equilibrium before and after the shock
+    /// (segment cut-offs, prices, the profit frontier, quality distributions).
+    Equilibrium {
+        /// Config file (TOML).
+        config: PathBuf,
+        /// Output file (HDF5).
+        #[arg(short, long, default_value = "equilibrium.h5")]
+        output: PathBuf,
+        /// Directory for the PNG figures (none without it).
+        #[arg(long)]
+        png_dir: Option<PathBuf>,
+        /// Share of its units a creator sells at the rest point of its price rule:
+        /// 1 is the Walrasian market, 0.5 the rest point of the ABM's price rule.
+        #[arg(long, default_value_t = 1.0)]
+        sell_through: f64,
+        /// Override any config key: `--set technology.ai_cost_scale=10`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// The mean-field layer: the deterministic N -> infinity limit of the step, written
+    /// in the run-file layout so it overlays a `hollow run` file by series name.
+    Meanfield {
+        /// Config file (TOML).
+        config: PathBuf,
+        /// Output file (HDF5, run layout).
+        #[arg(short, long, default_value = "meanfield.h5")]
+        output: PathBuf,
+        #[command(flatten)]
+        opts: RunOpts,
+        /// Print a line of key metrics every N steps (0 = never).
+        #[arg(long, default_value_t = 0)]
+        trace: u32,
+    },
     /// Join the shard files of one sweep into one sweep file.
     Merge {
         /// The merged output file.
@@ -158,6 +191,10 @@ pub fn main() -> Result<()> {
         }
         Cmd::Plot { what } => cmd_plot(what),
         Cmd::Merge { output, shards } => cmd_merge(&output, &shards),
+        Cmd::Equilibrium { config, output, png_dir, sell_through, set } => {
+            cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set)
+        }
+        Cmd::Meanfield { config, output, opts, trace } => cmd_meanfield(&config, &output, &opts, trace),
     }
 }
 
@@ -319,9 +356,11 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
     pb.finish_and_clear();
     let complete = sim.t >= steps && sim.error().is_none();
     let outcomes = sim.outcomes(&rec);
-    write_output(output, &cfg, &info, &rec, complete, &outcomes)?;
+    let mf = if complete { meanfield_check(&cfg, &outcomes) } else { Vec::new() };
+    write_output(output, &cfg, &info, &rec, complete, &outcomes, &mf)?;
     let secs = started.elapsed().as_secs_f64();
     print_summary(&cfg, &rec, &outcomes, complete, secs, output);
+    print_meanfield_check(&mf);
     if let Some(e) = sim.error() {
         bail!("the {} backend failed at step {}: {e}; wrote the {} steps before it to {} (marked incomplete)", info.name, rec.len(), rec.len(), output.display());
     }
@@ -346,6 +385,7 @@ fn write_output(
     rec: &Recorder,
     complete: bool,
     outcomes: &Outcomes,
+    meanfield: &[(String, f64)],
 ) -> Result<()> {
     let mut meta = crate::io::hdf5::RunMeta::new(cfg, &info.name, &info.device);
     meta.complete = complete;
@@ -356,7 +396,7 @@ fn write_output(
         cfg.equilibrium.window as usize,
         cfg.equilibrium.tol as f64,
     );
-    crate::io::hdf5::write_run(output, &meta, rec)?;
+    crate::io::hdf5::write_run_with(output, &meta, rec, meanfield)?;
     Ok(())
 }
 
@@ -726,4 +766,102 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
     }
     println!("wrote {}", output.display());
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The analytic layers (static equilibrium, mean field) and the run's mean-field check.
+
+fn cmd_equilibrium(path: &Path, output: &Path, png_dir: Option<&Path>, sell_through: f64, set: &[String]) -> Result<()> {
+    use crate::model::equilibrium::{pre_and_post, StaticOptions};
+    let cfg = Config::load(path, set)?;
+    if !(sell_through > 0.0 && sell_through <= 1.0) {
+        bail!("--sell-through must be in (0, 1], got {sell_through}");
+    }
+    check_output_dir(output)?;
+    if let Some(d) = png_dir {
+        if !d.is_dir() {
+            bail!("--png-dir {}: directory does not exist", d.display());
+        }
+    }
+    let opts = StaticOptions { sell_through, ..Default::default() };
+    let (pre, post) = pre_and_post(&cfg, &opts);
+    crate::io::layers::write_equilibrium(output, &cfg, &opts, &pre, &post)?;
+    println!("static equilibrium of {} (sell-through {sell_through})", path.display());
+    println!("{:<18} {:>12} {:>12}", "", "before shock", "after shock");
+    for ((name, a, _), (_, b, _)) in crate::io::layers::equilibrium_scalars(&pre).into_iter().zip(crate::io::layers::equilibrium_scalars(&post)) {
+        println!("{name:<18} {a:>12.4} {b:>12.4}");
+    }
+    println!("output: {}", output.display());
+    if let Some(d) = png_dir {
+        for p in crate::io::layers::equilibrium_figures(d, &cfg, &pre, &post)? {
+            println!("figure: {}", p.display());
+        }
+    }
+    Ok(())
+}
+
+fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32) -> Result<()> {
+    use crate::model::meanfield::{MeanField, MeanFieldOptions};
+    let cfg = load_config(path, opts)?;
+    check_output_dir(output)?;
+    if cfg.decisions.decision != config::Decision::Logit {
+        eprintln!("note: the mean field models decision = \"logit\"; this config's rule is replaced by it");
+    }
+    let started = Instant::now();
+    let mo = MeanFieldOptions::default();
+    let mut mf = MeanField::new(&cfg, mo);
+    let mut rec = Recorder::new();
+    let traced = ["share_exit", "share_ai", "share_human", "active_buyers", "matches", "ai_unit_share", "welfare", "hhi", "mean_x_human", "ai_volume_mean"];
+    if trace > 0 {
+        eprintln!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" "));
+    }
+    while mf.t < cfg.top.steps {
+        mf.run(mf.t + 1, &mut rec);
+        if trace > 0 && (mf.t - 1) % trace == 0 {
+            let row: Vec<String> = traced.iter().map(|n| format!("{:>13.4}", rec.get(n).and_then(|v| v.last()).unwrap_or(&f64::NAN))).collect();
+            eprintln!("{:>6} {}", mf.t - 1, row.join(" "));
+        }
+    }
+    let outcomes = Outcomes::of(&rec, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
+    let device = format!("{} talent x {} taste classes", mf.opts.talent_classes, mf.opts.taste_classes);
+    let mut meta = crate::io::hdf5::RunMeta::new(&cfg, "meanfield", &device);
+    meta.outcomes = outcomes;
+    meta.settled = crate::observe::settled_at(&rec, cfg.technology.shock_step.min(rec.len() as u32), cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
+    let extra = vec![
+        ("meanfield_talent_classes".to_string(), mf.opts.talent_classes as f64),
+        ("meanfield_taste_classes".to_string(), mf.opts.taste_classes as f64),
+    ];
+    crate::io::hdf5::write_run_with(output, &meta, &rec, &extra)?;
+    print_summary(&cfg, &rec, &outcomes, true, started.elapsed().as_secs_f64(), output);
+    Ok(())
+}
+
+/// The run's comparison with its mean field (same config and steps): root attributes
+/// `meanfield_*` (docs/output.md). Empty where the mean field does not model the run's
+/// decision rule.
+fn meanfield_check(cfg: &Config, abm: &Outcomes) -> Vec<(String, f64)> {
+    use crate::model::meanfield::{run_meanfield, MeanFieldOptions};
+    if cfg.decisions.decision != config::Decision::Logit {
+        return Vec::new();
+    }
+    let rec = run_meanfield(cfg, MeanFieldOptions::default());
+    let mf = Outcomes::of(&rec, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
+    crate::io::layers::meanfield_gap(abm, &mf)
+}
+
+fn print_meanfield_check(attrs: &[(String, f64)]) {
+    let get = |n: &str| attrs.iter().find(|(k, _)| k == n).map_or(f64::NAN, |(_, v)| *v);
+    if attrs.is_empty() {
+        println!("mean-field check: not run (interrupted run, or a decision rule the mean field does not model)");
+        return;
+    }
+    println!(
+        "mean-field check: shares exit {:.3} AI {:.3} human {:.3}, welfare {:.4}; gap: shares {:.3}, welfare {:+.4}",
+        get("meanfield_share_exit"),
+        get("meanfield_share_ai"),
+        get("meanfield_share_human"),
+        get("meanfield_welfare_final"),
+        get("meanfield_gap_shares"),
+        get("meanfield_gap_welfare")
+    );
 }

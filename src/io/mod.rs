@@ -4,6 +4,7 @@
 
 pub mod hdf5;
 pub mod heatmap;
+pub mod layers;
 pub mod plot;
 pub mod tables;
 

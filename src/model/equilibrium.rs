@@ -133,8 +133,9 @@ pub struct StaticEquilibrium {
     pub volume: Vec<f64>,
     /// Segment shares of all creators (exit, AI, human).
     pub shares: [f64; 3],
-    /// Talent cut-offs: the lowest talent with a positive frontier (exit/AI) and the
-    /// lowest talent from which human craft beats AI (AI/human); NaN where absent.
+    /// Talent cut-offs: the lowest talent at which AI breaks even (or human craft pays),
+    /// and the lowest talent from which human craft strictly beats AI and exit; both to
+    /// the resolution 2 / precision of the smoothed best response; NaN where absent.
     pub cut_exit_ai: f64,
     pub cut_ai_human: f64,
     /// Execution weight w and the AI share of units offered at the fixed point.
@@ -372,7 +373,6 @@ pub fn solve(cfg: &Config, c_ai: f64, f_ai: f64, opts: &StaticOptions) -> Static
         goods[ai_good[c]].supply += mass * share[c][1] * volume[c];
     }
     demand(&mut goods, &inp, tau, opts.atoms);
-    if std::env::var("EQ_DEBUG").is_ok() { for g in &goods { eprintln!("{g:?}"); } }
     let mut residual_market: f64 = 0.0;
     for g in &goods {
         if g.supply > 1e-9 && g.price > g.floor * (1.0 + 1e-6) + 1e-9 {
@@ -451,9 +451,12 @@ pub fn solve(cfg: &Config, c_ai: f64, f_ai: f64, opts: &StaticOptions) -> Static
     for m in 0..3 {
         out.shares[m] = share.iter().map(|s| s[m] * mass).sum();
     }
-    // Cut-offs on the frontier max(0, pi_A, pi_H).
-    out.cut_exit_ai = (0..k).find(|&c| profit[c][1].max(profit[c][2]) > 0.0).map_or(f64::NAN, |c| talent[c]);
-    out.cut_ai_human = (0..k).rev().take_while(|&c| profit[c][2] >= profit[c][1] && profit[c][2] > 0.0).last().map_or(f64::NAN, |c| talent[c]);
+    // Cut-offs on the frontier max(0, pi_A, pi_H), to the resolution 2 / beta of the
+    // smoothed best response: AI entry from the lowest talent at which AI breaks even;
+    // human craft from the lowest talent above which it strictly beats both AI and exit.
+    let eps = 2.0 / beta_end;
+    out.cut_exit_ai = (0..k).find(|&c| profit[c][1] >= -eps || profit[c][2] > eps).map_or(f64::NAN, |c| talent[c]);
+    out.cut_ai_human = (0..k).rev().take_while(|&c| profit[c][2] > profit[c][1].max(0.0) + eps).last().map_or(f64::NAN, |c| talent[c]);
     // What each taste buys.
     let nth = 101;
     for i in 0..nth {
@@ -483,16 +486,24 @@ pub fn frontier(eq: &StaticEquilibrium) -> Vec<f64> {
     eq.profit.iter().map(|p| p[0].max(p[1]).max(p[2])).collect()
 }
 
-/// Units offered by nominal quality on [0, q_max) in `bins` bins, by channel (AI, human),
-/// per creator: the quality distribution buyers face.
-pub fn quality_histogram(eq: &StaticEquilibrium, q_max: f64, bins: usize) -> [Vec<f64>; 2] {
+/// Units by nominal quality on [0, q_max) in `bins` bins, by channel (AI, human), per
+/// creator: offered (`sold = false`) or sold (`sold = true`, the distribution buyers
+/// consume). Each class is spread over 16 sub-quantiles of talent so the histogram shows
+/// the talent density rather than the class grid.
+pub fn quality_histogram(eq: &StaticEquilibrium, q_max: f64, bins: usize, sold: bool, talent_sigma: f64, alpha: f64, qbar: f64) -> [Vec<f64>; 2] {
     let mut h = [vec![0.0; bins], vec![0.0; bins]];
-    let mass = 1.0 / eq.talent.len().max(1) as f64;
+    let k = eq.talent.len().max(1);
+    const SUB: usize = 16;
+    let mass = 1.0 / (k * SUB) as f64;
+    let bin = |q: f64| ((q / q_max * bins as f64).floor().max(0.0) as usize).min(bins - 1);
     for c in 0..eq.talent.len() {
-        for (ch, units) in [(0, eq.share[c][1] * eq.volume[c]), (1, eq.share[c][2])] {
-            let q = eq.quality[c][ch];
-            let b = ((q / q_max * bins as f64).floor().max(0.0) as usize).min(bins - 1);
-            h[ch][b] += mass * units;
+        let hfac = eq.quality[c][1] / eq.talent[c];
+        for i in 0..SUB {
+            let s = (talent_sigma * norm_ppf((c as f64 + (i as f64 + 0.5) / SUB as f64) / k as f64)).exp();
+            let (ra, rh) = if sold { (eq.sold_share[c][0], eq.sold_share[c][1]) } else { (1.0, 1.0) };
+            let qa = (alpha * s * eq.creative[c][0]).min(qbar);
+            h[0][bin(qa)] += mass * eq.share[c][1] * eq.volume[c] * ra;
+            h[1][bin(s * hfac)] += mass * eq.share[c][2] * rh;
         }
     }
     h

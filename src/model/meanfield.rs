@@ -36,7 +36,7 @@ pub struct MeanFieldOptions {
 
 impl Default for MeanFieldOptions {
     fn default() -> Self {
-        Self { talent_classes: 40, taste_classes: 16, u_bins: 200, quad: 256 }
+        Self { talent_classes: 40, taste_classes: 16, u_bins: 200, quad: 64 }
     }
 }
 
