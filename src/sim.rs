@@ -132,7 +132,9 @@ impl Simulation {
             },
             q_alpha: d.q_alpha,
             q_gamma: d.q_gamma,
-            q_epsilon: d.q_epsilon,
+            // Q-learning explores from the shock on: before it the status quo is known
+            // (exploring a prohibitively expensive AI only destroys creators).
+            q_epsilon: if self.t >= t.shock_step { d.q_epsilon } else { 0.0 },
             reskill_steps: d.reskill_steps,
             reskill_cost: d.reskill_cost,
             reskill_delta: d.reskill_delta,

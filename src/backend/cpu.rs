@@ -59,13 +59,13 @@ impl Backend for CpuBackend {
     fn offers(&mut self, p: &StepParams) {
         let c = &mut self.state.creators;
         self.pool.install(|| {
-            (&mut c.offer, &mut c.cap, &mut c.sold, &c.mode, &c.talent, &c.x, &c.vol)
+            (&mut c.offer, &mut c.cap, &mut c.sold, &c.mode, &c.talent, &c.x, &c.vol, &c.reskill)
                 .into_par_iter()
                 .enumerate()
-                .for_each(|(i, (offer, cap, sold, &mode, &talent, &x, &vol))| {
+                .for_each(|(i, (offer, cap, sold, &mode, &talent, &x, &vol, &reskill))| {
                     offer[0] = rules::nominal_quality(mode, talent, x, p);
                     let w = rng::draw4(p.key, i as u32, p.step, Stream::Offers as u32, 0);
-                    *cap = rules::capacity(mode, vol, w[0], p.ai_volume_max);
+                    *cap = rules::capacity_q(mode, vol, w[0], p.ai_volume_max, reskill);
                     *sold = 0;
                 });
         });
@@ -280,6 +280,8 @@ impl Backend for CpuBackend {
                         t.talent_sum[m] += c.talent[i] as f64;
                         let (cap, sold) = (c.cap[i], c.sold[i]);
                         let [q, _] = c.offer[i];
+                        // Re-skilling (Q-learning) costs even with nothing on offer.
+                        t.profit -= rules::cost_with_reskill(m as u32, 0, 0, c.reskill[i], p);
                         if cap == 0 {
                             continue;
                         }
@@ -315,6 +317,27 @@ impl Backend for CpuBackend {
         let c = &mut self.state.creators;
         let grid = rules::grid_factors(p);
         let grid = &grid;
+        if p.decision == 1 {
+            // The paper's Q-learning: the reward is this step's profit.
+            self.pool.install(|| {
+                (&mut c.mode, &mut c.x, &mut c.offer, &mut c.vol, &mut c.provider, &mut c.qvals, &mut c.reskill, &c.talent, &c.revenue, &c.cap, &c.sold)
+                    .into_par_iter()
+                    .enumerate()
+                    .for_each(|(i, (mode, x, offer, vol, provider, qvals, reskill, &talent, &revenue, &cap, &sold))| {
+                        let w = rng::draw4(p.key, i as u32, p.step, Stream::Decide as u32, 0);
+                        let profit = revenue as f64 - rules::cost_with_reskill(*mode, cap, sold, *reskill, p);
+                        let d = rules::decide_q(talent, *x, *mode, offer[1], *vol, *provider, *qvals, *reskill, profit as f32, w, rp, p);
+                        *mode = d.d.mode;
+                        *x = d.d.x;
+                        offer[1] = d.d.price;
+                        *vol = d.d.vol;
+                        *provider = d.d.provider;
+                        *qvals = d.qvals;
+                        *reskill = d.reskill;
+                    });
+            });
+            return;
+        }
         self.pool.install(|| {
             (&mut c.mode, &mut c.x, &mut c.offer, &mut c.vol, &mut c.provider, &c.talent).into_par_iter().enumerate().for_each(
                 |(i, (mode, x, offer, vol, provider, &talent))| {

@@ -235,6 +235,128 @@ pub fn decide(
     out
 }
 
+// ---------------------------------------------------------------------------------------
+// The paper's Q-learning rule (`decision = "q_learning"`, MODEL.md step 6). A creator
+// keeps Q-values over {stay, re-skill, adopt AI, exit} in `qvals`; the word `reskill`
+// packs the rest of its learning state (no extra buffer on either backend):
+// bits 0..16 the re-skilling steps left, bits 16..18 the last action, bit 18 whether the
+// Q-table has been initialised. Under the logit rule the word stays 0.
+
+/// Q-learning actions, as indices into `qvals`.
+pub const Q_STAY: u32 = 0;
+pub const Q_RESKILL: u32 = 1;
+pub const Q_ADOPT: u32 = 2;
+pub const Q_EXIT: u32 = 3;
+/// Masks and flags of the packed `reskill` word.
+pub const RESKILL_LEFT: u32 = 0xffff;
+pub const RESKILL_ACTION_SHIFT: u32 = 16;
+pub const RESKILL_INIT: u32 = 1 << 18;
+
+/// Re-skilling steps left in a packed `reskill` word.
+#[inline]
+pub fn reskill_left(word: u32) -> u32 {
+    word & RESKILL_LEFT
+}
+
+/// Units emitted, with re-skilling at half output: `capacity`, except that a creator
+/// re-skilling this step offers its human unit with probability one half, or half its
+/// AI volume. (Identical to `capacity` when not re-skilling, so both rules call it.)
+#[inline]
+pub fn capacity_q(mode: u32, vol: f32, u: u32, vmax: f32, reskill: u32) -> u32 {
+    if reskill_left(reskill) == 0 {
+        return capacity(mode, vol, u, vmax);
+    }
+    match mode {
+        HUMAN => u32::from(rng::unit_f32(u) < 0.5),
+        AI => capacity(AI, 0.5 * vol, u, vmax),
+        _ => 0,
+    }
+}
+
+/// Costs a creator paid this step, re-skilling included: `cost_of` plus `reskill_cost`
+/// while re-skilling (a creator may re-skill with nothing to offer this step).
+#[inline]
+pub fn cost_with_reskill(mode: u32, cap: u32, sold: u32, reskill: u32, p: &StepParams) -> f64 {
+    let training = if reskill_left(reskill) > 0 { p.reskill_cost as f64 } else { 0.0 };
+    (if cap > 0 { cost_of(mode, cap, sold, p) } else { 0.0 }) + training
+}
+
+/// Result of a Q-learning decision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DecidedQ {
+    pub d: Decided,
+    pub qvals: [f32; 4],
+    pub reskill: u32,
+}
+
+/// The Q-learning step of one creator after its accounts: `profit` is this step's profit
+/// (revenue less `cost_with_reskill`). The Q-value of the last action moves toward
+/// profit + q_gamma max Q; on the first call Q(stay) starts at the current profit's
+/// discounted value profit / (1 - q_gamma) and the rest at 0, so staying looks good until
+/// experience says otherwise (the recognition lag). A creator in a re-skilling spell
+/// moves reskill_delta / reskill_steps of its skill share from technical to creative
+/// each step and chooses nothing; otherwise it picks an action epsilon-greedily (ties
+/// to the lower index): stay; re-skill (a spell of reskill_steps; as stay when exited);
+/// adopt AI (entering at the market price for its AI quality, a fresh volume and a random
+/// provider; as stay when already AI); exit. `w` are four random words.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn decide_q(
+    talent: f32,
+    x: f32,
+    mode: u32,
+    price: f32,
+    vol: f32,
+    provider: u32,
+    qvals: [f32; 4],
+    reskill: u32,
+    profit: f32,
+    w: [u32; 4],
+    rp: &[[f32; 2]],
+    p: &StepParams,
+) -> DecidedQ {
+    let mut q = qvals;
+    let mut out = Decided { mode, x, price, vol, provider };
+    let gamma = p.q_gamma;
+    if reskill & RESKILL_INIT == 0 {
+        q = [profit / (1.0 - gamma).max(1e-3), 0.0, 0.0, 0.0];
+    } else {
+        let best = q[0].max(q[1]).max(q[2]).max(q[3]);
+        let a = ((reskill >> RESKILL_ACTION_SHIFT) & 3) as usize;
+        q[a] += p.q_alpha * (profit + gamma * best - q[a]);
+    }
+    let mut left = reskill_left(reskill);
+    if left > 0 {
+        left -= 1;
+        out.x = (x + p.reskill_delta / p.reskill_steps.max(1) as f32).clamp(p.x_lo, p.x_hi);
+        return DecidedQ { d: out, qvals: q, reskill: RESKILL_INIT | (Q_RESKILL << RESKILL_ACTION_SHIFT) | left };
+    }
+    let action = if rng::unit_f32(w[0]) < p.q_epsilon {
+        rng::below(w[1], 4)
+    } else {
+        let mut a = 0;
+        for i in 1..4 {
+            if q[i] > q[a] {
+                a = i;
+            }
+        }
+        a as u32
+    };
+    match action {
+        Q_RESKILL if mode != EXIT => left = p.reskill_steps.min(RESKILL_LEFT),
+        Q_ADOPT if mode != AI => {
+            out.mode = AI;
+            let q_a = nominal_quality(AI, talent, x, p);
+            out.price = market::curve_at(rp, p.bins, p.q_max, CH_AI, q_a)[1].max(p.api_fee);
+            out.vol = p.ai_volume_init;
+            out.provider = rng::below(w[2], p.n_providers);
+        }
+        Q_EXIT => out.mode = EXIT,
+        _ => {}
+    }
+    DecidedQ { d: out, qvals: q, reskill: RESKILL_INIT | (action << RESKILL_ACTION_SHIFT) | left }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,5 +430,56 @@ mod tests {
         let p = StepParams { n_ai_units: 10, n_human_units: 10, junk_share: 1.0, ..Default::default() };
         assert!((0..10).all(|u| is_junk(u, &p)));
         assert!((10..20).all(|u| !is_junk(u, &p)));
+    }
+
+    fn qparams() -> StepParams {
+        StepParams { q_alpha: 0.5, q_gamma: 0.9, q_epsilon: 0.0, reskill_steps: 4, reskill_cost: 0.05, reskill_delta: 0.2, x_lo: 0.05, x_hi: 0.95, n_providers: 3, bins: 4, q_max: 4.0, ..params() }
+    }
+
+    #[test]
+    fn q_learning_starts_by_valuing_staying_at_the_current_profit() {
+        let p = qparams();
+        let rp = vec![[0.5, 1.0]; 8];
+        let d = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, [0.0; 4], 0, 0.7, [u32::MAX; 4], &rp, &p);
+        assert!((d.qvals[0] - 7.0).abs() < 1e-4, "{:?}", d.qvals);
+        assert_eq!(d.d.mode, HUMAN, "greedy: stay");
+        assert_eq!(d.reskill & RESKILL_INIT, RESKILL_INIT);
+        // Next step a loss: Q(stay) moves halfway to -1 + 0.9 * 7.
+        let d2 = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, d.qvals, d.reskill, -1.0, [u32::MAX; 4], &rp, &p);
+        assert!((d2.qvals[0] - (7.0 + 0.5 * (-1.0 + 6.3 - 7.0))).abs() < 1e-4, "{:?}", d2.qvals);
+    }
+
+    #[test]
+    fn re_skilling_moves_skill_to_creativity_over_its_spell_at_half_output() {
+        let p = qparams();
+        let rp = vec![[0.5, 1.0]; 8];
+        // Q says re-skill: a spell of 4 steps starts.
+        let word = RESKILL_INIT;
+        let d = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, [0.0, 1.0, 0.0, 0.0], word, 0.0, [u32::MAX; 4], &rp, &p);
+        assert_eq!(reskill_left(d.reskill), 4);
+        assert!((cost_with_reskill(HUMAN, 0, 0, d.reskill, &p) - 0.05).abs() < 1e-9, "charged with nothing to sell");
+        let mut state = (0.4f32, d.reskill, d.qvals);
+        for _ in 0..4 {
+            let d = decide_q(1.0, state.0, HUMAN, 1.0, 1.0, 0, state.2, state.1, -0.05, [u32::MAX; 4], &rp, &p);
+            state = (d.d.x, d.reskill, d.qvals);
+        }
+        assert!((state.0 - 0.6).abs() < 1e-5, "x moved by reskill_delta: {}", state.0);
+        assert_eq!(reskill_left(state.1), 0);
+        // Half output: a human unit half the time, half the AI volume.
+        let n = (0..1000u32).filter(|&i| capacity_q(HUMAN, 1.0, rng::hash32(i), 64.0, 3) == 1).count();
+        assert!((400..600).contains(&n), "{n}");
+        assert_eq!(capacity_q(AI, 10.0, 0, 64.0, 3), 5);
+        assert_eq!(capacity_q(AI, 10.0, 0, 64.0, 0), 10);
+    }
+
+    #[test]
+    fn adopting_ai_enters_at_the_market_price_and_exit_is_an_action() {
+        let p = qparams();
+        let rp: Vec<[f32; 2]> = (0..8).map(|i| [0.5, 0.1 * (i + 1) as f32]).collect();
+        let d = decide_q(1.0, 0.4, HUMAN, 1.0, 7.0, 0, [0.0, 0.0, 1.0, 0.0], RESKILL_INIT, 0.0, [u32::MAX; 4], &rp, &p);
+        assert_eq!(d.d.mode, AI);
+        assert_eq!(d.d.vol, p.ai_volume_init);
+        let d = decide_q(1.0, 0.4, HUMAN, 1.0, 7.0, 0, [0.0, 0.0, 0.0, 1.0], RESKILL_INIT, 0.0, [u32::MAX; 4], &rp, &p);
+        assert_eq!(d.d.mode, EXIT);
     }
 }
