@@ -369,3 +369,103 @@ impl Outcomes {
     }
 }
 // End of derived outcomes.
+
+// ---------------------------------------------------------------------------------------
+// Fact outcomes (added for `reproduce`, F2 and F4; owned by the layers/facts engineer).
+// Computed from a recorder's snapshots and series, so run files and `Outcomes` keep their
+// layout; `reproduce` (and a sweep, by name) asks for them through `fact_outcome`.
+
+/// Names of the fact outcomes.
+pub const FACT_OUTCOMES: &[&str] = &["hollow_depth", "ai_band_share", "quality_dip", "x_human_shift"];
+
+/// The middle-class hollow (F2) between two snapshots: how much more of its middle than
+/// of its top the human quality distribution loses, and how tightly AI output bunches.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Hollow {
+    /// 1 - r_mid / r_top, r = human units after / before in the middle and top terciles of
+    /// the pre-shock human quality distribution: > 0 when the middle empties faster.
+    pub depth: f64,
+    /// Share of AI units offered in the bins within 10% below the AI ceiling (inclusive of
+    /// the ceiling's bin): the narrow band where AI output piles up.
+    pub ai_band_share: f64,
+    /// After the shock, the least density of all units (AI and human) strictly between the
+    /// AI ceiling's bin and the human mode, over the density at the human mode: < 1 is a
+    /// dip between the AI band and the human mass (NaN when they share a bin).
+    pub dip: f64,
+    /// Pre-shock quality terciles of human units (the band edges).
+    pub q33: f64,
+    pub q67: f64,
+}
+
+/// F2's statistics from the snapshots before (`pre`) and after (`post`) the shock;
+/// `q_max` is the quality axis of the histograms, `qbar` the AI ceiling.
+pub fn hollow(pre: &Snapshot, post: &Snapshot, q_max: f64, qbar: f64) -> Hollow {
+    let h0 = &pre.units_quality[1];
+    let h1 = &post.units_quality[1];
+    let a1 = &post.units_quality[0];
+    let n = h0.len().max(1);
+    let width = q_max / n as f64;
+    let total0: f64 = h0.iter().sum();
+    let quantile = |p: f64| {
+        let mut acc = 0.0;
+        for (i, &v) in h0.iter().enumerate() {
+            acc += v;
+            if acc >= p * total0 {
+                return i;
+            }
+        }
+        n - 1
+    };
+    let (b33, b67) = (quantile(1.0 / 3.0), quantile(2.0 / 3.0));
+    let sum = |h: &[f64], lo: usize, hi: usize| h[lo.min(n)..hi.min(n)].iter().sum::<f64>();
+    let r_mid = sum(h1, b33, b67) / sum(h0, b33, b67).max(1e-300);
+    let r_top = sum(h1, b67, n) / sum(h0, b67, n).max(1e-300);
+    let ceiling = ((qbar / width).floor() as usize).min(n - 1);
+    let band_lo = ((0.9 * qbar / width).floor() as usize).min(ceiling);
+    let ai_total: f64 = a1.iter().sum();
+    let band: f64 = sum(a1, band_lo, ceiling + 1);
+    let mode = (0..n).max_by(|&i, &j| h1[i].total_cmp(&h1[j])).unwrap_or(0);
+    let dip = if mode > ceiling + 1 {
+        let least = (ceiling + 1..mode).map(|i| a1[i] + h1[i]).fold(f64::INFINITY, f64::min);
+        least / (a1[mode] + h1[mode]).max(1e-300)
+    } else {
+        f64::NAN
+    };
+    Hollow {
+        depth: if r_top > 0.0 { 1.0 - r_mid / r_top } else { f64::NAN },
+        ai_band_share: if ai_total > 0.0 { band / ai_total } else { f64::NAN },
+        dip,
+        q33: b33 as f64 * width,
+        q67: b67 as f64 * width,
+    }
+}
+
+/// A fact outcome by name for a recorded run with the shock at `shock` (snapshots at the
+/// step before the shock and at the last step are used); `None` for an unknown name.
+/// `x_human_shift` is the change of the human creators' mean creative share from the
+/// step before the shock to the mean over the last `window` steps (F4).
+pub fn fact_outcome(rec: &Recorder, name: &str, shock: u32, window: usize, q_max: f64, qbar: f64) -> Option<f64> {
+    if !FACT_OUTCOMES.contains(&name) {
+        return None;
+    }
+    if name == "x_human_shift" {
+        let x = rec.get("mean_x_human")?;
+        let n = x.len();
+        if n == 0 {
+            return Some(f64::NAN);
+        }
+        let pre = x[(shock as usize).clamp(1, n) - 1];
+        let tail = &x[n.saturating_sub(window.max(1))..];
+        return Some(tail.iter().sum::<f64>() / tail.len() as f64 - pre);
+    }
+    let pre = rec.snapshots.iter().filter(|s| s.step < shock).max_by_key(|s| s.step);
+    let post = rec.snapshots.iter().filter(|s| s.step >= shock).max_by_key(|s| s.step);
+    let (Some(pre), Some(post)) = (pre, post) else { return Some(f64::NAN) };
+    let h = hollow(pre, post, q_max, qbar);
+    Some(match name {
+        "hollow_depth" => h.depth,
+        "ai_band_share" => h.ai_band_share,
+        _ => h.dip,
+    })
+}
+// End of fact outcomes.
