@@ -167,6 +167,33 @@ pub enum Cmd {
         #[arg(long, default_value_t = 0)]
         trace: u32,
     },
+    /// Run the fact scenarios and measure the stylized facts F1-F7 and the paper's
+    /// headline numbers: facts.h5, facts.md, facts.csv and one PNG per fact.
+    Reproduce {
+        /// Output directory (created if missing).
+        #[arg(long, default_value = "facts")]
+        out: PathBuf,
+        /// small: minutes on two cores; full: the configs' populations (10^6 creators).
+        #[arg(long, value_enum, default_value_t = ScaleArg::Small)]
+        scale: ScaleArg,
+        /// Replicas (seeds) of the paper's set-up.
+        #[arg(long, default_value_t = 20)]
+        replicas: u32,
+        /// Only these facts, comma separated (F1..F7, paper).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Directory of the scenario configs.
+        #[arg(long, default_value = "configs")]
+        configs: PathBuf,
+        #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
+        backend: BackendKind,
+        /// Worker threads of the CPU backend (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// No progress lines.
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Join the shard files of one sweep into one sweep file.
     Merge {
         /// The merged output file.
@@ -195,6 +222,9 @@ pub fn main() -> Result<()> {
             cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set)
         }
         Cmd::Meanfield { config, output, opts, trace } => cmd_meanfield(&config, &output, &opts, trace),
+        Cmd::Reproduce { out, scale, replicas, only, configs, backend, threads, quiet } => {
+            cmd_reproduce(out, scale, replicas, only, configs, backend, threads, quiet)
+        }
     }
 }
 
@@ -220,6 +250,14 @@ pub fn make_backend(kind: BackendKind, state: State, cfg: &Config, threads: usiz
 
 fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
     use crate::backend::gpu::{GpuBackend, GpuOptions};
+    if cfg.decisions.decision == crate::config::Decision::QLearning && !crate::backend::gpu::MIRRORS_Q_LEARNING {
+        let msg = "decisions.decision = \"q_learning\" runs on the CPU backend only in this build (its WGSL mirror is not in yet)";
+        if kind == BackendKind::Auto {
+            eprintln!("backend auto: {msg}; using the CPU");
+            return Ok(Box::new(CpuBackend::new(state, threads)));
+        }
+        bail!("{msg}; use --backend cpu");
+    }
     let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
     if kind == BackendKind::Auto {
         // Keep a copy: a failed GPU start must not cost the population.
@@ -864,4 +902,42 @@ fn print_meanfield_check(attrs: &[(String, f64)]) {
         get("meanfield_gap_shares"),
         get("meanfield_gap_welfare")
     );
+}
+
+/// Scale of `hollow reproduce`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    Small,
+    Full,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_reproduce(out: PathBuf, scale: ScaleArg, replicas: u32, only: Vec<String>, configs: PathBuf, kind: BackendKind, threads: usize, quiet: bool) -> Result<()> {
+    use crate::reproduce::{reproduce, Options, Scale};
+    let known = ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "paper"];
+    if let Some(bad) = only.iter().find(|o| !known.iter().any(|k| k.eq_ignore_ascii_case(o))) {
+        bail!("--only {bad}: unknown fact; choose from {}", known.join(", "));
+    }
+    if !configs.is_dir() {
+        bail!("--configs {}: directory does not exist", configs.display());
+    }
+    let opts = Options { out, scale: if scale == ScaleArg::Full { Scale::Full } else { Scale::Small }, replicas, only, configs, quiet };
+    let make = |s: State, c: &Config| make_backend(kind, s, c, threads).map_err(|e| format!("{e:#}"));
+    let report = reproduce(&opts, &make)?;
+    for f in &report.facts {
+        println!("{} {:<4} {}", f.id, if f.holds { "yes" } else { "NO" }, f.title);
+        for m in &f.measures {
+            println!("     {:<34} {:>10.4} {}", m.name, m.value, m.unit);
+        }
+    }
+    if !report.paper.is_empty() {
+        println!("paper set-up ({replicas} replicas): {:<30} {:>10} {:>18}", "quantity", "paper", "ours (mean ± sd)");
+        for p in &report.paper {
+            println!("     {:<34} {:>10.4} {:>10.4} ± {:.4}", p.name, p.paper, p.mean, p.sd);
+        }
+    }
+    for f in &report.files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
 }
