@@ -10,6 +10,7 @@ pub mod config;
 pub mod io;
 pub mod model;
 pub mod observe;
+pub mod reproduce;
 pub mod rng;
 pub mod sim;
 pub mod state;
