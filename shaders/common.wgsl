@@ -73,6 +73,15 @@ const ID_MASK: u32 = 0x3fffffffu;
 const CH_AI: u32 = 0u;
 const CH_HUMAN: u32 = 1u;
 const PI: f32 = 3.14159265358979;
+// Mirrors the Q-learning constants of model::rules (actions index `qvals`; the packed
+// `reskill` word: bits 0..16 steps left, 16..18 the last action, bit 18 initialised).
+const Q_STAY: u32 = 0u;
+const Q_RESKILL: u32 = 1u;
+const Q_ADOPT: u32 = 2u;
+const Q_EXIT: u32 = 3u;
+const RESKILL_LEFT: u32 = 0xffffu;
+const RESKILL_ACTION_SHIFT: u32 = 16u;
+const RESKILL_INIT: u32 = 0x40000u;
 const TAU: f32 = 6.28318530717959;
 
 /// Threads per workgroup of every per-agent kernel.
@@ -121,4 +130,31 @@ fn bin_of(q: f32, q_max: f32, bins: u32) -> u32 {
         return 0u;
     }
     return min(u32(min(b, 4294967040.0)), bins - 1u);
+}
+
+// Mirrors model::rules::reskill_left.
+fn reskill_left(word: u32) -> u32 {
+    return word & RESKILL_LEFT;
+}
+
+// Mirrors model::rules::cost_of (in f32; the CPU widens the same f32 result to f64).
+// Here rather than in reduce.wgsl because decide's Q-learning reward needs it too.
+fn cost_of(m: u32, k: u32, s: u32) -> f32 {
+    let kf = f32(k);
+    let sf = f32(s);
+    if (m == AI) {
+        return p.f_ai + p.adoption_tax + (p.c_ai + p.unit_tax) * kf + p.api_fee * sf;
+    }
+    if (m == HUMAN) {
+        return (p.c_human - p.subsidy) * sf;
+    }
+    return 0.0;
+}
+
+// Mirrors model::rules::cost_with_reskill (in f32; the CPU adds in f64 what are f32
+// values, so the two agree to rounding): a creator re-skilling pays reskill_cost even
+// with nothing on offer.
+fn cost_with_reskill(m: u32, k: u32, s: u32, rs: u32) -> f32 {
+    let training = select(0.0, p.reskill_cost, reskill_left(rs) > 0u);
+    return select(0.0, cost_of(m, k, s), k > 0u) + training;
 }

@@ -1,5 +1,6 @@
 //! Stage 6, decide (mirrors CpuBackend::decide): the logit mode revision and the skill
-//! drift of every creator against the market curves, which the host uploads each step
+//! drift of every creator (`decide`), or with `decision == 1` the Q-learning step
+//! (`decide_q`, rewarded with this step's profit), against the market curves, which the host uploads each step
 //! (`curves`, laid out as in model::market: `[(R, P); 2 * bins]`, AI channel first) with
 //! the creative-share grid (`grid`: (x_g, human_factor(x_g)) from model::rules::grid_x and
 //! grid_factors, computed once on the host so both backends use the same grid points).
@@ -12,6 +13,12 @@
 @group(0) @binding(6) var<storage, read_write> offer: array<vec2<f32>>;
 @group(0) @binding(7) var<storage, read_write> vol: array<f32>;
 @group(0) @binding(8) var<storage, read_write> provider: array<u32>;
+// Q-learning state (written) and this step's accounts (its reward).
+@group(0) @binding(9) var<storage, read_write> qvals: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> reskill: array<u32>;
+@group(0) @binding(11) var<storage, read> revenue: array<f32>;
+@group(0) @binding(12) var<storage, read> cap: array<u32>;
+@group(0) @binding(13) var<storage, read> sold: array<u32>;
 
 // Mirrors model::market::curve_at.
 fn curve_at(ch: u32, q: f32) -> vec2<f32> {
@@ -108,6 +115,69 @@ fn decide(s: f32, x_in: f32, m: u32, price: f32, v: f32, prov: u32, w: vec4<u32>
     return out;
 }
 
+struct DecidedQ {
+    d: Decided,
+    qvals: vec4<f32>,
+    reskill: u32,
+}
+
+// Mirrors model::rules::decide_q: the Q-value of the last action moves toward
+// profit + q_gamma max Q (on the first call Q(stay) starts at profit / (1 - q_gamma));
+// a creator in a re-skilling spell moves skill toward creativity and chooses nothing;
+// otherwise an epsilon-greedy action (ties to the lower index): stay, re-skill, adopt AI,
+// exit.
+fn decide_q(
+    s: f32,
+    x_in: f32,
+    m: u32,
+    price: f32,
+    v: f32,
+    prov: u32,
+    qv: vec4<f32>,
+    rs: u32,
+    profit: f32,
+    w: vec4<u32>,
+) -> DecidedQ {
+    var q = qv;
+    var out = Decided(m, x_in, price, v, prov);
+    let gamma = p.q_gamma;
+    if ((rs & RESKILL_INIT) == 0u) {
+        q = vec4<f32>(profit / max(1.0 - gamma, 1e-3), 0.0, 0.0, 0.0);
+    } else {
+        let best = max(max(max(q.x, q.y), q.z), q.w);
+        let a = (rs >> RESKILL_ACTION_SHIFT) & 3u;
+        q[a] += p.q_alpha * (profit + gamma * best - q[a]);
+    }
+    var left = reskill_left(rs);
+    if (left > 0u) {
+        left -= 1u;
+        out.x = clamp(x_in + p.reskill_delta / f32(max(p.reskill_steps, 1u)), p.x_lo, p.x_hi);
+        return DecidedQ(out, q, RESKILL_INIT | (Q_RESKILL << RESKILL_ACTION_SHIFT) | left);
+    }
+    var action = Q_STAY;
+    if (unit_f32(w.x) < p.q_epsilon) {
+        action = below(w.y, 4u);
+    } else {
+        for (var k = 1u; k < 4u; k++) {
+            if (q[k] > q[action]) {
+                action = k;
+            }
+        }
+    }
+    if (action == Q_RESKILL && m != EXIT) {
+        left = min(p.reskill_steps, RESKILL_LEFT);
+    } else if (action == Q_ADOPT && m != AI) {
+        out.mode = AI;
+        let q_a = nominal_quality(AI, s, x_in);
+        out.price = max(curve_at(CH_AI, q_a).y, p.api_fee);
+        out.vol = p.ai_volume_init;
+        out.provider = below(w.z, p.n_providers);
+    } else if (action == Q_EXIT) {
+        out.mode = EXIT;
+    }
+    return DecidedQ(out, q, RESKILL_INIT | (action << RESKILL_ACTION_SHIFT) | left);
+}
+
 @compute @workgroup_size(256)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -119,6 +189,21 @@ fn main(
         return;
     }
     let w = draw4(p.key, i, p.step, STREAM_DECIDE, 0u);
+    if (p.decision == 1u) {
+        // The paper's Q-learning: the reward is this step's profit (CpuBackend::decide).
+        let m = mode[i];
+        let rs = reskill[i];
+        let profit = revenue[i] - cost_with_reskill(m, cap[i], sold[i], rs);
+        let r = decide_q(talent[i], x[i], m, offer[i].y, vol[i], provider[i], qvals[i], rs, profit, w);
+        mode[i] = r.d.mode;
+        x[i] = r.d.x;
+        offer[i].y = r.d.price;
+        vol[i] = r.d.vol;
+        provider[i] = r.d.provider;
+        qvals[i] = r.qvals;
+        reskill[i] = r.reskill;
+        return;
+    }
     let r = decide(talent[i], x[i], mode[i], offer[i].y, vol[i], provider[i], w);
     mode[i] = r.mode;
     x[i] = r.x;

@@ -1,5 +1,6 @@
 //! Stage 1, offers (mirrors CpuBackend::offers): every creator's nominal quality and
-//! capacity for this step; sold counts reset. One thread per creator.
+//! capacity for this step (half output while re-skilling, `capacity_q`); sold counts
+//! reset. One thread per creator.
 
 @group(0) @binding(1) var<storage, read> mode: array<u32>;
 @group(0) @binding(2) var<storage, read> talent: array<f32>;
@@ -8,6 +9,7 @@
 @group(0) @binding(5) var<storage, read_write> offer: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read_write> cap: array<u32>;
 @group(0) @binding(7) var<storage, read_write> sold: array<u32>;
+@group(0) @binding(8) var<storage, read> reskill: array<u32>;
 
 // Mirrors model::rules::capacity.
 fn capacity(m: u32, v: f32, u: u32, vmax: f32) -> u32 {
@@ -17,6 +19,21 @@ fn capacity(m: u32, v: f32, u: u32, vmax: f32) -> u32 {
     }
     if (m == HUMAN) {
         return 1u;
+    }
+    return 0u;
+}
+
+// Mirrors model::rules::capacity_q: a creator re-skilling this step offers its human unit
+// with probability one half, or half its AI volume; otherwise `capacity`.
+fn capacity_q(m: u32, v: f32, u: u32, vmax: f32, rs: u32) -> u32 {
+    if (reskill_left(rs) == 0u) {
+        return capacity(m, v, u, vmax);
+    }
+    if (m == HUMAN) {
+        return select(0u, 1u, unit_f32(u) < 0.5);
+    }
+    if (m == AI) {
+        return capacity(AI, 0.5 * v, u, vmax);
     }
     return 0u;
 }
@@ -34,6 +51,6 @@ fn main(
     let m = mode[i];
     offer[i].x = nominal_quality(m, talent[i], x[i]);
     let w = draw4(p.key, i, p.step, STREAM_OFFERS, 0u);
-    cap[i] = capacity(m, vol[i], w.x, p.ai_volume_max);
+    cap[i] = capacity_q(m, vol[i], w.x, p.ai_volume_max, reskill[i]);
     sold[i] = 0u;
 }

@@ -41,6 +41,7 @@ struct Red {
 @group(0) @binding(14) var<storage, read> vol: array<f32>;
 @group(0) @binding(15) var<storage, read> provider: array<u32>;
 @group(0) @binding(16) var<storage, read_write> part: array<u32>;
+@group(0) @binding(17) var<storage, read> reskill: array<u32>;
 
 /// Float and count fields per buyer record, and per creator record.
 const NF_B: u32 = 5u;
@@ -98,19 +99,6 @@ fn decile_of(t: f32) -> u32 {
         }
     }
     return k;
-}
-
-// Mirrors model::rules::cost_of (in f32; the CPU widens the same f32 result to f64).
-fn cost_of(m: u32, k: u32, s: u32) -> f32 {
-    let kf = f32(k);
-    let sf = f32(s);
-    if (m == AI) {
-        return p.f_ai + p.adoption_tax + (p.c_ai + p.unit_tax) * kf + p.api_fee * sf;
-    }
-    if (m == HUMAN) {
-        return (p.c_human - p.subsidy) * sf;
-    }
-    return 0.0;
 }
 
 @compute @workgroup_size(256)
@@ -194,6 +182,9 @@ fn reduce_creators(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
             atomicAdd(&wu[U_DECILE + decile_of(ti) * 3u + m], 1u);
             f[m] += x[i];
             f[3u + m] += ti;
+            // Re-skilling (Q-learning) costs even with nothing on offer, as on the CPU
+            // (cost_of and cost_with_reskill live in common.wgsl).
+            f[10] -= cost_with_reskill(m, 0u, 0u, reskill[i]);
             let k = cap[i];
             if (k > 0u) {
                 let s = sold[i];

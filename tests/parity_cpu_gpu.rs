@@ -1,9 +1,10 @@
 //! The GPU backend against the CPU reference: the WGSL generator is bit-identical to
 //! src/rng.rs; integer stages (scan, matching, sold counts, histogram counts) match the
 //! CPU exactly from the same inputs; float stages agree within the tolerances below; a
-//! 100-step run at 10^5 agents tells the same story as the CPU; GPU runs are bit-for-bit
-//! reproducible; the chunked unit arrays change nothing; a lost device or a population
-//! too large for the adapter is a clear error.
+//! 100-step run at 10^5 agents tells the same story as the CPU, and so does a short run
+//! under the Q-learning decision rule (whose stages are also compared from the same
+//! inputs); GPU runs are bit-for-bit reproducible; the chunked unit arrays change
+//! nothing; a lost device or a population too large for the adapter is a clear error.
 //!
 //! These tests need a wgpu adapter (software Vulkan is enough) and FAIL, never skip,
 //! without one, printing what to install.
@@ -13,16 +14,19 @@
 //! - per-agent floats of one stage from identical inputs: |gpu - cpu| <= 1e-5 (1 + |cpu|);
 //! - aggregates of `reduce`: relative 1e-5 (absolute 1e-3 near zero); counts exact;
 //! - discrete choices that compare floats (mode revision, the x grid argmax): at most
-//!   1 in 10^3 creators may differ, from ulp-level near-ties;
-//! - a 100-step run at 10^5 agents: segment shares within 0.02 and welfare per buyer
-//!   within 2% of its scale at every step, since per-agent near-ties make the two
-//!   trajectories different draws of the same process.
+//!   1 in 10^3 creators may differ, from ulp-level near-ties (so may the Q-learning
+//!   argmax over Q-values);
+//! - a whole run (100 steps at 10^5 agents; 60 Q-learning steps at 6,000): segment shares
+//!   within 0.02 and welfare per buyer within 3% of its scale at every step (as in
+//!   docs/gpu.md), since per-agent near-ties make the two trajectories different draws of
+//!   the same process.
 
 use hollow::backend::cpu::CpuBackend;
 use hollow::backend::gpu::{self, GpuBackend, GpuOptions};
 use hollow::backend::{Backend, Totals};
-use hollow::config::Config;
+use hollow::config::{Config, Decision};
 use hollow::model::market::Curves;
+use hollow::model::rules;
 use hollow::observe::Recorder;
 use hollow::rng;
 use hollow::sim::Simulation;
@@ -490,6 +494,198 @@ fn oversized_populations_are_clear_errors_not_panics() {
     assert!(e.contains("no such adapter 123") && e.contains("adapters found"), "{e}");
 }
 
+/// A state for the Q-learning rule: a third of the creators mid-way through a re-skilling
+/// spell (1 to 5 steps left), a third with initialised Q-tables of varied values and last
+/// actions, the rest never decided (their first call initialises the table).
+fn q_state(cfg: &Config) -> State {
+    let mut s = varied_state(cfg);
+    let c = &mut s.creators;
+    for i in 0..c.len() {
+        let h = rng::hash32(i as u32 ^ 0x2545_f491);
+        let u = |k: u32| rng::unit_f32(rng::hash32(h ^ k));
+        let action = (h >> 8) % 4;
+        c.reskill[i] = match h % 3 {
+            0 => {
+                rules::RESKILL_INIT
+                    | (rules::Q_RESKILL << rules::RESKILL_ACTION_SHIFT)
+                    | (1 + (h >> 4) % 5)
+            }
+            1 => rules::RESKILL_INIT | (action << rules::RESKILL_ACTION_SHIFT),
+            _ => 0,
+        };
+        if h % 3 != 2 {
+            c.qvals[i] = [
+                2.0 * u(1) - 1.0,
+                2.0 * u(2) - 1.0,
+                2.0 * u(3) - 1.0,
+                2.0 * u(4) - 1.0,
+            ];
+        }
+    }
+    s
+}
+
+/// Every stage under `decision = "q_learning"` from the same inputs: capacities at half
+/// output while re-skilling (`capacity_q`), the reduce profit with re-skilling costs
+/// (`cost_with_reskill`), and the Q-learning decision (`decide_q`) with its Q-tables and
+/// packed re-skilling words.
+#[test]
+fn every_stage_matches_the_cpu_under_q_learning() {
+    let mut cfg = config(20_000, 60_000, 16);
+    cfg.decisions.decision = Decision::QLearning;
+    let s = q_state(&cfg);
+    let mut p = params_of(&cfg, 60);
+    assert_eq!(p.decision, 1, "q_learning reaches the step parameters");
+    // More exploration than the default, so every action is taken by someone.
+    p.q_epsilon = 0.2;
+    let reskilling = |s: &State| {
+        s.creators
+            .reskill
+            .iter()
+            .filter(|&&r| rules::reskill_left(r) > 0)
+            .count()
+    };
+    let n = s.creators.len();
+    assert!(reskilling(&s) > n / 4);
+
+    // offers from the same state: capacities exact.
+    let mut cpu = CpuBackend::new(s.clone(), 2);
+    let mut gpu = new_gpu(s.clone(), &cfg, &GpuOptions::default());
+    cpu.offers(&p);
+    gpu.offers(&p);
+    let (cs, gs) = (cpu.state(), gpu.state());
+    assert_eq!(cs.creators.cap, gs.creators.cap, "capacities (capacity_q)");
+    let half = (0..n)
+        .filter(|&i| cs.creators.mode[i] == HUMAN && rules::reskill_left(s.creators.reskill[i]) > 0)
+        .map(|i| cs.creators.cap[i])
+        .collect::<Vec<u32>>();
+    let idle = half.iter().filter(|&&k| k == 0).count();
+    assert!(
+        idle > half.len() / 4 && idle < 3 * half.len() / 4,
+        "re-skilling humans offer half the time: {idle} of {} idle",
+        half.len()
+    );
+    assert_close_f32(
+        "nominal quality",
+        &pairs(&cs.creators.offer, 0),
+        &pairs(&gs.creators.offer, 0),
+        1e-5,
+    );
+    drop(gpu);
+
+    // The rest from the CPU's offers, quantized as in the logit test so matching is exact.
+    let mut s = cs;
+    for t in &mut s.buyers.theta {
+        *t = (*t * 64.0).round() / 64.0;
+    }
+    for o in &mut s.creators.offer {
+        o[0] = (o[0] * 1024.0).round() / 1024.0;
+    }
+    let mut cpu = CpuBackend::new(s.clone(), 2);
+    let mut gpu = new_gpu(s, &cfg, &GpuOptions::default());
+    let (n_ai, n_h) = cpu.scan(&p);
+    assert_eq!(gpu.scan(&p), (n_ai, n_h));
+    assert_eq!(cpu.units(), gpu.units(), "unit owners and claims");
+    after_scan(&mut p, n_ai, n_h, 0.0);
+    for r in 0..cfg.market.rounds {
+        p.round = r;
+        p.perm_key = rng::perm_key(p.key, p.step, r);
+        cpu.search(&p);
+        gpu.search(&p);
+        cpu.resolve(&p);
+        gpu.resolve(&p);
+        let (cs, gs) = (cpu.state(), gpu.state());
+        assert_eq!(cs.buyers.bought, gs.buyers.bought, "round {r}: purchases");
+        assert_eq!(cs.creators.sold, gs.creators.sold, "round {r}: sold counts");
+    }
+    cpu.buyers(&p);
+    gpu.buyers(&p);
+    cpu.accounts(&p);
+    gpu.accounts(&p);
+    let (cc, gc) = (cpu.state().creators, gpu.state().creators);
+    assert_close_f32("revenue", &cc.revenue, &gc.revenue, 1e-5);
+    assert_close_f32("price", &pairs(&cc.offer, 1), &pairs(&gc.offer, 1), 1e-5);
+
+    // reduce: the profit carries every re-skilling creator's training cost.
+    let deciles = cpu.state().deciles();
+    let tc = cpu.reduce(&p, &deciles);
+    let tg = gpu.reduce(&p, &deciles);
+    assert_totals(&tc, &tg);
+    let st = cpu.state();
+    let training: f64 = st
+        .creators
+        .reskill
+        .iter()
+        .map(|&r| rules::cost_with_reskill(EXIT, 0, 0, r, &p))
+        .sum();
+    assert!(
+        training > 100.0 * f64::from(p.reskill_cost),
+        "training costs {training}"
+    );
+
+    // decide: decide_q on both, from the same accounts.
+    let mut curves = Curves::prior(
+        cfg.market.bins,
+        cfg.market.q_max,
+        1.0,
+        cfg.market.price_init,
+    );
+    curves.update(&tc.hist, 0.5);
+    let before = st.creators;
+    cpu.decide(&p, &curves.rp);
+    gpu.decide(&p, &curves.rp);
+    let (cc, gc) = (cpu.state().creators, gpu.state().creators);
+    let switched = (0..n).filter(|&i| before.mode[i] != cc.mode[i]).count();
+    let started = (0..n)
+        .filter(|&i| {
+            rules::reskill_left(before.reskill[i]) == 0 && rules::reskill_left(cc.reskill[i]) > 0
+        })
+        .count();
+    let initialised = (0..n)
+        .filter(|&i| before.reskill[i] & rules::RESKILL_INIT == 0)
+        .count();
+    assert!(
+        switched > n / 50 && started > n / 50 && initialised > n / 5,
+        "decide_q did little ({switched} switched, {started} started re-skilling, {initialised} \
+         first tables): the test would prove little"
+    );
+    assert!(
+        cc.reskill.iter().all(|&r| r & rules::RESKILL_INIT != 0),
+        "every table initialised"
+    );
+    let differ: Vec<usize> = (0..n)
+        .filter(|&i| {
+            cc.mode[i] != gc.mode[i]
+                || cc.reskill[i] != gc.reskill[i]
+                || (cc.x[i] - gc.x[i]).abs() > 1e-4
+        })
+        .collect();
+    assert!(
+        differ.len() <= n / 1000,
+        "decide_q: {} of {n} creators differ (first {:?})",
+        differ.len(),
+        differ.first()
+    );
+    let same: Vec<usize> = (0..n).filter(|i| !differ.contains(i)).collect();
+    let pick = |v: &[f32]| same.iter().map(|&i| v[i]).collect::<Vec<f32>>();
+    assert_close_f32("x after decide_q", &pick(&cc.x), &pick(&gc.x), 1e-5);
+    assert_close_f32(
+        "price after decide_q",
+        &pick(&pairs(&cc.offer, 1)),
+        &pick(&pairs(&gc.offer, 1)),
+        1e-5,
+    );
+    assert_close_f32("vol after decide_q", &pick(&cc.vol), &pick(&gc.vol), 1e-5);
+    for a in 0..4 {
+        let q = |c: &Creators| same.iter().map(|&i| c.qvals[i][a]).collect::<Vec<f32>>();
+        assert_close_f32(&format!("Q[{a}] after decide_q"), &q(&cc), &q(&gc), 1e-5);
+    }
+    let pc: Vec<u32> = same.iter().map(|&i| cc.provider[i]).collect();
+    let pg: Vec<u32> = same.iter().map(|&i| gc.provider[i]).collect();
+    assert_eq!(pc, pg, "providers");
+    assert!(gpu.error().is_none(), "{:?}", gpu.error());
+}
+
 /// With signal noise the scores go through WGSL's log and cos; a proposal may then flip
 /// only where two samples tie to within an ulp.
 #[test]
@@ -588,6 +784,70 @@ fn a_100_step_run_at_1e5_agents_gives_the_cpu_shares_and_welfare() {
     }
     // The shock happened: AI took a large share on both.
     assert!(a.len() == 100 && rc.get("share_ai").unwrap_or_default()[99] > 0.3);
+}
+
+/// Shares within `share_tol` and welfare within `welfare_tol` of its scale at every step.
+#[track_caller]
+fn assert_same_story(rc: &Recorder, rg: &Recorder, steps: usize, share_tol: f64, welfare_tol: f64) {
+    assert_eq!(rc.len(), steps);
+    assert_eq!(rg.len(), steps);
+    for name in [
+        "share_ai",
+        "share_human",
+        "share_exit",
+        "active_buyers",
+        "ai_unit_share",
+    ] {
+        let (a, b) = (
+            rc.get(name).unwrap_or_default(),
+            rg.get(name).unwrap_or_default(),
+        );
+        for t in 0..steps {
+            assert!(
+                (a[t] - b[t]).abs() <= share_tol,
+                "{name} at step {t}: cpu {} gpu {}",
+                a[t],
+                b[t]
+            );
+        }
+    }
+    let (a, b) = (
+        rc.get("welfare").unwrap_or_default(),
+        rg.get("welfare").unwrap_or_default(),
+    );
+    let scale = a.iter().map(|x| x.abs()).fold(0.0, f64::max);
+    for t in 0..steps {
+        assert!(
+            (a[t] - b[t]).abs() <= welfare_tol * scale,
+            "welfare at step {t}: cpu {} gpu {} (scale {scale})",
+            a[t],
+            b[t]
+        );
+    }
+}
+
+/// A short Q-learning run through the shock (exploration starts there): the GPU tells the
+/// CPU's story within the whole-run tolerances of the file header.
+#[test]
+fn a_short_q_learning_run_gives_the_cpu_shares_and_welfare() {
+    let mut cfg = config(2_000, 4_000, 64);
+    cfg.top.steps = 60;
+    cfg.technology.shock_step = 20;
+    cfg.decisions.decision = Decision::QLearning;
+    let rc = run_sim(&cfg, |s| Box::new(CpuBackend::new(s, 0)));
+    let rg = run_gpu(&cfg, &GpuOptions::default());
+    assert_same_story(&rc, &rg, 60, 0.02, 0.03);
+    // Q-learning did something after the shock: the mode shares moved.
+    let ai = rc.get("share_ai").unwrap_or_default();
+    let human = rc.get("share_human").unwrap_or_default();
+    assert!(
+        (ai[59] - ai[19]).abs() + (human[59] - human[19]).abs() > 0.02,
+        "shares did not move: AI {} -> {}, human {} -> {}",
+        ai[19],
+        ai[59],
+        human[19],
+        human[59]
+    );
 }
 
 #[test]

@@ -167,10 +167,11 @@ pub fn plan(
             "lower ai_volume_max or the number of creators, or use a GPU with larger bindings",
         ));
     }
-    if have < 11 {
+    // decide binds 13 storage buffers (8 for the logit rule, 5 more for Q-learning).
+    if have < 13 {
         return Err(too_large(
             "storage buffers per shader stage",
-            11,
+            13,
             have,
             "use another adapter",
         ));

@@ -261,6 +261,7 @@ impl Pipelines {
                 (5, Write(&c.offer)),
                 (6, Write(&c.cap)),
                 (7, Write(&c.sold)),
+                (8, Read(&c.reskill)),
             ]],
             false,
         );
@@ -387,6 +388,7 @@ impl Pipelines {
                 (14, Read(&c.vol)),
                 (15, Read(&c.provider)),
                 part,
+                (17, Read(&c.reskill)),
             ]],
             false,
         );
@@ -405,6 +407,11 @@ impl Pipelines {
                 (6, Write(&c.offer)),
                 (7, Write(&c.vol)),
                 (8, Write(&c.provider)),
+                (9, Write(&c.qvals)),
+                (10, Write(&c.reskill)),
+                (11, Read(&c.revenue)),
+                (12, Read(&c.cap)),
+                (13, Read(&c.sold)),
             ]],
             false,
         );
