@@ -505,21 +505,12 @@ fn q_state(cfg: &Config) -> State {
         let u = |k: u32| rng::unit_f32(rng::hash32(h ^ k));
         let action = (h >> 8) % 4;
         c.reskill[i] = match h % 3 {
-            0 => {
-                rules::RESKILL_INIT
-                    | (rules::Q_RESKILL << rules::RESKILL_ACTION_SHIFT)
-                    | (1 + (h >> 4) % 5)
-            }
+            0 => rules::RESKILL_INIT | (rules::Q_RESKILL << rules::RESKILL_ACTION_SHIFT) | (1 + (h >> 4) % 5),
             1 => rules::RESKILL_INIT | (action << rules::RESKILL_ACTION_SHIFT),
             _ => 0,
         };
         if h % 3 != 2 {
-            c.qvals[i] = [
-                2.0 * u(1) - 1.0,
-                2.0 * u(2) - 1.0,
-                2.0 * u(3) - 1.0,
-                2.0 * u(4) - 1.0,
-            ];
+            c.qvals[i] = [2.0 * u(1) - 1.0, 2.0 * u(2) - 1.0, 2.0 * u(3) - 1.0, 2.0 * u(4) - 1.0];
         }
     }
     s
@@ -538,13 +529,7 @@ fn every_stage_matches_the_cpu_under_q_learning() {
     assert_eq!(p.decision, 1, "q_learning reaches the step parameters");
     // More exploration than the default, so every action is taken by someone.
     p.q_epsilon = 0.2;
-    let reskilling = |s: &State| {
-        s.creators
-            .reskill
-            .iter()
-            .filter(|&&r| rules::reskill_left(r) > 0)
-            .count()
-    };
+    let reskilling = |s: &State| s.creators.reskill.iter().filter(|&&r| rules::reskill_left(r) > 0).count();
     let n = s.creators.len();
     assert!(reskilling(&s) > n / 4);
 
@@ -565,12 +550,7 @@ fn every_stage_matches_the_cpu_under_q_learning() {
         "re-skilling humans offer half the time: {idle} of {} idle",
         half.len()
     );
-    assert_close_f32(
-        "nominal quality",
-        &pairs(&cs.creators.offer, 0),
-        &pairs(&gs.creators.offer, 0),
-        1e-5,
-    );
+    assert_close_f32("nominal quality", &pairs(&cs.creators.offer, 0), &pairs(&gs.creators.offer, 0), 1e-5);
     drop(gpu);
 
     // The rest from the CPU's offers, quantized as in the logit test so matching is exact.
@@ -612,24 +592,11 @@ fn every_stage_matches_the_cpu_under_q_learning() {
     let tg = gpu.reduce(&p, &deciles);
     assert_totals(&tc, &tg);
     let st = cpu.state();
-    let training: f64 = st
-        .creators
-        .reskill
-        .iter()
-        .map(|&r| rules::cost_with_reskill(EXIT, 0, 0, r, &p))
-        .sum();
-    assert!(
-        training > 100.0 * f64::from(p.reskill_cost),
-        "training costs {training}"
-    );
+    let training: f64 = st.creators.reskill.iter().map(|&r| rules::cost_with_reskill(EXIT, 0, 0, r, &p)).sum();
+    assert!(training > 100.0 * f64::from(p.reskill_cost), "training costs {training}");
 
     // decide: decide_q on both, from the same accounts.
-    let mut curves = Curves::prior(
-        cfg.market.bins,
-        cfg.market.q_max,
-        1.0,
-        cfg.market.price_init,
-    );
+    let mut curves = Curves::prior(cfg.market.bins, cfg.market.q_max, 1.0, cfg.market.price_init);
     curves.update(&tc.hist, 0.5);
     let before = st.creators;
     cpu.decide(&p, &curves.rp);
@@ -637,44 +604,23 @@ fn every_stage_matches_the_cpu_under_q_learning() {
     let (cc, gc) = (cpu.state().creators, gpu.state().creators);
     let switched = (0..n).filter(|&i| before.mode[i] != cc.mode[i]).count();
     let started = (0..n)
-        .filter(|&i| {
-            rules::reskill_left(before.reskill[i]) == 0 && rules::reskill_left(cc.reskill[i]) > 0
-        })
+        .filter(|&i| rules::reskill_left(before.reskill[i]) == 0 && rules::reskill_left(cc.reskill[i]) > 0)
         .count();
-    let initialised = (0..n)
-        .filter(|&i| before.reskill[i] & rules::RESKILL_INIT == 0)
-        .count();
+    let initialised = (0..n).filter(|&i| before.reskill[i] & rules::RESKILL_INIT == 0).count();
     assert!(
         switched > n / 50 && started > n / 50 && initialised > n / 5,
         "decide_q did little ({switched} switched, {started} started re-skilling, {initialised} \
          first tables): the test would prove little"
     );
-    assert!(
-        cc.reskill.iter().all(|&r| r & rules::RESKILL_INIT != 0),
-        "every table initialised"
-    );
+    assert!(cc.reskill.iter().all(|&r| r & rules::RESKILL_INIT != 0), "every table initialised");
     let differ: Vec<usize> = (0..n)
-        .filter(|&i| {
-            cc.mode[i] != gc.mode[i]
-                || cc.reskill[i] != gc.reskill[i]
-                || (cc.x[i] - gc.x[i]).abs() > 1e-4
-        })
+        .filter(|&i| cc.mode[i] != gc.mode[i] || cc.reskill[i] != gc.reskill[i] || (cc.x[i] - gc.x[i]).abs() > 1e-4)
         .collect();
-    assert!(
-        differ.len() <= n / 1000,
-        "decide_q: {} of {n} creators differ (first {:?})",
-        differ.len(),
-        differ.first()
-    );
+    assert!(differ.len() <= n / 1000, "decide_q: {} of {n} creators differ (first {:?})", differ.len(), differ.first());
     let same: Vec<usize> = (0..n).filter(|i| !differ.contains(i)).collect();
     let pick = |v: &[f32]| same.iter().map(|&i| v[i]).collect::<Vec<f32>>();
     assert_close_f32("x after decide_q", &pick(&cc.x), &pick(&gc.x), 1e-5);
-    assert_close_f32(
-        "price after decide_q",
-        &pick(&pairs(&cc.offer, 1)),
-        &pick(&pairs(&gc.offer, 1)),
-        1e-5,
-    );
+    assert_close_f32("price after decide_q", &pick(&pairs(&cc.offer, 1)), &pick(&pairs(&gc.offer, 1)), 1e-5);
     assert_close_f32("vol after decide_q", &pick(&cc.vol), &pick(&gc.vol), 1e-5);
     for a in 0..4 {
         let q = |c: &Creators| same.iter().map(|&i| c.qvals[i][a]).collect::<Vec<f32>>();
@@ -791,30 +737,13 @@ fn a_100_step_run_at_1e5_agents_gives_the_cpu_shares_and_welfare() {
 fn assert_same_story(rc: &Recorder, rg: &Recorder, steps: usize, share_tol: f64, welfare_tol: f64) {
     assert_eq!(rc.len(), steps);
     assert_eq!(rg.len(), steps);
-    for name in [
-        "share_ai",
-        "share_human",
-        "share_exit",
-        "active_buyers",
-        "ai_unit_share",
-    ] {
-        let (a, b) = (
-            rc.get(name).unwrap_or_default(),
-            rg.get(name).unwrap_or_default(),
-        );
+    for name in ["share_ai", "share_human", "share_exit", "active_buyers", "ai_unit_share"] {
+        let (a, b) = (rc.get(name).unwrap_or_default(), rg.get(name).unwrap_or_default());
         for t in 0..steps {
-            assert!(
-                (a[t] - b[t]).abs() <= share_tol,
-                "{name} at step {t}: cpu {} gpu {}",
-                a[t],
-                b[t]
-            );
+            assert!((a[t] - b[t]).abs() <= share_tol, "{name} at step {t}: cpu {} gpu {}", a[t], b[t]);
         }
     }
-    let (a, b) = (
-        rc.get("welfare").unwrap_or_default(),
-        rg.get("welfare").unwrap_or_default(),
-    );
+    let (a, b) = (rc.get("welfare").unwrap_or_default(), rg.get("welfare").unwrap_or_default());
     let scale = a.iter().map(|x| x.abs()).fold(0.0, f64::max);
     for t in 0..steps {
         assert!(
