@@ -250,14 +250,6 @@ pub fn make_backend(kind: BackendKind, state: State, cfg: &Config, threads: usiz
 
 fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
     use crate::backend::gpu::{GpuBackend, GpuOptions};
-    if cfg.decisions.decision == crate::config::Decision::QLearning && !crate::backend::gpu::MIRRORS_Q_LEARNING {
-        let msg = "decisions.decision = \"q_learning\" runs on the CPU backend only in this build (its WGSL mirror is not in yet)";
-        if kind == BackendKind::Auto {
-            eprintln!("backend auto: {msg}; using the CPU");
-            return Ok(Box::new(CpuBackend::new(state, threads)));
-        }
-        bail!("{msg}; use --backend cpu");
-    }
     let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
     if kind == BackendKind::Auto {
         // Keep a copy: a failed GPU start must not cost the population.

@@ -55,10 +55,6 @@ pub enum GpuError {
     Input(String),
 }
 
-/// Whether the shaders mirror the Q-learning decision rule (`decision = "q_learning"`);
-/// until they do, the CLI keeps that rule on the CPU.
-pub const MIRRORS_Q_LEARNING: bool = false;
-
 /// Options of the GPU backend.
 #[derive(Clone, Debug, Default)]
 pub struct GpuOptions {
