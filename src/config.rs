@@ -566,6 +566,19 @@ fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError>
     Ok(())
 }
 
+/// Every table's key documentation, top level first, in file order.
+fn all_docs() -> [(&'static str, Vec<FieldDoc>); 7] {
+    [
+        (Top::TABLE, Top::docs()),
+        (Technology::TABLE, Technology::docs()),
+        (Collapse::TABLE, Collapse::docs()),
+        (Market::TABLE, Market::docs()),
+        (Decisions::TABLE, Decisions::docs()),
+        (Policy::TABLE, Policy::docs()),
+        (Equilibrium::TABLE, Equilibrium::docs()),
+    ]
+}
+
 /// The full default configuration as commented TOML (`hollow config --defaults`).
 pub fn defaults_toml() -> String {
     let mut out = String::from(
@@ -584,13 +597,9 @@ pub fn defaults_toml() -> String {
         }
         out.push('\n');
     };
-    emit("", Top::docs());
-    emit("technology", Technology::docs());
-    emit("collapse", Collapse::docs());
-    emit("market", Market::docs());
-    emit("decisions", Decisions::docs());
-    emit("policy", Policy::docs());
-    emit("equilibrium", Equilibrium::docs());
+    for (table, docs) in all_docs() {
+        emit(table, docs);
+    }
     out
 }
 
@@ -604,12 +613,8 @@ pub fn reference_markdown() -> String {
             let _ = writeln!(out, "| `{key}` | `{}` | {doc} |", f.default);
         }
     };
-    emit("", Top::docs());
-    emit("technology", Technology::docs());
-    emit("collapse", Collapse::docs());
-    emit("market", Market::docs());
-    emit("decisions", Decisions::docs());
-    emit("policy", Policy::docs());
-    emit("equilibrium", Equilibrium::docs());
+    for (table, docs) in all_docs() {
+        emit(table, docs);
+    }
     out
 }
