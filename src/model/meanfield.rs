@@ -52,10 +52,20 @@ struct TasteClass {
     /// shares of all buyers.
     active: Vec<[f64; 2]>,
     inactive: Vec<[f64; 2]>,
-    /// Mean directedness and mean channel experience (human, AI).
+    /// Directedness: mean, and its distribution (share of the class) on `D_GRID` points
+    /// of [0, 1]; each active buyer's d moves by +-lam_d on the sign of its own
+    /// experience difference.
     d: f64,
+    d_mass: Vec<f64>,
+    /// First and second moments over the class of the channel experience (human, AI),
+    /// and the share of the class that has never bought (experience (0, 0): d stays).
     exp: [f64; 2],
+    exp2: [f64; 2],
+    fresh: f64,
 }
+
+/// Points of the directedness distribution of a taste class.
+const D_GRID: usize = 101;
 
 /// The state of the mean field.
 #[derive(Clone, Debug)]
@@ -125,7 +135,9 @@ impl MeanField {
         let mut tastes = Vec::with_capacity(b);
         for j in 0..b {
             let theta = m.theta_lo as f64 + (m.theta_hi - m.theta_lo) as f64 * (j as f64 + 0.5) / b as f64;
-            let mut tc = TasteClass { theta, active: vec![[0.0; 2]; nb], inactive: vec![[0.0; 2]; nb], d: m.d_init as f64, exp: [0.0; 2] };
+            let mut d_mass = vec![0.0; D_GRID];
+            deposit(&mut d_mass, m.d_init as f64, 1.0);
+            let mut tc = TasteClass { theta, active: vec![[0.0; 2]; nb], inactive: vec![[0.0; 2]; nb], d: m.d_init as f64, d_mass, exp: [0.0; 2], exp2: [0.0; 2], fresh: 1.0 };
             let u0 = m.u_init as f64;
             let bin = u_bin(u0, u_span, u_scale, nb);
             let cell = if u0 >= 0.0 { &mut tc.active[bin] } else { &mut tc.inactive[bin] };
@@ -246,7 +258,7 @@ impl MeanField {
         // Per taste class and round: match probability mass by (human, AI real, AI junk)
         // with its summed utility before search costs and summed price paid.
         let rounds = mk.rounds as usize;
-        let mut got = vec![vec![[[0.0f64; 3]; 3]; rounds]; nb];
+        let mut got = vec![vec![[[0.0f64; 4]; 3]; rounds]; nb];
         let any_units = total_units > 0.0;
         if any_units {
             for r in 0..rounds {
@@ -273,22 +285,26 @@ impl MeanField {
                         }
                         matched += m;
                         let cell = &mut got[b][r];
+                        let v = th * it.q - it.price;
                         if it.ai {
                             cell[1][0] += m * (1.0 - junk);
-                            cell[1][1] += m * (1.0 - junk) * (th * it.q - it.price);
+                            cell[1][1] += m * (1.0 - junk) * v;
                             cell[1][2] += m * (1.0 - junk) * it.price;
+                            cell[1][3] += m * (1.0 - junk) * v * v;
                             cell[2][0] += m * junk;
                             cell[2][1] += m * junk * (-it.price);
                             cell[2][2] += m * junk * it.price;
+                            cell[2][3] += m * junk * it.price * it.price;
                         } else {
                             cell[0][0] += m;
-                            cell[0][1] += m * (th * it.q - it.price);
+                            cell[0][1] += m * v;
                             cell[0][2] += m * it.price;
+                            cell[0][3] += m * v * v;
                         }
                     }
                     // `proposals` are per searching buyer: scale to the class's mass.
                     for o in 0..3 {
-                        for v in 0..3 {
+                        for v in 0..4 {
                             got[b][r][o][v] *= searching[b];
                         }
                     }
@@ -313,11 +329,12 @@ impl MeanField {
             let mut outcomes: Vec<(f64, f64)> = Vec::with_capacity(3 * rounds + 1);
             let mut bought = [0.0f64; 2];
             let mut value = [0.0f64; 2];
+            let mut value2 = [0.0f64; 2];
             if am > 0.0 {
                 let mut left = 1.0;
                 for r in 0..rounds {
                     for o in 0..3 {
-                        let [m, u, paid] = got[b][r][o];
+                        let [m, u, paid, u2] = got[b][r][o];
                         if m <= 0.0 {
                             continue;
                         }
@@ -332,6 +349,7 @@ impl MeanField {
                         let ch = if o == 0 { 0 } else { 1 };
                         bought[ch] += m;
                         value[ch] += u;
+                        value2[ch] += u2;
                         if o > 0 {
                             matched_ai_s += m;
                             spend_ai += paid;
@@ -352,19 +370,43 @@ impl MeanField {
                 }
             }
             let tc = &mut self.tastes[b];
-            // Experience: the class mean of the per-buyer EMA over the channel bought from.
+            // As in `buyer_update`: experience first, then directedness on its sign.
+            // Experience: first and second moments over the class of the per-buyer EMA
+            // over the channel bought from (purchase independent of the current value).
             let lam_u = mk.lam_u as f64;
+            let tm: f64 = 1.0 / nb as f64;
             for ch in 0..2 {
                 if bought[ch] > 0.0 {
-                    let tm: f64 = 1.0 / nb as f64;
-                    tc.exp[ch] += lam_u * (bought[ch] / tm) * (value[ch] / bought[ch] - tc.exp[ch]);
+                    let pi = (bought[ch] / tm).min(1.0);
+                    let (v1, v2) = (value[ch] / bought[ch], value2[ch] / bought[ch]);
+                    let (m1, m2) = (tc.exp[ch], tc.exp2[ch]);
+                    tc.exp[ch] = m1 + lam_u * pi * (v1 - m1);
+                    tc.exp2[ch] = (1.0 - pi) * m2 + pi * ((1.0 - lam_u).powi(2) * m2 + 2.0 * lam_u * (1.0 - lam_u) * m1 * v1 + lam_u * lam_u * v2);
                 }
             }
+            tc.fresh *= (1.0 - (bought[0] + bought[1]) / tm).clamp(0.0, 1.0);
             if p.ai_present != 0 && am > 0.0 {
-                let s = tc.exp[0] - tc.exp[1];
-                let sign = if s > 0.0 { 1.0 } else if s < 0.0 { -1.0 } else { 0.0 };
-                let frac = am * nb as f64;
-                tc.d = (tc.d + mk.lam_d as f64 * sign * frac).clamp(0.0, 1.0);
+                // Among buyers with experience, sign(e_h - e_a) is + with probability
+                // Phi(mean / sd) of the difference (the channels' spreads independent).
+                let seen = (1.0 - tc.fresh).max(1e-12);
+                let mu = [tc.exp[0] / seen, tc.exp[1] / seen];
+                let var = (tc.exp2[0] / seen - mu[0] * mu[0]).max(0.0) + (tc.exp2[1] / seen - mu[1] * mu[1]).max(0.0);
+                let diff = mu[0] - mu[1];
+                let up = if var > 1e-18 { norm_cdf(diff / var.sqrt()) } else if diff > 0.0 { 1.0 } else if diff < 0.0 { 0.0 } else { 0.5 };
+                let moving = (am * nb as f64).min(1.0) * (1.0 - tc.fresh);
+                let lam_d = mk.lam_d as f64;
+                let mut next = vec![0.0; D_GRID];
+                for (i, &w) in tc.d_mass.iter().enumerate() {
+                    if w <= 0.0 {
+                        continue;
+                    }
+                    let d0 = i as f64 / (D_GRID - 1) as f64;
+                    deposit(&mut next, d0, w * (1.0 - moving));
+                    deposit(&mut next, (d0 + lam_d).min(1.0), w * moving * up);
+                    deposit(&mut next, (d0 - lam_d).max(0.0), w * moving * (1.0 - up));
+                }
+                tc.d_mass = next;
+                tc.d = tc.d_mass.iter().enumerate().map(|(i, &w)| w * i as f64 / (D_GRID - 1) as f64).sum();
             }
             d_sum += tc.d / nb as f64;
             // Participation: move the active buyers' U by each outcome; inactive ones
@@ -505,7 +547,19 @@ impl MeanField {
             }
         }
         tot.hist = hist;
-        self.curves.update(&tot.hist, mk.mu);
+        // A curve cell is observed in the ABM once a unit is offered there; the logit
+        // leaves vanishing masses everywhere in the mean field, so a cell counts as
+        // observed only where the config's population offers at least one unit in
+        // expectation (otherwise, e.g., phantom AI units before the shock would replace
+        // the human curve the ABM's first AI entrants borrow).
+        let mut seen_hist = tot.hist.clone();
+        let unit = vc / cfg.top.creators.max(1) as f64;
+        for cell in seen_hist.cells.iter_mut() {
+            if cell[0] < unit {
+                *cell = [0.0; 3];
+            }
+        }
+        self.curves.update(&seen_hist, mk.mu);
 
         // Welfare as `sim.rs` computes it; HHI for the config's population.
         let tax = utax * offered[0] + atax * mode_mass[1];
@@ -778,6 +832,20 @@ impl MeanField {
             }
         }
         out
+    }
+}
+
+/// Adds `mass` at `d` in [0, 1] to a uniform grid by linear interpolation (mean-preserving).
+fn deposit(grid: &mut [f64], d: f64, mass: f64) {
+    let n = grid.len() - 1;
+    let u = d.clamp(0.0, 1.0) * n as f64;
+    let i = (u.floor() as usize).min(n);
+    let f = u - i as f64;
+    if i < n {
+        grid[i] += mass * (1.0 - f);
+        grid[i + 1] += mass * f;
+    } else {
+        grid[n] += mass;
     }
 }
 
