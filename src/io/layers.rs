@@ -101,7 +101,6 @@ pub fn equilibrium_figures(dir: &Path, cfg: &Config, pre: &StaticEquilibrium, po
             ],
             marks: cut_marks(e),
             y_range: Some((-0.2 * fr.iter().cloned().fold(0.1, f64::max), 1.05 * fr.iter().cloned().fold(0.1, f64::max))),
-            ..Default::default()
         });
     }
     panels.push(Panel {

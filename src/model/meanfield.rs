@@ -573,8 +573,8 @@ impl MeanField {
             step: self.t,
             n_creators: vc,
             n_buyers: vb,
-            c_ai: c_ai,
-            f_ai: f_ai,
+            c_ai,
+            f_ai,
             w: p.w as f64,
             qbar_a: p.qbar_a as f64,
             sigma: p.sigma as f64,
@@ -600,13 +600,13 @@ impl MeanField {
     }
 
     /// Probability that a searching buyer of each taste class proposes to each item in
-    /// this round: k samples, each human with probability h + d (1 - h) (directed picks
-    /// land on human units with probability `label_accuracy`), uniform over the channel's
-    /// units; sold units are skipped; the best noisy score theta (q + sigma e) - p is
-    /// proposed to if positive. With G(z) the probability that one sample scores at most z
-    /// (or is skipped), the best of k lies in [z, z + dz] with probability d(G^k); on a
-    /// grid over z > 0 each cell's increment is shared among the items by their share of
-    /// dG in the cell (exact as the cells shrink, and exact for ties).
+    /// this round. Each of k samples is human with probability d label_accuracy +
+    /// (1 - d) h and uniform over the channel's units; sold units are skipped; the best
+    /// noisy score theta (q + sigma e) - p is proposed to if positive. With G(z) the
+    /// probability that one sample scores at most z (or is skipped), the best of k lies in
+    /// [z, z + dz] with probability d(G^k); on a grid over z > 0 each cell's increment is
+    /// shared among the items by their share of dG in the cell (exact as the cells shrink,
+    /// and exact for ties).
     fn proposals(&self, items: &[Item], searching: &[f64], p: &StepParams, k: usize) -> Vec<Vec<f64>> {
         let units_ch = items.iter().fold([0.0f64; 2], |mut a, it| {
             a[usize::from(!it.ai)] += it.units;
@@ -696,9 +696,9 @@ impl MeanField {
         out
     }
 
-    /// 6. Mode revision by logit and the creative-share drift, cell by cell: the mass of a
-    /// (class, mode) cell goes where `rules::decide` would send each of its creators, and
-    /// destination cells average the x, price and volume they receive.
+    /// Stage 6, mode revision by logit and the creative-share drift, cell by cell: the
+    /// mass of a (class, mode) cell goes where `rules::decide` would send each of its
+    /// creators, and destination cells average the x, price and volume they receive.
     fn decide(&mut self, p: &StepParams) {
         let grid = rules::grid_factors(p);
         let rp = self.curves.rp.clone();
