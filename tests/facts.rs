@@ -147,3 +147,21 @@ fn paper_set_up_runs_q_learning_creators_through_the_shock() {
     assert!(get("survivor_creative_shift").mean > 0.0 && get("survivor_technical_shift").mean < 0.0);
     assert!(get("hhi_final").mean > get("hhi_pre").mean, "concentration rises");
 }
+
+#[test]
+fn model_collapse_erodes_the_ai_ceiling_and_hands_the_market_back_to_humans() {
+    let mut cfg = config("baseline.toml", 3_000);
+    cfg.collapse.enabled = true;
+    let r = run(&cfg);
+    let q = r.rec.get("qbar_a").unwrap();
+    let shock = cfg.technology.shock_step as usize;
+    assert_eq!(q[shock - 1], cfg.technology.qbar_a as f64, "no collapse before AI sells");
+    assert!(q[q.len() - 1] < 0.5 * q[0], "synthetic sales erode the ceiling: {} -> {}", q[0], q[q.len() - 1]);
+    let without = &base().0;
+    assert!(r.outcomes.share_ai < 0.5 * without.outcomes.share_ai, "less AI: {} vs {}", r.outcomes.share_ai, without.outcomes.share_ai);
+    assert!(r.outcomes.share_human > without.outcomes.share_human + 0.2, "humans return");
+    // The mean field has the same collapse dynamics.
+    let mf = hollow::model::meanfield::run_meanfield(&cfg, Default::default());
+    let o = hollow::observe::Outcomes::of(&mf, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
+    assert!((o.share_ai - r.outcomes.share_ai).abs() < 0.05, "mean field AI share {} vs ABM {}", o.share_ai, r.outcomes.share_ai);
+}
