@@ -434,7 +434,9 @@ pub fn measure_f4(b: &Run, control: Option<&Run>) -> Fact {
     let cshift = control.and_then(|c| observe::fact_outcome(&c.rec, "x_human_shift", shock, w, q_max, qbar)).unwrap_or(f64::NAN);
     let x_ai = tail_mean(&b.rec, "mean_x_ai", w);
     let holds = shift - cshift.max(0.0) > 0.02;
-    let mut series = vec![("mean_x_human".into(), b.rec.get("mean_x_human").unwrap_or(&[]).to_vec()), ("mean_x_ai".into(), b.rec.get("mean_x_ai").unwrap_or(&[]).to_vec())];
+    // No AI creators, no mean: NaN (not plotted) rather than the metric's 0.
+    let x_ai_series: Vec<f64> = b.rec.get("mean_x_ai").unwrap_or(&[]).iter().zip(b.rec.get("share_ai").unwrap_or(&[])).map(|(&x, &s)| if s > 0.0 { x } else { f64::NAN }).collect();
+    let mut series = vec![("mean_x_human".into(), b.rec.get("mean_x_human").unwrap_or(&[]).to_vec()), ("mean_x_ai".into(), x_ai_series)];
     if let Some(c) = control {
         series.push(("control_mean_x_human".into(), c.rec.get("mean_x_human").unwrap_or(&[]).to_vec()));
     }
@@ -853,7 +855,7 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                 let pts: Vec<(f64, f64)> = sc.iter().zip(&w).map(|(s, w)| (1.0 / s, *w)).collect();
                 let pol = f.measures.iter().find(|x| x.name == format!("{tag}_pollution")).map_or(f64::NAN, |x| x.value);
                 let c = if k == 0 { PALETTE[2] } else { PALETTE[3] };
-                s.push(Series::new(format!("pollution {pol}"), pts.clone(), c, Style::Line));
+                s.push(Series::new(format!("pollution {pol:.2}"), pts.clone(), c, Style::Line));
                 s.push(Series::new("", pts, c, Style::Points));
             }
             vec![Panel { title: "Final welfare against AI expansion".into(), x_label: "AI expansion 1/s (log scale)".into(), y_label: "welfare per buyer".into(), log_x: true, series: s, ..Default::default() }]
@@ -879,7 +881,9 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
         _ => return Ok(()),
     };
     let cols = panels.len().min(2);
-    plot::draw_figure(path, &format!("{}: {} ({})", f.id, f.title, if f.holds { "holds" } else { "does not hold" }), &panels, cols, (640, 440))?;
+    // One panel gets the width the title needs.
+    let size = if panels.len() == 1 { (1000, 480) } else { (640, 440) };
+    plot::draw_figure(path, &format!("{}: {} ({})", f.id, f.title, if f.holds { "holds" } else { "does not hold" }), &panels, cols, size)?;
     Ok(())
 }
 
