@@ -69,7 +69,7 @@ fn with_every_mechanism_on_the_mean_field_stays_near_the_abm() {
     eprintln!("defaults, N = 10^4, 300 steps: rms gap shares {s:.4}, welfare {w:.4}");
     // The closures (one directedness law per taste class, one AI volume per talent class)
     // leave a bias of a few percent; a broken stage would show as tenths.
-    assert!(s < 0.07, "share gap {s:.4}");
+    assert!(s < 0.08, "share gap {s:.4}");
     assert!(w < 0.05, "welfare gap {w:.4}");
     // The collapse and the recovery are in both.
     for r in [&abm, &mf] {
