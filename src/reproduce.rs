@@ -7,12 +7,12 @@
 
 use crate::backend::Backend;
 use crate::config::{Config, ConfigError};
-use crate::io::plot::{self, FigureError, Panel, Series, Style, AI_C, EXIT_C, HUMAN_C, PALETTE};
+use crate::io::plot::{self, AI_C, EXIT_C, FigureError, HUMAN_C, PALETTE, Panel, Series, Style};
 use crate::io::tables::{TableError, TableFile};
 use crate::model::meanfield::{MeanField, MeanFieldOptions};
 use crate::observe::{self, Outcomes, Recorder, SNAP_BINS};
 use crate::sim::Simulation;
-use crate::state::{State, EXIT, HUMAN};
+use crate::state::{EXIT, HUMAN, State};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -136,7 +136,15 @@ pub fn run_sim(cfg: &Config, make: &MakeBackend, detail: bool) -> Result<Run, Re
     let mut rec = Recorder::new();
     let mut dec = [[0.0f64; 3]; 10];
     let mut dec_n = 0.0f64;
-    let mut out = Run { cfg: cfg.clone(), rec: Recorder::new(), outcomes: Outcomes::default(), deciles: [[0.0; 3]; 10], pre: None, end: None, median_human_revenue: Vec::new() };
+    let mut out = Run {
+        cfg: cfg.clone(),
+        rec: Recorder::new(),
+        outcomes: Outcomes::default(),
+        deciles: [[0.0; 3]; 10],
+        pre: None,
+        end: None,
+        median_human_revenue: Vec::new(),
+    };
     while sim.t < steps {
         let t = sim.t;
         let (s, snap) = sim.step();
@@ -155,7 +163,10 @@ pub fn run_sim(cfg: &Config, make: &MakeBackend, detail: bool) -> Result<Run, Re
         }
         if detail {
             let st = sim.backend().state();
-            let mut rev: Vec<f32> = (0..st.creators.len()).filter(|&i| st.creators.mode[i] == HUMAN).map(|i| st.creators.revenue[i]).collect();
+            let mut rev: Vec<f32> = (0..st.creators.len())
+                .filter(|&i| st.creators.mode[i] == HUMAN)
+                .map(|i| st.creators.revenue[i])
+                .collect();
             rev.sort_by(f32::total_cmp);
             out.median_human_revenue.push(if rev.is_empty() { 0.0 } else { rev[rev.len() / 2] as f64 });
             if t + 1 == shock.min(steps) {
@@ -204,7 +215,9 @@ pub const F5_SCALES: &[f64] = &[0.1, 0.15, 0.22, 0.32, 0.46, 0.6, 0.8, 1.0, 1.25
 /// Runs everything `opts` asks for and writes the outputs.
 pub fn reproduce(opts: &Options, make: &MakeBackend) -> Result<Report, ReproduceError> {
     if !opts.out.is_dir() {
-        std::fs::create_dir_all(&opts.out).map_err(|e| ReproduceError::Other(format!("{}: cannot create the output directory: {e}", opts.out.display())))?;
+        std::fs::create_dir_all(&opts.out).map_err(|e| {
+            ReproduceError::Other(format!("{}: cannot create the output directory: {e}", opts.out.display()))
+        })?;
     }
     let want = |id: &str| opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(id));
     let say = |s: &str| {
@@ -261,7 +274,12 @@ pub fn reproduce(opts: &Options, make: &MakeBackend) -> Result<Report, Reproduce
                 c.technology.ai_cost_scale = s as f32;
                 say(&format!("F5 {name} scale {s}"));
                 let r = run_sim(&c, make, false)?;
-                pts.push(F5Point { scale: s, welfare: r.outcomes.welfare_final, share_ai: r.outcomes.share_ai, congestion: tail_mean(&r.rec, "congestion", c.equilibrium.window as usize) });
+                pts.push(F5Point {
+                    scale: s,
+                    welfare: r.outcomes.welfare_final,
+                    share_ai: r.outcomes.share_ai,
+                    congestion: tail_mean(&r.rec, "congestion", c.equilibrium.window as usize),
+                });
             }
             curves.push((cfg.market.pollution as f64, pts));
         }
@@ -324,11 +342,25 @@ pub fn measure_f1(b: &Run, mf: Option<&[[f64; 3]; 10]>) -> Fact {
         m("human_top_decile", d[9][2], "1", "human share of the highest decile"),
     ];
     if let Some(mf) = mf {
-        measures.push(m("meanfield_ai_middle_deciles", (2..8).map(|i| mf[i][1]).sum::<f64>() / 6.0, "1", "the same in the mean field"));
+        measures.push(m(
+            "meanfield_ai_middle_deciles",
+            (2..8).map(|i| mf[i][1]).sum::<f64>() / 6.0,
+            "1",
+            "the same in the mean field",
+        ));
     }
-    let mut series: Vec<(String, Vec<f64>)> = ["exit", "ai", "human"].iter().enumerate().map(|(k, n)| (format!("decile_share_{n}"), (0..10).map(|i| d[i][k]).collect())).collect();
+    let mut series: Vec<(String, Vec<f64>)> = ["exit", "ai", "human"]
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (format!("decile_share_{n}"), (0..10).map(|i| d[i][k]).collect()))
+        .collect();
     if let Some(mf) = mf {
-        series.extend(["exit", "ai", "human"].iter().enumerate().map(|(k, n)| (format!("meanfield_decile_share_{n}"), (0..10).map(|i| mf[i][k]).collect())));
+        series.extend(
+            ["exit", "ai", "human"]
+                .iter()
+                .enumerate()
+                .map(|(k, n)| (format!("meanfield_decile_share_{n}"), (0..10).map(|i| mf[i][k]).collect())),
+        );
     }
     Fact {
         id: "F1",
@@ -349,7 +381,15 @@ pub fn measure_f2(b: &Run) -> Fact {
     let pre = b.rec.snapshots.iter().filter(|s| s.step < shock).max_by_key(|s| s.step);
     let post = b.rec.snapshots.iter().filter(|s| s.step >= shock).max_by_key(|s| s.step);
     let (Some(pre), Some(post)) = (pre, post) else {
-        return Fact { id: "F2", title: "Middle-class hollow", criterion: "needs snapshots before and after the shock".into(), holds: false, measures: vec![], series: vec![], figure: None };
+        return Fact {
+            id: "F2",
+            title: "Middle-class hollow",
+            criterion: "needs snapshots before and after the shock".into(),
+            holds: false,
+            measures: vec![],
+            series: vec![],
+            figure: None,
+        };
     };
     let h = observe::hollow(pre, post, q_max, qbar);
     let holds = h.depth > 0.2 && h.ai_band_share > 0.5 && h.dip < 1.0;
@@ -431,24 +471,42 @@ pub fn measure_f4(b: &Run, control: Option<&Run>) -> Fact {
     let w = b.cfg.equilibrium.window as usize;
     let (q_max, qbar) = (b.cfg.market.q_max as f64, b.cfg.technology.qbar_a as f64);
     let shift = observe::fact_outcome(&b.rec, "x_human_shift", shock, w, q_max, qbar).unwrap_or(f64::NAN);
-    let cshift = control.and_then(|c| observe::fact_outcome(&c.rec, "x_human_shift", shock, w, q_max, qbar)).unwrap_or(f64::NAN);
+    let cshift =
+        control.and_then(|c| observe::fact_outcome(&c.rec, "x_human_shift", shock, w, q_max, qbar)).unwrap_or(f64::NAN);
     let x_ai = tail_mean(&b.rec, "mean_x_ai", w);
     let holds = shift - cshift.max(0.0) > 0.02;
     // No AI creators, no mean: NaN (not plotted) rather than the metric's 0.
-    let x_ai_series: Vec<f64> = b.rec.get("mean_x_ai").unwrap_or(&[]).iter().zip(b.rec.get("share_ai").unwrap_or(&[])).map(|(&x, &s)| if s > 0.0 { x } else { f64::NAN }).collect();
-    let mut series = vec![("mean_x_human".into(), b.rec.get("mean_x_human").unwrap_or(&[]).to_vec()), ("mean_x_ai".into(), x_ai_series)];
+    let x_ai_series: Vec<f64> = b
+        .rec
+        .get("mean_x_ai")
+        .unwrap_or(&[])
+        .iter()
+        .zip(b.rec.get("share_ai").unwrap_or(&[]))
+        .map(|(&x, &s)| if s > 0.0 { x } else { f64::NAN })
+        .collect();
+    let mut series = vec![
+        ("mean_x_human".into(), b.rec.get("mean_x_human").unwrap_or(&[]).to_vec()),
+        ("mean_x_ai".into(), x_ai_series),
+    ];
     if let Some(c) = control {
         series.push(("control_mean_x_human".into(), c.rec.get("mean_x_human").unwrap_or(&[]).to_vec()));
     }
     Fact {
         id: "F4",
         title: "Asymmetric skill reconfiguration",
-        criterion: "human creators' mean creative share rises by > 0.02 more after the shock than in the no-shock control".into(),
+        criterion:
+            "human creators' mean creative share rises by > 0.02 more after the shock than in the no-shock control"
+                .into(),
         holds,
         measures: vec![
             m("x_human_shift", shift, "1", "change of human creators' mean creative share, pre-shock to final window"),
             m("control_x_human_shift", cshift, "1", "the same in the no-shock control"),
-            m("x_human_final", tail_mean(&b.rec, "mean_x_human", w), "1", "final mean creative share of human creators"),
+            m(
+                "x_human_final",
+                tail_mean(&b.rec, "mean_x_human", w),
+                "1",
+                "final mean creative share of human creators",
+            ),
             m("x_ai_final", x_ai, "1", "final mean creative share of AI creators"),
         ],
         series,
@@ -474,7 +532,8 @@ pub fn measure_f5(curves: &[(f64, Vec<F5Point>)]) -> Fact {
         let mut v: Vec<(f64, f64)> = pts.iter().map(|p| (1.0 / p.scale, p.welfare)).collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         let n = v.len();
-        let (imax, wmax) = v.iter().enumerate().fold((0, f64::NEG_INFINITY), |a, (i, p)| if p.1 > a.1 { (i, p.1) } else { a });
+        let (imax, wmax) =
+            v.iter().enumerate().fold((0, f64::NEG_INFINITY), |a, (i, p)| if p.1 > a.1 { (i, p.1) } else { a });
         let rises = n > 1 && v[n - 1].1 > v[0].1 + tol;
         let rank = spearman(&v);
         let inverted = imax > 0 && imax + 1 < n && wmax > v[0].1 + tol && wmax > v[n - 1].1 + tol;
@@ -487,9 +546,24 @@ pub fn measure_f5(curves: &[(f64, Vec<F5Point>)]) -> Fact {
         let (rises, rank, inverted, at, wmax, w_lo, w_hi) = shape(pts);
         let tag = if k == 0 { "low" } else { "high" };
         measures.push(m(&format!("{tag}_pollution"), *pol, "1", "pollution intensity beta"));
-        measures.push(m(&format!("{tag}_rank_correlation"), rank, "1", "Spearman correlation of welfare with expansion 1/s"));
-        measures.push(m(&format!("{tag}_welfare_least_expansion"), w_lo, "money/buyer", "welfare at the highest cost scale"));
-        measures.push(m(&format!("{tag}_welfare_most_expansion"), w_hi, "money/buyer", "welfare at the lowest cost scale"));
+        measures.push(m(
+            &format!("{tag}_rank_correlation"),
+            rank,
+            "1",
+            "Spearman correlation of welfare with expansion 1/s",
+        ));
+        measures.push(m(
+            &format!("{tag}_welfare_least_expansion"),
+            w_lo,
+            "money/buyer",
+            "welfare at the highest cost scale",
+        ));
+        measures.push(m(
+            &format!("{tag}_welfare_most_expansion"),
+            w_hi,
+            "money/buyer",
+            "welfare at the lowest cost scale",
+        ));
         measures.push(m(&format!("{tag}_welfare_peak"), wmax, "money/buyer", "highest welfare"));
         measures.push(m(&format!("{tag}_peak_expansion"), at, "1/scale", "expansion 1/s at the peak"));
         series.push((format!("{tag}_scale"), pts.iter().map(|p| p.scale).collect()));
@@ -501,7 +575,9 @@ pub fn measure_f5(curves: &[(f64, Vec<F5Point>)]) -> Fact {
     Fact {
         id: "F5",
         title: "Pollution decides welfare: monotone gains at low pollution, inverted U at high",
-        criterion: format!("low pollution: welfare at the most expansion exceeds the least by > {tol} and rank correlation with expansion > 0.7; high pollution: an interior peak > both ends by > {tol}"),
+        criterion: format!(
+            "low pollution: welfare at the most expansion exceeds the least by > {tol} and rank correlation with expansion > 0.7; high pollution: an interior peak > both ends by > {tol}"
+        ),
         holds: ok.len() == 2 && ok.iter().all(|&b| b),
         measures,
         series,
@@ -578,13 +654,19 @@ pub fn measure_f6(cfg: &Config, make: &MakeBackend, say: &dyn Fn(&str)) -> Resul
         let mut c = cfg.clone();
         c.policy.unit_tax = t as f32;
         let unit = run(&c, &format!("unit tax ({label})"), format!("unit_tax = {t:.4}"))?;
-        let adopt = match_adoption(cfg, unit.share_ai, &|c: &Config, a: f64| run(c, &format!("adoption tax (= {label} adoption)"), format!("adoption_tax = {a:.4}")))?;
+        let adopt = match_adoption(cfg, unit.share_ai, &|c: &Config, a: f64| {
+            run(c, &format!("adoption tax (= {label} adoption)"), format!("adoption_tax = {a:.4}"))
+        })?;
         pairs.push((unit, adopt.unwrap_or_else(|| lf.clone())));
     }
     let (unit, adopt) = pairs[0].clone();
     let mut regimes = vec![lf.clone(), pairs[0].0.clone(), pairs[0].1.clone(), pairs[1].0.clone(), pairs[1].1.clone()];
     for (name, setting, f) in [
-        ("provenance subsidy", "provenance_subsidy = 0.1", (|c: &mut Config| c.policy.provenance_subsidy = 0.1) as fn(&mut Config)),
+        (
+            "provenance subsidy",
+            "provenance_subsidy = 0.1",
+            (|c: &mut Config| c.policy.provenance_subsidy = 0.1) as fn(&mut Config),
+        ),
         ("no provenance labels", "label_accuracy = 0.5", |c: &mut Config| c.policy.label_accuracy = 0.5),
         ("platform curation", "curation = 0.3", |c: &mut Config| c.policy.curation = 0.3),
     ] {
@@ -597,16 +679,47 @@ pub fn measure_f6(cfg: &Config, make: &MakeBackend, say: &dyn Fn(&str)) -> Resul
     let (unit2, adopt2) = &pairs[1];
     let mut measures = vec![
         m("pigouvian_unit_tax", t_star, "money/unit", "2 beta eta / (1 + eta D_A) at the laissez-faire D_A"),
-        m("adoption_gap", unit.share_ai - adopt.share_ai, "1", "AI share under the quarter-Pigouvian unit tax minus under the matched adoption tax"),
-        m("unit_minus_adoption_welfare", unit.welfare - adopt.welfare, "money/buyer", "welfare gain of the output tax over input regulation at equal AI adoption (quarter-Pigouvian pair)"),
+        m(
+            "adoption_gap",
+            unit.share_ai - adopt.share_ai,
+            "1",
+            "AI share under the quarter-Pigouvian unit tax minus under the matched adoption tax",
+        ),
+        m(
+            "unit_minus_adoption_welfare",
+            unit.welfare - adopt.welfare,
+            "money/buyer",
+            "welfare gain of the output tax over input regulation at equal AI adoption (quarter-Pigouvian pair)",
+        ),
         m("pigouvian_adoption_gap", unit2.share_ai - adopt2.share_ai, "1", "the same gap for the Pigouvian pair"),
-        m("pigouvian_unit_minus_adoption_welfare", unit2.welfare - adopt2.welfare, "money/buyer", "the welfare gain for the Pigouvian pair"),
+        m(
+            "pigouvian_unit_minus_adoption_welfare",
+            unit2.welfare - adopt2.welfare,
+            "money/buyer",
+            "the welfare gain for the Pigouvian pair",
+        ),
     ];
     for (i, r) in regimes.iter().enumerate() {
-        let key = format!("{}_{}", i, r.name.split(' ').take(2).collect::<Vec<_>>().join("_").replace(['(', ')', '-'], ""));
-        measures.push(Measure { name: format!("welfare_{key}"), value: r.welfare, unit: "money/buyer", meaning: format!("{} ({})", r.name, r.setting) });
-        measures.push(Measure { name: format!("share_ai_{key}"), value: r.share_ai, unit: "1", meaning: format!("AI share of creators, {}", r.name) });
-        measures.push(Measure { name: format!("units_ai_{key}"), value: r.units_ai, unit: "units/buyer", meaning: format!("AI units per buyer, {}", r.name) });
+        let key =
+            format!("{}_{}", i, r.name.split(' ').take(2).collect::<Vec<_>>().join("_").replace(['(', ')', '-'], ""));
+        measures.push(Measure {
+            name: format!("welfare_{key}"),
+            value: r.welfare,
+            unit: "money/buyer",
+            meaning: format!("{} ({})", r.name, r.setting),
+        });
+        measures.push(Measure {
+            name: format!("share_ai_{key}"),
+            value: r.share_ai,
+            unit: "1",
+            meaning: format!("AI share of creators, {}", r.name),
+        });
+        measures.push(Measure {
+            name: format!("units_ai_{key}"),
+            value: r.units_ai,
+            unit: "units/buyer",
+            meaning: format!("AI units per buyer, {}", r.name),
+        });
     }
     Ok(Fact {
         id: "F6",
@@ -626,7 +739,11 @@ pub fn measure_f6(cfg: &Config, make: &MakeBackend, say: &dyn Fn(&str)) -> Resul
 
 /// The adoption tax whose run has AI share `target` (bisection; the bracket doubles
 /// until the tax is high enough); the run closest to the target.
-fn match_adoption(cfg: &Config, target: f64, run: &dyn Fn(&Config, f64) -> Result<Regime, ReproduceError>) -> Result<Option<Regime>, ReproduceError> {
+fn match_adoption(
+    cfg: &Config,
+    target: f64,
+    run: &dyn Fn(&Config, f64) -> Result<Regime, ReproduceError>,
+) -> Result<Option<Regime>, ReproduceError> {
     let mut best: Option<Regime> = None;
     let keep = |r: Regime, best: &mut Option<Regime>| {
         if best.as_ref().is_none_or(|b| (b.share_ai - target).abs() > (r.share_ai - target).abs()) {
@@ -699,13 +816,38 @@ pub fn paper_rows(runs: &[Run]) -> Vec<PaperRow> {
         (mean, sd)
     };
     let rows: [(&str, f64, &str, &str); 9] = [
-        ("recognition_lag", 40.0, "steps", "steps after the shock until the human share of creators first falls below 95% of its pre-shock level (paper: human share ~98% over T = 0-40)"),
-        ("median_human_revenue_collapse", -0.892, "1", "lowest 10-step mean of the median human creator's revenue after the shock, relative to the 10 steps before it"),
+        (
+            "recognition_lag",
+            40.0,
+            "steps",
+            "steps after the shock until the human share of creators first falls below 95% of its pre-shock level (paper: human share ~98% over T = 0-40)",
+        ),
+        (
+            "median_human_revenue_collapse",
+            -0.892,
+            "1",
+            "lowest 10-step mean of the median human creator's revenue after the shock, relative to the 10 steps before it",
+        ),
         ("survivor_share", 0.18, "1", "share of creators in human craft at the end"),
-        ("final_human_share", 0.164, "1", "human share of units sold over the last window (the paper's 'human share settles at 16.4%')"),
-        ("survivor_technical_shift", -0.120, "skill", "survivors' mean change of technical skill S (1 - x), pre-shock to end"),
+        (
+            "final_human_share",
+            0.164,
+            "1",
+            "human share of units sold over the last window (the paper's 'human share settles at 16.4%')",
+        ),
+        (
+            "survivor_technical_shift",
+            -0.120,
+            "skill",
+            "survivors' mean change of technical skill S (1 - x), pre-shock to end",
+        ),
         ("survivor_creative_shift", 0.148, "skill", "survivors' mean change of creative skill S x"),
-        ("creative_technical_ratio", 2.71, "1", "survivors' mean x / (1 - x) over that of creators who exited, at the end"),
+        (
+            "creative_technical_ratio",
+            2.71,
+            "1",
+            "survivors' mean x / (1 - x) over that of creators who exited, at the end",
+        ),
         ("hhi_pre", 0.0174, "1", "revenue HHI before the shock"),
         ("hhi_final", 0.1462, "1", "revenue HHI over the last window"),
     ];
@@ -724,9 +866,16 @@ fn paper_numbers(r: &Run) -> [f64; 9] {
     let w = r.cfg.equilibrium.window as usize;
     let hs = r.rec.get("share_human").unwrap_or(&[]);
     let pre_h = if shock > 0 && shock <= hs.len() { hs[shock - 1] } else { f64::NAN };
-    let lag = hs.iter().enumerate().skip(shock).find(|(_, v)| **v < 0.95 * pre_h).map_or(f64::NAN, |(t, _)| (t - shock) as f64);
+    let lag = hs
+        .iter()
+        .enumerate()
+        .skip(shock)
+        .find(|(_, v)| **v < 0.95 * pre_h)
+        .map_or(f64::NAN, |(t, _)| (t - shock) as f64);
     let mr = &r.median_human_revenue;
-    let smooth = |lo: usize| mr[lo..(lo + 10).min(mr.len())].iter().sum::<f64>() / (lo + 10).min(mr.len()).saturating_sub(lo).max(1) as f64;
+    let smooth = |lo: usize| {
+        mr[lo..(lo + 10).min(mr.len())].iter().sum::<f64>() / (lo + 10).min(mr.len()).saturating_sub(lo).max(1) as f64
+    };
     let pre_rev = if shock >= 10 { smooth(shock - 10) } else { f64::NAN };
     let min_rev = (shock..mr.len().saturating_sub(9)).map(smooth).fold(f64::INFINITY, f64::min);
     let collapse = if pre_rev > 0.0 && min_rev.is_finite() { (min_rev - pre_rev) / pre_rev } else { f64::NAN };
@@ -762,16 +911,42 @@ fn paper_figure(dir: &Path, runs: &[Run]) -> Result<PathBuf, ReproduceError> {
     let mut rev = Vec::new();
     for (k, r) in runs.iter().enumerate().take(8) {
         let c = PALETTE[k % PALETTE.len()];
-        human.push(Series::new(if k == 0 { "replicas" } else { "" }, plot::series_points(r.rec.get("share_human").unwrap_or(&[])), c, Style::Line));
+        human.push(Series::new(
+            if k == 0 { "replicas" } else { "" },
+            plot::series_points(r.rec.get("share_human").unwrap_or(&[])),
+            c,
+            Style::Line,
+        ));
         rev.push(Series::new("", plot::series_points(&r.median_human_revenue), c, Style::Line));
     }
     let shock = runs.first().map_or(0.0, |r| r.cfg.technology.shock_step as f64);
     let panels = vec![
-        Panel { title: "Human share of creators (paper set-up)".into(), x_label: "step".into(), y_label: "share".into(), series: human, marks: vec![(shock, "shock".into())], y_range: Some((0.0, 1.05)), ..Default::default() },
-        Panel { title: "Median revenue of human creators".into(), x_label: "step".into(), y_label: "money per step".into(), series: rev, marks: vec![(shock, "shock".into())], ..Default::default() },
+        Panel {
+            title: "Human share of creators (paper set-up)".into(),
+            x_label: "step".into(),
+            y_label: "share".into(),
+            series: human,
+            marks: vec![(shock, "shock".into())],
+            y_range: Some((0.0, 1.05)),
+            ..Default::default()
+        },
+        Panel {
+            title: "Median revenue of human creators".into(),
+            x_label: "step".into(),
+            y_label: "money per step".into(),
+            series: rev,
+            marks: vec![(shock, "shock".into())],
+            ..Default::default()
+        },
     ];
     let p = dir.join("paper.png");
-    plot::draw_figure(&p, "The paper's set-up: 50 creators, 3 providers, 1,000 buyers, Q-learning", &panels, 2, (620, 420))?;
+    plot::draw_figure(
+        &p,
+        "The paper's set-up: 50 creators, 3 providers, 1,000 buyers, Q-learning",
+        &panels,
+        2,
+        (620, 420),
+    )?;
     Ok(p)
 }
 
@@ -791,7 +966,14 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                 let cum: Vec<f64> = get("meanfield_decile_share_exit").iter().zip(&mf).map(|(a, b)| a + b).collect();
                 s.push(Series::new("mean field: exit + AI", deciles(cum), (0, 0, 0), Style::Points));
             }
-            vec![Panel { title: "Segment shares by talent decile (final window)".into(), x_label: "talent decile".into(), y_label: "share of the decile".into(), series: s, y_range: Some((0.0, 1.0)), ..Default::default() }]
+            vec![Panel {
+                title: "Segment shares by talent decile (final window)".into(),
+                x_label: "talent decile".into(),
+                y_label: "share of the decile".into(),
+                series: s,
+                y_range: Some((0.0, 1.0)),
+                ..Default::default()
+            }]
         }
         "F2" => {
             let q = f.measures.iter().find(|x| x.name == "q67").map_or(4.0, |x| x.value);
@@ -804,7 +986,10 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                     title: "Human units offered by quality".into(),
                     x_label: "nominal quality q".into(),
                     y_label: "units".into(),
-                    series: vec![Series::new("before the shock", pts(get("human_units_pre")), (150, 150, 150), Style::Steps), Series::new("after the shock", pts(get("human_units_post")), HUMAN_C, Style::Steps)],
+                    series: vec![
+                        Series::new("before the shock", pts(get("human_units_pre")), (150, 150, 150), Style::Steps),
+                        Series::new("after the shock", pts(get("human_units_post")), HUMAN_C, Style::Steps),
+                    ],
                     marks: vec![(q33, "tercile".into()), (q, "tercile".into())],
                     ..Default::default()
                 },
@@ -812,28 +997,52 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                     title: "All units offered after the shock".into(),
                     x_label: "nominal quality q".into(),
                     y_label: "units".into(),
-                    series: vec![Series::new("AI", pts(get("ai_units_post")), AI_C, Style::Steps), Series::new("human", pts(get("human_units_post")), HUMAN_C, Style::Steps)],
+                    series: vec![
+                        Series::new("AI", pts(get("ai_units_post")), AI_C, Style::Steps),
+                        Series::new("human", pts(get("human_units_post")), HUMAN_C, Style::Steps),
+                    ],
                     ..Default::default()
                 },
             ]
         }
         "F3" => {
             let ts = |n: &str, c, st, name: &str| Series::new(name, plot::series_points(&get(n)), c, st);
-            let mut a = vec![ts("welfare", (0, 0, 0), Style::Line, "welfare (ABM)"), ts("active_buyers", PALETTE[2], Style::Line, "active buyers"), ts("matches", PALETTE[4], Style::Line, "matches")];
+            let mut a = vec![
+                ts("welfare", (0, 0, 0), Style::Line, "welfare (ABM)"),
+                ts("active_buyers", PALETTE[2], Style::Line, "active buyers"),
+                ts("matches", PALETTE[4], Style::Line, "matches"),
+            ];
             if !get("meanfield_welfare").is_empty() {
                 a.push(ts("meanfield_welfare", (0, 0, 0), Style::Dashed, "welfare (mean field)"));
             }
             if !get("control_welfare").is_empty() {
                 a.push(ts("control_welfare", (150, 150, 150), Style::Line, "welfare, no shock"));
             }
-            let mut b = vec![ts("share_exit", EXIT_C, Style::Line, "exit"), ts("share_ai", AI_C, Style::Line, "AI"), ts("share_human", HUMAN_C, Style::Line, "human")];
+            let mut b = vec![
+                ts("share_exit", EXIT_C, Style::Line, "exit"),
+                ts("share_ai", AI_C, Style::Line, "AI"),
+                ts("share_human", HUMAN_C, Style::Line, "human"),
+            ];
             if !get("meanfield_share_ai").is_empty() {
                 b.push(ts("meanfield_share_ai", AI_C, Style::Dashed, "AI (mean field)"));
                 b.push(ts("meanfield_share_human", HUMAN_C, Style::Dashed, "human (mean field)"));
             }
             vec![
-                Panel { title: "Welfare and the buyer side".into(), x_label: "step".into(), y_label: "per buyer".into(), series: a, ..Default::default() },
-                Panel { title: "Segment shares".into(), x_label: "step".into(), y_label: "share of creators".into(), series: b, y_range: Some((0.0, 1.0)), ..Default::default() },
+                Panel {
+                    title: "Welfare and the buyer side".into(),
+                    x_label: "step".into(),
+                    y_label: "per buyer".into(),
+                    series: a,
+                    ..Default::default()
+                },
+                Panel {
+                    title: "Segment shares".into(),
+                    x_label: "step".into(),
+                    y_label: "share of creators".into(),
+                    series: b,
+                    y_range: Some((0.0, 1.0)),
+                    ..Default::default()
+                },
             ]
         }
         "F4" => vec![Panel {
@@ -842,7 +1051,12 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
             y_label: "x".into(),
             series: vec![
                 Series::new("human, shock", plot::series_points(&get("mean_x_human")), HUMAN_C, Style::Line),
-                Series::new("human, no shock", plot::series_points(&get("control_mean_x_human")), (150, 150, 150), Style::Line),
+                Series::new(
+                    "human, no shock",
+                    plot::series_points(&get("control_mean_x_human")),
+                    (150, 150, 150),
+                    Style::Line,
+                ),
                 Series::new("AI", plot::series_points(&get("mean_x_ai")), AI_C, Style::Line),
             ],
             ..Default::default()
@@ -853,29 +1067,68 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                 let sc = get(&format!("{tag}_scale"));
                 let w = get(&format!("{tag}_welfare"));
                 let pts: Vec<(f64, f64)> = sc.iter().zip(&w).map(|(s, w)| (1.0 / s, *w)).collect();
-                let pol = f.measures.iter().find(|x| x.name == format!("{tag}_pollution")).map_or(f64::NAN, |x| x.value);
+                let pol =
+                    f.measures.iter().find(|x| x.name == format!("{tag}_pollution")).map_or(f64::NAN, |x| x.value);
                 let c = if k == 0 { PALETTE[2] } else { PALETTE[3] };
                 s.push(Series::new(format!("pollution {pol:.2}"), pts.clone(), c, Style::Line));
                 s.push(Series::new("", pts, c, Style::Points));
             }
-            vec![Panel { title: "Final welfare against AI expansion".into(), x_label: "AI expansion 1/s (log scale)".into(), y_label: "welfare per buyer".into(), log_x: true, series: s, ..Default::default() }]
+            vec![Panel {
+                title: "Final welfare against AI expansion".into(),
+                x_label: "AI expansion 1/s (log scale)".into(),
+                y_label: "welfare per buyer".into(),
+                log_x: true,
+                series: s,
+                ..Default::default()
+            }]
         }
         "F6" => {
             let w = get("welfare");
-            let names: Vec<String> = f.measures.iter().filter(|x| x.name.starts_with("welfare_")).map(|x| x.meaning.clone()).collect();
-            let s = w.iter().enumerate().map(|(i, &v)| Series::new(names.get(i).cloned().unwrap_or_default(), vec![(i as f64 + 1.0, v)], PALETTE[i % PALETTE.len()], Style::Bars)).collect();
+            let names: Vec<String> =
+                f.measures.iter().filter(|x| x.name.starts_with("welfare_")).map(|x| x.meaning.clone()).collect();
+            let s = w
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    Series::new(
+                        names.get(i).cloned().unwrap_or_default(),
+                        vec![(i as f64 + 1.0, v)],
+                        PALETTE[i % PALETTE.len()],
+                        Style::Bars,
+                    )
+                })
+                .collect();
             let ai = get("share_ai");
-            let s2 = ai.iter().enumerate().map(|(i, &v)| Series::new("", vec![(i as f64 + 1.0, v)], PALETTE[i % PALETTE.len()], Style::Bars)).collect();
+            let s2 = ai
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| Series::new("", vec![(i as f64 + 1.0, v)], PALETTE[i % PALETTE.len()], Style::Bars))
+                .collect();
             vec![
-                Panel { title: "Final welfare by policy regime (high pollution)".into(), x_label: "regime".into(), y_label: "welfare per buyer".into(), series: s, ..Default::default() },
-                Panel { title: "AI share of creators".into(), x_label: "regime".into(), y_label: "share".into(), series: s2, ..Default::default() },
+                Panel {
+                    title: "Final welfare by policy regime (high pollution)".into(),
+                    x_label: "regime".into(),
+                    y_label: "welfare per buyer".into(),
+                    series: s,
+                    ..Default::default()
+                },
+                Panel {
+                    title: "AI share of creators".into(),
+                    x_label: "regime".into(),
+                    y_label: "share".into(),
+                    series: s2,
+                    ..Default::default()
+                },
             ]
         }
         "F7" => vec![Panel {
             title: "Revenue HHI (creators and providers)".into(),
             x_label: "step".into(),
             y_label: "HHI".into(),
-            series: vec![Series::new("shock", plot::series_points(&get("hhi")), PALETTE[0], Style::Line), Series::new("no shock", plot::series_points(&get("control_hhi")), (150, 150, 150), Style::Line)],
+            series: vec![
+                Series::new("shock", plot::series_points(&get("hhi")), PALETTE[0], Style::Line),
+                Series::new("no shock", plot::series_points(&get("control_hhi")), (150, 150, 150), Style::Line),
+            ],
             ..Default::default()
         }],
         _ => return Ok(()),
@@ -883,7 +1136,13 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
     let cols = panels.len().min(2);
     // One panel gets the width the title needs.
     let size = if panels.len() == 1 { (1000, 480) } else { (640, 440) };
-    plot::draw_figure(path, &format!("{}: {} ({})", f.id, f.title, if f.holds { "holds" } else { "does not hold" }), &panels, cols, size)?;
+    plot::draw_figure(
+        path,
+        &format!("{}: {} ({})", f.id, f.title, if f.holds { "holds" } else { "does not hold" }),
+        &panels,
+        cols,
+        size,
+    )?;
     Ok(())
 }
 
@@ -928,7 +1187,8 @@ fn write_outputs(dir: &Path, r: &Report) -> Result<(), ReproduceError> {
 pub fn markdown(r: &Report) -> String {
     let mut s = String::from("# Stylized facts, measured\n\n| id | fact | holds | criterion |\n|---|---|---|---|\n");
     for f in &r.facts {
-        let _ = writeln!(s, "| {} | {} | {} | {} |", f.id, f.title, if f.holds { "yes" } else { "**no**" }, f.criterion);
+        let _ =
+            writeln!(s, "| {} | {} | {} | {} |", f.id, f.title, if f.holds { "yes" } else { "**no**" }, f.criterion);
     }
     for f in &r.facts {
         let _ = writeln!(s, "\n## {} — {}\n\n| measure | value | unit | meaning |\n|---|---|---|---|", f.id, f.title);
@@ -936,13 +1196,22 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(s, "| {} | {:.4} | {} | {} |", x.name, x.value, x.unit, x.meaning);
         }
         if let Some(p) = &f.figure {
-            let _ = writeln!(s, "\n![{}]({})", f.id, p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+            let _ = writeln!(
+                s,
+                "\n![{}]({})",
+                f.id,
+                p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+            );
         }
     }
     if !r.paper.is_empty() {
         s.push_str("\n## The paper's set-up (configs/paper_small.toml), ours beside the paper's\n\n| quantity | paper | ours (mean ± sd over replicas) | unit | definition |\n|---|---|---|---|---|\n");
         for p in &r.paper {
-            let _ = writeln!(s, "| {} | {} | {:.4} ± {:.4} | {} | {} |", p.name, p.paper, p.mean, p.sd, p.unit, p.definition);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.4} ± {:.4} | {} | {} |",
+                p.name, p.paper, p.mean, p.sd, p.unit, p.definition
+            );
         }
     }
     s
@@ -950,5 +1219,7 @@ pub fn markdown(r: &Report) -> String {
 
 fn write_atomic(path: &Path, text: &str) -> Result<(), ReproduceError> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| ReproduceError::Other(format!("{}: cannot write: {e}", path.display())))
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| ReproduceError::Other(format!("{}: cannot write: {e}", path.display())))
 }

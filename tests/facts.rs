@@ -103,7 +103,11 @@ fn f5_low_pollution_welfare_rises_with_ai_expansion_and_high_pollution_congestio
     let f = reproduce::measure_f5(&[low.clone(), high.clone()]);
     show(&f);
     let get = |n: &str| f.measures.iter().find(|m| m.name == n).unwrap().value;
-    assert!(get("low_rank_correlation") > 0.7 && get("low_welfare_most_expansion") > get("low_welfare_least_expansion") + 0.05, "low pollution: monotone gains");
+    assert!(
+        get("low_rank_correlation") > 0.7
+            && get("low_welfare_most_expansion") > get("low_welfare_least_expansion") + 0.05,
+        "low pollution: monotone gains"
+    );
     // Why the high-pollution half is no inverted U (docs/model.md, F5): AI units stay near
     // twice AI sales (the price rule rests at sell-through 1/2), so congestion hardly
     // grows as AI gets ten times cheaper, while buyers keep gaining from cheaper AI.
@@ -127,11 +131,13 @@ fn f6_an_output_tax_beats_input_regulation_at_equal_adoption() {
 fn paper_set_up_runs_q_learning_creators_through_the_shock() {
     let cfg = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/paper_small.toml"), &[]).unwrap();
     assert_eq!((cfg.top.creators, cfg.top.buyers, cfg.technology.n_providers), (50, 1000, 3));
-    let runs: Vec<Run> = (0..4).map(|s| {
-        let mut c = cfg.clone();
-        c.top.seed = 1 + s;
-        reproduce::run_sim(&c, &cpu, true).unwrap()
-    }).collect();
+    let runs: Vec<Run> = (0..4)
+        .map(|s| {
+            let mut c = cfg.clone();
+            c.top.seed = 1 + s;
+            reproduce::run_sim(&c, &cpu, true).unwrap()
+        })
+        .collect();
     let rows = reproduce::paper_rows(&runs);
     for r in &rows {
         eprintln!("{:<32} paper {:>8.4}  ours {:>8.4} ± {:.4}", r.name, r.paper, r.mean, r.sd);
@@ -158,10 +164,25 @@ fn model_collapse_erodes_the_ai_ceiling_and_hands_the_market_back_to_humans() {
     assert_eq!(q[shock - 1], cfg.technology.qbar_a as f64, "no collapse before AI sells");
     assert!(q[q.len() - 1] < 0.5 * q[0], "synthetic sales erode the ceiling: {} -> {}", q[0], q[q.len() - 1]);
     let without = &base().0;
-    assert!(r.outcomes.share_ai < 0.5 * without.outcomes.share_ai, "less AI: {} vs {}", r.outcomes.share_ai, without.outcomes.share_ai);
+    assert!(
+        r.outcomes.share_ai < 0.5 * without.outcomes.share_ai,
+        "less AI: {} vs {}",
+        r.outcomes.share_ai,
+        without.outcomes.share_ai
+    );
     assert!(r.outcomes.share_human > without.outcomes.share_human + 0.2, "humans return");
     // The mean field has the same collapse dynamics.
     let mf = hollow::model::meanfield::run_meanfield(&cfg, Default::default());
-    let o = hollow::observe::Outcomes::of(&mf, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
-    assert!((o.share_ai - r.outcomes.share_ai).abs() < 0.05, "mean field AI share {} vs ABM {}", o.share_ai, r.outcomes.share_ai);
+    let o = hollow::observe::Outcomes::of(
+        &mf,
+        cfg.technology.shock_step,
+        cfg.equilibrium.window as usize,
+        cfg.equilibrium.tol as f64,
+    );
+    assert!(
+        (o.share_ai - r.outcomes.share_ai).abs() < 0.05,
+        "mean field AI share {} vs ABM {}",
+        o.share_ai,
+        r.outcomes.share_ai
+    );
 }

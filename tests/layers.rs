@@ -9,9 +9,9 @@
 mod common;
 use common::*;
 use hollow::config::Config;
-use hollow::model::equilibrium::{pre_and_post, quality_histogram, solve, StaticOptions};
-use hollow::model::meanfield::{run_meanfield, MeanFieldOptions};
-use hollow::observe::{Recorder, METRICS};
+use hollow::model::equilibrium::{StaticOptions, pre_and_post, quality_histogram, solve};
+use hollow::model::meanfield::{MeanFieldOptions, run_meanfield};
+use hollow::observe::{METRICS, Recorder};
 use hollow::state::{HUMAN, State};
 
 /// Root-mean-square gap over the steps between two recordings of a series.
@@ -76,7 +76,11 @@ fn with_every_mechanism_on_the_mean_field_stays_near_the_abm() {
         let we = r.get("welfare").unwrap();
         let pre = we[40..50].iter().sum::<f64>() / 10.0;
         let min = we[50..].iter().cloned().fold(f64::INFINITY, f64::min);
-        assert!(min < 0.5 * pre && we[299] > pre, "collapse then recovery: pre {pre:.3} min {min:.3} end {:.3}", we[299]);
+        assert!(
+            min < 0.5 * pre && we[299] > pre,
+            "collapse then recovery: pre {pre:.3} min {min:.3} end {:.3}",
+            we[299]
+        );
     }
 }
 
@@ -115,7 +119,11 @@ fn without_frictions_the_abm_finds_the_static_human_cut_off() {
         let opts = StaticOptions { sell_through: 0.5, precision: cfg.decisions.logit as f64, ..Default::default() };
         let t = &cfg.technology;
         let post = solve(&cfg, (t.ai_cost_post * t.ai_cost_scale) as f64, (t.ai_fixed * t.ai_cost_scale) as f64, &opts);
-        let stat = (0..post.talent.len()).rev().take_while(|&c| post.share[c][2] >= 0.5).last().map_or(f64::NAN, |c| post.talent[c]);
+        let stat = (0..post.talent.len())
+            .rev()
+            .take_while(|&c| post.share[c][2] >= 0.5)
+            .last()
+            .map_or(f64::NAN, |c| post.talent[c]);
         let mut sim = cpu_sim(&cfg, 0);
         let mut rec = Recorder::new();
         sim.run(cfg.top.steps, &mut rec, &std::sync::atomic::AtomicBool::new(false), |_| {});
@@ -132,7 +140,12 @@ fn static_equilibrium_bifurcates_the_market_and_hollows_the_middle() {
     let cfg = Config::default();
     let (pre, post) = pre_and_post(&cfg, &StaticOptions::default());
     assert!(pre.shares[1] < 1e-6, "no AI at the prohibitive pre-shock cost");
-    assert!(pre.residual_market < 1e-3 && post.residual_market < 1e-3, "markets clear: {} {}", pre.residual_market, post.residual_market);
+    assert!(
+        pre.residual_market < 1e-3 && post.residual_market < 1e-3,
+        "markets clear: {} {}",
+        pre.residual_market,
+        post.residual_market
+    );
     assert!(post.residual_choice < 0.01, "creators best-respond: {}", post.residual_choice);
     // Human craft strictly best above the cut-off; exit below where nothing pays.
     let k = post.talent.len();
@@ -160,7 +173,10 @@ fn static_equilibrium_bifurcates_the_market_and_hollows_the_middle() {
     let ai: f64 = h[0].iter().sum();
     assert!(h[0][ceiling] > 0.99 * ai, "AI output bunches at the ceiling");
     let hp = quality_histogram(&pre, q_max, bins, true, t.talent_sigma as f64, t.alpha_a as f64, t.qbar_a as f64);
-    assert!(hp[1][ceiling + 1..cut].iter().sum::<f64>() > 0.1 * hp[1].iter().sum::<f64>(), "before the shock the middle sells");
+    assert!(
+        hp[1][ceiling + 1..cut].iter().sum::<f64>() > 0.1 * hp[1].iter().sum::<f64>(),
+        "before the shock the middle sells"
+    );
 }
 
 #[test]
@@ -170,9 +186,17 @@ fn meanfield_files_overlay_run_files_by_series_name() {
     std::fs::write(&cfg, "steps = 40\ncreators = 500\nbuyers = 1000\n[technology]\nshock_step = 20\n").unwrap();
     let run = dir.path().join("run.h5");
     let mf = dir.path().join("mf.h5");
-    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_hollow")).args(["run", cfg.to_str().unwrap(), "--quiet", "-o"]).arg(&run).output().unwrap();
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_hollow"))
+        .args(["run", cfg.to_str().unwrap(), "--quiet", "-o"])
+        .arg(&run)
+        .output()
+        .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_hollow")).args(["meanfield", cfg.to_str().unwrap(), "-o"]).arg(&mf).output().unwrap();
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_hollow"))
+        .args(["meanfield", cfg.to_str().unwrap(), "-o"])
+        .arg(&mf)
+        .output()
+        .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let (a, b) = (hollow::io::read_run(&run).unwrap(), hollow::io::read_run(&mf).unwrap());
     assert_eq!(b.meta.backend, "meanfield");
@@ -183,6 +207,9 @@ fn meanfield_files_overlay_run_files_by_series_name() {
     let get = |n: &str| hollow::io::tables::read_attr(&run, "/", n).unwrap();
     let (ai, gap) = (get("meanfield_share_ai"), get("meanfield_gap_shares"));
     let abm_ai = a.meta.outcomes.share_ai;
-    assert!(ai.is_finite() && gap >= (abm_ai - ai).abs() - 1e-9 && gap < 1.0, "the gap is the largest share gap: {ai} {gap} {abm_ai}");
+    assert!(
+        ai.is_finite() && gap >= (abm_ai - ai).abs() - 1e-9 && gap < 1.0,
+        "the gap is the largest share gap: {ai} {gap} {abm_ai}"
+    );
     assert!((b.meta.outcomes.share_ai - ai).abs() < 1e-9, "the run's check is the mean field of its config");
 }

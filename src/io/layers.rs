@@ -4,9 +4,9 @@
 //! are described in docs/output.md.
 
 use crate::config::Config;
-use crate::io::plot::{self, Panel, Series, Style, AI_C, EXIT_C, HUMAN_C};
+use crate::io::plot::{self, AI_C, EXIT_C, HUMAN_C, Panel, Series, Style};
 use crate::io::tables::{TableError, TableFile};
-use crate::model::equilibrium::{frontier, quality_histogram, StaticEquilibrium, StaticOptions};
+use crate::model::equilibrium::{StaticEquilibrium, StaticOptions, frontier, quality_histogram};
 use crate::observe::{Outcomes, Recorder, SNAP_BINS};
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,11 @@ pub fn equilibrium_scalars(e: &StaticEquilibrium) -> Vec<(&'static str, f64, &'s
         ("share_ai", e.shares[1], "share of creators in AI mode"),
         ("share_human", e.shares[2], "share of creators in human craft"),
         ("cut_exit_ai", e.cut_exit_ai, "lowest talent at which AI breaks even or human craft pays (to 2 / precision)"),
-        ("cut_ai_human", e.cut_ai_human, "lowest talent from which human craft strictly beats AI and exit (to 2 / precision)"),
+        (
+            "cut_ai_human",
+            e.cut_ai_human,
+            "lowest talent from which human craft strictly beats AI and exit (to 2 / precision)",
+        ),
         ("execution_weight", e.w, "execution weight w at the fixed point (novelty premium)"),
         ("ai_unit_share", e.ai_unit_share, "AI share of units offered"),
         ("units_ai", e.units_per_buyer[0], "AI units offered per buyer"),
@@ -42,7 +46,13 @@ pub fn equilibrium_scalars(e: &StaticEquilibrium) -> Vec<(&'static str, f64, &'s
 }
 
 /// Writes the pre- and post-shock equilibria to `path` (groups `/pre` and `/post`).
-pub fn write_equilibrium(path: &Path, cfg: &Config, opts: &StaticOptions, pre: &StaticEquilibrium, post: &StaticEquilibrium) -> Result<(), TableError> {
+pub fn write_equilibrium(
+    path: &Path,
+    cfg: &Config,
+    opts: &StaticOptions,
+    pre: &StaticEquilibrium,
+    post: &StaticEquilibrium,
+) -> Result<(), TableError> {
     let t = TableFile::create(path, EQUILIBRIUM_FORMAT)?;
     t.attr_str("/", "config", &cfg.to_toml())?;
     t.attr("/", "classes", opts.classes as f64)?;
@@ -59,22 +69,65 @@ pub fn write_equilibrium(path: &Path, cfg: &Config, opts: &StaticOptions, pre: &
         let flat3 = |v: &[[f64; 3]]| v.iter().flatten().copied().collect::<Vec<f64>>();
         t.dataset(g, "talent", &[k], &e.talent, "talent", "talent S of each equal-mass class")?;
         t.dataset(g, "share", &[k, 3], &flat3(&e.share), "1", "share of the class in (exit, AI, human)")?;
-        t.dataset(g, "profit", &[k, 3], &flat3(&e.profit), "money/step", "profit of (exit, AI, human) at equilibrium prices")?;
+        t.dataset(
+            g,
+            "profit",
+            &[k, 3],
+            &flat3(&e.profit),
+            "money/step",
+            "profit of (exit, AI, human) at equilibrium prices",
+        )?;
         t.dataset(g, "frontier", &[k], &frontier(e), "money/step", "profit frontier max(0, pi_A, pi_H)")?;
-        t.dataset(g, "quality", &[k, 2], &flat2(&e.quality), "quality", "nominal quality of the class's units in (AI, human)")?;
+        t.dataset(
+            g,
+            "quality",
+            &[k, 2],
+            &flat2(&e.quality),
+            "quality",
+            "nominal quality of the class's units in (AI, human)",
+        )?;
         t.dataset(g, "creative", &[k, 2], &flat2(&e.creative), "1", "best-response creative share in (AI, human)")?;
         t.dataset(g, "price", &[k, 2], &flat2(&e.price), "money/unit", "price of the class's good in (AI, human)")?;
-        t.dataset(g, "sold_share", &[k, 2], &flat2(&e.sold_share), "1", "share of the good's units sold in (AI, human)")?;
+        t.dataset(
+            g,
+            "sold_share",
+            &[k, 2],
+            &flat2(&e.sold_share),
+            "1",
+            "share of the good's units sold in (AI, human)",
+        )?;
         t.dataset(g, "volume", &[k], &e.volume, "units", "AI volume chosen")?;
         let n = e.theta.len();
         t.dataset(g, "theta", &[n], &e.theta, "money/quality", "buyers' taste grid")?;
-        t.dataset(g, "theta_quality", &[n], &e.theta_quality, "quality", "nominal quality each taste buys (NaN: none)")?;
+        t.dataset(
+            g,
+            "theta_quality",
+            &[n],
+            &e.theta_quality,
+            "quality",
+            "nominal quality each taste buys (NaN: none)",
+        )?;
         t.dataset(g, "theta_price", &[n], &e.theta_price, "money/unit", "price each taste pays (NaN: none)")?;
-        let (sig, alpha, qbar) = (cfg.technology.talent_sigma as f64, cfg.technology.alpha_a as f64, cfg.technology.qbar_a as f64);
+        let (sig, alpha, qbar) =
+            (cfg.technology.talent_sigma as f64, cfg.technology.alpha_a as f64, cfg.technology.qbar_a as f64);
         let h = quality_histogram(e, q_max, SNAP_BINS, false, sig, alpha, qbar);
-        t.dataset(g, "units_quality", &[2, SNAP_BINS], &h.concat(), "units/creator", "units offered by nominal quality on [0, q_max), rows AI, human")?;
+        t.dataset(
+            g,
+            "units_quality",
+            &[2, SNAP_BINS],
+            &h.concat(),
+            "units/creator",
+            "units offered by nominal quality on [0, q_max), rows AI, human",
+        )?;
         let h = quality_histogram(e, q_max, SNAP_BINS, true, sig, alpha, qbar);
-        t.dataset(g, "sold_quality", &[2, SNAP_BINS], &h.concat(), "units/creator", "units sold by nominal quality on [0, q_max), rows AI, human")?;
+        t.dataset(
+            g,
+            "sold_quality",
+            &[2, SNAP_BINS],
+            &h.concat(),
+            "units/creator",
+            "units sold by nominal quality on [0, q_max), rows AI, human",
+        )?;
     }
     t.finish()
 }
@@ -82,9 +135,16 @@ pub fn write_equilibrium(path: &Path, cfg: &Config, opts: &StaticOptions, pre: &
 /// The equilibrium figures: `equilibrium_frontier.png` (profits by talent with the
 /// frontier and cut-offs; segment shares by talent) and `equilibrium_quality.png` (units
 /// by quality before and after the shock; prices by quality). Returns the paths.
-pub fn equilibrium_figures(dir: &Path, cfg: &Config, pre: &StaticEquilibrium, post: &StaticEquilibrium) -> Result<Vec<PathBuf>, plot::FigureError> {
+pub fn equilibrium_figures(
+    dir: &Path,
+    cfg: &Config,
+    pre: &StaticEquilibrium,
+    post: &StaticEquilibrium,
+) -> Result<Vec<PathBuf>, plot::FigureError> {
     let mut out = Vec::new();
-    let pts = |e: &StaticEquilibrium, f: &dyn Fn(usize) -> f64| (0..e.talent.len()).map(|c| (e.talent[c], f(c))).collect::<Vec<_>>();
+    let pts = |e: &StaticEquilibrium, f: &dyn Fn(usize) -> f64| {
+        (0..e.talent.len()).map(|c| (e.talent[c], f(c))).collect::<Vec<_>>()
+    };
     let fr = frontier(post);
     let mut panels = Vec::new();
     for (title, e) in [("after the shock", post), ("before the shock", pre)] {
@@ -100,7 +160,10 @@ pub fn equilibrium_figures(dir: &Path, cfg: &Config, pre: &StaticEquilibrium, po
                 Series::new("frontier max(0, AI, human)", pts(e, &|c| fr_e[c]), (0, 0, 0), Style::Dashed),
             ],
             marks: cut_marks(e),
-            y_range: Some((-0.2 * fr.iter().cloned().fold(0.1, f64::max), 1.05 * fr.iter().cloned().fold(0.1, f64::max))),
+            y_range: Some((
+                -0.2 * fr.iter().cloned().fold(0.1, f64::max),
+                1.05 * fr.iter().cloned().fold(0.1, f64::max),
+            )),
         });
     }
     panels.push(Panel {
@@ -121,7 +184,8 @@ pub fn equilibrium_figures(dir: &Path, cfg: &Config, pre: &StaticEquilibrium, po
     out.push(p);
 
     let q_max = cfg.market.q_max as f64;
-    let (sig, alpha, qbar) = (cfg.technology.talent_sigma as f64, cfg.technology.alpha_a as f64, cfg.technology.qbar_a as f64);
+    let (sig, alpha, qbar) =
+        (cfg.technology.talent_sigma as f64, cfg.technology.alpha_a as f64, cfg.technology.qbar_a as f64);
     let hp = quality_histogram(pre, q_max, SNAP_BINS, true, sig, alpha, qbar);
     let hq = quality_histogram(post, q_max, SNAP_BINS, true, sig, alpha, qbar);
     let top = hp[1].iter().chain(&hq[1]).cloned().fold(0.0, f64::max);
@@ -163,7 +227,13 @@ pub fn equilibrium_figures(dir: &Path, cfg: &Config, pre: &StaticEquilibrium, po
         },
     ];
     let p = dir.join("equilibrium_quality.png");
-    plot::draw_figure(&p, "Static equilibrium: the quality distribution before and after the shock", &panels, 3, (560, 420))?;
+    plot::draw_figure(
+        &p,
+        "Static equilibrium: the quality distribution before and after the shock",
+        &panels,
+        3,
+        (560, 420),
+    )?;
     out.push(p);
     Ok(out)
 }
@@ -191,7 +261,10 @@ fn price_points(e: &StaticEquilibrium, ch: usize) -> Vec<(f64, f64)> {
 /// Root attributes of a run compared with its mean field: the mean field's final shares,
 /// welfare and settling step, and the gaps (ABM minus mean field) in the final window.
 pub fn meanfield_gap(abm: &Outcomes, mf: &Outcomes) -> Vec<(String, f64)> {
-    let gap_shares = (abm.share_exit - mf.share_exit).abs().max((abm.share_ai - mf.share_ai).abs()).max((abm.share_human - mf.share_human).abs());
+    let gap_shares = (abm.share_exit - mf.share_exit)
+        .abs()
+        .max((abm.share_ai - mf.share_ai).abs())
+        .max((abm.share_human - mf.share_human).abs());
     vec![
         ("meanfield_share_exit".into(), mf.share_exit),
         ("meanfield_share_ai".into(), mf.share_ai),

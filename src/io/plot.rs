@@ -81,8 +81,16 @@ pub const EXIT_C: (u8, u8, u8) = (128, 128, 128);
 pub const AI_C: (u8, u8, u8) = (230, 126, 34);
 pub const HUMAN_C: (u8, u8, u8) = (41, 98, 168);
 /// Other series colours (a qualitative palette).
-pub const PALETTE: [(u8, u8, u8); 8] =
-    [(41, 98, 168), (230, 126, 34), (46, 139, 87), (192, 57, 43), (142, 68, 173), (128, 128, 128), (23, 162, 184), (188, 143, 0)];
+pub const PALETTE: [(u8, u8, u8); 8] = [
+    (41, 98, 168),
+    (230, 126, 34),
+    (46, 139, 87),
+    (192, 57, 43),
+    (142, 68, 173),
+    (128, 128, 128),
+    (23, 162, 184),
+    (188, 143, 0),
+];
 
 fn fig_err(path: &Path, reason: impl ToString) -> FigureError {
     FigureError { file: path.display().to_string(), reason: reason.to_string() }
@@ -90,7 +98,13 @@ fn fig_err(path: &Path, reason: impl ToString) -> FigureError {
 
 /// Draws `panels` on a grid of `cols` columns under `title` into the PNG at `path`
 /// (each panel `panel_size` pixels).
-pub fn draw_figure(path: &Path, title: &str, panels: &[Panel], cols: usize, panel_size: (u32, u32)) -> Result<(), FigureError> {
+pub fn draw_figure(
+    path: &Path,
+    title: &str,
+    panels: &[Panel],
+    cols: usize,
+    panel_size: (u32, u32),
+) -> Result<(), FigureError> {
     init_fonts();
     if panels.is_empty() {
         return Err(fig_err(path, "a figure needs at least one panel"));
@@ -106,7 +120,8 @@ pub fn draw_figure(path: &Path, title: &str, panels: &[Panel], cols: usize, pane
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
         let body = if head > 0 {
-            root.draw_text(title, &("sans-serif", 22).into_font().color(&BLACK), (12, 10)).map_err(|e| fig_err(path, e))?;
+            root.draw_text(title, &("sans-serif", 22).into_font().color(&BLACK), (12, 10))
+                .map_err(|e| fig_err(path, e))?;
             root.split_vertically(head).1
         } else {
             root.clone()
@@ -241,9 +256,16 @@ where
     let mut labelled = false;
     for s in &p.series {
         let c = RGBColor(s.colour.0, s.colour.1, s.colour.2);
-        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite() && (!p.log_x || *x > 0.0)).collect();
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|(x, y)| x.is_finite() && y.is_finite() && (!p.log_x || *x > 0.0))
+            .collect();
         let anno = match s.style {
-            Style::Line => chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2))).map_err(|e| fig_err(path, e))?,
+            Style::Line => {
+                chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2))).map_err(|e| fig_err(path, e))?
+            }
             Style::Dashed => {
                 // Dashes: every other short piece of the polyline.
                 let mut pieces = Vec::new();
@@ -253,11 +275,16 @@ where
                         if k % 2 == 0 {
                             let t0 = k as f64 / 6.0;
                             let t1 = (k + 1) as f64 / 6.0;
-                            pieces.push(vec![(a.0 + (b.0 - a.0) * t0, a.1 + (b.1 - a.1) * t0), (a.0 + (b.0 - a.0) * t1, a.1 + (b.1 - a.1) * t1)]);
+                            pieces.push(vec![
+                                (a.0 + (b.0 - a.0) * t0, a.1 + (b.1 - a.1) * t0),
+                                (a.0 + (b.0 - a.0) * t1, a.1 + (b.1 - a.1) * t1),
+                            ]);
                         }
                     }
                 }
-                chart.draw_series(pieces.into_iter().map(|v| PathElement::new(v, c.stroke_width(2)))).map_err(|e| fig_err(path, e))?
+                chart
+                    .draw_series(pieces.into_iter().map(|v| PathElement::new(v, c.stroke_width(2))))
+                    .map_err(|e| fig_err(path, e))?
             }
             Style::Steps => {
                 let mut v = Vec::with_capacity(2 * pts.len());
@@ -268,7 +295,9 @@ where
                 }
                 chart.draw_series(LineSeries::new(v, c.stroke_width(2))).map_err(|e| fig_err(path, e))?
             }
-            Style::Points => chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, c.filled()))).map_err(|e| fig_err(path, e))?,
+            Style::Points => chart
+                .draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, c.filled())))
+                .map_err(|e| fig_err(path, e))?,
             Style::Bars => {
                 let mut rects = Vec::new();
                 for &(x, h) in &pts {
@@ -298,9 +327,15 @@ where
             continue;
         }
         let grey = RGBColor(90, 90, 90);
-        chart.draw_series(std::iter::once(PathElement::new(vec![(*x, y0), (*x, y1)], grey.stroke_width(1)))).map_err(|e| fig_err(path, e))?;
         chart
-            .draw_series(std::iter::once(Text::new(label.clone(), (*x, y1 - 0.04 * (y1 - y0)), ("sans-serif", 12).into_font().color(&grey))))
+            .draw_series(std::iter::once(PathElement::new(vec![(*x, y0), (*x, y1)], grey.stroke_width(1))))
+            .map_err(|e| fig_err(path, e))?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label.clone(),
+                (*x, y1 - 0.04 * (y1 - y0)),
+                ("sans-serif", 12).into_font().color(&grey),
+            )))
             .map_err(|e| fig_err(path, e))?;
     }
     if labelled {
@@ -347,8 +382,15 @@ mod tests {
             marks: vec![(1.5, "m".into())],
             ..Default::default()
         };
-        let bars = Panel { series: vec![Series::new("s", vec![(1.0, 0.5), (2.0, 0.2)], EXIT_C, Style::Bars)], ..Default::default() };
-        let logp = Panel { log_x: true, series: vec![Series::new("l", vec![(0.1, 1.0), (10.0, 2.0)], AI_C, Style::Points)], ..Default::default() };
+        let bars = Panel {
+            series: vec![Series::new("s", vec![(1.0, 0.5), (2.0, 0.2)], EXIT_C, Style::Bars)],
+            ..Default::default()
+        };
+        let logp = Panel {
+            log_x: true,
+            series: vec![Series::new("l", vec![(0.1, 1.0), (10.0, 2.0)], AI_C, Style::Points)],
+            ..Default::default()
+        };
         draw_figure(&path, "title", &[p, bars, logp], 2, (300, 200)).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[1..4], b"PNG");

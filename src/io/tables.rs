@@ -27,7 +27,8 @@ pub struct TableFile {
 impl TableFile {
     /// Starts `<path>.tmp`; the directory must exist.
     pub fn create(path: &Path, format: &str) -> Result<TableFile, TableError> {
-        let name = path.file_name().ok_or_else(|| terr(path, "creating the file", "not a file path; give e.g. out/eq.h5"))?;
+        let name =
+            path.file_name().ok_or_else(|| terr(path, "creating the file", "not a file path; give e.g. out/eq.h5"))?;
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -54,7 +55,8 @@ impl TableFile {
     fn group(&self, path: &str) -> Result<Group, TableError> {
         let mut g = self.f().group("/").map_err(|e| terr(&self.path, "opening /", e))?;
         for part in path.split('/').filter(|p| !p.is_empty()) {
-            g = if g.link_exists(part) { g.group(part) } else { g.create_group(part) }.map_err(|e| terr(&self.path, &format!("creating group {path}"), e))?;
+            g = if g.link_exists(part) { g.group(part) } else { g.create_group(part) }
+                .map_err(|e| terr(&self.path, &format!("creating group {path}"), e))?;
         }
         Ok(g)
     }
@@ -71,7 +73,9 @@ impl TableFile {
     /// A text attribute on a group.
     pub fn attr_str(&self, group: &str, name: &str, v: &str) -> Result<(), TableError> {
         let g = self.group(group)?;
-        let s: VarLenUnicode = v.parse().map_err(|e| terr(&self.path, &format!("attribute {name}"), format!("{e}; remove NUL characters")))?;
+        let s: VarLenUnicode = v
+            .parse()
+            .map_err(|e| terr(&self.path, &format!("attribute {name}"), format!("{e}; remove NUL characters")))?;
         g.new_attr::<VarLenUnicode>()
             .create(name)
             .and_then(|a| a.write_scalar(&s))
@@ -79,9 +83,21 @@ impl TableFile {
     }
 
     /// An f64 dataset of `shape` (C order) with `units` and `description` attributes.
-    pub fn dataset(&self, group: &str, name: &str, shape: &[usize], data: &[f64], units: &str, description: &str) -> Result<(), TableError> {
+    pub fn dataset(
+        &self,
+        group: &str,
+        name: &str,
+        shape: &[usize],
+        data: &[f64],
+        units: &str,
+        description: &str,
+    ) -> Result<(), TableError> {
         if shape.iter().product::<usize>() != data.len() {
-            return Err(terr(&self.path, &format!("dataset {group}/{name}"), format!("{} values do not fill shape {shape:?}", data.len())));
+            return Err(terr(
+                &self.path,
+                &format!("dataset {group}/{name}"),
+                format!("{} values do not fill shape {shape:?}", data.len()),
+            ));
         }
         let g = self.group(group)?;
         let doing = format!("writing dataset {group}/{name}");
@@ -91,7 +107,10 @@ impl TableFile {
         }
         for (k, v) in [("units", units), ("description", description)] {
             let s: VarLenUnicode = v.parse().map_err(|e| terr(&self.path, &doing, format!("{e}")))?;
-            ds.new_attr::<VarLenUnicode>().create(k).and_then(|a| a.write_scalar(&s)).map_err(|e| terr(&self.path, &doing, e))?;
+            ds.new_attr::<VarLenUnicode>()
+                .create(k)
+                .and_then(|a| a.write_scalar(&s))
+                .map_err(|e| terr(&self.path, &doing, e))?;
         }
         Ok(())
     }
@@ -101,7 +120,8 @@ impl TableFile {
         if let Some(f) = self.file.take() {
             f.close().map_err(|e| terr(&self.path, "closing the temporary file", e))?;
         }
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| terr(&self.path, &format!("renaming {} over it", self.tmp.display()), e))
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|e| terr(&self.path, &format!("renaming {} over it", self.tmp.display()), e))
     }
 }
 
@@ -123,7 +143,9 @@ fn terr(path: &Path, doing: &str, reason: impl ToString) -> TableError {
 pub fn read_attr(path: &Path, group: &str, name: &str) -> Result<f64, TableError> {
     let f = File::open(path).map_err(|e| terr(path, "opening", e))?;
     let g = f.group(group).map_err(|e| terr(path, &format!("opening group {group}"), e))?;
-    g.attr(name).and_then(|a| a.read_scalar::<f64>()).map_err(|e| terr(path, &format!("reading attribute {name} of {group}"), e))
+    g.attr(name)
+        .and_then(|a| a.read_scalar::<f64>())
+        .map_err(|e| terr(path, &format!("reading attribute {name} of {group}"), e))
 }
 
 /// An f64 dataset (flattened) of an HDF5 file.

@@ -25,7 +25,8 @@ pub fn erfc(x: f64) -> f64 {
                 + t * (0.37409196
                     + t * (0.09678418
                         + t * (-0.18628806
-                            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+                            + t * (0.27886807
+                                + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
             .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
@@ -37,15 +38,31 @@ pub fn norm_pdf(x: f64) -> f64 {
 
 /// Inverse standard normal CDF (P. J. Acklam's rational approximation, relative error < 1.2e-9).
 pub fn norm_ppf(p: f64) -> f64 {
-    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-    const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-    const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.38357751867269e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] =
+        [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
     const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
     let p = p.clamp(1e-300, 1.0 - 1e-16);
     let pl = 0.02425;
     if p < pl {
         let q = (-2.0 * p.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     } else if p <= 1.0 - pl {
         let q = p - 0.5;
         let r = q * q;
@@ -53,7 +70,8 @@ pub fn norm_ppf(p: f64) -> f64 {
             / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     } else {
         let q = (-2.0 * (1.0 - p).ln()).sqrt();
-        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     }
 }
 
@@ -87,7 +105,15 @@ pub struct StaticOptions {
 
 impl Default for StaticOptions {
     fn default() -> Self {
-        Self { classes: 60, sell_through: 1.0, precision: 200.0, iterations: 4000, price_iters: 2, noise: 0.005, atoms: 96 }
+        Self {
+            classes: 60,
+            sell_through: 1.0,
+            precision: 200.0,
+            iterations: 4000,
+            price_iters: 2,
+            noise: 0.005,
+            atoms: 96,
+        }
     }
 }
 
@@ -240,7 +266,8 @@ fn demand(goods: &mut [Good], inp: &Inputs, tau: f64, atoms: usize) {
     if total <= 0.0 {
         return;
     }
-    let lw: Vec<f64> = goods.iter().map(|g| if g.supply > 0.0 { (g.supply / total).ln() } else { f64::NEG_INFINITY }).collect();
+    let lw: Vec<f64> =
+        goods.iter().map(|g| if g.supply > 0.0 { (g.supply / total).ln() } else { f64::NEG_INFINITY }).collect();
     let m = atoms.max(1);
     let mass = inp.buyers_per_creator / m as f64;
     let mut e = vec![0.0; goods.len()];
@@ -274,8 +301,13 @@ pub fn solve(cfg: &Config, c_ai: f64, f_ai: f64, opts: &StaticOptions) -> Static
     let beta_end = opts.precision.max(1e-6);
     let beta_start = (cfg.decisions.logit as f64).clamp(1.0, beta_end);
     // AI quality: the creative share that maximises q_A, the least that reaches the ceiling.
-    let ai_x: Vec<f64> = talent.iter().map(|&s| (inp.qbar / (inp.alpha * s).max(1e-12)).clamp(inp.x_lo, inp.x_hi)).collect();
-    let q_a: Vec<f64> = talent.iter().zip(&ai_x).map(|(&s, &x)| q_ai(s as f32, x as f32, inp.alpha as f32, inp.qbar as f32) as f64).collect();
+    let ai_x: Vec<f64> =
+        talent.iter().map(|&s| (inp.qbar / (inp.alpha * s).max(1e-12)).clamp(inp.x_lo, inp.x_hi)).collect();
+    let q_a: Vec<f64> = talent
+        .iter()
+        .zip(&ai_x)
+        .map(|(&s, &x)| q_ai(s as f32, x as f32, inp.alpha as f32, inp.qbar as f32) as f64)
+        .collect();
     // Goods: human good per class, AI good per class below the ceiling, one AI good at it.
     let at_ceiling = |q: f64| q >= inp.qbar * (1.0 - 1e-6);
     let mut goods: Vec<Good> = Vec::new();
@@ -286,17 +318,41 @@ pub fn solve(cfg: &Config, c_ai: f64, f_ai: f64, opts: &StaticOptions) -> Static
     for c in 0..k {
         human_good[c] = goods.len();
         let q = talent[c];
-        goods.push(Good { q, supply: 0.0, floor: (inp.c_h - inp.subsidy).max(0.0), price: theta_mid * q, demand: 0.0, theta_sum: 0.0, ai: false });
+        goods.push(Good {
+            q,
+            supply: 0.0,
+            floor: (inp.c_h - inp.subsidy).max(0.0),
+            price: theta_mid * q,
+            demand: 0.0,
+            theta_sum: 0.0,
+            ai: false,
+        });
     }
     for c in 0..k {
         if at_ceiling(q_a[c]) {
             ai_good[c] = *bunch.get_or_insert_with(|| {
-                goods.push(Good { q: inp.qbar, supply: 0.0, floor: inp.fee, price: theta_mid * inp.qbar, demand: 0.0, theta_sum: 0.0, ai: true });
+                goods.push(Good {
+                    q: inp.qbar,
+                    supply: 0.0,
+                    floor: inp.fee,
+                    price: theta_mid * inp.qbar,
+                    demand: 0.0,
+                    theta_sum: 0.0,
+                    ai: true,
+                });
                 goods.len() - 1
             });
         } else {
             ai_good[c] = goods.len();
-            goods.push(Good { q: q_a[c], supply: 0.0, floor: inp.fee, price: theta_mid * q_a[c], demand: 0.0, theta_sum: 0.0, ai: true });
+            goods.push(Good {
+                q: q_a[c],
+                supply: 0.0,
+                floor: inp.fee,
+                price: theta_mid * q_a[c],
+                demand: 0.0,
+                theta_sum: 0.0,
+                ai: true,
+            });
         }
     }
     // Start from everyone human (the pre-shock state) with a little of each segment.
@@ -456,7 +512,8 @@ pub fn solve(cfg: &Config, c_ai: f64, f_ai: f64, opts: &StaticOptions) -> Static
     // human craft from the lowest talent above which it strictly beats both AI and exit.
     let eps = 2.0 / beta_end;
     out.cut_exit_ai = (0..k).find(|&c| profit[c][1] >= -eps || profit[c][2] > eps).map_or(f64::NAN, |c| talent[c]);
-    out.cut_ai_human = (0..k).rev().take_while(|&c| profit[c][2] > profit[c][1].max(0.0) + eps).last().map_or(f64::NAN, |c| talent[c]);
+    out.cut_ai_human =
+        (0..k).rev().take_while(|&c| profit[c][2] > profit[c][1].max(0.0) + eps).last().map_or(f64::NAN, |c| talent[c]);
     // What each taste buys.
     let nth = 101;
     for i in 0..nth {
@@ -490,7 +547,15 @@ pub fn frontier(eq: &StaticEquilibrium) -> Vec<f64> {
 /// creator: offered (`sold = false`) or sold (`sold = true`, the distribution buyers
 /// consume). Each class is spread over 16 sub-quantiles of talent so the histogram shows
 /// the talent density rather than the class grid.
-pub fn quality_histogram(eq: &StaticEquilibrium, q_max: f64, bins: usize, sold: bool, talent_sigma: f64, alpha: f64, qbar: f64) -> [Vec<f64>; 2] {
+pub fn quality_histogram(
+    eq: &StaticEquilibrium,
+    q_max: f64,
+    bins: usize,
+    sold: bool,
+    talent_sigma: f64,
+    alpha: f64,
+    qbar: f64,
+) -> [Vec<f64>; 2] {
     let mut h = [vec![0.0; bins], vec![0.0; bins]];
     let k = eq.talent.len().max(1);
     const SUB: usize = 16;

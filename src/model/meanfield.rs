@@ -14,12 +14,12 @@
 use crate::backend::Totals;
 use crate::config::Config;
 use crate::model::equilibrium::{norm_cdf, talent_classes};
-use crate::model::market::{bin_of, logit_probs, Curves, Histogram, CH_AI, CH_HUMAN};
+use crate::model::market::{CH_AI, CH_HUMAN, Curves, Histogram, bin_of, logit_probs};
 use crate::model::rules;
 use crate::model::technology::{ai_costs, collapse_step, execution_weight, human_factor, q_ai, q_human, z_of};
 use crate::model::welfare;
-use crate::observe::{Recorder, Snapshot, StepSummary, SNAP_BINS};
-use crate::state::{StepParams, AI, EXIT, HUMAN};
+use crate::observe::{Recorder, SNAP_BINS, Snapshot, StepSummary};
+use crate::state::{AI, EXIT, HUMAN, StepParams};
 
 /// Resolution of the mean field.
 #[derive(Clone, Copy, Debug)]
@@ -137,7 +137,16 @@ impl MeanField {
             let theta = m.theta_lo as f64 + (m.theta_hi - m.theta_lo) as f64 * (j as f64 + 0.5) / b as f64;
             let mut d_mass = vec![0.0; D_GRID];
             deposit(&mut d_mass, m.d_init as f64, 1.0);
-            let mut tc = TasteClass { theta, active: vec![[0.0; 2]; nb], inactive: vec![[0.0; 2]; nb], d: m.d_init as f64, d_mass, exp: [0.0; 2], exp2: [0.0; 2], fresh: 1.0 };
+            let mut tc = TasteClass {
+                theta,
+                active: vec![[0.0; 2]; nb],
+                inactive: vec![[0.0; 2]; nb],
+                d: m.d_init as f64,
+                d_mass,
+                exp: [0.0; 2],
+                exp2: [0.0; 2],
+                fresh: 1.0,
+            };
             let u0 = m.u_init as f64;
             let bin = u_bin(u0, u_span, u_scale, nb);
             let cell = if u0 >= 0.0 { &mut tc.active[bin] } else { &mut tc.inactive[bin] };
@@ -317,10 +326,15 @@ impl MeanField {
         }
 
         // 3. Buyers: participation, experience, directedness; and their aggregates.
-        let mut tot = Totals { provider_sold: vec![0; tech.n_providers as usize], hist: Histogram::new(mk.bins as usize), ..Default::default() };
+        let mut tot = Totals {
+            provider_sold: vec![0; tech.n_providers as usize],
+            hist: Histogram::new(mk.bins as usize),
+            ..Default::default()
+        };
         let vb = VIRTUAL_CREATORS * self.ratio;
         let (mut active_s, mut matched_s, mut matched_ai_s, mut matched_junk_s) = (0.0, 0.0, 0.0, 0.0);
-        let (mut utility, mut spend, mut spend_ai, mut junk_paid, mut search_costs, mut d_sum) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut utility, mut spend, mut spend_ai, mut junk_paid, mut search_costs, mut d_sum) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let lam_c = mk.lam_c as f64;
         let felt_shift = if mk.congestion_in_participation { p.congestion as f64 } else { 0.0 };
         for b in 0..nb {
@@ -381,7 +395,10 @@ impl MeanField {
                     let (v1, v2) = (value[ch] / bought[ch], value2[ch] / bought[ch]);
                     let (m1, m2) = (tc.exp[ch], tc.exp2[ch]);
                     tc.exp[ch] = m1 + lam_u * pi * (v1 - m1);
-                    tc.exp2[ch] = (1.0 - pi) * m2 + pi * ((1.0 - lam_u).powi(2) * m2 + 2.0 * lam_u * (1.0 - lam_u) * m1 * v1 + lam_u * lam_u * v2);
+                    tc.exp2[ch] = (1.0 - pi) * m2
+                        + pi * ((1.0 - lam_u).powi(2) * m2
+                            + 2.0 * lam_u * (1.0 - lam_u) * m1 * v1
+                            + lam_u * lam_u * v2);
                 }
             }
             tc.fresh *= (1.0 - (bought[0] + bought[1]) / tm).clamp(0.0, 1.0);
@@ -392,7 +409,15 @@ impl MeanField {
                 let mu = [tc.exp[0] / seen, tc.exp[1] / seen];
                 let var = (tc.exp2[0] / seen - mu[0] * mu[0]).max(0.0) + (tc.exp2[1] / seen - mu[1] * mu[1]).max(0.0);
                 let diff = mu[0] - mu[1];
-                let up = if var > 1e-18 { norm_cdf(diff / var.sqrt()) } else if diff > 0.0 { 1.0 } else if diff < 0.0 { 0.0 } else { 0.5 };
+                let up = if var > 1e-18 {
+                    norm_cdf(diff / var.sqrt())
+                } else if diff > 0.0 {
+                    1.0
+                } else if diff < 0.0 {
+                    0.0
+                } else {
+                    0.5
+                };
                 let moving = (am * nb as f64).min(1.0) * (1.0 - tc.fresh);
                 let lam_d = mk.lam_d as f64;
                 let mut next = vec![0.0; D_GRID];
@@ -507,7 +532,8 @@ impl MeanField {
                 cell[1] += sa * v * r;
                 cell[2] += sa * rev;
                 let margin = r * (pr - fee) - c_ai - utax;
-                self.vol[c] = (v * (tech.vol_speed as f64 * margin / pr.max(0.05)).exp()).clamp(1.0, tech.ai_volume_max as f64);
+                self.vol[c] =
+                    (v * (tech.vol_speed as f64 * margin / pr.max(0.05)).exp()).clamp(1.0, tech.ai_volume_max as f64);
                 self.price[c][1] = (pr * (ps * (2.0 * r - 1.0)).exp()).max(fee);
             }
         }
@@ -565,7 +591,18 @@ impl MeanField {
         let tax = utax * offered[0] + atax * mode_mass[1];
         let subsidy = sub * sold[1];
         let bearers = if mk.congestion_in_participation { active_s * vb } else { vb };
-        let wf = welfare::welfare(vb, tot.utility, p.congestion as f64, bearers, tot.profit, provider_rev * vc, tax * vc, subsidy * vc, tot.junk_paid, tot.search_costs);
+        let wf = welfare::welfare(
+            vb,
+            tot.utility,
+            p.congestion as f64,
+            bearers,
+            tot.profit,
+            provider_rev * vc,
+            tax * vc,
+            subsidy * vc,
+            tot.junk_paid,
+            tot.search_costs,
+        );
         let n = cfg.top.creators as f64;
         let rev_sum = n * (revenue[1] + revenue[2] + provider_rev);
         let rev_sq_all = n * rev_sq + np as f64 * (n * provider_rev / np as f64).powi(2);
@@ -783,7 +820,9 @@ impl MeanField {
         };
         let q_max = self.cfg.market.q_max as f64;
         let span = crate::observe::talent_span(self.cfg.technology.talent_sigma) as f64;
-        let bin = |v: f64, lo: f64, hi: f64| (((v - lo) / (hi - lo) * SNAP_BINS as f64).floor().max(0.0) as usize).min(SNAP_BINS - 1);
+        let bin = |v: f64, lo: f64, hi: f64| {
+            (((v - lo) / (hi - lo) * SNAP_BINS as f64).floor().max(0.0) as usize).min(SNAP_BINS - 1)
+        };
         let n = self.cfg.top.creators as f64;
         for c in 0..self.talent.len() {
             let s = self.talent[c] as f32;
@@ -793,7 +832,11 @@ impl MeanField {
                     continue;
                 }
                 let x = self.x[c][m];
-                let q = if m as u32 == AI { q_ai(s, x as f32, p.alpha_a, p.qbar_a) } else { q_human(s, x as f32, p.w, p.inv_z) } as f64;
+                let q = if m as u32 == AI {
+                    q_ai(s, x as f32, p.alpha_a, p.qbar_a)
+                } else {
+                    q_human(s, x as f32, p.w, p.inv_z)
+                } as f64;
                 out.quality[m][bin(q, 0.0, q_max)] += mass;
                 out.creative[m][bin(x, 0.0, 1.0)] += mass;
                 out.talent[m][bin(self.talent[c].ln(), -span, span)] += mass;
@@ -858,7 +901,9 @@ const PHI_NODES: usize = 4096;
 /// search integral evaluates it millions of times per step.
 fn phi(x: f64) -> f64 {
     static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
-    let t = TABLE.get_or_init(|| (0..=PHI_NODES).map(|i| norm_cdf(-PHI_CUT + 2.0 * PHI_CUT * i as f64 / PHI_NODES as f64)).collect());
+    let t = TABLE.get_or_init(|| {
+        (0..=PHI_NODES).map(|i| norm_cdf(-PHI_CUT + 2.0 * PHI_CUT * i as f64 / PHI_NODES as f64)).collect()
+    });
     let u = (x + PHI_CUT) / (2.0 * PHI_CUT) * PHI_NODES as f64;
     if u <= 0.0 {
         return 0.0;
