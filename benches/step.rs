@@ -2,7 +2,7 @@
 //! twice as many), measured after the shock so AI volume is in the market.
 //! Run: `cargo bench --bench step` (the 10^6 case takes a few minutes on 2 cores).
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hollow::backend::cpu::CpuBackend;
 use hollow::config::Config;
 use hollow::sim::Simulation;

@@ -1,17 +1,17 @@
 //! Command-line interface: clap definitions and subcommand dispatch. Each subcommand is a
 //! thin shell over the library (config loading, `Simulation`, output writers).
 
-use crate::backend::{cpu::CpuBackend, Backend};
+use crate::backend::{Backend, cpu::CpuBackend};
 use crate::config::{self, Config};
 use crate::observe::{Outcomes, Recorder};
 use crate::sim::Simulation;
 use crate::state::State;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -207,7 +207,9 @@ pub enum Cmd {
 pub fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { config, output, backend, opts, quiet, trace } => cmd_run(&config, &output, backend, &opts, quiet, trace),
+        Cmd::Run { config, output, backend, opts, quiet, trace } => {
+            cmd_run(&config, &output, backend, &opts, quiet, trace)
+        }
         Cmd::Config { defaults, markdown, file } => cmd_config(defaults, markdown, file.as_deref()),
         Cmd::Info { config } => cmd_info(config.as_deref()),
         Cmd::Bench { config, backend, measure, warmup, peak_gbps, opts } => {
@@ -283,7 +285,10 @@ fn cmd_config(defaults: bool, markdown: bool, file: Option<&Path>) -> Result<()>
 
 fn cmd_info(config: Option<&Path>) -> Result<()> {
     println!("hollow {}", env!("CARGO_PKG_VERSION"));
-    println!("backends: cpu ({} threads available), gpu (wgpu; set HOLLOW_ADAPTER=NAME to pick an adapter)", rayon::current_num_threads());
+    println!(
+        "backends: cpu ({} threads available), gpu (wgpu; set HOLLOW_ADAPTER=NAME to pick an adapter)",
+        rayon::current_num_threads()
+    );
     let adapters = crate::backend::gpu::adapters();
     if adapters.is_empty() {
         println!("GPU adapters: none found. {}", crate::backend::gpu::no_adapter_help());
@@ -321,8 +326,10 @@ fn progress_bar(steps: u32, quiet: bool) -> indicatif::ProgressBar {
     }
     let pb = indicatif::ProgressBar::new(steps as u64);
     pb.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps  {per_sec}  ETA {eta}")
-            .expect("static template"),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps  {per_sec}  ETA {eta}",
+        )
+        .expect("static template"),
     );
     pb
 }
@@ -369,7 +376,18 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
     }
     let pb = progress_bar(steps, quiet);
     let started = Instant::now();
-    let traced = ["share_exit", "share_ai", "share_human", "active_buyers", "matches", "ai_unit_share", "welfare", "hhi", "mean_x_human", "ai_volume_mean"];
+    let traced = [
+        "share_exit",
+        "share_ai",
+        "share_human",
+        "active_buyers",
+        "matches",
+        "ai_unit_share",
+        "welfare",
+        "hhi",
+        "mean_x_human",
+        "ai_volume_mean",
+    ];
     let say = |line: String| if pb.is_hidden() { eprintln!("{line}") } else { pb.println(line) };
     if trace > 0 {
         say(format!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" ")));
@@ -378,7 +396,10 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
     while sim.t < steps && !stop.load(Ordering::Relaxed) {
         sim.run(sim.t + 1, &mut next, &stop, |t| pb.set_position(t as u64));
         if trace > 0 && (sim.t - 1) % trace == 0 {
-            let row: Vec<String> = traced.iter().map(|n| format!("{:>13.4}", next.get(n).and_then(|v| v.last()).unwrap_or(&f64::NAN))).collect();
+            let row: Vec<String> = traced
+                .iter()
+                .map(|n| format!("{:>13.4}", next.get(n).and_then(|v| v.last()).unwrap_or(&f64::NAN)))
+                .collect();
             say(format!("{:>6} {}", sim.t - 1, row.join(" ")));
         }
     }
@@ -392,10 +413,21 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
     print_summary(&cfg, &rec, &outcomes, complete, secs, output);
     print_meanfield_check(&mf);
     if let Some(e) = sim.error() {
-        bail!("the {} backend failed at step {}: {e}; wrote the {} steps before it to {} (marked incomplete)", info.name, rec.len(), rec.len(), output.display());
+        bail!(
+            "the {} backend failed at step {}: {e}; wrote the {} steps before it to {} (marked incomplete)",
+            info.name,
+            rec.len(),
+            rec.len(),
+            output.display()
+        );
     }
     if !complete {
-        bail!("interrupted after {} of {} steps; wrote what was simulated to {} (marked incomplete)", sim.t, steps, output.display());
+        bail!(
+            "interrupted after {} of {} steps; wrote what was simulated to {} (marked incomplete)",
+            sim.t,
+            steps,
+            output.display()
+        );
     }
     Ok(())
 }
@@ -460,7 +492,14 @@ fn print_summary(cfg: &Config, rec: &Recorder, o: &Outcomes, complete: bool, sec
     println!("output: {}", output.display());
 }
 
-fn cmd_bench(path: &Path, kinds: &[BackendKind], measure: u32, warmup: u32, peak_gbps: Option<f64>, opts: &RunOpts) -> Result<()> {
+fn cmd_bench(
+    path: &Path,
+    kinds: &[BackendKind],
+    measure: u32,
+    warmup: u32,
+    peak_gbps: Option<f64>,
+    opts: &RunOpts,
+) -> Result<()> {
     let cfg = load_config(path, opts)?;
     let agents = cfg.top.creators as f64 + cfg.top.buyers as f64;
     let stages = crate::sim::STAGES.map(|s| format!(" {s} ms |")).concat();
@@ -469,13 +508,14 @@ fn cmd_bench(path: &Path, kinds: &[BackendKind], measure: u32, warmup: u32, peak
     for &kind in kinds {
         let cfg2 = cfg.clone();
         let mut err = None;
-        let mut sim = Simulation::new(cfg.clone(), |state| match make_backend(kind, state.clone(), &cfg2, opts.threads) {
-            Ok(b) => b,
-            Err(e) => {
-                err = Some(e);
-                Box::new(CpuBackend::new(state, 1))
-            }
-        });
+        let mut sim =
+            Simulation::new(cfg.clone(), |state| match make_backend(kind, state.clone(), &cfg2, opts.threads) {
+                Ok(b) => b,
+                Err(e) => {
+                    err = Some(e);
+                    Box::new(CpuBackend::new(state, 1))
+                }
+            });
         if let Some(e) = err {
             return Err(e).with_context(|| format!("backend {kind:?}"));
         }
@@ -526,8 +566,10 @@ fn cmd_bench(path: &Path, kinds: &[BackendKind], measure: u32, warmup: u32, peak
         );
     }
     if kinds.contains(&BackendKind::Gpu) {
-        println!("\nGPU stage columns are device time (timestamp queries) where the adapter has them; \
-                  MB/step is the traffic model of `backend::traffic_bytes`; roofline = GB/s over --peak-gbps.");
+        println!(
+            "\nGPU stage columns are device time (timestamp queries) where the adapter has them; \
+                  MB/step is the traffic model of `backend::traffic_bytes`; roofline = GB/s over --peak-gbps."
+        );
     }
     Ok(())
 }
@@ -584,7 +626,11 @@ fn cmd_sweep(
     };
     let output = output.unwrap_or_else(|| {
         let stem = spec_path.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
-        if shard == Shard::ALL { PathBuf::from(format!("{stem}.h5")) } else { PathBuf::from(format!("{stem}.shard{}of{}.h5", shard.index, shard.count)) }
+        if shard == Shard::ALL {
+            PathBuf::from(format!("{stem}.h5"))
+        } else {
+            PathBuf::from(format!("{stem}.shard{}of{}.h5", shard.index, shard.count))
+        }
     });
     check_output_dir(&output)?;
     if !(checkpoint_secs.is_finite() && checkpoint_secs >= 0.0) {
@@ -603,7 +649,11 @@ fn cmd_sweep(
             spec.base.top.buyers,
             spec.n_blocks(),
             spec.block,
-            if shard == Shard::ALL { String::new() } else { format!(", shard {shard} ({} blocks)", sweep::shard_blocks(&spec, shard).count()) },
+            if shard == Shard::ALL {
+                String::new()
+            } else {
+                format!(", shard {shard} ({} blocks)", sweep::shard_blocks(&spec, shard).count())
+            },
             exec.describe()
         );
     }
@@ -622,8 +672,10 @@ fn cmd_sweep(
     } else {
         let pb = indicatif::ProgressBar::new(0);
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cells  {per_sec}  ETA {eta}")
-                .expect("static template"),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cells  {per_sec}  ETA {eta}",
+            )
+            .expect("static template"),
         );
         pb
     };
@@ -636,17 +688,27 @@ fn cmd_sweep(
             pb.reset_eta();
             pb.reset_elapsed();
             if p.cells_done > 0 {
-                pb.println(format!("resuming {}: {} of {} cells already done", output.display(), p.cells_done, p.cells_total));
+                pb.println(format!(
+                    "resuming {}: {} of {} cells already done",
+                    output.display(),
+                    p.cells_done,
+                    p.cells_total
+                ));
             }
         } else {
             pb.set_position(p.cells_done as u64);
         }
     };
-    let opts = Options { fresh, shard, max_blocks, checkpoint_interval: std::time::Duration::from_secs_f64(checkpoint_secs) };
+    let opts =
+        Options { fresh, shard, max_blocks, checkpoint_interval: std::time::Duration::from_secs_f64(checkpoint_secs) };
     let report = sweep::run(&spec, &output, &opts, &exec, &stop, &progress)?;
     pb.finish_and_clear();
     if report.cells_computed == 0 && report.complete {
-        println!("{}: all {} cells already done; nothing to compute (--fresh starts over)", output.display(), report.cells_total);
+        println!(
+            "{}: all {} cells already done; nothing to compute (--fresh starts over)",
+            output.display(),
+            report.cells_total
+        );
         return Ok(());
     }
     let secs = report.seconds.max(1e-9);
@@ -659,7 +721,12 @@ fn cmd_sweep(
         report.runs_computed as f64 / secs,
         report.executor
     );
-    println!("output: {} ({} of {} cells done)", output.display(), report.cells_before + report.cells_computed, report.cells_total);
+    println!(
+        "output: {} ({} of {} cells done)",
+        output.display(),
+        report.cells_before + report.cells_computed,
+        report.cells_total
+    );
     if !report.complete {
         bail!(
             "stopped with {} of {} cells done; the finished cells are saved in {}: run the same command again to resume",
@@ -686,7 +753,15 @@ fn cmd_plot(what: PlotCmd) -> Result<()> {
     }
 }
 
-fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str, regimes: Option<&str>, cmap: &str, size: &str) -> Result<()> {
+fn cmd_plot_phase(
+    file: &Path,
+    metric: &str,
+    output: Option<PathBuf>,
+    stat: &str,
+    regimes: Option<&str>,
+    cmap: &str,
+    size: &str,
+) -> Result<()> {
     use crate::io::heatmap::{self, ColourScale, Heatmap, LinePlot, PlotAxis, Regimes};
     use crate::observe::{outcome_categories, outcome_unit};
     use crate::sweep::store;
@@ -695,7 +770,9 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
         .split_once('x')
         .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
         .filter(|&(w, h)| (300..=8000).contains(&w) && (200..=8000).contains(&h))
-        .with_context(|| format!("--size {size}: expected WIDTHxHEIGHT in pixels, e.g. 1100x800 (300..8000 × 200..8000)"))?;
+        .with_context(|| {
+            format!("--size {size}: expected WIDTHxHEIGHT in pixels, e.g. 1100x800 (300..8000 × 200..8000)")
+        })?;
     let Some(values) = sf.metric(metric) else {
         bail!("{}: no metric \"{metric}\"; this sweep recorded {}", file.display(), sf.metrics.join(", "));
     };
@@ -721,10 +798,16 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
     let title = format!("{metric}: {stat_name} over {r} replica{}", if r == 1 { "" } else { "s" });
     let (done, cells) = (sf.cells_done(), sf.n_cells());
     let sep = heatmap::SEP;
-    let spec_name = Path::new(&sf.spec_file).file_name().map_or(sf.spec_file.clone(), |n| n.to_string_lossy().into_owned());
+    let spec_name =
+        Path::new(&sf.spec_file).file_name().map_or(sf.spec_file.clone(), |n| n.to_string_lossy().into_owned());
     let (n1, n2) = sf.shape();
     let grid = if sf.axes.len() == 2 { format!("{n1} × {n2}") } else { n1.to_string() };
-    let mut subtitle = format!("{spec_name}{sep}{grid} cells, {} steps, {} seeds{sep}spec {}", sf.steps, sf.seeds.replace('_', "-"), sf.spec_hash);
+    let mut subtitle = format!(
+        "{spec_name}{sep}{grid} cells, {} steps, {} seeds{sep}spec {}",
+        sf.steps,
+        sf.seeds.replace('_', "-"),
+        sf.spec_hash
+    );
     if done < cells {
         subtitle = format!("INCOMPLETE: {done} of {cells} cells{sep}{subtitle}");
         eprintln!("warning: {} holds {done} of {cells} cells; missing cells are drawn grey", file.display());
@@ -743,13 +826,18 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
         if std.iter().any(|v| v.is_finite()) {
             subtitle = format!("{subtitle}{sep}band: ±1 std over replicas");
         }
-        heatmap::draw_line(&output, &LinePlot { title, subtitle, x: axis(0), y_label: value_label, mean: z, std, size })?;
+        heatmap::draw_line(
+            &output,
+            &LinePlot { title, subtitle, x: axis(0), y_label: value_label, mean: z, std, size },
+        )?;
     } else {
         let regime_name = match regimes {
             Some("none") => None,
             Some(name) => {
                 if outcome_categories(name).is_none() {
-                    bail!("--regimes {name}: not a categorical outcome (categorical: dominant_segment, welfare_regime)");
+                    bail!(
+                        "--regimes {name}: not a categorical outcome (categorical: dominant_segment, welfare_regime)"
+                    );
                 }
                 if sf.metric(name).is_none() {
                     bail!("--regimes {name}: {} did not record it; it has {}", file.display(), sf.metrics.join(", "));
@@ -760,7 +848,8 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
             // The first recorded categorical outcome that changes somewhere on the grid
             // (else the first recorded, so the subtitle can say it is uniform).
             None => {
-                let recorded: Vec<&str> = ["dominant_segment", "welfare_regime"].into_iter().filter(|n| sf.metric(n).is_some()).collect();
+                let recorded: Vec<&str> =
+                    ["dominant_segment", "welfare_regime"].into_iter().filter(|n| sf.metric(n).is_some()).collect();
                 let varies = |n: &str| {
                     let (g, _) = store::cell_stats(sf.metric(n).unwrap_or(&[]), r, true);
                     let first = g.iter().find(|v| v.is_finite());
@@ -801,8 +890,14 @@ fn cmd_plot_phase(file: &Path, metric: &str, output: Option<PathBuf>, stat: &str
 // ---------------------------------------------------------------------------------------
 // The analytic layers (static equilibrium, mean field) and the run's mean-field check.
 
-fn cmd_equilibrium(path: &Path, output: &Path, png_dir: Option<&Path>, sell_through: f64, set: &[String]) -> Result<()> {
-    use crate::model::equilibrium::{pre_and_post, StaticOptions};
+fn cmd_equilibrium(
+    path: &Path,
+    output: &Path,
+    png_dir: Option<&Path>,
+    sell_through: f64,
+    set: &[String],
+) -> Result<()> {
+    use crate::model::equilibrium::{StaticOptions, pre_and_post};
     let cfg = Config::load(path, set)?;
     if !(sell_through > 0.0 && sell_through <= 1.0) {
         bail!("--sell-through must be in (0, 1], got {sell_through}");
@@ -818,7 +913,9 @@ fn cmd_equilibrium(path: &Path, output: &Path, png_dir: Option<&Path>, sell_thro
     crate::io::layers::write_equilibrium(output, &cfg, &opts, &pre, &post)?;
     println!("static equilibrium of {} (sell-through {sell_through})", path.display());
     println!("{:<18} {:>12} {:>12}", "", "before shock", "after shock");
-    for ((name, a, _), (_, b, _)) in crate::io::layers::equilibrium_scalars(&pre).into_iter().zip(crate::io::layers::equilibrium_scalars(&post)) {
+    for ((name, a, _), (_, b, _)) in
+        crate::io::layers::equilibrium_scalars(&pre).into_iter().zip(crate::io::layers::equilibrium_scalars(&post))
+    {
         println!("{name:<18} {a:>12.4} {b:>12.4}");
     }
     println!("output: {}", output.display());
@@ -841,22 +938,42 @@ fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32) -> Resu
     let mo = MeanFieldOptions::default();
     let mut mf = MeanField::new(&cfg, mo);
     let mut rec = Recorder::new();
-    let traced = ["share_exit", "share_ai", "share_human", "active_buyers", "matches", "ai_unit_share", "welfare", "hhi", "mean_x_human", "ai_volume_mean"];
+    let traced = [
+        "share_exit",
+        "share_ai",
+        "share_human",
+        "active_buyers",
+        "matches",
+        "ai_unit_share",
+        "welfare",
+        "hhi",
+        "mean_x_human",
+        "ai_volume_mean",
+    ];
     if trace > 0 {
         eprintln!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" "));
     }
     while mf.t < cfg.top.steps {
         mf.run(mf.t + 1, &mut rec);
         if trace > 0 && (mf.t - 1) % trace == 0 {
-            let row: Vec<String> = traced.iter().map(|n| format!("{:>13.4}", rec.get(n).and_then(|v| v.last()).unwrap_or(&f64::NAN))).collect();
+            let row: Vec<String> = traced
+                .iter()
+                .map(|n| format!("{:>13.4}", rec.get(n).and_then(|v| v.last()).unwrap_or(&f64::NAN)))
+                .collect();
             eprintln!("{:>6} {}", mf.t - 1, row.join(" "));
         }
     }
-    let outcomes = Outcomes::of(&rec, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
+    let outcomes =
+        Outcomes::of(&rec, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
     let device = format!("{} talent x {} taste classes", mf.opts.talent_classes, mf.opts.taste_classes);
     let mut meta = crate::io::hdf5::RunMeta::new(&cfg, "meanfield", &device);
     meta.outcomes = outcomes;
-    meta.settled = crate::observe::settled_at(&rec, cfg.technology.shock_step.min(rec.len() as u32), cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
+    meta.settled = crate::observe::settled_at(
+        &rec,
+        cfg.technology.shock_step.min(rec.len() as u32),
+        cfg.equilibrium.window as usize,
+        cfg.equilibrium.tol as f64,
+    );
     let extra = vec![
         ("meanfield_talent_classes".to_string(), mf.opts.talent_classes as f64),
         ("meanfield_taste_classes".to_string(), mf.opts.taste_classes as f64),
@@ -870,7 +987,7 @@ fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32) -> Resu
 /// `meanfield_*` (docs/output.md). Empty where the mean field does not model the run's
 /// decision rule.
 fn meanfield_check(cfg: &Config, abm: &Outcomes) -> Vec<(String, f64)> {
-    use crate::model::meanfield::{run_meanfield, MeanFieldOptions};
+    use crate::model::meanfield::{MeanFieldOptions, run_meanfield};
     if cfg.decisions.decision != config::Decision::Logit {
         return Vec::new();
     }
@@ -904,8 +1021,17 @@ pub enum ScaleArg {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn cmd_reproduce(out: PathBuf, scale: ScaleArg, replicas: u32, only: Vec<String>, configs: PathBuf, kind: BackendKind, threads: usize, quiet: bool) -> Result<()> {
-    use crate::reproduce::{reproduce, Options, Scale};
+fn cmd_reproduce(
+    out: PathBuf,
+    scale: ScaleArg,
+    replicas: u32,
+    only: Vec<String>,
+    configs: PathBuf,
+    kind: BackendKind,
+    threads: usize,
+    quiet: bool,
+) -> Result<()> {
+    use crate::reproduce::{Options, Scale, reproduce};
     let known = ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "paper"];
     if let Some(bad) = only.iter().find(|o| !known.iter().any(|k| k.eq_ignore_ascii_case(o))) {
         bail!("--only {bad}: unknown fact; choose from {}", known.join(", "));
@@ -913,7 +1039,14 @@ fn cmd_reproduce(out: PathBuf, scale: ScaleArg, replicas: u32, only: Vec<String>
     if !configs.is_dir() {
         bail!("--configs {}: directory does not exist", configs.display());
     }
-    let opts = Options { out, scale: if scale == ScaleArg::Full { Scale::Full } else { Scale::Small }, replicas, only, configs, quiet };
+    let opts = Options {
+        out,
+        scale: if scale == ScaleArg::Full { Scale::Full } else { Scale::Small },
+        replicas,
+        only,
+        configs,
+        quiet,
+    };
     let make = |s: State, c: &Config| make_backend(kind, s, c, threads).map_err(|e| format!("{e:#}"));
     let report = reproduce(&opts, &make)?;
     for f in &report.facts {

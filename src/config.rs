@@ -72,7 +72,6 @@ impl Check for Vec<u32> {
     }
 }
 
-
 macro_rules! section {
     (
         $(#[$smeta:meta])*
@@ -374,10 +373,11 @@ impl Config {
             apply_override(&mut table, arg)?;
         }
         let merged = toml::to_string(&table).expect("a parsed table serialises");
-        let cfg: Config = toml::from_str(&merged).map_err(|e: toml::de::Error| match parse_error("--set", &merged, &e) {
-            ConfigError::Parse { msg, .. } => ConfigError::Override { arg: overrides.join(" "), reason: msg },
-            other => other,
-        })?;
+        let cfg: Config =
+            toml::from_str(&merged).map_err(|e: toml::de::Error| match parse_error("--set", &merged, &e) {
+                ConfigError::Parse { msg, .. } => ConfigError::Override { arg: overrides.join(" "), reason: msg },
+                other => other,
+            })?;
         cfg.validate(file, text)?;
         Ok(cfg)
     }
@@ -410,7 +410,11 @@ impl Config {
         }
         let m = &self.market;
         if m.theta_lo > m.theta_hi {
-            return Err(bad("market", "theta_hi", format!("must be at least theta_lo ({}), got {}", m.theta_lo, m.theta_hi)));
+            return Err(bad(
+                "market",
+                "theta_hi",
+                format!("must be at least theta_lo ({}), got {}", m.theta_lo, m.theta_hi),
+            ));
         }
         if let Some(&s) = self.top.snapshot_steps.iter().find(|&&s| s >= self.top.steps) {
             return Err(bad("", "snapshot_steps", format!("step {s} is beyond the run (steps = {})", self.top.steps)));

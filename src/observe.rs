@@ -6,7 +6,7 @@
 
 use crate::backend::Totals;
 use crate::model::welfare::Welfare;
-use crate::state::{State, AI, HUMAN};
+use crate::state::{AI, HUMAN, State};
 
 /// Everything known about one step after `reduce`.
 #[derive(Clone, Debug, Default)]
@@ -125,7 +125,9 @@ impl Snapshot {
             talent: [z(), z(), z()],
             curves: curves.to_vec(),
         };
-        let bin = |v: f32, lo: f32, hi: f32| (((v - lo) / (hi - lo) * SNAP_BINS as f32).floor().max(0.0) as usize).min(SNAP_BINS - 1);
+        let bin = |v: f32, lo: f32, hi: f32| {
+            (((v - lo) / (hi - lo) * SNAP_BINS as f32).floor().max(0.0) as usize).min(SNAP_BINS - 1)
+        };
         let span = talent_span(talent_sigma);
         let c = &s.creators;
         for i in 0..c.len() {
@@ -242,15 +244,35 @@ pub struct Outcomes {
 
 /// Names of the outcome statistics, in the order of `Outcomes::values`.
 pub const OUTCOMES: &[&str] = &[
-    "share_exit", "share_ai", "share_human", "welfare_final", "welfare_pre", "welfare_min",
-    "collapse_depth", "collapse_duration", "active_dip", "hhi_pre", "hhi_final", "settle_step",
+    "share_exit",
+    "share_ai",
+    "share_human",
+    "welfare_final",
+    "welfare_pre",
+    "welfare_min",
+    "collapse_depth",
+    "collapse_duration",
+    "active_dip",
+    "hhi_pre",
+    "hhi_final",
+    "settle_step",
 ];
 
 impl Outcomes {
     pub fn values(&self) -> [f64; 12] {
         [
-            self.share_exit, self.share_ai, self.share_human, self.welfare_final, self.welfare_pre, self.welfare_min,
-            self.collapse_depth, self.collapse_duration, self.active_dip, self.hhi_pre, self.hhi_final, self.settle_step,
+            self.share_exit,
+            self.share_ai,
+            self.share_human,
+            self.welfare_final,
+            self.welfare_pre,
+            self.welfare_min,
+            self.collapse_depth,
+            self.collapse_duration,
+            self.active_dip,
+            self.hhi_pre,
+            self.hhi_final,
+            self.settle_step,
         ]
     }
 
@@ -282,7 +304,11 @@ impl Outcomes {
             welfare_final,
             welfare_pre,
             welfare_min,
-            collapse_depth: if after.is_empty() { 0.0 } else { ((welfare_pre - welfare_min) / welfare_pre.abs().max(1e-9)).max(0.0) },
+            collapse_depth: if after.is_empty() {
+                0.0
+            } else {
+                ((welfare_pre - welfare_min) / welfare_pre.abs().max(1e-9)).max(0.0)
+            },
             collapse_duration: after.iter().filter(|&&w| w < floor).count() as f64,
             active_dip: if act_pre > 0.0 && act_min.is_finite() { (act_pre - act_min) / act_pre } else { 0.0 },
             hhi_pre: pre(hhi),

@@ -10,7 +10,7 @@ use crate::model::technology::{ai_costs, collapse_step, execution_weight, z_of};
 use crate::model::welfare;
 use crate::observe::{Outcomes, Recorder, Snapshot, StepSummary};
 use crate::rng;
-use crate::state::{Deciles, State, StepParams, AI};
+use crate::state::{AI, Deciles, State, StepParams};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A running simulation: a backend plus the market-level state.
@@ -173,7 +173,8 @@ impl Simulation {
 
         let sold_ai = tot.sold[0] as f64;
         let provider_rev: Vec<f64> = tot.provider_sold.iter().map(|&s| s as f64 * p.api_fee as f64).collect();
-        let tax = p.unit_tax as f64 * tot.offered[0] as f64 + p.adoption_tax as f64 * tot.mode_count[AI as usize] as f64;
+        let tax =
+            p.unit_tax as f64 * tot.offered[0] as f64 + p.adoption_tax as f64 * tot.mode_count[AI as usize] as f64;
         let subsidy = p.subsidy as f64 * tot.sold[1] as f64;
         let bearers = if c.market.congestion_in_participation { tot.active as f64 } else { c.top.buyers as f64 };
         let wf = welfare::welfare(
@@ -205,15 +206,18 @@ impl Simulation {
             welfare: wf,
             totals: tot,
         };
-        let snap = self.snapshot_steps.binary_search(&self.t).is_ok().then(|| {
-            Snapshot::of(self.t, &be.state(), c.market.q_max, c.technology.talent_sigma, &self.curves.rp)
-        });
+        let snap = self
+            .snapshot_steps
+            .binary_search(&self.t)
+            .is_ok()
+            .then(|| Snapshot::of(self.t, &be.state(), c.market.q_max, c.technology.talent_sigma, &self.curves.rp));
 
         self.ai_share_ema += 0.1 * (ai_share - self.ai_share_ema);
         if c.collapse.enabled {
             let sold = (summary.totals.sold[0] + summary.totals.sold[1]) as f64;
             let rho = if sold > 0.0 { (sold_ai / sold) as f32 } else { 0.0 };
-            self.qbar = collapse_step(self.qbar, rho, c.collapse.collapse_rate, c.collapse.recovery, c.collapse.qbar_max);
+            self.qbar =
+                collapse_step(self.qbar, rho, c.collapse.collapse_rate, c.collapse.recovery, c.collapse.qbar_max);
         }
         timed!(self.stage_secs, 7, be.decide(&p, &self.curves.rp));
         self.last_params = p;
@@ -245,6 +249,11 @@ impl Simulation {
 
     /// Outcome statistics of what `rec` holds, with this run's shock and window.
     pub fn outcomes(&self, rec: &Recorder) -> Outcomes {
-        Outcomes::of(rec, self.cfg.technology.shock_step, self.cfg.equilibrium.window as usize, self.cfg.equilibrium.tol as f64)
+        Outcomes::of(
+            rec,
+            self.cfg.technology.shock_step,
+            self.cfg.equilibrium.window as usize,
+            self.cfg.equilibrium.tol as f64,
+        )
     }
 }

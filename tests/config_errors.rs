@@ -1,7 +1,7 @@
 //! Bad configuration input: each kind is rejected with an error naming the key (and the
 //! line where there is one) and the reason; good input round-trips.
 
-use hollow::config::{defaults_toml, Config};
+use hollow::config::{Config, defaults_toml};
 
 fn err(text: &str) -> String {
     match Config::from_str_named(text, "test.toml", &[]) {

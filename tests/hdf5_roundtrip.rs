@@ -27,12 +27,7 @@ fn small_run() -> (Config, RunMeta, Recorder) {
     sim.run(cfg.top.steps, &mut rec, &AtomicBool::new(false), |_| {});
     let mut meta = RunMeta::new(&cfg, "cpu", "1 rayon thread");
     meta.outcomes = sim.outcomes(&rec);
-    meta.settled = Some(Settled {
-        step: 15,
-        share_ai: 0.25,
-        share_human: 0.5,
-        welfare: 1.25,
-    });
+    meta.settled = Some(Settled { step: 15, share_ai: 0.25, share_human: 0.5, welfare: 1.25 });
     (cfg, meta, rec)
 }
 
@@ -72,9 +67,7 @@ fn a_real_run_reads_back_exactly_as_recorded() {
     assert_eq!(back.series.len(), METRICS.len());
     assert_eq!(back.series_order, METRICS.iter().map(|m| m.name).collect::<Vec<_>>());
     for (i, m) in METRICS.iter().enumerate() {
-        let s = back
-            .series(m.name)
-            .unwrap_or_else(|| panic!("series {} missing", m.name));
+        let s = back.series(m.name).unwrap_or_else(|| panic!("series {} missing", m.name));
         assert!(same_values(s, rec.series(i)), "series {} differs", m.name);
         assert_eq!(back.series_info[m.name].units, m.unit);
         assert_eq!(back.series_info[m.name].description, m.description);
@@ -84,13 +77,7 @@ fn a_real_run_reads_back_exactly_as_recorded() {
     assert_eq!(back.snapshot_steps, steps);
     assert_eq!(back.snapshots.len(), rec.snapshots.len());
     for (a, b) in back.snapshots.iter().zip(&rec.snapshots) {
-        assert!(
-            a.quality
-                .iter()
-                .chain(&a.creative)
-                .chain(&a.talent)
-                .all(|r| r.len() == SNAP_BINS)
-        );
+        assert!(a.quality.iter().chain(&a.creative).chain(&a.talent).all(|r| r.len() == SNAP_BINS));
         assert!(a.units_quality.iter().all(|r| r.len() == SNAP_BINS));
         assert_eq!(a.curves.len(), 2 * cfg.market.bins as usize);
         assert_eq!(a, b, "snapshot at step {}", b.step);
@@ -110,10 +97,7 @@ fn outcome_attributes_are_named_from_outcomes() {
     write_run(&path, &meta, &rec).expect("write");
     let f = hdf5::File::open(&path).expect("open");
     for (name, v) in OUTCOMES.iter().zip(meta.outcomes.values()) {
-        let got: f64 = f
-            .attr(&format!("outcome_{name}"))
-            .and_then(|a| a.read_scalar())
-            .expect("outcome attribute");
+        let got: f64 = f.attr(&format!("outcome_{name}")).and_then(|a| a.read_scalar()).expect("outcome attribute");
         assert_eq!(got.to_bits(), v.to_bits(), "{name}");
     }
     // Datasets are chunked and compressed.
@@ -191,10 +175,7 @@ fn a_failing_write_leaves_the_existing_file_intact() {
     let err = write_run(&path, &meta, &rec).expect_err("temporary path is a directory");
     assert!(err.to_string().contains(&path.display().to_string()), "{err}");
     assert_eq!(bytes(&path), before, "old file untouched");
-    assert!(
-        dir.path().join("run.h5.tmp").is_dir(),
-        "a directory we did not create is left alone"
-    );
+    assert!(dir.path().join("run.h5.tmp").is_dir(), "a directory we did not create is left alone");
 }
 
 #[test]
@@ -236,10 +217,7 @@ fn reading_a_missing_or_foreign_file_names_the_path() {
     hdf5::File::create(&foreign).expect("create");
     let err = read_run(&foreign).expect_err("no hollow attributes");
     let msg = err.to_string();
-    assert!(
-        msg.contains(&foreign.display().to_string()) && msg.contains("format"),
-        "{msg}"
-    );
+    assert!(msg.contains(&foreign.display().to_string()) && msg.contains("format"), "{msg}");
 }
 
 /// Writes the small run to `$HOLLOW_SAMPLE_H5` for checking the h5py example of

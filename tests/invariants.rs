@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use hollow::observe::{Recorder, METRICS};
+use hollow::observe::{METRICS, Recorder};
 use hollow::state::{CLAIM_SOLD, ID_MASK, NONE};
 
 #[test]

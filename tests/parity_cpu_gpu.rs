@@ -106,22 +106,11 @@ fn wgsl_philox_permute30_and_below_are_bit_identical_to_rust() {
             1 => u32::MAX,
             _ => h(11),
         };
-        input.extend([
-            h(1),
-            h(2),
-            edge,
-            h(4),
-            [1, 2, 3, 1000, u32::MAX, h(5), 1 << 31][i as usize % 7],
-            h(6),
-        ]);
+        input.extend([h(1), h(2), edge, h(4), [1, 2, 3, 1000, u32::MAX, h(5), 1 << 31][i as usize % 7], h(6)]);
     }
     let key = rng::key_of(0xDEAD_BEEF_1234_5678);
     let pk = rng::perm_key(key, 17, 1);
-    let p = StepParams {
-        key,
-        perm_key: pk,
-        ..Default::default()
-    };
+    let p = StepParams { key, perm_key: pk, ..Default::default() };
     let out = gpu::run_probe(RNG_PROBE, &p, &input, 12 * n as usize, n, &GpuOptions::default())
         .unwrap_or_else(|e| panic!("{e}\n{}", gpu::no_adapter_help()));
     for i in 0..n as usize {
@@ -144,10 +133,7 @@ fn wgsl_philox_permute30_and_below_are_bit_identical_to_rust() {
         assert_eq!(&o[..10], &expect, "thread {i}, input {r:?}");
         let normal = rng::normal_f32(w[0], w[1]);
         let g = f32::from_bits(o[10]);
-        assert!(
-            (g - normal).abs() <= 1e-5 * (1.0 + normal.abs()),
-            "normal_f32 at {i}: cpu {normal} gpu {g}"
-        );
+        assert!((g - normal).abs() <= 1e-5 * (1.0 + normal.abs()), "normal_f32 at {i}: cpu {normal} gpu {g}");
         let d = rng::draw4(key, x, r[1], rng::stream_word(rng::Stream::Search, r[2] & 15), r[3]);
         assert_eq!(o[11], d[0], "draw4 at {i}");
     }
@@ -225,17 +211,8 @@ fn offers_and_scan_lay_out_units_exactly_as_the_cpu() {
     let (cs, gs) = (cpu.state(), gpu.state());
     assert_eq!(cs.creators.cap, gs.creators.cap, "capacities");
     assert!(gs.creators.sold.iter().all(|&x| x == 0));
-    assert_close_f32(
-        "nominal quality",
-        &pairs(&cs.creators.offer, 0),
-        &pairs(&gs.creators.offer, 0),
-        1e-5,
-    );
-    assert_eq!(
-        pairs(&cs.creators.offer, 1),
-        pairs(&gs.creators.offer, 1),
-        "offers leave prices alone"
-    );
+    assert_close_f32("nominal quality", &pairs(&cs.creators.offer, 0), &pairs(&gs.creators.offer, 0), 1e-5);
+    assert_eq!(pairs(&cs.creators.offer, 1), pairs(&gs.creators.offer, 1), "offers leave prices alone");
     let tc = cpu.scan(&p);
     let tg = gpu.scan(&p);
     assert_eq!(tc, tg, "(n_ai, n_human)");
@@ -273,21 +250,12 @@ fn assert_totals(cpu: &Totals, gpu: &Totals) {
     );
     assert_eq!(cpu.mode_count, gpu.mode_count, "mode counts");
     assert_eq!(cpu.decile_mode, gpu.decile_mode, "decile x mode counts");
-    assert_eq!(
-        (cpu.offered, cpu.sold),
-        (gpu.offered, gpu.sold),
-        "units offered and sold"
-    );
+    assert_eq!((cpu.offered, cpu.sold), (gpu.offered, gpu.sold), "units offered and sold");
     assert_eq!(cpu.provider_sold, gpu.provider_sold, "provider sales");
     assert_eq!(cpu.hist.cells.len(), gpu.hist.cells.len());
     for (k, (a, b)) in cpu.hist.cells.iter().zip(&gpu.hist.cells).enumerate() {
         assert_eq!((a[0], a[1]), (b[0], b[1]), "histogram counts of cell {k}");
-        assert!(
-            close(a[2], b[2], 1e-5, 1e-3),
-            "histogram revenue of cell {k}: {} vs {}",
-            a[2],
-            b[2]
-        );
+        assert!(close(a[2], b[2], 1e-5, 1e-3), "histogram revenue of cell {k}: {} vs {}", a[2], b[2]);
     }
     // Sums within the stated tolerance.
     let f = [
@@ -306,10 +274,7 @@ fn assert_totals(cpu: &Totals, gpu: &Totals) {
     }
     for m in 0..3 {
         assert!(close(cpu.x_sum[m], gpu.x_sum[m], 1e-5, 1e-3), "x_sum[{m}]");
-        assert!(
-            close(cpu.talent_sum[m], gpu.talent_sum[m], 1e-5, 1e-3),
-            "talent_sum[{m}]"
-        );
+        assert!(close(cpu.talent_sum[m], gpu.talent_sum[m], 1e-5, 1e-3), "talent_sum[{m}]");
         assert!(close(cpu.revenue[m], gpu.revenue[m], 1e-5, 1e-3), "revenue[{m}]");
     }
 }
@@ -356,14 +321,8 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
         assert_eq!(cpu.units().1, gpu.units().1, "round {r}: claims after resolve");
     }
     let cs = cpu.state();
-    assert!(
-        cs.buyers.bought.iter().filter(|&&b| b != NONE).count() > 1000,
-        "a real market"
-    );
-    assert!(
-        cs.buyers.bought.iter().any(|&b| b != NONE && b & JUNK_BIT != 0),
-        "junk sold"
-    );
+    assert!(cs.buyers.bought.iter().filter(|&&b| b != NONE).count() > 1000, "a real market");
+    assert!(cs.buyers.bought.iter().any(|&b| b != NONE && b & JUNK_BIT != 0), "junk sold");
 
     cpu.buyers(&p);
     gpu.buyers(&p);
@@ -402,28 +361,13 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
     let (cc, gc) = (cpu.state().creators, gpu.state().creators);
     let n = cc.mode.len();
     let switched = modes_before.iter().zip(&cc.mode).filter(|(a, b)| a != b).count();
-    assert!(
-        switched > n / 20,
-        "decide revised few modes ({switched}): the test would prove little"
-    );
-    let differ: Vec<usize> = (0..n)
-        .filter(|&i| cc.mode[i] != gc.mode[i] || (cc.x[i] - gc.x[i]).abs() > 1e-4)
-        .collect();
-    assert!(
-        differ.len() <= n / 1000,
-        "decide: {} of {n} creators differ (first {:?})",
-        differ.len(),
-        differ.first()
-    );
+    assert!(switched > n / 20, "decide revised few modes ({switched}): the test would prove little");
+    let differ: Vec<usize> = (0..n).filter(|&i| cc.mode[i] != gc.mode[i] || (cc.x[i] - gc.x[i]).abs() > 1e-4).collect();
+    assert!(differ.len() <= n / 1000, "decide: {} of {n} creators differ (first {:?})", differ.len(), differ.first());
     let same: Vec<usize> = (0..n).filter(|i| !differ.contains(i)).collect();
     let pick = |v: &[f32]| same.iter().map(|&i| v[i]).collect::<Vec<f32>>();
     assert_close_f32("x after decide", &pick(&cc.x), &pick(&gc.x), 1e-5);
-    assert_close_f32(
-        "price after decide",
-        &pick(&pairs(&cc.offer, 1)),
-        &pick(&pairs(&gc.offer, 1)),
-        1e-5,
-    );
+    assert_close_f32("price after decide", &pick(&pairs(&cc.offer, 1)), &pick(&pairs(&gc.offer, 1)), 1e-5);
     assert_close_f32("vol after decide", &pick(&cc.vol), &pick(&gc.vol), 1e-5);
     let pc: Vec<u32> = same.iter().map(|&i| cc.provider[i]).collect();
     let pg: Vec<u32> = same.iter().map(|&i| gc.provider[i]).collect();
@@ -446,10 +390,7 @@ fn a_lost_device_is_a_clear_error_not_a_hang_or_panic() {
     sim.step();
     assert!(sim.backend().error().is_none());
     // Device stage times reach the simulation's user through the trait.
-    assert_eq!(
-        sim.backend().stage_times().map(|t| t.len()),
-        gpu.has_timestamps().then_some(8)
-    );
+    assert_eq!(sim.backend().stage_times().map(|t| t.len()), gpu.has_timestamps().then_some(8));
     let p = params_of(&cfg, 0);
     gpu.offers(&p);
     gpu.lose_device_for_test();
@@ -466,31 +407,17 @@ fn a_lost_device_is_a_clear_error_not_a_hang_or_panic() {
 fn oversized_populations_are_clear_errors_not_panics() {
     // 1.1 M creators x 4096 units exceed the u32 unit ids.
     let cfg = config(1_100_000, 10, 4096);
-    let e = GpuBackend::new(State::init(&cfg), &cfg, &GpuOptions::default())
-        .err()
-        .map(|e| e.to_string());
+    let e = GpuBackend::new(State::init(&cfg), &cfg, &GpuOptions::default()).err().map(|e| e.to_string());
     let e = e.unwrap_or_default();
     assert!(e.contains("ai_volume_max"), "{e}");
     // Forced 4 KiB bindings: a 16-byte creator field of 1000 creators does not fit.
     let cfg = config(1_000, 10, 4);
-    let opts = GpuOptions {
-        max_binding_bytes: Some(4096),
-        ..Default::default()
-    };
-    let e = GpuBackend::new(State::init(&cfg), &cfg, &opts)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let opts = GpuOptions { max_binding_bytes: Some(4096), ..Default::default() };
+    let e = GpuBackend::new(State::init(&cfg), &cfg, &opts).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("creators") && e.contains("16-byte"), "{e}");
     // An adapter name that matches nothing lists the adapters found.
-    let opts = GpuOptions {
-        adapter: Some("no such adapter 123".into()),
-        ..Default::default()
-    };
-    let e = GpuBackend::new(State::init(&cfg), &cfg, &opts)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let opts = GpuOptions { adapter: Some("no such adapter 123".into()), ..Default::default() };
+    let e = GpuBackend::new(State::init(&cfg), &cfg, &opts).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("no such adapter 123") && e.contains("adapters found"), "{e}");
 }
 
@@ -650,13 +577,7 @@ fn search_with_signal_noise_matches_the_cpu_up_to_near_ties() {
     gpu.search(&p);
     let (cs, gs) = (cpu.state(), gpu.state());
     let n = cs.buyers.proposal.len();
-    let differ = cs
-        .buyers
-        .proposal
-        .iter()
-        .zip(&gs.buyers.proposal)
-        .filter(|(a, b)| a != b)
-        .count();
+    let differ = cs.buyers.proposal.iter().zip(&gs.buyers.proposal).filter(|(a, b)| a != b).count();
     assert!(differ <= n / 1000, "{differ} of {n} proposals differ");
 }
 
@@ -667,11 +588,7 @@ fn run_sim(cfg: &Config, make: impl FnOnce(State) -> Box<dyn Backend>) -> Record
     let mut sim = Simulation::new(cfg.clone(), make);
     let mut rec = Recorder::new();
     sim.run(cfg.top.steps, &mut rec, &AtomicBool::new(false), |_| {});
-    assert!(
-        sim.backend().error().is_none(),
-        "backend failed: {:?}",
-        sim.backend().error()
-    );
+    assert!(sim.backend().error().is_none(), "backend failed: {:?}", sim.backend().error());
     rec
 }
 
@@ -681,10 +598,7 @@ fn run_gpu(cfg: &Config, opts: &GpuOptions) -> Recorder {
 }
 
 fn bits(r: &Recorder) -> Vec<Vec<u64>> {
-    r.columns
-        .iter()
-        .map(|c| c.iter().map(|v| v.to_bits()).collect())
-        .collect()
+    r.columns.iter().map(|c| c.iter().map(|v| v.to_bits()).collect()).collect()
 }
 
 /// 100 steps at 10^5 agents through the shock: the GPU tells the CPU's story. Near-ties
@@ -698,35 +612,16 @@ fn a_100_step_run_at_1e5_agents_gives_the_cpu_shares_and_welfare() {
     let rg = run_gpu(&cfg, &GpuOptions::default());
     assert_eq!(rc.len(), 100);
     assert_eq!(rg.len(), 100);
-    for name in [
-        "share_ai",
-        "share_human",
-        "share_exit",
-        "active_buyers",
-        "ai_unit_share",
-    ] {
+    for name in ["share_ai", "share_human", "share_exit", "active_buyers", "ai_unit_share"] {
         let (a, b) = (rc.get(name).unwrap_or_default(), rg.get(name).unwrap_or_default());
         for t in 0..100 {
-            assert!(
-                (a[t] - b[t]).abs() <= 0.02,
-                "{name} at step {t}: cpu {} gpu {}",
-                a[t],
-                b[t]
-            );
+            assert!((a[t] - b[t]).abs() <= 0.02, "{name} at step {t}: cpu {} gpu {}", a[t], b[t]);
         }
     }
-    let (a, b) = (
-        rc.get("welfare").unwrap_or_default(),
-        rg.get("welfare").unwrap_or_default(),
-    );
+    let (a, b) = (rc.get("welfare").unwrap_or_default(), rg.get("welfare").unwrap_or_default());
     let scale = a.iter().map(|x| x.abs()).fold(0.0, f64::max);
     for t in 0..100 {
-        assert!(
-            (a[t] - b[t]).abs() <= 0.03 * scale,
-            "welfare at step {t}: cpu {} gpu {} (scale {scale})",
-            a[t],
-            b[t]
-        );
+        assert!((a[t] - b[t]).abs() <= 0.03 * scale, "welfare at step {t}: cpu {} gpu {} (scale {scale})", a[t], b[t]);
     }
     // The shock happened: AI took a large share on both.
     assert!(a.len() == 100 && rc.get("share_ai").unwrap_or_default()[99] > 0.3);
@@ -794,10 +689,7 @@ fn two_gpu_runs_with_the_same_seed_are_identical_bit_for_bit() {
 fn chunked_unit_arrays_give_the_unchunked_results() {
     let mut cfg = config(3_000, 6_000, 64);
     cfg.top.steps = 70;
-    let small = GpuOptions {
-        max_binding_bytes: Some(128 << 10),
-        ..Default::default()
-    };
+    let small = GpuOptions { max_binding_bytes: Some(128 << 10), ..Default::default() };
     let probe = new_gpu(State::init(&cfg), &cfg, &small);
     assert!(probe.plan().n_chunks >= 4, "chunks: {}", probe.plan().n_chunks);
     drop(probe);

@@ -1,6 +1,6 @@
 //! Each stage of the step on a tiny hand-built market, against values worked out by hand.
 
-use hollow::backend::{cpu::CpuBackend, Backend};
+use hollow::backend::{Backend, cpu::CpuBackend};
 use hollow::model::technology::{q_human, z_of};
 use hollow::rng;
 use hollow::state::*;

@@ -5,10 +5,10 @@
 //! whole file runs in seconds.
 
 use hollow::observe::{self, Outcomes};
-use hollow::sweep::{self, exec::Done, CpuExecutor, Executor, Job, Options, Shard, Spec, SweepError, SweepFile};
+use hollow::sweep::{self, CpuExecutor, Executor, Job, Options, Shard, Spec, SweepError, SweepFile, exec::Done};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 const BASE: &str = "seed = 3\nsteps = 30\ncreators = 150\nbuyers = 300\n[technology]\nshock_step = 8\n";
@@ -134,7 +134,12 @@ fn spec_parses_axes_blocks_and_seeds() {
     assert_ne!(common.seed_of(0, 0), common.seed_of(0, 1));
     assert_ne!(common.hash, s.hash, "the seed mode is part of the spec hash");
     // Comments and key order do not change the hash; the base config's content does.
-    let reordered = d.spec("r.toml", &format!("# a comment\n{}", SPEC.replacen("replicas = 2\nblock = 3", "block = 3\nreplicas = 2", 1))).unwrap();
+    let reordered = d
+        .spec(
+            "r.toml",
+            &format!("# a comment\n{}", SPEC.replacen("replicas = 2\nblock = 3", "block = 3\nreplicas = 2", 1)),
+        )
+        .unwrap();
     assert_eq!(reordered.hash, s.hash);
     std::fs::write(d.path("base.toml"), BASE.replace("seed = 3", "seed = 4")).unwrap();
     assert_ne!(d.spec("s.toml", SPEC).unwrap().hash, s.hash);
@@ -153,7 +158,12 @@ fn spec_errors_name_the_file_and_the_key() {
     ];
     let axis_cases: &[(&str, &str, &str, &str)] = &[
         ("key = \"technology.ai_cost_scale\"", "key = \"market.colour\"", "axis[0].key", "not a numeric config key"),
-        ("key = \"technology.ai_cost_scale\"", "key = \"technology.shock_ramp\"", "axis[0].key", "not a numeric config key"),
+        (
+            "key = \"technology.ai_cost_scale\"",
+            "key = \"technology.shock_ramp\"",
+            "axis[0].key",
+            "not a numeric config key",
+        ),
         ("from = 0.1", "from = 0.0", "axis[0].from", "positive"),
         ("values = [0.0, 0.5, 1.0, 2.0]", "values = [0.0, 1.0, 0.5]", "axis[1].values", "strictly increasing"),
         ("values = [0.0, 0.5, 1.0, 2.0]", "values = [0.0]\nfrom = 1", "axis[1].values", "not both"),
@@ -167,12 +177,25 @@ fn spec_errors_name_the_file_and_the_key() {
         assert!(e.contains("bad.toml") && e.contains(key) && e.contains(why), "{to}: {e}");
     }
     // An axis value outside the key's valid range names the axis, the key and the value.
-    let e = d.spec("bad.toml", &SPEC.replacen("key = \"market.pollution\"\nvalues = [0.0, 0.5, 1.0, 2.0]", "key = \"market.k\"\nvalues = [1, 100]", 1)).unwrap_err().to_string();
+    let e = d
+        .spec(
+            "bad.toml",
+            &SPEC.replacen(
+                "key = \"market.pollution\"\nvalues = [0.0, 0.5, 1.0, 2.0]",
+                "key = \"market.k\"\nvalues = [1, 100]",
+                1,
+            ),
+        )
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("bad.toml") && e.contains("axis[1]") && e.contains("market.k") && e.contains("100"), "{e}");
     // A bad [set] key is reported with the spec file.
     let e = d.spec("bad.toml", &SPEC.replace("market.k = 3", "market.kk = 3")).unwrap_err().to_string();
     assert!(e.contains("bad.toml") && e.contains("set") && e.contains("kk"), "{e}");
-    let e = d.spec("bad.toml", &format!("{SPEC}\n[[axis]]\nkey = \"market.k\"\nvalues = [2, 3]\n")).unwrap_err().to_string();
+    let e = d
+        .spec("bad.toml", &format!("{SPEC}\n[[axis]]\nkey = \"market.k\"\nvalues = [2, 3]\n"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("one or two axes"), "{e}");
 }
 
@@ -234,10 +257,15 @@ fn interrupted_sweep_resumes_only_the_missing_cells() {
     let done_before = partial.cells_done();
     assert!((3..12).contains(&done_before), "{done_before} cells done after one block");
     // Some block is whole (which one finishes first depends on the run times of its cells).
-    assert!((0..spec.n_blocks()).any(|b| spec.block_cells(b).all(|c| partial.done[c])), "no whole block in {:?}", partial.done);
+    assert!(
+        (0..spec.n_blocks()).any(|b| spec.block_cells(b).all(|c| partial.done[c])),
+        "no whole block in {:?}",
+        partial.done
+    );
 
     // Resume: only the missing cells are handed out and run.
-    let counting = Counting { inner: CpuExecutor::new(2).unwrap(), runs: AtomicUsize::new(0), cells: Mutex::new(Vec::new()) };
+    let counting =
+        Counting { inner: CpuExecutor::new(2).unwrap(), runs: AtomicUsize::new(0), cells: Mutex::new(Vec::new()) };
     let second = run(&spec, &out, &every_block(), &counting);
     assert!(second.complete);
     assert_eq!(second.cells_before, done_before);
@@ -247,13 +275,17 @@ fn interrupted_sweep_resumes_only_the_missing_cells() {
     assert_same_data(&sweep::store::read(&out).unwrap(), &sweep::store::read(&whole).unwrap());
 
     // A complete file is left alone: nothing to run.
-    let third = Counting { inner: CpuExecutor::new(1).unwrap(), runs: AtomicUsize::new(0), cells: Mutex::new(Vec::new()) };
+    let third =
+        Counting { inner: CpuExecutor::new(1).unwrap(), runs: AtomicUsize::new(0), cells: Mutex::new(Vec::new()) };
     let r = run(&spec, &out, &every_block(), &third);
     assert!(r.complete && r.cells_computed == 0 && third.runs.load(Ordering::SeqCst) == 0);
 
     // Another spec does not resume this file, unless --fresh.
     let other = d.spec("o.toml", &SPEC.replace("replicas = 2", "replicas = 1")).unwrap();
-    let e = sweep::run(&other, &out, &every_block(), &CpuExecutor::new(1).unwrap(), &AtomicBool::new(false), &no_progress).unwrap_err().to_string();
+    let e =
+        sweep::run(&other, &out, &every_block(), &CpuExecutor::new(1).unwrap(), &AtomicBool::new(false), &no_progress)
+            .unwrap_err()
+            .to_string();
     assert!(e.contains("resumed.h5") && e.contains("another spec") && e.contains("--fresh"), "{e}");
     let fresh = run(&other, &out, &Options { fresh: true, ..every_block() }, &CpuExecutor::new(1).unwrap());
     assert!(fresh.complete && fresh.cells_computed == 12);
@@ -317,7 +349,14 @@ fn shard_argument_is_checked() {
 #[test]
 fn every_outcome_has_a_unit_and_a_value() {
     let _hdf5 = shared();
-    let o = Outcomes { share_exit: 0.2, share_ai: 0.5, share_human: 0.3, welfare_pre: 1.0, welfare_final: 0.8, ..Outcomes::default() };
+    let o = Outcomes {
+        share_exit: 0.2,
+        share_ai: 0.5,
+        share_human: 0.3,
+        welfare_pre: 1.0,
+        welfare_final: 0.8,
+        ..Outcomes::default()
+    };
     for name in observe::outcome_names() {
         assert!(observe::outcome_unit(name).is_some(), "{name} has no unit");
         assert!(o.value(name).is_some(), "{name} has no value");
@@ -342,9 +381,16 @@ fn cli_sweep_and_phase_plot_write_files_of_the_requested_size() {
     std::fs::write(d.path("s.toml"), SPEC).unwrap();
     let hollow = env!("CARGO_BIN_EXE_hollow");
     let out = d.path("cli.h5");
-    let st = std::process::Command::new(hollow).args(["sweep", "-q", "--threads", "2", "-o"]).arg(&out).arg(d.path("s.toml")).status().unwrap();
+    let st = std::process::Command::new(hollow)
+        .args(["sweep", "-q", "--threads", "2", "-o"])
+        .arg(&out)
+        .arg(d.path("s.toml"))
+        .status()
+        .unwrap();
     assert!(st.success());
-    for (metric, png, extra) in [("welfare_change", "w.png", None), ("dominant_segment", "d.png", None), ("share_ai", "sd.png", Some("std"))] {
+    for (metric, png, extra) in
+        [("welfare_change", "w.png", None), ("dominant_segment", "d.png", None), ("share_ai", "sd.png", Some("std"))]
+    {
         let mut cmd = std::process::Command::new(hollow);
         cmd.args(["plot", "phase"]).arg(&out).arg(metric).arg("-o").arg(d.path(png)).args(["--size", "640x480"]);
         if let Some(s) = extra {
@@ -360,12 +406,24 @@ fn cli_sweep_and_phase_plot_write_files_of_the_requested_size() {
     assert!(!o.status.success() && err.contains("welfare_change"), "{err}");
 
     // A one-axis sweep gives a line plot.
-    let one = SPEC.split("[[axis]]\nkey = \"market.pollution\"").next().unwrap().to_string() + "\n[set]\nmarket.k = 3\n";
+    let one =
+        SPEC.split("[[axis]]\nkey = \"market.pollution\"").next().unwrap().to_string() + "\n[set]\nmarket.k = 3\n";
     std::fs::write(d.path("one.toml"), one).unwrap();
     let out1 = d.path("one.h5");
-    let st = std::process::Command::new(hollow).args(["sweep", "-q", "-o"]).arg(&out1).arg(d.path("one.toml")).status().unwrap();
+    let st = std::process::Command::new(hollow)
+        .args(["sweep", "-q", "-o"])
+        .arg(&out1)
+        .arg(d.path("one.toml"))
+        .status()
+        .unwrap();
     assert!(st.success());
-    let st = std::process::Command::new(hollow).args(["plot", "phase"]).arg(&out1).args(["share_ai", "--size", "500x300", "-o"]).arg(d.path("l.png")).status().unwrap();
+    let st = std::process::Command::new(hollow)
+        .args(["plot", "phase"])
+        .arg(&out1)
+        .args(["share_ai", "--size", "500x300", "-o"])
+        .arg(d.path("l.png"))
+        .status()
+        .unwrap();
     assert!(st.success());
     assert_eq!(png_size(&d.path("l.png")), (500, 300));
 }

@@ -13,10 +13,7 @@ fn parse(src: &str, what: &str) -> naga::Module {
 }
 
 fn validate(m: &naga::Module, src: &str, what: &str) {
-    let mut v = naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
-    );
+    let mut v = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default());
     if let Err(e) = v.validate(m) {
         panic!("{what}: {}", e.emit_to_string(src));
     }
@@ -29,13 +26,7 @@ fn wgsl_struct(m: &naga::Module, name: &str) -> (u32, Vec<(String, u32)>) {
     for (_, ty) in m.types.iter() {
         if ty.name.as_deref() == Some(name) {
             if let naga::TypeInner::Struct { members, span } = &ty.inner {
-                return (
-                    *span,
-                    members
-                        .iter()
-                        .map(|mb| (mb.name.clone().unwrap_or_default(), mb.offset))
-                        .collect(),
-                );
+                return (*span, members.iter().map(|mb| (mb.name.clone().unwrap_or_default(), mb.offset)).collect());
             }
         }
     }
@@ -43,11 +34,7 @@ fn wgsl_struct(m: &naga::Module, name: &str) -> (u32, Vec<(String, u32)>) {
 }
 
 fn check(wgsl: (u32, Vec<(String, u32)>), rust: &[(&str, usize)], size: usize, what: &str) {
-    assert_eq!(
-        wgsl.0 as usize, size,
-        "{what}: WGSL size {} vs Rust size {size}",
-        wgsl.0
-    );
+    assert_eq!(wgsl.0 as usize, size, "{what}: WGSL size {} vs Rust size {size}", wgsl.0);
     let names: Vec<&str> = wgsl.1.iter().map(|(n, _)| n.as_str()).collect();
     let rnames: Vec<&str> = rust.iter().map(|(n, _)| *n).collect();
     assert_eq!(names, rnames, "{what}: member names and order");
@@ -90,10 +77,7 @@ fn scan_level_and_reduce_layout_match_their_wgsl_structs() {
     let rust = offsets!(ReduceLayout;
         tiles_per_group_b, tiles_per_group_c, ncell, off_bf, off_bu, off_cf, off_cu, off_hu, off_hf);
     for (n, o) in &rust {
-        let w = members
-            .iter()
-            .find(|(m, _)| m == n)
-            .unwrap_or_else(|| panic!("Red has no {n}"));
+        let w = members.iter().find(|(m, _)| m == n).unwrap_or_else(|| panic!("Red has no {n}"));
         assert_eq!(w.1 as usize, *o, "Red.{n}");
     }
 }

@@ -4,7 +4,7 @@
 //! by integer `fetch_add`, and float sums run over fixed-size chunks added in chunk order.
 
 use super::{Backend, BackendInfo, Totals};
-use crate::model::market::{bin_of, Histogram, CH_AI, CH_HUMAN};
+use crate::model::market::{CH_AI, CH_HUMAN, Histogram, bin_of};
 use crate::model::rules;
 use crate::rng::{self, Stream};
 use crate::state::*;
@@ -110,16 +110,18 @@ impl Backend for CpuBackend {
         self.units.resize(total, [0; UNIT_WORDS]);
         let out = Disjoint(self.units.as_mut_ptr());
         self.pool.install(|| {
-            (mode, cap, &*offset, offer).into_par_iter().enumerate().with_min_len(1024).for_each(|(i, (&m, &k, &o, of))| {
-                let base = if m == AI { o } else { n_ai + o };
-                let out = out;
-                let rec = [i as u32, CLAIM_EMPTY, of[0].to_bits(), of[1].to_bits()];
-                for u in base..base + k {
-                    // SAFETY: [base, base + k) ranges of different creators are disjoint
-                    // (exclusive prefix sums within each channel; channels do not overlap).
-                    unsafe { *out.0.add(u as usize) = rec };
-                }
-            });
+            (mode, cap, &*offset, offer).into_par_iter().enumerate().with_min_len(1024).for_each(
+                |(i, (&m, &k, &o, of))| {
+                    let base = if m == AI { o } else { n_ai + o };
+                    let out = out;
+                    let rec = [i as u32, CLAIM_EMPTY, of[0].to_bits(), of[1].to_bits()];
+                    for u in base..base + k {
+                        // SAFETY: [base, base + k) ranges of different creators are disjoint
+                        // (exclusive prefix sums within each channel; channels do not overlap).
+                        unsafe { *out.0.add(u as usize) = rec };
+                    }
+                },
+            );
         });
         (n_ai, n_h)
     }
@@ -164,7 +166,8 @@ impl Backend for CpuBackend {
                     }
                     if best != NONE {
                         *proposal = best;
-                        units[best as usize * UNIT_WORDS + U_CLAIM].fetch_min(rng::claim_key(j as u32, p.perm_key), Relaxed);
+                        units[best as usize * UNIT_WORDS + U_CLAIM]
+                            .fetch_min(rng::claim_key(j as u32, p.perm_key), Relaxed);
                     }
                 });
         });
@@ -320,27 +323,56 @@ impl Backend for CpuBackend {
         if p.decision == 1 {
             // The paper's Q-learning: the reward is this step's profit.
             self.pool.install(|| {
-                (&mut c.mode, &mut c.x, &mut c.offer, &mut c.vol, &mut c.provider, &mut c.qvals, &mut c.reskill, &c.talent, &c.revenue, &c.cap, &c.sold)
+                (
+                    &mut c.mode,
+                    &mut c.x,
+                    &mut c.offer,
+                    &mut c.vol,
+                    &mut c.provider,
+                    &mut c.qvals,
+                    &mut c.reskill,
+                    &c.talent,
+                    &c.revenue,
+                    &c.cap,
+                    &c.sold,
+                )
                     .into_par_iter()
                     .enumerate()
-                    .for_each(|(i, (mode, x, offer, vol, provider, qvals, reskill, &talent, &revenue, &cap, &sold))| {
-                        let w = rng::draw4(p.key, i as u32, p.step, Stream::Decide as u32, 0);
-                        let profit = revenue as f64 - rules::cost_with_reskill(*mode, cap, sold, *reskill, p);
-                        let d = rules::decide_q(talent, *x, *mode, offer[1], *vol, *provider, *qvals, *reskill, profit as f32, w, rp, p);
-                        *mode = d.d.mode;
-                        *x = d.d.x;
-                        offer[1] = d.d.price;
-                        *vol = d.d.vol;
-                        *provider = d.d.provider;
-                        *qvals = d.qvals;
-                        *reskill = d.reskill;
-                    });
+                    .for_each(
+                        |(i, (mode, x, offer, vol, provider, qvals, reskill, &talent, &revenue, &cap, &sold))| {
+                            let w = rng::draw4(p.key, i as u32, p.step, Stream::Decide as u32, 0);
+                            let profit = revenue as f64 - rules::cost_with_reskill(*mode, cap, sold, *reskill, p);
+                            let d = rules::decide_q(
+                                talent,
+                                *x,
+                                *mode,
+                                offer[1],
+                                *vol,
+                                *provider,
+                                *qvals,
+                                *reskill,
+                                profit as f32,
+                                w,
+                                rp,
+                                p,
+                            );
+                            *mode = d.d.mode;
+                            *x = d.d.x;
+                            offer[1] = d.d.price;
+                            *vol = d.d.vol;
+                            *provider = d.d.provider;
+                            *qvals = d.qvals;
+                            *reskill = d.reskill;
+                        },
+                    );
             });
             return;
         }
         self.pool.install(|| {
-            (&mut c.mode, &mut c.x, &mut c.offer, &mut c.vol, &mut c.provider, &c.talent).into_par_iter().enumerate().for_each(
-                |(i, (mode, x, offer, vol, provider, &talent))| {
+            (&mut c.mode, &mut c.x, &mut c.offer, &mut c.vol, &mut c.provider, &c.talent)
+                .into_par_iter()
+                .enumerate()
+                .for_each(|(i, (mode, x, offer, vol, provider, &talent))| {
                     let w = rng::draw4(p.key, i as u32, p.step, Stream::Decide as u32, 0);
                     let d = rules::decide(talent, *x, *mode, offer[1], *vol, *provider, w, rp, grid, p);
                     *mode = d.mode;
@@ -348,8 +380,7 @@ impl Backend for CpuBackend {
                     offer[1] = d.price;
                     *vol = d.vol;
                     *provider = d.provider;
-                },
-            );
+                });
         });
     }
 

@@ -111,13 +111,13 @@ pub fn traffic_bytes(p: &StepParams, t: &Totals, rounds: u32) -> [f64; 8] {
     let proposals = t.matched as f64 * 1.5; // winners plus the losers they beat, roughly
     let r = rounds as f64;
     [
-        nc * 32.0,                                              // offers: talent, x, mode, vol -> offer, cap, sold
-        nc * 20.0 + units * 8.0,                                // scan: two passes over caps, owner + claim
-        r * nb * 24.0 + samples * 3.0 * SECTOR,                 // search: buyer fields; claim, owner, offer
-        r * nb * 8.0 + proposals * 3.0 * SECTOR,                // resolve: proposal; claim, owner, sold
-        nb * 60.0 + t.matched as f64 * SECTOR,                  // buyers: fields; bought creator's offer
-        nc * 40.0,                                              // accounts
-        nc * 40.0 + nb * 24.0,                                  // reduce
-        nc * 52.0,                                              // decide
+        nc * 32.0,                               // offers: talent, x, mode, vol -> offer, cap, sold
+        nc * 20.0 + units * 8.0,                 // scan: two passes over caps, owner + claim
+        r * nb * 24.0 + samples * 3.0 * SECTOR,  // search: buyer fields; claim, owner, offer
+        r * nb * 8.0 + proposals * 3.0 * SECTOR, // resolve: proposal; claim, owner, sold
+        nb * 60.0 + t.matched as f64 * SECTOR,   // buyers: fields; bought creator's offer
+        nc * 40.0,                               // accounts
+        nc * 40.0 + nb * 24.0,                   // reduce
+        nc * 52.0,                               // decide
     ]
 }

@@ -147,19 +147,12 @@ trait Ctx<T> {
 
 impl<T> Ctx<T> for ::hdf5::Result<T> {
     fn ctx(self, file: &str, doing: impl FnOnce() -> String) -> Result<T, OutputError> {
-        self.map_err(|source| OutputError::Hdf5 {
-            file: file.to_string(),
-            doing: doing(),
-            source,
-        })
+        self.map_err(|source| OutputError::Hdf5 { file: file.to_string(), doing: doing(), source })
     }
 }
 
 fn format_err(file: &str, reason: impl Into<String>) -> OutputError {
-    OutputError::Format {
-        file: file.to_string(),
-        reason: reason.into(),
-    }
+    OutputError::Format { file: file.to_string(), reason: reason.into() }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -176,12 +169,7 @@ fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", sod / 3600, sod % 3600 / 60, sod % 60)
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
@@ -213,12 +201,8 @@ pub fn write_run(path: &Path, meta: &RunMeta, rec: &Recorder) -> Result<(), Outp
 /// `hollow meanfield` file comes from.
 pub fn write_run_with(path: &Path, meta: &RunMeta, rec: &Recorder, extra: &[(String, f64)]) -> Result<(), OutputError> {
     let file = path.display().to_string();
-    let cfg: Config = toml::from_str(&meta.config_toml).map_err(|e| {
-        format_err(
-            &file,
-            format!("the run's config text does not parse as a hollow config: {e}"),
-        )
-    })?;
+    let cfg: Config = toml::from_str(&meta.config_toml)
+        .map_err(|e| format_err(&file, format!("the run's config text does not parse as a hollow config: {e}")))?;
     if rec.columns.len() != METRICS.len() {
         return Err(format_err(
             &file,
@@ -240,12 +224,9 @@ pub fn write_run_with(path: &Path, meta: &RunMeta, rec: &Recorder, extra: &[(Str
             ),
         ));
     }
-    let name = path.file_name().ok_or_else(|| {
-        format_err(
-            &file,
-            "not a file path (it names no file); give a path such as out/run.h5",
-        )
-    })?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| format_err(&file, "not a file path (it names no file); give a path such as out/run.h5"))?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -276,13 +257,7 @@ pub fn write_run_with(path: &Path, meta: &RunMeta, rec: &Recorder, extra: &[(Str
 
 /// Flushes the finished temporary file to disk and renames it over `path`.
 fn finish(tmp: &Path, path: &Path, file: &str) -> Result<(), OutputError> {
-    let io = |doing: String| {
-        move |source| OutputError::Io {
-            file: file.to_string(),
-            doing,
-            source,
-        }
-    };
+    let io = |doing: String| move |source| OutputError::Io { file: file.to_string(), doing, source };
     std::fs::File::open(tmp)
         .and_then(|f| f.sync_all())
         .map_err(io(format!("syncing temporary file {}", tmp.display())))?;
@@ -290,7 +265,14 @@ fn finish(tmp: &Path, path: &Path, file: &str) -> Result<(), OutputError> {
 }
 
 /// Writes the whole file at `tmp` (errors name `file`, the final path).
-fn write_file(tmp: &Path, file: &str, meta: &RunMeta, rec: &Recorder, cfg: &Config, extra: &[(String, f64)]) -> Result<(), OutputError> {
+fn write_file(
+    tmp: &Path,
+    file: &str,
+    meta: &RunMeta,
+    rec: &Recorder,
+    cfg: &Config,
+    extra: &[(String, f64)],
+) -> Result<(), OutputError> {
     let f = File::create(tmp).ctx(file, || format!("creating temporary file {}", tmp.display()))?;
     write_root_attrs(&f, file, meta, rec)?;
     for (name, v) in extra {
@@ -298,8 +280,7 @@ fn write_file(tmp: &Path, file: &str, meta: &RunMeta, rec: &Recorder, cfg: &Conf
     }
     write_timeseries(&f, file, rec)?;
     write_snapshots(&f, file, rec, cfg)?;
-    f.close()
-        .ctx(file, || format!("closing temporary file {}", tmp.display()))
+    f.close().ctx(file, || format!("closing temporary file {}", tmp.display()))
 }
 
 fn write_root_attrs(f: &File, file: &str, meta: &RunMeta, rec: &Recorder) -> Result<(), OutputError> {
@@ -344,9 +325,7 @@ fn write_snapshots(f: &File, file: &str, rec: &Recorder, cfg: &Config) -> Result
     let span = f64::from(crate::observe::talent_span(cfg.technology.talent_sigma));
     for s in &rec.snapshots {
         let name = step_name(s.step);
-        let g = snaps
-            .create_group(&name)
-            .ctx(file, || format!("creating group /snapshots/{name}"))?;
+        let g = snaps.create_group(&name).ctx(file, || format!("creating group /snapshots/{name}"))?;
         put(&g, file, "step", s.step)?;
         let hists = [
             Hist {
@@ -411,23 +390,14 @@ fn write_snapshots(f: &File, file: &str, rec: &Recorder, cfg: &Config) -> Result
         if s.curves.len() % 2 != 0 {
             return Err(format_err(
                 file,
-                format!(
-                    "snapshot at step {}: odd number of curve cells ({})",
-                    s.step,
-                    s.curves.len()
-                ),
+                format!("snapshot at step {}: odd number of curve cells ({})", s.step, s.curves.len()),
             ));
         }
         let bins = s.curves.len() / 2;
         let flat: Vec<f32> = s.curves.iter().flatten().copied().collect();
         let ds = put_dataset(&curves, file, &name, &[2, bins, 2], &flat)?;
         put(&ds, file, "step", s.step)?;
-        put_str(
-            &ds,
-            file,
-            "dims",
-            "channel (AI, human) x quality bin x (sell-through R, price P)",
-        )?;
+        put_str(&ds, file, "dims", "channel (AI, human) x quality bin x (sell-through R, price P)")?;
         put_str(&ds, file, "rows", CHANNEL_ROWS)?;
         put_str(&ds, file, "axis", "nominal quality q")?;
         put(&ds, file, "range_lo", 0.0_f64)?;
@@ -456,7 +426,6 @@ struct Hist<'a> {
     description: &'a str,
 }
 
-
 /// `step_00042`: the name of a snapshot group and curve dataset.
 fn step_name(step: u32) -> String {
     format!("step_{step:05}")
@@ -482,10 +451,7 @@ fn put_dataset<T: H5Type>(
 ) -> Result<Dataset, OutputError> {
     let path = || format!("{}/{name}", g.name());
     if shape.iter().product::<usize>() != data.len() {
-        return Err(format_err(
-            file,
-            format!("{}: {} values do not fill shape {shape:?}", path(), data.len()),
-        ));
+        return Err(format_err(file, format!("{}: {} values do not fill shape {shape:?}", path(), data.len())));
     }
     let mut b = g.new_dataset::<T>();
     // Chunking needs every dimension non-zero; an empty dataset is stored contiguous.
@@ -498,10 +464,7 @@ fn put_dataset<T: H5Type>(
             b = b.shuffle().deflate(DEFLATE_LEVEL);
         }
     }
-    let ds = b
-        .shape(shape)
-        .create(name)
-        .ctx(file, || format!("creating dataset {}", path()))?;
+    let ds = b.shape(shape).create(name).ctx(file, || format!("creating dataset {}", path()))?;
     if !data.is_empty() {
         ds.write_raw(data).ctx(file, || format!("writing dataset {}", path()))?;
     }
@@ -541,9 +504,7 @@ fn put_str_list<'a>(
     name: &str,
     values: impl Iterator<Item = &'a str>,
 ) -> Result<(), OutputError> {
-    let v = values
-        .map(|s| to_vlu(loc, file, name, s))
-        .collect::<Result<Vec<_>, _>>()?;
+    let v = values.map(|s| to_vlu(loc, file, name, s)).collect::<Result<Vec<_>, _>>()?;
     loc.new_attr::<VarLenUnicode>()
         .shape(v.len())
         .create(name)
@@ -565,15 +526,10 @@ pub fn read_run(path: &Path) -> Result<RunFile, OutputError> {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file; check the path"),
         });
     }
-    let f = File::open(path).ctx(file, || {
-        "opening the file as HDF5 (is it a hollow run file?)".to_string()
-    })?;
+    let f = File::open(path).ctx(file, || "opening the file as HDF5 (is it a hollow run file?)".to_string())?;
     let format: String = get_str(&f, file, "format")?;
     if format != FORMAT {
-        return Err(format_err(
-            file,
-            format!("attribute format is {format:?}, not {FORMAT:?}: not a hollow run file"),
-        ));
+        return Err(format_err(file, format!("attribute format is {format:?}, not {FORMAT:?}: not a hollow run file")));
     }
     let format_version: u32 = get(&f, file, "format_version")?;
     if format_version > FORMAT_VERSION {
@@ -619,27 +575,17 @@ pub fn read_run(path: &Path) -> Result<RunFile, OutputError> {
     let mut series = BTreeMap::new();
     let mut series_info = BTreeMap::new();
     for name in ts.member_names().ctx(file, || "listing /timeseries".to_string())? {
-        let ds = ts
-            .dataset(&name)
-            .ctx(file, || format!("opening dataset /timeseries/{name}"))?;
-        let v: Vec<f64> = ds
-            .read_raw()
-            .ctx(file, || format!("reading dataset /timeseries/{name}"))?;
+        let ds = ts.dataset(&name).ctx(file, || format!("opening dataset /timeseries/{name}"))?;
+        let v: Vec<f64> = ds.read_raw().ctx(file, || format!("reading dataset /timeseries/{name}"))?;
         if ds.ndim() != 1 || v.len() != steps_done as usize {
             return Err(format_err(
                 file,
-                format!(
-                    "/timeseries/{name} has shape {:?}, expected [{steps_done}] (steps_done)",
-                    ds.shape()
-                ),
+                format!("/timeseries/{name} has shape {:?}, expected [{steps_done}] (steps_done)", ds.shape()),
             ));
         }
         series_info.insert(
             name.clone(),
-            SeriesInfo {
-                units: get_str(&ds, file, "units")?,
-                description: get_str(&ds, file, "description")?,
-            },
+            SeriesInfo { units: get_str(&ds, file, "units")?, description: get_str(&ds, file, "description")? },
         );
         series.insert(name, v);
     }
@@ -652,19 +598,12 @@ pub fn read_run(path: &Path) -> Result<RunFile, OutputError> {
             .strip_prefix("step_")
             .and_then(|n| n.parse::<u32>().ok())
             .ok_or_else(|| format_err(file, format!("/snapshots/{name} is not named step_<N>")))?;
-        let g = snaps
-            .group(&name)
-            .ctx(file, || format!("opening group /snapshots/{name}"))?;
+        let g = snaps.group(&name).ctx(file, || format!("opening group /snapshots/{name}"))?;
         let curve = if curves.link_exists(&name) {
-            let ds = curves
-                .dataset(&name)
-                .ctx(file, || format!("opening dataset /curves/{name}"))?;
+            let ds = curves.dataset(&name).ctx(file, || format!("opening dataset /curves/{name}"))?;
             let shape = ds.shape();
             if shape.len() != 3 || shape[0] != 2 || shape[2] != 2 {
-                return Err(format_err(
-                    file,
-                    format!("/curves/{name} has shape {shape:?}, expected [2, bins, 2]"),
-                ));
+                return Err(format_err(file, format!("/curves/{name} has shape {shape:?}, expected [2, bins, 2]")));
             }
             let flat: Vec<f32> = ds.read_raw().ctx(file, || format!("reading dataset /curves/{name}"))?;
             flat.chunks_exact(2).map(|c| [c[0], c[1]]).collect()
@@ -729,10 +668,7 @@ fn outcomes_from(v: [f64; 12]) -> Outcomes {
 
 fn open_group(f: &File, file: &str, name: &str) -> Result<Group, OutputError> {
     if !f.link_exists(name) {
-        return Err(format_err(
-            file,
-            format!("no group /{name}: not a complete hollow run file"),
-        ));
+        return Err(format_err(file, format!("no group /{name}: not a complete hollow run file")));
     }
     f.group(name).ctx(file, || format!("opening group /{name}"))
 }
@@ -746,10 +682,7 @@ fn get_rows<const N: usize>(g: &Group, file: &str, name: &str) -> Result<[Vec<f6
     let ds = g.dataset(name).ctx(file, || format!("opening dataset {path}"))?;
     let shape = ds.shape();
     if shape.len() != 2 || shape[0] != N {
-        return Err(format_err(
-            file,
-            format!("{path} has shape {shape:?}, expected [{N}, bins]"),
-        ));
+        return Err(format_err(file, format!("{path} has shape {shape:?}, expected [{N}, bins]")));
     }
     let flat: Vec<f64> = ds.read_raw().ctx(file, || format!("reading dataset {path}"))?;
     let bins = shape[1];
@@ -769,9 +702,7 @@ fn open_attr(loc: &Location, file: &str, name: &str) -> Result<::hdf5::Attribute
 }
 
 fn get<T: H5Type>(loc: &Location, file: &str, name: &str) -> Result<T, OutputError> {
-    open_attr(loc, file, name)?
-        .read_scalar()
-        .ctx(file, || format!("reading attribute {name} of {}", loc.name()))
+    open_attr(loc, file, name)?.read_scalar().ctx(file, || format!("reading attribute {name} of {}", loc.name()))
 }
 
 fn get_str(loc: &Location, file: &str, name: &str) -> Result<String, OutputError> {
@@ -779,9 +710,8 @@ fn get_str(loc: &Location, file: &str, name: &str) -> Result<String, OutputError
 }
 
 fn get_str_list(loc: &Location, file: &str, name: &str) -> Result<Vec<String>, OutputError> {
-    let v: Vec<VarLenUnicode> = open_attr(loc, file, name)?
-        .read_raw()
-        .ctx(file, || format!("reading attribute {name} of {}", loc.name()))?;
+    let v: Vec<VarLenUnicode> =
+        open_attr(loc, file, name)?.read_raw().ctx(file, || format!("reading attribute {name} of {}", loc.name()))?;
     Ok(v.into_iter().map(|s| s.as_str().to_string()).collect())
 }
 

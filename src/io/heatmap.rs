@@ -126,7 +126,10 @@ struct Mapper {
 
 impl Mapper {
     fn new(z: &[f64], diverging: bool) -> Mapper {
-        let (mut lo, mut hi) = z.iter().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        let (mut lo, mut hi) = z
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
         if !lo.is_finite() {
             (lo, hi) = (0.0, 1.0);
         }
@@ -178,7 +181,15 @@ fn nice_step(span: f64, n: usize) -> f64 {
     let raw = (span / n.max(1) as f64).abs().max(1e-300);
     let mag = 10f64.powf(raw.log10().floor());
     let r = raw / mag;
-    mag * if r <= 1.0 { 1.0 } else if r <= 2.0 { 2.0 } else if r <= 5.0 { 5.0 } else { 10.0 }
+    mag * if r <= 1.0 {
+        1.0
+    } else if r <= 2.0 {
+        2.0
+    } else if r <= 5.0 {
+        5.0
+    } else {
+        10.0
+    }
 }
 
 /// Ticks of a linear range.
@@ -252,7 +263,8 @@ pub const SEP: &str = " · ";
 /// `root`; returns the height they take.
 fn draw_titles(root: &Area, file: &Path, title: &str, subtitle: &str) -> Result<u32, PlotError> {
     let w = root.dim_in_pixel().0 as i32;
-    root.draw(&Text::new(title.to_string(), (w / 2, 12), text_style(24, HPos::Center, VPos::Top))).map_err(|e| err(file, e))?;
+    root.draw(&Text::new(title.to_string(), (w / 2, 12), text_style(24, HPos::Center, VPos::Top)))
+        .map_err(|e| err(file, e))?;
     let font = TextStyle::from((FONT, 15).into_font());
     let fits = |t: &str| root.estimate_text_size(t, &font).map_or(true, |(tw, _)| (tw as i32) < w - 30);
     let mut lines: Vec<String> = Vec::new();
@@ -267,8 +279,12 @@ fn draw_titles(root: &Area, file: &Path, title: &str, subtitle: &str) -> Result<
     }
     let mut y = 44;
     for l in &lines {
-        root.draw(&Text::new(l.clone(), (w / 2, y), text_style(15, HPos::Center, VPos::Top).color(&RGBColor(80, 80, 80))))
-            .map_err(|e| err(file, e))?;
+        root.draw(&Text::new(
+            l.clone(),
+            (w / 2, y),
+            text_style(15, HPos::Center, VPos::Top).color(&RGBColor(80, 80, 80)),
+        ))
+        .map_err(|e| err(file, e))?;
         y += 20;
     }
     Ok(if lines.is_empty() { 50 } else { y as u32 + 6 })
@@ -276,7 +292,14 @@ fn draw_titles(root: &Area, file: &Path, title: &str, subtitle: &str) -> Result<
 
 /// Draws tick marks and labels of a log axis by hand (plotters would put its ticks at
 /// "nice" exponents such as 10^0.5): decades labelled, other integers as minor ticks.
-fn draw_log_axis(root: &Area, file: &Path, to_px: &dyn Fn(f64) -> (i32, i32), ulo: f64, uhi: f64, horizontal: bool) -> Result<(), PlotError> {
+fn draw_log_axis(
+    root: &Area,
+    file: &Path,
+    to_px: &dyn Fn(f64) -> (i32, i32),
+    ulo: f64,
+    uhi: f64,
+    horizontal: bool,
+) -> Result<(), PlotError> {
     let (major, minor) = log_ticks(ulo, uhi);
     for (vals, len) in [(&major, 7), (&minor, 4)] {
         for &v in vals {
@@ -284,7 +307,11 @@ fn draw_log_axis(root: &Area, file: &Path, to_px: &dyn Fn(f64) -> (i32, i32), ul
             let tick = if horizontal { vec![(x, y), (x, y + len)] } else { vec![(x, y), (x - len, y)] };
             root.draw(&PathElement::new(tick, BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
             if len == 7 {
-                let (pos, at) = if horizontal { ((HPos::Center, VPos::Top), (x, y + 10)) } else { ((HPos::Right, VPos::Center), (x - 10, y)) };
+                let (pos, at) = if horizontal {
+                    ((HPos::Center, VPos::Top), (x, y + 10))
+                } else {
+                    ((HPos::Right, VPos::Center), (x - 10, y))
+                };
                 root.draw(&Text::new(fmt_log_tick(v), at, text_style(15, pos.0, pos.1))).map_err(|e| err(file, e))?;
             }
         }
@@ -376,7 +403,9 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
             let white = WHITE.stroke_width(5);
             let black = BLACK.stroke_width(2);
             for style in [white, black] {
-                chart.draw_series(segs.iter().map(|s| PathElement::new(s.to_vec(), style))).map_err(|e| err(path, e))?;
+                chart
+                    .draw_series(segs.iter().map(|s| PathElement::new(s.to_vec(), style)))
+                    .map_err(|e| err(path, e))?;
             }
             if !segs.is_empty() {
                 let font = TextStyle::from((FONT, 15).into_font());
@@ -387,7 +416,8 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
                     }
                     let Some(label) = r.labels.get(c) else { continue };
                     let n = component.len() as f64;
-                    let (ci, cj) = component.iter().fold((0.0, 0.0), |(a, b), &(i, j)| (a + i as f64 / n, b + j as f64 / n));
+                    let (ci, cj) =
+                        component.iter().fold((0.0, 0.0), |(a, b), &(i, j)| (a + i as f64 / n, b + j as f64 / n));
                     let d = |p: &(usize, usize)| (p.0 as f64 - ci).powi(2) + (p.1 as f64 - cj).powi(2);
                     let Some(&(i, j)) = component.iter().min_by(|a, b| d(a).total_cmp(&d(b))) else { continue };
                     let at = chart.backend_coord(&(0.5 * (xe[i] + xe[i + 1]), 0.5 * (ye[j] + ye[j + 1])));
@@ -395,7 +425,8 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
                     let (tw, th) = root.estimate_text_size(&t, &font).map_or((100, 16), |(w, h)| (w as i32, h as i32));
                     let bx = [(at.0 - tw / 2 - 5, at.1 - th / 2 - 4), (at.0 + tw / 2 + 5, at.1 + th / 2 + 4)];
                     root.draw(&Rectangle::new(bx, WHITE.mix(0.8).filled())).map_err(|e| err(path, e))?;
-                    root.draw(&Text::new(t, at, text_style(15, HPos::Center, VPos::Center))).map_err(|e| err(path, e))?;
+                    root.draw(&Text::new(t, at, text_style(15, HPos::Center, VPos::Center)))
+                        .map_err(|e| err(path, e))?;
                 }
             }
         }
@@ -462,7 +493,13 @@ fn regions(grid: &[f64], nx: usize, ny: usize) -> Vec<(usize, Vec<(usize, usize)
     out
 }
 
-fn draw_colour_bar(side: &Area, file: &Path, m: &Mapper, label: &str, py: std::ops::Range<i32>) -> Result<(), PlotError> {
+fn draw_colour_bar(
+    side: &Area,
+    file: &Path,
+    m: &Mapper,
+    label: &str,
+    py: std::ops::Range<i32>,
+) -> Result<(), PlotError> {
     let (x0, bw) = (20, 26);
     let (top, bottom) = (py.start, py.end);
     let hgt = (bottom - top).max(1);
@@ -478,18 +515,23 @@ fn draw_colour_bar(side: &Area, file: &Path, m: &Mapper, label: &str, py: std::o
     for v in linear_ticks(m.lo, m.hi, 8) {
         widest = widest.max(side.estimate_text_size(&fmt_tick(v, step), &tick_font).map_or(40, |(w, _)| w as i32));
         let y = bottom - ((v - m.lo) / (m.hi - m.lo) * hgt as f64).round() as i32;
-        side.draw(&PathElement::new(vec![(x0 + bw, y), (x0 + bw + 5, y)], BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
-        side.draw(&Text::new(fmt_tick(v, step), (x0 + bw + 8, y), text_style(14, HPos::Left, VPos::Center))).map_err(|e| err(file, e))?;
+        side.draw(&PathElement::new(vec![(x0 + bw, y), (x0 + bw + 5, y)], BLACK.stroke_width(1)))
+            .map_err(|e| err(file, e))?;
+        side.draw(&Text::new(fmt_tick(v, step), (x0 + bw + 8, y), text_style(14, HPos::Left, VPos::Center)))
+            .map_err(|e| err(file, e))?;
     }
     // The label just right of the tick labels, inside the side panel.
     let lx = (x0 + bw + 8 + widest + 18).min(side.dim_in_pixel().0 as i32 - 12);
-    let style = TextStyle::from((FONT, 17).into_font()).transform(FontTransform::Rotate90).pos(Pos::new(HPos::Center, VPos::Center));
+    let style = TextStyle::from((FONT, 17).into_font())
+        .transform(FontTransform::Rotate90)
+        .pos(Pos::new(HPos::Center, VPos::Center));
     side.draw(&Text::new(label.to_string(), (lx, (top + bottom) / 2), style)).map_err(|e| err(file, e))
 }
 
 fn draw_legend(side: &Area, file: &Path, labels: &[String], top: i32, no_data: bool) -> Result<(), PlotError> {
     let mut y = top + 4;
-    let mut items: Vec<(String, RGBColor)> = labels.iter().enumerate().map(|(i, l)| (l.clone(), CATEGORY_COLOURS[i % CATEGORY_COLOURS.len()])).collect();
+    let mut items: Vec<(String, RGBColor)> =
+        labels.iter().enumerate().map(|(i, l)| (l.clone(), CATEGORY_COLOURS[i % CATEGORY_COLOURS.len()])).collect();
     if no_data {
         items.push(("no data".into(), NO_DATA));
     }
@@ -515,12 +557,16 @@ pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
     let u: Vec<f64> = p.x.values.iter().map(|&v| warp(v, p.x.log)).collect();
     let e = edges(&p.x);
     // A little room either side so the end points do not sit on the frame.
-    let (x0, x1) = if n == 1 { (e[0], e[1]) } else { (u[0] - 0.03 * (u[n - 1] - u[0]), u[n - 1] + 0.03 * (u[n - 1] - u[0])) };
+    let (x0, x1) =
+        if n == 1 { (e[0], e[1]) } else { (u[0] - 0.03 * (u[n - 1] - u[0]), u[n - 1] + 0.03 * (u[n - 1] - u[0])) };
     let lo_hi = |v: f64, s: f64| if s.is_finite() { (v - s, v + s) } else { (v, v) };
-    let (mut y0, mut y1) = p.mean.iter().zip(&p.std).filter(|(m, _)| m.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (&m, &s)| {
-        let (l, h) = lo_hi(m, s);
-        (a.min(l), b.max(h))
-    });
+    let (mut y0, mut y1) = p.mean.iter().zip(&p.std).filter(|(m, _)| m.is_finite()).fold(
+        (f64::INFINITY, f64::NEG_INFINITY),
+        |(a, b), (&m, &s)| {
+            let (l, h) = lo_hi(m, s);
+            (a.min(l), b.max(h))
+        },
+    );
     if !y0.is_finite() {
         (y0, y1) = (0.0, 1.0);
     }
@@ -551,7 +597,8 @@ pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
         .axis_desc_style((FONT, 17))
         .draw()
         .map_err(|e| err(path, e))?;
-    let pts: Vec<(f64, f64, f64)> = (0..n).filter(|&i| p.mean[i].is_finite()).map(|i| (u[i], p.mean[i], p.std[i])).collect();
+    let pts: Vec<(f64, f64, f64)> =
+        (0..n).filter(|&i| p.mean[i].is_finite()).map(|i| (u[i], p.mean[i], p.std[i])).collect();
     let band: Vec<(f64, f64)> = pts
         .iter()
         .filter(|t| t.2.is_finite())
@@ -559,10 +606,14 @@ pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
         .chain(pts.iter().rev().filter(|t| t.2.is_finite()).map(|&(x, m, s)| (x, m - s)))
         .collect();
     if band.len() >= 4 {
-        chart.draw_series(std::iter::once(Polygon::new(band, RGBColor(59, 117, 175).mix(0.25).filled()))).map_err(|e| err(path, e))?;
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, RGBColor(59, 117, 175).mix(0.25).filled())))
+            .map_err(|e| err(path, e))?;
     }
     let line = RGBColor(59, 117, 175);
-    chart.draw_series(LineSeries::new(pts.iter().map(|&(x, m, _)| (x, m)), line.stroke_width(2))).map_err(|e| err(path, e))?;
+    chart
+        .draw_series(LineSeries::new(pts.iter().map(|&(x, m, _)| (x, m)), line.stroke_width(2)))
+        .map_err(|e| err(path, e))?;
     chart.draw_series(pts.iter().map(|&(x, m, _)| Circle::new((x, m), 3, line.filled()))).map_err(|e| err(path, e))?;
     if p.x.log {
         let (_, py) = chart.plotting_area().get_pixel_range();

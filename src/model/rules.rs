@@ -2,10 +2,10 @@
 //! parameters. The CPU backend calls them element by element; each shader in `shaders/`
 //! mirrors the function of the same name (the parity tests hold them together).
 
-use super::market::{self, Costs, CH_AI, CH_HUMAN};
+use super::market::{self, CH_AI, CH_HUMAN, Costs};
 use super::technology::{human_factor, q_ai, q_human};
 use crate::rng;
-use crate::state::{StepParams, AI, EXIT, HUMAN};
+use crate::state::{AI, EXIT, HUMAN, StepParams};
 
 /// Nominal quality of a creator's units in `mode` (exit creators are valued as human).
 #[inline]
@@ -97,7 +97,13 @@ pub fn buyer_update(
     let util = util + p.lam_c * (felt - util);
     let d = if p.ai_present != 0 {
         let s = exp[0] - exp[1];
-        let sign = if s > 0.0 { 1.0 } else if s < 0.0 { -1.0 } else { 0.0 };
+        let sign = if s > 0.0 {
+            1.0
+        } else if s < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
         (d + p.lam_d * sign).clamp(0.0, 1.0)
     } else {
         d
@@ -416,7 +422,8 @@ mod tests {
         let mut p = params();
         p.ai_present = 1;
         // theta 1, bought human quality 1.0 at 0.4 after one round: u = 0.6 - 4 * 0.01.
-        let (util, active, exp, d, u, paid) = buyer_update(1.0, 0.0, true, [0.0, 0.0], 0.5, 1, Some((1.0, 0.4, false)), 0, &p);
+        let (util, active, exp, d, u, paid) =
+            buyer_update(1.0, 0.0, true, [0.0, 0.0], 0.5, 1, Some((1.0, 0.4, false)), 0, &p);
         assert!((u - 0.56).abs() < 1e-6);
         assert_eq!(paid, 0.4);
         assert!((util - 0.28).abs() < 1e-6);
@@ -433,7 +440,20 @@ mod tests {
     }
 
     fn qparams() -> StepParams {
-        StepParams { q_alpha: 0.5, q_gamma: 0.9, q_epsilon: 0.0, reskill_steps: 4, reskill_cost: 0.05, reskill_delta: 0.2, x_lo: 0.05, x_hi: 0.95, n_providers: 3, bins: 4, q_max: 4.0, ..params() }
+        StepParams {
+            q_alpha: 0.5,
+            q_gamma: 0.9,
+            q_epsilon: 0.0,
+            reskill_steps: 4,
+            reskill_cost: 0.05,
+            reskill_delta: 0.2,
+            x_lo: 0.05,
+            x_hi: 0.95,
+            n_providers: 3,
+            bins: 4,
+            q_max: 4.0,
+            ..params()
+        }
     }
 
     #[test]

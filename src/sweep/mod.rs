@@ -15,8 +15,8 @@ pub use spec::{Axis, Scale, SeedMode, Spec};
 pub use store::SweepFile;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What went wrong in a sweep; every message names the file (and key) involved.
@@ -261,7 +261,8 @@ pub fn run(
     // first block still leaves something to resume and inspect.
     store::write(out, &sf)?;
 
-    let jobs: Vec<Job> = pending.iter().flat_map(|&cell| (0..spec.replicas).map(move |replica| Job { cell, replica })).collect();
+    let jobs: Vec<Job> =
+        pending.iter().flat_map(|&cell| (0..spec.replicas).map(move |replica| Job { cell, replica })).collect();
     let mut cells_left = vec![0usize; spec.n_blocks()];
     let mut replicas_left = vec![0u32; spec.n_cells()];
     for &c in &pending {
@@ -408,7 +409,11 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeReport, SweepError> 
         let count = first.shard.count as usize;
         let holder = files.iter().position(|f| f.shard.count as usize == count && f.shard.owns_block(block));
         let why = match holder {
-            Some(i) => format!("{} (shard {}) is incomplete: resume it with `hollow sweep` and merge again", name(i), files[i].shard),
+            Some(i) => format!(
+                "{} (shard {}) is incomplete: resume it with `hollow sweep` and merge again",
+                name(i),
+                files[i].shard
+            ),
             None => format!("no file of shard {}/{count} was given", block % count),
         };
         return Err(SweepError::Merge(format!(

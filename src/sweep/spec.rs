@@ -149,8 +149,11 @@ impl Spec {
     /// Reads and validates a spec file; the base config path is relative to its directory.
     pub fn load(path: &Path) -> Result<Spec, SweepError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SweepError::Io { file: file.clone(), doing: "reading the sweep spec".into(), source: e })?;
+        let text = std::fs::read_to_string(path).map_err(|e| SweepError::Io {
+            file: file.clone(),
+            doing: "reading the sweep spec".into(),
+            source: e,
+        })?;
         let dir = path.parent().unwrap_or(Path::new(""));
         Spec::from_str_named(&text, &file, dir)
     }
@@ -158,8 +161,9 @@ impl Spec {
     /// Parses spec `text` (named `file` in errors); `dir` is where `base` is looked up.
     pub fn from_str_named(text: &str, file: &str, dir: &Path) -> Result<Spec, SweepError> {
         let bad = |key: &str, reason: String| SweepError::Spec { file: file.to_string(), key: key.to_string(), reason };
-        let table: toml::Table =
-            text.parse().map_err(|e: toml::de::Error| SweepError::SpecParse { file: file.to_string(), msg: e.to_string() })?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| SweepError::SpecParse { file: file.to_string(), msg: e.to_string() })?;
         if let Some(k) = table.keys().find(|k| !SPEC_KEYS.contains(&k.as_str())) {
             return Err(bad(k, format!("unknown key; a sweep spec has {}", SPEC_KEYS.join(", "))));
         }
@@ -167,12 +171,18 @@ impl Spec {
         // Base config.
         let base_rel = match table.get("base") {
             Some(toml::Value::String(s)) => s.clone(),
-            Some(_) => return Err(bad("base", "must be a string: the base config path, relative to the spec file".into())),
+            Some(_) => {
+                return Err(bad("base", "must be a string: the base config path, relative to the spec file".into()));
+            }
             None => return Err(bad("base", "missing: name the base config, e.g. base = \"baseline.toml\"".into())),
         };
         let base_file = dir.join(&base_rel);
-        let base_text = std::fs::read_to_string(&base_file)
-            .map_err(|e| bad("base", format!("cannot read base config {} ({e}); the path is relative to the spec file", base_file.display())))?;
+        let base_text = std::fs::read_to_string(&base_file).map_err(|e| {
+            bad(
+                "base",
+                format!("cannot read base config {} ({e}); the path is relative to the spec file", base_file.display()),
+            )
+        })?;
 
         // Scalars.
         let replicas = get_uint(&table, "replicas", file)?.unwrap_or(1);
@@ -200,12 +210,27 @@ impl Spec {
         // Metrics.
         let known: Vec<&str> = observe::outcome_names().collect();
         let metrics: Vec<String> = match table.get("metrics") {
-            None => vec!["share_ai".into(), "share_human".into(), "welfare_final".into(), "welfare_change".into(), "dominant_segment".into()],
+            None => vec![
+                "share_ai".into(),
+                "share_human".into(),
+                "welfare_final".into(),
+                "welfare_change".into(),
+                "dominant_segment".into(),
+            ],
             Some(toml::Value::Array(a)) => a
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("metrics", "must be a list of outcome names (strings)".into())))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| bad("metrics", "must be a list of outcome names (strings)".into()))
+                })
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err(bad("metrics", "must be a list of outcome names, e.g. [\"welfare_final\", \"share_ai\"]".into())),
+            Some(_) => {
+                return Err(bad(
+                    "metrics",
+                    "must be a list of outcome names, e.g. [\"welfare_final\", \"share_ai\"]".into(),
+                ));
+            }
         };
         if metrics.is_empty() {
             return Err(bad("metrics", "is empty: name at least one outcome".into()));
@@ -229,7 +254,10 @@ impl Spec {
         for s in &set {
             let key = s.split('=').next().unwrap_or("");
             if key == "seed" || key == "steps" {
-                return Err(bad(&format!("set.{key}"), format!("give `{key}` as a top-level key of the spec, not in [set]")));
+                return Err(bad(
+                    &format!("set.{key}"),
+                    format!("give `{key}` as a top-level key of the spec, not in [set]"),
+                ));
             }
         }
         let mut base_sets = set.clone();
@@ -261,7 +289,10 @@ impl Spec {
         }
         let cells = axes.iter().map(Axis::len).product::<usize>();
         if cells > MAX_CELLS {
-            return Err(bad("axis", format!("{cells} cells is more than the {MAX_CELLS} a sweep may have; split it into several specs")));
+            return Err(bad(
+                "axis",
+                format!("{cells} cells is more than the {MAX_CELLS} a sweep may have; split it into several specs"),
+            ));
         }
 
         let mut spec = Spec {
@@ -293,10 +324,12 @@ impl Spec {
             for &v in &axis.values {
                 let mut sets = self.base_sets();
                 sets.push(override_arg(&axis.key, v));
-                Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| SweepError::Spec {
-                    file: self.file.clone(),
-                    key: format!("axis[{a}]"),
-                    reason: format!("value {v} of `{}` gives an invalid config: {e}", axis.key),
+                Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| {
+                    SweepError::Spec {
+                        file: self.file.clone(),
+                        key: format!("axis[{a}]"),
+                        reason: format!("value {v} of `{}` gives an invalid config: {e}", axis.key),
+                    }
                 })?;
             }
         }
@@ -370,9 +403,14 @@ impl Spec {
         for (a, k) in self.axes.iter().zip([i, j]) {
             sets.push(override_arg(&a.key, a.values[k]));
         }
-        let mut cfg = Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| {
-            SweepError::Spec { file: self.file.clone(), key: "axis".into(), reason: format!("cell ({}) gives an invalid config: {e}", self.describe_cell(cell)) }
-        })?;
+        let mut cfg =
+            Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| {
+                SweepError::Spec {
+                    file: self.file.clone(),
+                    key: "axis".into(),
+                    reason: format!("cell ({}) gives an invalid config: {e}", self.describe_cell(cell)),
+                }
+            })?;
         cfg.top.seed = self.seed_of(cell, replica);
         Ok(cfg)
     }
@@ -389,7 +427,15 @@ impl Spec {
             }
             s.push('\n');
         }
-        let _ = writeln!(s, "replicas {}\nsteps {}\nseed {}\nseeds {}\nblock {}", self.replicas, self.steps, self.seed, self.seeds.name(), self.block);
+        let _ = writeln!(
+            s,
+            "replicas {}\nsteps {}\nseed {}\nseeds {}\nblock {}",
+            self.replicas,
+            self.steps,
+            self.seed,
+            self.seeds.name(),
+            self.block
+        );
         let _ = writeln!(s, "metrics {}", self.metrics.join(" "));
         s
     }
@@ -425,7 +471,11 @@ fn get_uint(t: &toml::Table, key: &str, file: &str) -> Result<Option<u64>, Sweep
     match t.get(key) {
         None => Ok(None),
         Some(toml::Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),
-        Some(v) => Err(SweepError::Spec { file: file.to_string(), key: key.to_string(), reason: format!("must be a non-negative integer, got {v}") }),
+        Some(v) => Err(SweepError::Spec {
+            file: file.to_string(),
+            key: key.to_string(),
+            reason: format!("must be a non-negative integer, got {v}"),
+        }),
     }
 }
 
@@ -438,15 +488,26 @@ fn as_f64(v: &toml::Value) -> Option<f64> {
 }
 
 fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str) -> Result<Axis, SweepError> {
-    let bad = |k: &str, reason: String| SweepError::Spec { file: file.to_string(), key: format!("axis[{i}].{k}"), reason };
+    let bad =
+        |k: &str, reason: String| SweepError::Spec { file: file.to_string(), key: format!("axis[{i}].{k}"), reason };
     let t = v.as_table().ok_or_else(|| bad("", "must be a table ([[axis]])".into()))?;
     if let Some(k) = t.keys().find(|k| !AXIS_KEYS.contains(&k.as_str())) {
         return Err(bad(k, format!("unknown key; an axis has {}", AXIS_KEYS.join(", "))));
     }
-    let key = t.get("key").and_then(|v| v.as_str()).ok_or_else(|| bad("key", "missing or not a string: name a numeric config key, e.g. \"market.pollution\"".into()))?;
+    let key = t.get("key").and_then(|v| v.as_str()).ok_or_else(|| {
+        bad("key", "missing or not a string: name a numeric config key, e.g. \"market.pollution\"".into())
+    })?;
     let Some(integer) = numeric.iter().find(|(k, _)| k == key).map(|(_, int)| *int) else {
-        let near: Vec<&str> = numeric.iter().map(|(k, _)| k.as_str()).filter(|k| k.ends_with(key.rsplit('.').next().unwrap_or(key))).collect();
-        let hint = if near.is_empty() { "see `hollow config --defaults`".to_string() } else { format!("did you mean {}?", near.join(" or ")) };
+        let near: Vec<&str> = numeric
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| k.ends_with(key.rsplit('.').next().unwrap_or(key)))
+            .collect();
+        let hint = if near.is_empty() {
+            "see `hollow config --defaults`".to_string()
+        } else {
+            format!("did you mean {}?", near.join(" or "))
+        };
         return Err(bad("key", format!("`{key}` is not a numeric config key; {hint}")));
     };
     if key == "seed" {
@@ -459,7 +520,9 @@ fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str)
     };
     let scale = match t.get("scale") {
         None => Scale::Linear,
-        Some(toml::Value::String(s)) => Scale::parse(s).ok_or_else(|| bad("scale", format!("must be \"linear\" or \"log\", got \"{s}\"")))?,
+        Some(toml::Value::String(s)) => {
+            Scale::parse(s).ok_or_else(|| bad("scale", format!("must be \"linear\" or \"log\", got \"{s}\"")))?
+        }
         Some(_) => return Err(bad("scale", "must be \"linear\" or \"log\"".into())),
     };
     let has_range = ["from", "to", "n"].iter().any(|k| t.contains_key(*k));
@@ -467,7 +530,11 @@ fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str)
         (Some(_), true) => return Err(bad("values", "give either values = [...] or from/to/n, not both".into())),
         (None, false) => return Err(bad("values", "missing: give values = [...] or from, to and n".into())),
         (Some(toml::Value::Array(a)), false) => {
-            let v: Vec<f64> = a.iter().map(as_f64).collect::<Option<_>>().ok_or_else(|| bad("values", "must be a list of numbers".into()))?;
+            let v: Vec<f64> = a
+                .iter()
+                .map(as_f64)
+                .collect::<Option<_>>()
+                .ok_or_else(|| bad("values", "must be a list of numbers".into()))?;
             if v.is_empty() {
                 return Err(bad("values", "is empty".into()));
             }
@@ -488,7 +555,10 @@ fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str)
                 None => return Err(bad("n", "missing: the number of points".into())),
             };
             if scale == Scale::Log && (from <= 0.0 || to <= 0.0) {
-                return Err(bad(if from <= 0.0 { "from" } else { "to" }, format!("a log axis needs positive ends, got from = {from}, to = {to}")));
+                return Err(bad(
+                    if from <= 0.0 { "from" } else { "to" },
+                    format!("a log axis needs positive ends, got from = {from}, to = {to}"),
+                ));
             }
             if n == 1 && from != to {
                 return Err(bad("n", "one point needs from = to; give n >= 2 for a range".into()));

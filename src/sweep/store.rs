@@ -93,7 +93,11 @@ pub fn cell_stats(values: &[f64], replicas: usize, categorical: bool) -> (Vec<f6
                 (best.0, best.1 as f64 / n)
             } else {
                 let mean = v.iter().sum::<f64>() / n;
-                let std = if v.len() > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { f64::NAN };
+                let std = if v.len() > 1 {
+                    (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+                } else {
+                    f64::NAN
+                };
                 (mean, std)
             }
         })
@@ -114,7 +118,10 @@ pub fn write(path: &Path, s: &SweepFile) -> Result<(), SweepError> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        return Err(fmt_err(&file, format!("directory {} does not exist; create it or choose another output path", dir.display())));
+        return Err(fmt_err(
+            &file,
+            format!("directory {} does not exist; create it or choose another output path", dir.display()),
+        ));
     }
     let mut tmp_name = name.to_os_string();
     tmp_name.push(".tmp");
@@ -137,7 +144,11 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
     let (n1, n2) = s.shape();
     let r = s.replicas as usize;
     let cells = n1 * n2;
-    if s.done.len() != cells || s.values.len() != s.metrics.len() || s.values.iter().any(|v| v.len() != cells * r) || s.run_seeds.len() != cells * r {
+    if s.done.len() != cells
+        || s.values.len() != s.metrics.len()
+        || s.values.iter().any(|v| v.len() != cells * r)
+        || s.run_seeds.len() != cells * r
+    {
         return Err(fmt_err(file, "internal: sweep data does not match its grid shape"));
     }
     let f = File::create(tmp).map_err(h5(file, format!("creating {}", tmp.display())))?;
@@ -191,7 +202,13 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
     f.close().map_err(h5(file, format!("closing {}", tmp.display())))
 }
 
-fn dataset<T: H5Type>(g: &Group, file: &str, name: &str, shape: &[usize], data: &[T]) -> Result<::hdf5::Dataset, SweepError> {
+fn dataset<T: H5Type>(
+    g: &Group,
+    file: &str,
+    name: &str,
+    shape: &[usize],
+    data: &[T],
+) -> Result<::hdf5::Dataset, SweepError> {
     let path = format!("{}/{name}", g.name().trim_end_matches('/'));
     let mut b = g.new_dataset::<T>();
     if ::hdf5::filters::deflate_available() && shape.iter().all(|&d| d > 0) {
@@ -203,18 +220,28 @@ fn dataset<T: H5Type>(g: &Group, file: &str, name: &str, shape: &[usize], data: 
 }
 
 fn put<T: H5Type>(loc: &Location, file: &str, name: &str, v: T) -> Result<(), SweepError> {
-    loc.new_attr::<T>().create(name).and_then(|a| a.write_scalar(&v)).map_err(h5(file, format!("writing attribute {name}")))
+    loc.new_attr::<T>()
+        .create(name)
+        .and_then(|a| a.write_scalar(&v))
+        .map_err(h5(file, format!("writing attribute {name}")))
 }
 
 fn vlu(file: &str, name: &str, v: &str) -> Result<VarLenUnicode, SweepError> {
-    v.parse::<VarLenUnicode>().map_err(|e| fmt_err(file, format!("attribute {name} cannot be stored as HDF5 text ({e}); remove NUL characters")))
+    v.parse::<VarLenUnicode>().map_err(|e| {
+        fmt_err(file, format!("attribute {name} cannot be stored as HDF5 text ({e}); remove NUL characters"))
+    })
 }
 
 fn put_str(loc: &Location, file: &str, name: &str, v: &str) -> Result<(), SweepError> {
     put(loc, file, name, vlu(file, name, v)?)
 }
 
-fn put_str_list<'a>(loc: &Location, file: &str, name: &str, vs: impl Iterator<Item = &'a str>) -> Result<(), SweepError> {
+fn put_str_list<'a>(
+    loc: &Location,
+    file: &str,
+    name: &str,
+    vs: impl Iterator<Item = &'a str>,
+) -> Result<(), SweepError> {
     let v = vs.map(|s| vlu(file, name, s)).collect::<Result<Vec<_>, _>>()?;
     loc.new_attr::<VarLenUnicode>()
         .shape(v.len())
@@ -234,13 +261,17 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
         return Err(fmt_err(file, "no such file; check the path"));
     }
     let f = File::open(path).map_err(h5(file, "opening it as HDF5 (is it a hollow sweep file?)".into()))?;
-    let format = get_str(&f, file, "format").map_err(|_| fmt_err(file, "not a hollow sweep file (no `format` attribute)"))?;
+    let format =
+        get_str(&f, file, "format").map_err(|_| fmt_err(file, "not a hollow sweep file (no `format` attribute)"))?;
     if format != FORMAT {
         return Err(fmt_err(file, format!("is a \"{format}\" file, not a \"{FORMAT}\" file")));
     }
     let format_version: u32 = get(&f, file, "format_version")?;
     if format_version != FORMAT_VERSION {
-        return Err(fmt_err(file, format!("sweep format version {format_version}; this build reads version {FORMAT_VERSION}")));
+        return Err(fmt_err(
+            file,
+            format!("sweep format version {format_version}; this build reads version {FORMAT_VERSION}"),
+        ));
     }
     let replicas: u32 = get(&f, file, "replicas")?;
     let keys = get_str_list(&f, file, "axis_keys")?;
@@ -251,7 +282,8 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
         axes.push(Axis {
             key: get_str(&ds, file, "key")?,
             label: get_str(&ds, file, "label")?,
-            scale: Scale::parse(&scale).ok_or_else(|| fmt_err(file, format!("/axes/axis{i}: unknown scale \"{scale}\"")))?,
+            scale: Scale::parse(&scale)
+                .ok_or_else(|| fmt_err(file, format!("/axes/axis{i}: unknown scale \"{scale}\"")))?,
             values: ds.read_raw().map_err(h5(file, format!("reading /axes/axis{i}")))?,
         });
     }
@@ -271,12 +303,14 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
     if done.len() != cells {
         return Err(fmt_err(file, format!("/done has {} cells, the axes give {cells}", done.len())));
     }
-    let run_seeds: Vec<u64> = f.dataset("run_seeds").and_then(|d| d.read_raw()).map_err(h5(file, "reading /run_seeds".into()))?;
+    let run_seeds: Vec<u64> =
+        f.dataset("run_seeds").and_then(|d| d.read_raw()).map_err(h5(file, "reading /run_seeds".into()))?;
     if run_seeds.len() != cells * r {
         return Err(fmt_err(file, format!("/run_seeds has {} values, the grid needs {}", run_seeds.len(), cells * r)));
     }
     let metrics = get_str_list(&f, file, "metrics")?;
-    let values = metrics.iter().map(|m| read_flat(&format!("metrics/{m}/values"), cells * r)).collect::<Result<Vec<_>, _>>()?;
+    let values =
+        metrics.iter().map(|m| read_flat(&format!("metrics/{m}/values"), cells * r)).collect::<Result<Vec<_>, _>>()?;
     Ok(SweepFile {
         format_version,
         hollow_version: get_str(&f, file, "hollow_version")?,
@@ -329,4 +363,3 @@ fn h5(file: &str, doing: String) -> impl FnOnce(::hdf5::Error) -> SweepError {
 fn fmt_err(file: &str, reason: impl Into<String>) -> SweepError {
     SweepError::File { file: file.to_string(), reason: reason.into() }
 }
-

@@ -94,12 +94,7 @@ pub struct Plan {
 }
 
 fn too_large(what: impl Into<String>, need: u64, limit: u64, advice: &str) -> GpuError {
-    GpuError::TooLarge {
-        what: what.into(),
-        need,
-        limit,
-        advice: advice.to_string(),
-    }
+    GpuError::TooLarge { what: what.into(), need, limit, advice: advice.to_string() }
 }
 
 /// Lays out `nc` creators and `nb` buyers on a device with `limits`, binding at most
@@ -112,17 +107,10 @@ pub fn plan(
     limits: &wgpu::Limits,
     max_binding: Option<u64>,
 ) -> Result<Plan, GpuError> {
-    let binding = limits
-        .max_storage_buffer_binding_size
-        .min(max_binding.unwrap_or(u64::MAX));
+    let binding = limits.max_storage_buffer_binding_size.min(max_binding.unwrap_or(u64::MAX));
     let buffer_max = limits.max_buffer_size.min(binding);
     if binding < 1024 {
-        return Err(too_large(
-            "the storage binding limit",
-            1024,
-            binding,
-            "raise max_binding_bytes",
-        ));
+        return Err(too_large("the storage binding limit", 1024, binding, "raise max_binding_bytes"));
     }
     // Every per-agent field must fit one binding; the widest is 16 bytes (qvals).
     let widest_c = u64::from(nc) * 16;
@@ -169,12 +157,7 @@ pub fn plan(
     }
     // decide binds 13 storage buffers (8 for the logit rule, 5 more for Q-learning).
     if have < 13 {
-        return Err(too_large(
-            "storage buffers per shader stage",
-            13,
-            have,
-            "use another adapter",
-        ));
+        return Err(too_large("storage buffers per shader stage", 13, have, "use another adapter"));
     }
     // Scan levels: block sums of creators, of block sums, ... until one block is left.
     let mut levels = Vec::new();
@@ -209,10 +192,7 @@ pub fn plan(
     let off_hu = off_cu + groups_c * NU_C as u64;
     let off_hf = off_hu + groups_c * ncell * 2;
     let part_words = off_hf + groups_c * ncell;
-    for (what, bytes) in [
-        ("scan block sums", aux_len * 8),
-        ("reduce partial records", part_words * 4),
-    ] {
+    for (what, bytes) in [("scan block sums", aux_len * 8), ("reduce partial records", part_words * 4)] {
         if bytes > buffer_max {
             return Err(too_large(what, bytes, buffer_max, "raise max_binding_bytes"));
         }
@@ -393,31 +373,13 @@ impl Buffers {
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            let mut lv = vec![Level {
-                n_in: plan.n_creators,
-                in_off: 0,
-                out_off: plan.levels[0].1,
-                _pad: 0,
-            }];
+            let mut lv = vec![Level { n_in: plan.n_creators, in_off: 0, out_off: plan.levels[0].1, _pad: 0 }];
             for w in plan.levels.windows(2) {
-                lv.push(Level {
-                    n_in: w[0].0,
-                    in_off: w[0].1,
-                    out_off: w[1].1,
-                    _pad: 0,
-                });
+                lv.push(Level { n_in: w[0].0, in_off: w[0].1, out_off: w[1].1, _pad: 0 });
             }
             let top = plan.levels[plan.levels.len() - 1];
-            lv.push(Level {
-                n_in: top.0,
-                in_off: top.1,
-                out_off: 0,
-                _pad: 0,
-            });
-            let levels = lv
-                .iter()
-                .map(|l| uniform_init(gpu, "scan level", bytemuck::bytes_of(l)))
-                .collect();
+            lv.push(Level { n_in: top.0, in_off: top.1, out_off: 0, _pad: 0 });
+            let levels = lv.iter().map(|l| uniform_init(gpu, "scan level", bytemuck::bytes_of(l))).collect();
             let transfer_size = (TRANSFER_CHUNK.min(plan.binding_limit).min(gpu.limits.max_buffer_size) / 4 * 4).max(4);
             Buffers {
                 c,
@@ -461,9 +423,8 @@ impl Buffers {
         let mut off = 0u64;
         while off < total {
             let n = (total - off).min(self.transfer_size);
-            let mut enc = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("download"),
-            });
+            let mut enc =
+                gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("download") });
             enc.copy_buffer_to_buffer(buf, off, &self.transfer, 0, n);
             gpu.queue.submit([enc.finish()]);
             bytes.extend_from_slice(&gpu.read_bytes(&self.transfer, n, "download")?);

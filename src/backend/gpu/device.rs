@@ -47,10 +47,7 @@ pub fn describe(a: &wgpu::Adapter) -> String {
 /// Every adapter wgpu finds on this machine, described by `describe`.
 pub fn adapters() -> Vec<String> {
     let inst = instance();
-    pollster::block_on(inst.enumerate_adapters(backends()))
-        .iter()
-        .map(describe)
-        .collect()
+    pollster::block_on(inst.enumerate_adapters(backends())).iter().map(describe).collect()
 }
 
 /// An open device with its error channels.
@@ -84,20 +81,14 @@ impl Gpu {
                 let lw = w.to_lowercase();
                 let pos = all.iter().position(|a| a.get_info().name.to_lowercase().contains(&lw));
                 match pos {
-                    Some(k) => all
-                        .into_iter()
-                        .nth(k)
-                        .ok_or(GpuError::NoAdapter(super::no_adapter_help()))?,
+                    Some(k) => all.into_iter().nth(k).ok_or(GpuError::NoAdapter(super::no_adapter_help()))?,
                     None => {
                         let available = if all.is_empty() {
                             "none".to_string()
                         } else {
                             all.iter().map(|a| a.get_info().name).collect::<Vec<_>>().join("; ")
                         };
-                        return Err(GpuError::AdapterNotFound {
-                            wanted: w.to_string(),
-                            available,
-                        });
+                        return Err(GpuError::AdapterNotFound { wanted: w.to_string(), available });
                     }
                 }
             }
@@ -112,11 +103,7 @@ impl Gpu {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let features = if timestamps {
-            wgpu::Features::TIMESTAMP_QUERY
-        } else {
-            wgpu::Features::empty()
-        };
+        let features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("hollow"),
             required_features: features,
@@ -125,40 +112,22 @@ impl Gpu {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
-        .map_err(|e| GpuError::Device {
-            adapter: info.name.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
         let uncaptured = Arc::new(Mutex::new(Vec::new()));
         let sink = uncaptured.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| lock(&sink).push(e.to_string())));
         let lost = Arc::new(Mutex::new(None));
         let flag = lost.clone();
         device.set_device_lost_callback(move |reason, msg| {
-            *lock(&flag) = Some(if msg.is_empty() {
-                format!("{reason:?}")
-            } else {
-                format!("{reason:?}: {msg}")
-            });
+            *lock(&flag) = Some(if msg.is_empty() { format!("{reason:?}") } else { format!("{reason:?}: {msg}") });
         });
-        Ok(Gpu {
-            device,
-            queue,
-            limits,
-            info,
-            timestamps,
-            uncaptured,
-            lost,
-        })
+        Ok(Gpu { device, queue, limits, info, timestamps, uncaptured, lost })
     }
 
     /// The first problem the device has reported, if any, attributed to `stage`.
     pub fn check(&self, stage: &str) -> Result<(), GpuError> {
         if let Some(reason) = lock(&self.lost).clone() {
-            return Err(GpuError::DeviceLost {
-                stage: stage.to_string(),
-                reason,
-            });
+            return Err(GpuError::DeviceLost { stage: stage.to_string(), reason });
         }
         let mut u = lock(&self.uncaptured);
         if !u.is_empty() {
@@ -166,15 +135,9 @@ impl Gpu {
             u.clear();
             let oom = message.to_lowercase().contains("out of memory");
             return Err(if oom {
-                GpuError::OutOfMemory {
-                    what: stage.to_string(),
-                    bytes: 0,
-                }
+                GpuError::OutOfMemory { what: stage.to_string(), bytes: 0 }
             } else {
-                GpuError::Internal {
-                    stage: stage.to_string(),
-                    message,
-                }
+                GpuError::Internal { stage: stage.to_string(), message }
             });
         }
         Ok(())
@@ -191,23 +154,14 @@ impl Gpu {
         let e_val = pollster::block_on(val.pop());
         let e_oom = pollster::block_on(oom.pop());
         if e_oom.is_some() {
-            return Err(GpuError::OutOfMemory {
-                what: what.to_string(),
-                bytes,
-            });
+            return Err(GpuError::OutOfMemory { what: what.to_string(), bytes });
         }
         if let Some(e) = e_val.or(e_int) {
             let message = e.to_string();
             if message.to_lowercase().contains("out of memory") {
-                return Err(GpuError::OutOfMemory {
-                    what: what.to_string(),
-                    bytes,
-                });
+                return Err(GpuError::OutOfMemory { what: what.to_string(), bytes });
             }
-            return Err(GpuError::Internal {
-                stage: what.to_string(),
-                message,
-            });
+            return Err(GpuError::Internal { stage: what.to_string(), message });
         }
         self.check(what)?;
         Ok(r)
@@ -216,24 +170,15 @@ impl Gpu {
     /// Blocks until all submitted work is done.
     pub fn wait(&self, stage: &str) -> Result<(), GpuError> {
         self.check(stage)?;
-        match self.device.poll(wgpu::PollType::Wait {
-            submission_index: None,
-            timeout: Some(WAIT),
-        }) {
+        match self.device.poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(WAIT) }) {
             Ok(_) => self.check(stage),
             Err(wgpu::PollError::Timeout) => {
                 self.check(stage)?;
-                Err(GpuError::Timeout {
-                    stage: stage.to_string(),
-                    secs: WAIT.as_secs(),
-                })
+                Err(GpuError::Timeout { stage: stage.to_string(), secs: WAIT.as_secs() })
             }
             Err(e) => {
                 self.check(stage)?;
-                Err(GpuError::Internal {
-                    stage: stage.to_string(),
-                    message: e.to_string(),
-                })
+                Err(GpuError::Internal { stage: stage.to_string(), message: e.to_string() })
             }
         }
     }
@@ -252,10 +197,7 @@ impl Gpu {
         match rx.try_recv() {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
-                return Err(GpuError::Internal {
-                    stage: stage.to_string(),
-                    message: e.to_string(),
-                });
+                return Err(GpuError::Internal { stage: stage.to_string(), message: e.to_string() });
             }
             Err(_) => {
                 self.check(stage)?;
@@ -266,10 +208,9 @@ impl Gpu {
             }
         }
         let out = {
-            let view = slice.get_mapped_range().map_err(|e| GpuError::Internal {
-                stage: stage.to_string(),
-                message: e.to_string(),
-            })?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Internal { stage: stage.to_string(), message: e.to_string() })?;
             view.to_vec()
         };
         buf.unmap();

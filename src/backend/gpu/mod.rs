@@ -34,12 +34,7 @@ pub enum GpuError {
     #[error("could not open a device on {adapter}: {reason}")]
     Device { adapter: String, reason: String },
     #[error("{what}: needs {need}, the adapter allows {limit}; {advice}")]
-    TooLarge {
-        what: String,
-        need: u64,
-        limit: u64,
-        advice: String,
-    },
+    TooLarge { what: String, need: u64, limit: u64, advice: String },
     #[error(
         "GPU out of memory allocating {what} ({bytes} bytes planned): use fewer agents, a lower \
          technology.ai_volume_max, or a GPU with more memory (see `hollow info` for bytes per agent)"
@@ -110,19 +105,11 @@ impl GpuBackend {
         let nc = check_lengths_creators(&state)?;
         let nb = check_lengths_buyers(&state)?;
         if nb >= 1 << crate::rng::PERM_BITS {
-            return Err(GpuError::Input(format!(
-                "{nb} buyers: buyer ids must be below 2^30 (the claim-key space)"
-            )));
+            return Err(GpuError::Input(format!("{nb} buyers: buyer ids must be below 2^30 (the claim-key space)")));
         }
         let gpu = Gpu::open(opts.adapter.as_deref())?;
-        let plan = buffers::plan(
-            nc,
-            nb,
-            cfg.technology.ai_volume_max,
-            cfg.market.bins,
-            &gpu.limits,
-            opts.max_binding_bytes,
-        )?;
+        let plan =
+            buffers::plan(nc, nb, cfg.technology.ai_volume_max, cfg.market.bins, &gpu.limits, opts.max_binding_bytes)?;
         let bufs = Buffers::new(&gpu, &plan)?;
         bufs.upload_creators(&gpu, &state.creators)?;
         bufs.upload_buyers(&gpu, &state.buyers)?;
@@ -215,11 +202,7 @@ impl GpuBackend {
     fn grid(&self, n: u64, per: u64) -> (u32, u32) {
         let groups = n.div_ceil(per);
         let maxd = u64::from(self.gpu.limits.max_compute_workgroups_per_dimension.max(1));
-        if groups <= maxd {
-            (groups as u32, 1)
-        } else {
-            (maxd as u32, groups.div_ceil(maxd) as u32)
-        }
+        if groups <= maxd { (groups as u32, 1) } else { (maxd as u32, groups.div_ceil(maxd) as u32) }
     }
 
     /// Writes the step parameters (with this population's sizes) for the next submission.
@@ -227,9 +210,7 @@ impl GpuBackend {
         let mut q = *p;
         q.n_creators = self.plan.n_creators;
         q.n_buyers = self.plan.n_buyers;
-        self.gpu
-            .queue
-            .write_buffer(&self.bufs.params, 0, bytemuck::bytes_of(&q));
+        self.gpu.queue.write_buffer(&self.bufs.params, 0, bytemuck::bytes_of(&q));
     }
 
     /// Records one compute pass of `stage` (timed when the adapter allows), lets `body`
@@ -240,10 +221,7 @@ impl GpuBackend {
         body: impl FnOnce(&mut wgpu::ComputePass<'_>, &Self),
         after: impl FnOnce(&mut wgpu::CommandEncoder, &Self),
     ) {
-        let mut enc = self
-            .gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
+        let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
         {
             let slot = match &mut self.timing {
                 Some(t) if (t.passes.len() as u32) < MAX_TIMED_PASSES => {
@@ -260,10 +238,7 @@ impl GpuBackend {
                 }),
                 _ => None,
             };
-            let mut cp = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(stage),
-                timestamp_writes,
-            });
+            let mut cp = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(stage), timestamp_writes });
             body(&mut cp, self);
         }
         after(&mut enc, self);
@@ -312,11 +287,7 @@ impl GpuBackend {
         let r = &pl.red;
         let f = |w: u32| f64::from(f32::from_bits(w));
         let np = (p.n_providers.max(1) as usize).min(16);
-        let mut t = Totals {
-            provider_sold: vec![0; np],
-            hist: Histogram::new(pl.bins as usize),
-            ..Default::default()
-        };
+        let mut t = Totals { provider_sold: vec![0; np], hist: Histogram::new(pl.bins as usize), ..Default::default() };
         let mut searches = 0u64;
         for g in 0..pl.groups_b as usize {
             let bf = &words[r.off_bf as usize + g * NF_B..][..NF_B];
@@ -373,9 +344,7 @@ impl GpuBackend {
 fn same_len(what: &str, lens: &[usize]) -> Result<u32, GpuError> {
     let n = lens[0];
     if lens.iter().any(|&l| l != n) {
-        return Err(GpuError::Input(format!(
-            "{what} fields have different lengths: {lens:?}"
-        )));
+        return Err(GpuError::Input(format!("{what} fields have different lengths: {lens:?}")));
     }
     u32::try_from(n).map_err(|_| GpuError::Input(format!("{n} {what} do not fit u32 ids")))
 }
@@ -525,11 +494,7 @@ impl Backend for GpuBackend {
         }
         self.write_params(p);
         let n = self.creators();
-        self.pass(
-            "accounts",
-            |cp, s| s.dispatch(cp, &s.pipes.accounts, 0, n, WG),
-            |_, _| {},
-        );
+        self.pass("accounts", |cp, s| s.dispatch(cp, &s.pipes.accounts, 0, n, WG), |_, _| {});
     }
 
     fn reduce(&mut self, p: &StepParams, deciles: &Deciles) -> Totals {
@@ -543,9 +508,7 @@ impl Backend for GpuBackend {
             return self.empty_totals(p);
         }
         self.write_params(p);
-        self.gpu
-            .queue
-            .write_buffer(&self.bufs.deciles, 0, bytemuck::cast_slice(deciles));
+        self.gpu.queue.write_buffer(&self.bufs.deciles, 0, bytemuck::cast_slice(deciles));
         let (gb, gc) = (u64::from(self.plan.groups_b), u64::from(self.plan.groups_c));
         let words = self.plan.part_words;
         self.pass(
@@ -590,18 +553,10 @@ impl Backend for GpuBackend {
         // Grid points and their human factors come from the Rust rules, so both backends
         // search exactly the same x values.
         let factors = rules::grid_factors(p);
-        let grid: Vec<[f32; 2]> = factors
-            .iter()
-            .enumerate()
-            .map(|(g, &f)| [rules::grid_x(g as u32, p), f])
-            .collect();
+        let grid: Vec<[f32; 2]> = factors.iter().enumerate().map(|(g, &f)| [rules::grid_x(g as u32, p), f]).collect();
         self.write_params(p);
-        self.gpu
-            .queue
-            .write_buffer(&self.bufs.curves, 0, bytemuck::cast_slice(rp));
-        self.gpu
-            .queue
-            .write_buffer(&self.bufs.grid, 0, bytemuck::cast_slice(&grid));
+        self.gpu.queue.write_buffer(&self.bufs.curves, 0, bytemuck::cast_slice(rp));
+        self.gpu.queue.write_buffer(&self.bufs.grid, 0, bytemuck::cast_slice(&grid));
         let n = self.creators();
         self.pass("decide", |cp, s| s.dispatch(cp, &s.pipes.decide, 0, n, WG), |_, _| {});
     }
@@ -629,12 +584,8 @@ impl Backend for GpuBackend {
         }
         let shift = self.plan.chunk_shift;
         let r = (|| -> Result<(Vec<u32>, Vec<u32>), GpuError> {
-            let owner = self
-                .bufs
-                .download_units(&self.gpu, &self.bufs.owner, shift, self.n_units)?;
-            let claim = self
-                .bufs
-                .download_units(&self.gpu, &self.bufs.claim, shift, self.n_units)?;
+            let owner = self.bufs.download_units(&self.gpu, &self.bufs.owner, shift, self.n_units)?;
+            let claim = self.bufs.download_units(&self.gpu, &self.bufs.claim, shift, self.n_units)?;
             Ok((owner, claim))
         })();
         r.unwrap_or_else(|e| {

@@ -44,11 +44,7 @@ pub fn run_probe(
         });
         let inp = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("probe input"),
-            contents: if input.is_empty() {
-                &[0u8; 4]
-            } else {
-                bytemuck::cast_slice(input)
-            },
+            contents: if input.is_empty() { &[0u8; 4] } else { bytemuck::cast_slice(input) },
             usage: wgpu::BufferUsages::STORAGE,
         });
         let out = dev.create_buffer(&wgpu::BufferDescriptor {
@@ -67,18 +63,9 @@ pub fn run_probe(
             label: Some("probe"),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: inp.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: out.as_entire_binding(),
-                },
+                wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: inp.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: out.as_entire_binding() },
             ],
         });
         (pipeline, group, out, read)
