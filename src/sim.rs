@@ -76,70 +76,7 @@ impl Simulation {
 
     /// The step's parameters before offers (unit counts, noise and congestion come later).
     pub fn params(&self) -> StepParams {
-        let c = &self.cfg;
-        let (t, m, d, pol) = (&c.technology, &c.market, &c.decisions, &c.policy);
-        let (c_ai, f_ai) = ai_costs(c, self.t);
-        let w = execution_weight(t.omega0, t.novelty, self.ai_share_ema);
-        StepParams {
-            key: self.key,
-            step: self.t,
-            round: 0,
-            n_creators: c.top.creators,
-            n_buyers: c.top.buyers,
-            n_ai_units: 0,
-            n_human_units: 0,
-            perm_key: [0, 0],
-            k: m.k,
-            bins: m.bins,
-            w,
-            inv_z: 1.0 / z_of(w),
-            alpha_a: t.alpha_a,
-            qbar_a: self.qbar,
-            x_lo: t.x_lo,
-            x_hi: t.x_hi,
-            c_ai,
-            f_ai,
-            api_fee: t.api_fee,
-            c_human: t.cost_human,
-            ai_volume_max: t.ai_volume_max as f32,
-            vol_speed: t.vol_speed,
-            junk_share: t.junk_share,
-            sigma: m.sigma0,
-            h_share: 1.0,
-            label_accuracy: pol.label_accuracy,
-            search_cost: m.search_cost,
-            congestion: 0.0,
-            lam_c: m.lam_c,
-            eps_c: m.eps_c,
-            lam_d: m.lam_d,
-            lam_u: m.lam_u,
-            price_speed: m.price_speed,
-            unit_tax: pol.unit_tax,
-            adoption_tax: pol.adoption_tax,
-            subsidy: pol.provenance_subsidy,
-            q_max: m.q_max,
-            revise: d.revise,
-            logit: d.logit,
-            eta: d.eta,
-            x_grid: d.x_grid,
-            n_providers: t.n_providers,
-            ai_volume_init: t.ai_volume_init,
-            cong_in_u: u32::from(m.congestion_in_participation),
-            ai_present: 0,
-            decision: match d.decision {
-                Decision::Logit => 0,
-                Decision::QLearning => 1,
-            },
-            q_alpha: d.q_alpha,
-            q_gamma: d.q_gamma,
-            // Q-learning explores from the shock on: before it the status quo is known
-            // (exploring a prohibitively expensive AI only destroys creators).
-            q_epsilon: if self.t >= t.shock_step { d.q_epsilon } else { 0.0 },
-            reskill_steps: d.reskill_steps,
-            reskill_cost: d.reskill_cost,
-            reskill_delta: d.reskill_delta,
-            _pad: [0; 2],
-        }
+        step_params(&self.cfg, self.t, self.ai_share_ema, self.qbar)
     }
 
     /// Runs one step; returns its summary and, at snapshot steps, a snapshot.
@@ -255,5 +192,75 @@ impl Simulation {
             self.cfg.equilibrium.window as usize,
             self.cfg.equilibrium.tol as f64,
         )
+    }
+}
+
+/// The parameters of step `step` before offers (unit counts, noise and congestion come
+/// later), given the market-level state: the AI-share EMA A_t and the AI quality ceiling.
+/// Shared by the simulation and the mean field, so both read the same rules' inputs.
+pub fn step_params(cfg: &Config, step: u32, ai_share_ema: f32, qbar: f32) -> StepParams {
+    let c = cfg;
+    let (t, m, d, pol) = (&c.technology, &c.market, &c.decisions, &c.policy);
+    let (c_ai, f_ai) = ai_costs(c, step);
+    let w = execution_weight(t.omega0, t.novelty, ai_share_ema);
+    StepParams {
+        key: rng::key_of(c.top.seed),
+        step,
+        round: 0,
+        n_creators: c.top.creators,
+        n_buyers: c.top.buyers,
+        n_ai_units: 0,
+        n_human_units: 0,
+        perm_key: [0, 0],
+        k: m.k,
+        bins: m.bins,
+        w,
+        inv_z: 1.0 / z_of(w),
+        alpha_a: t.alpha_a,
+        qbar_a: qbar,
+        x_lo: t.x_lo,
+        x_hi: t.x_hi,
+        c_ai,
+        f_ai,
+        api_fee: t.api_fee,
+        c_human: t.cost_human,
+        ai_volume_max: t.ai_volume_max as f32,
+        vol_speed: t.vol_speed,
+        junk_share: t.junk_share,
+        sigma: m.sigma0,
+        h_share: 1.0,
+        label_accuracy: pol.label_accuracy,
+        search_cost: m.search_cost,
+        congestion: 0.0,
+        lam_c: m.lam_c,
+        eps_c: m.eps_c,
+        lam_d: m.lam_d,
+        lam_u: m.lam_u,
+        price_speed: m.price_speed,
+        unit_tax: pol.unit_tax,
+        adoption_tax: pol.adoption_tax,
+        subsidy: pol.provenance_subsidy,
+        q_max: m.q_max,
+        revise: d.revise,
+        logit: d.logit,
+        eta: d.eta,
+        x_grid: d.x_grid,
+        n_providers: t.n_providers,
+        ai_volume_init: t.ai_volume_init,
+        cong_in_u: u32::from(m.congestion_in_participation),
+        ai_present: 0,
+        decision: match d.decision {
+            Decision::Logit => 0,
+            Decision::QLearning => 1,
+        },
+        q_alpha: d.q_alpha,
+        q_gamma: d.q_gamma,
+        // Q-learning explores from the shock on: before it the status quo is known
+        // (exploring a prohibitively expensive AI only destroys creators).
+        q_epsilon: if step >= t.shock_step { d.q_epsilon } else { 0.0 },
+        reskill_steps: d.reskill_steps,
+        reskill_cost: d.reskill_cost,
+        reskill_delta: d.reskill_delta,
+        _pad: [0; 2],
     }
 }

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::model::equilibrium::{norm_cdf, talent_classes};
 use crate::model::market::{CH_AI, CH_HUMAN, Curves, Histogram, bin_of, logit_probs};
 use crate::model::rules;
-use crate::model::technology::{ai_costs, collapse_step, execution_weight, human_factor, q_ai, q_human, z_of};
+use crate::model::technology::{collapse_step, human_factor, q_ai, q_human, z_of};
 use crate::model::welfare;
 use crate::observe::{Recorder, SNAP_BINS, Snapshot, StepSummary};
 use crate::state::{AI, EXIT, HUMAN, StepParams};
@@ -175,51 +175,9 @@ impl MeanField {
         }
     }
 
-    /// The step's parameters, as `Simulation::params` sets them (what the rules read).
+    /// The step's parameters, exactly as `Simulation::params` sets them (what the rules read).
     fn params(&self) -> StepParams {
-        let c = &self.cfg;
-        let (t, m, d, pol) = (&c.technology, &c.market, &c.decisions, &c.policy);
-        let (c_ai, f_ai) = ai_costs(c, self.t);
-        let w = execution_weight(t.omega0, t.novelty, self.ai_share_ema);
-        StepParams {
-            step: self.t,
-            k: m.k,
-            bins: m.bins,
-            w,
-            inv_z: 1.0 / z_of(w),
-            alpha_a: t.alpha_a,
-            qbar_a: self.qbar,
-            x_lo: t.x_lo,
-            x_hi: t.x_hi,
-            c_ai,
-            f_ai,
-            api_fee: t.api_fee,
-            c_human: t.cost_human,
-            ai_volume_max: t.ai_volume_max as f32,
-            vol_speed: t.vol_speed,
-            junk_share: t.junk_share,
-            sigma: m.sigma0,
-            h_share: 1.0,
-            label_accuracy: pol.label_accuracy,
-            search_cost: m.search_cost,
-            lam_c: m.lam_c,
-            eps_c: m.eps_c,
-            lam_d: m.lam_d,
-            lam_u: m.lam_u,
-            price_speed: m.price_speed,
-            unit_tax: pol.unit_tax,
-            adoption_tax: pol.adoption_tax,
-            subsidy: pol.provenance_subsidy,
-            q_max: m.q_max,
-            revise: d.revise,
-            logit: d.logit,
-            eta: d.eta,
-            x_grid: d.x_grid,
-            n_providers: t.n_providers,
-            ai_volume_init: t.ai_volume_init,
-            cong_in_u: u32::from(m.congestion_in_participation),
-            ..Default::default()
-        }
+        crate::sim::step_params(&self.cfg, self.t, self.ai_share_ema, self.qbar)
     }
 
     /// Runs one step; returns its summary (counts for `VIRTUAL_CREATORS` creators, HHI
