@@ -320,6 +320,20 @@ fn memory_line(cfg: &Config) -> String {
     )
 }
 
+/// Metrics printed by `--trace` (run and meanfield alike, so their lines compare).
+const TRACED: [&str; 10] = [
+    "share_exit",
+    "share_ai",
+    "share_human",
+    "active_buyers",
+    "matches",
+    "ai_unit_share",
+    "welfare",
+    "hhi",
+    "mean_x_human",
+    "ai_volume_mean",
+];
+
 fn progress_bar(steps: u32, quiet: bool) -> indicatif::ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
@@ -376,18 +390,7 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
     }
     let pb = progress_bar(steps, quiet);
     let started = Instant::now();
-    let traced = [
-        "share_exit",
-        "share_ai",
-        "share_human",
-        "active_buyers",
-        "matches",
-        "ai_unit_share",
-        "welfare",
-        "hhi",
-        "mean_x_human",
-        "ai_volume_mean",
-    ];
+    let traced = TRACED;
     let say = |line: String| if pb.is_hidden() { eprintln!("{line}") } else { pb.println(line) };
     if trace > 0 {
         say(format!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" ")));
@@ -938,18 +941,7 @@ fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32) -> Resu
     let mo = MeanFieldOptions::default();
     let mut mf = MeanField::new(&cfg, mo);
     let mut rec = Recorder::new();
-    let traced = [
-        "share_exit",
-        "share_ai",
-        "share_human",
-        "active_buyers",
-        "matches",
-        "ai_unit_share",
-        "welfare",
-        "hhi",
-        "mean_x_human",
-        "ai_volume_mean",
-    ];
+    let traced = TRACED;
     if trace > 0 {
         eprintln!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" "));
     }
