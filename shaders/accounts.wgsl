@@ -31,12 +31,13 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n_creators) {
+    let g = flat_id(wid, nwg, lid);
+    if (g >= batch.n_markets * batch.nc) {
         return;
     }
-    let a = account(mode[i], offer[i].y, vol[i], cap[i], sold[i]);
-    revenue[i] = a.x;
-    offer[i].y = a.y;
-    vol[i] = a.z;
+    enter(g / batch.nc);
+    let a = account(mode[g], offer[g].y, vol[g], cap[g], sold[g]);
+    revenue[g] = a.x;
+    offer[g].y = a.y;
+    vol[g] = a.z;
 }

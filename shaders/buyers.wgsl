@@ -77,11 +77,14 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let j = flat_id(wid, nwg, lid);
-    if (j >= p.n_buyers) {
+    let g = flat_id(wid, nwg, lid);
+    if (g >= batch.n_markets * batch.nb) {
         return;
     }
-    let b = bought[j];
+    enter(g / batch.nb);
+    let j = g - mk * batch.nb;
+    // `bought` holds the seller's id in the whole ensemble.
+    let b = bought[g];
     var q = 0.0;
     var price = 0.0;
     let has = b != NONE;
@@ -92,12 +95,12 @@ fn main(
     }
     let w = draw4(p.key, j, p.step, STREAM_BUYERS, 0u);
     let r = buyer_update(
-        theta[j], util[j], active_flag[j] != 0u, experience[j], d[j], searches[j],
+        theta[g], util[g], active_flag[g] != 0u, experience[g], d[g], searches[g],
         has, q, price, (b & AI_BIT) != 0u, w.x,
     );
-    util[j] = r.util;
-    active_flag[j] = select(0u, 1u, r.is_active);
-    experience[j] = r.experience;
-    d[j] = r.d;
-    gain[j] = vec2<f32>(r.u, r.paid);
+    util[g] = r.util;
+    active_flag[g] = select(0u, 1u, r.is_active);
+    experience[g] = r.experience;
+    d[g] = r.d;
+    gain[g] = vec2<f32>(r.u, r.paid);
 }

@@ -1,7 +1,15 @@
-//! Shared by every stage shader: `Params`, the per-step uniform mirroring `StepParams` in
-//! src/state.rs field for field (a test checks sizes and offsets with naga), the constants
-//! of src/state.rs, the 2-D dispatch index, and the technology functions several stages use.
-//! The host prepends this file and rng.wgsl to each stage's source (WGSL has no #include).
+//! Shared by every stage shader: `Params`, the per-step parameters mirroring `StepParams`
+//! in src/state.rs field for field (a test checks sizes and offsets with naga), the
+//! ensemble layout (`Batch`), the constants of src/state.rs, the 2-D dispatch index, and
+//! the technology functions several stages use. The host prepends this file and rng.wgsl
+//! to each stage's source (WGSL has no #include).
+//!
+//! Ensembles: the buffers hold `batch.n_markets` independent markets of equal size, market
+//! m's creators at [m nc, (m + 1) nc), its buyers at [m nb, (m + 1) nb) and its units at
+//! [m unit_stride, (m + 1) unit_stride). `params[m]` holds market m's parameters. A thread
+//! first `enter`s its market, which loads them into the private `p`; random draws and
+//! claim keys then use the agent's id *within* its market, so a market's numbers do not
+//! depend on which ensemble it runs in (a single run is an ensemble of one).
 
 struct Params {
     key: vec2<u32>,
@@ -59,7 +67,30 @@ struct Params {
     _pad: vec2<u32>,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+// Sizes shared by every market of the ensemble (src/backend/gpu/buffers.rs, `BatchLayout`).
+struct Batch {
+    n_markets: u32,
+    nc: u32,
+    nb: u32,
+    unit_stride: u32,
+}
+
+@group(0) @binding(0) var<storage, read> params: array<Params>;
+@group(0) @binding(31) var<uniform> batch: Batch;
+
+// The parameters of this thread's market, and its index; set by `enter`.
+var<private> p: Params;
+var<private> mk: u32;
+
+fn enter(m: u32) {
+    mk = m;
+    p = params[m];
+}
+
+// First unit slot of this thread's market.
+fn unit_base() -> u32 {
+    return mk * batch.unit_stride;
+}
 
 const EXIT: u32 = 0u;
 const AI: u32 = 1u;

@@ -21,8 +21,9 @@
 @group(0) @binding(13) var<storage, read> sold: array<u32>;
 
 // Mirrors model::market::curve_at.
+// Market m's curves start at cell 2 bins m.
 fn curve_at(ch: u32, q: f32) -> vec2<f32> {
-    return curves[ch * p.bins + bin_of(q, p.q_max, p.bins)];
+    return curves[(2u * mk + ch) * p.bins + bin_of(q, p.q_max, p.bins)];
 }
 
 // Mirrors model::market::expected_profit_human (costs from model::rules::costs_of).
@@ -63,9 +64,18 @@ fn logit_choice(pi: vec3<f32>, beta: f32, u: f32) -> u32 {
 }
 
 // Mirrors model::rules::grid_x (values precomputed on the host with that function).
+// Market m's grid starts at point MAX_GRID m (the grid depends on its execution weight).
 fn grid_x(g: u32) -> f32 {
-    return grid[g].x;
+    return grid[mk * MAX_GRID + g].x;
 }
+
+// Mirrors model::rules::grid_factors (values precomputed on the host).
+fn grid_factor(g: u32) -> f32 {
+    return grid[mk * MAX_GRID + g].y;
+}
+
+/// Grid points per market in `grid`, as buffers::MAX_GRID.
+const MAX_GRID: u32 = 256u;
 
 struct Decided {
     mode: u32,
@@ -94,7 +104,7 @@ fn decide(s: f32, x_in: f32, m: u32, price: f32, v: f32, prov: u32, w: vec4<u32>
     let n = max(p.x_grid, 2u);
     for (var g = 0u; g < n; g++) {
         let xg = grid_x(g);
-        let val = mode_profit(target_mode, s, xg, grid[g].y);
+        let val = mode_profit(target_mode, s, xg, grid_factor(g));
         if (val > best) {
             best = val;
             x_star = xg;
@@ -184,30 +194,32 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n_creators) {
+    let g = flat_id(wid, nwg, lid);
+    if (g >= batch.n_markets * batch.nc) {
         return;
     }
+    enter(g / batch.nc);
+    let i = g - mk * batch.nc;
     let w = draw4(p.key, i, p.step, STREAM_DECIDE, 0u);
     if (p.decision == 1u) {
         // The paper's Q-learning: the reward is this step's profit (CpuBackend::decide).
-        let m = mode[i];
-        let rs = reskill[i];
-        let profit = revenue[i] - cost_with_reskill(m, cap[i], sold[i], rs);
-        let r = decide_q(talent[i], x[i], m, offer[i].y, vol[i], provider[i], qvals[i], rs, profit, w);
-        mode[i] = r.d.mode;
-        x[i] = r.d.x;
-        offer[i].y = r.d.price;
-        vol[i] = r.d.vol;
-        provider[i] = r.d.provider;
-        qvals[i] = r.qvals;
-        reskill[i] = r.reskill;
+        let m = mode[g];
+        let rs = reskill[g];
+        let profit = revenue[g] - cost_with_reskill(m, cap[g], sold[g], rs);
+        let r = decide_q(talent[g], x[g], m, offer[g].y, vol[g], provider[g], qvals[g], rs, profit, w);
+        mode[g] = r.d.mode;
+        x[g] = r.d.x;
+        offer[g].y = r.d.price;
+        vol[g] = r.d.vol;
+        provider[g] = r.d.provider;
+        qvals[g] = r.qvals;
+        reskill[g] = r.reskill;
         return;
     }
-    let r = decide(talent[i], x[i], mode[i], offer[i].y, vol[i], provider[i], w);
-    mode[i] = r.mode;
-    x[i] = r.x;
-    offer[i].y = r.price;
-    vol[i] = r.vol;
-    provider[i] = r.provider;
+    let r = decide(talent[g], x[g], mode[g], offer[g].y, vol[g], provider[g], w);
+    mode[g] = r.mode;
+    x[g] = r.x;
+    offer[g].y = r.price;
+    vol[g] = r.vol;
+    provider[g] = r.provider;
 }

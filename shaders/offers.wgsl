@@ -44,13 +44,15 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n_creators) {
+    let g = flat_id(wid, nwg, lid);
+    if (g >= batch.n_markets * batch.nc) {
         return;
     }
-    let m = mode[i];
-    offer[i].x = nominal_quality(m, talent[i], x[i]);
+    enter(g / batch.nc);
+    let i = g - mk * batch.nc;
+    let m = mode[g];
+    offer[g].x = nominal_quality(m, talent[g], x[g]);
     let w = draw4(p.key, i, p.step, STREAM_OFFERS, 0u);
-    cap[i] = capacity_q(m, vol[i], w.x, p.ai_volume_max, reskill[i]);
-    sold[i] = 0u;
+    cap[g] = capacity_q(m, vol[g], w.x, p.ai_volume_max, reskill[g]);
+    sold[g] = 0u;
 }

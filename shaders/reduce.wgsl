@@ -9,6 +9,11 @@
 //!
 //! Record layout (u32 words; floats stored with bitcast): see `Red` and
 //! src/backend/gpu/buffers.rs (`ReduceLayout`), which reads it back.
+//!
+//! Ensembles: every market gets the same number of workgroups (`groups_b`, `groups_c`,
+//! fixed by its own size), market m's being [m groups, (m + 1) groups); so a market's
+//! partials, and the order the host adds them in, do not depend on the ensemble. Loop
+//! bounds around barriers come from the uniforms (`batch`, `rd`), never from `p`.
 
 struct Red {
     tiles_per_group_b: u32,
@@ -20,9 +25,10 @@ struct Red {
     off_cu: u32,
     off_hu: u32,
     off_hf: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // Workgroups per market (the grids are `n_markets` times these).
+    groups_b: u32,
+    groups_c: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(1) var<uniform> rd: Red;
@@ -90,11 +96,11 @@ fn clear_counts(lid: u32) {
     workgroupBarrier();
 }
 
-// Mirrors state::decile_of.
+// Mirrors state::decile_of (market m's nine cuts start at 9 m).
 fn decile_of(t: f32) -> u32 {
     var k = 0u;
     for (; k < 9u; k++) {
-        if (!(t >= deciles[k])) {
+        if (!(t >= deciles[mk * 9u + k])) {
             break;
         }
     }
@@ -102,20 +108,31 @@ fn decile_of(t: f32) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn reduce_buyers(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let g = wid.x;
+fn reduce_buyers(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    // `g` is the workgroup's record, `gm` its place among its market's groups.
+    let g = flat_group(wid, nwg);
+    if (g >= batch.n_markets * rd.groups_b) {
+        return;
+    }
+    enter(g / rd.groups_b);
+    let gm = g - mk * rd.groups_b;
     clear_counts(lid);
     var f: array<f32, 5>;
     var c: array<u32, 5>;
-    let n = p.n_buyers;
+    let n = batch.nb;
     let tiles = (n + WG - 1u) / WG;
-    let t0 = g * rd.tiles_per_group_b;
+    let t0 = gm * rd.tiles_per_group_b;
     let t1 = min(t0 + rd.tiles_per_group_b, tiles);
     for (var t = t0; t < t1; t++) {
-        let j = t * WG + lid;
-        if (j >= n) {
+        let jl = t * WG + lid;
+        if (jl >= n) {
             continue;
         }
+        let j = mk * n + jl;
         let s = searches[j];
         c[0] += select(0u, 1u, s > 0u);
         c[4] += s;
@@ -152,8 +169,17 @@ fn reduce_buyers(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
 }
 
 @compute @workgroup_size(256)
-fn reduce_creators(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let g = wid.x;
+fn reduce_creators(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let g = flat_group(wid, nwg);
+    if (g >= batch.n_markets * rd.groups_c) {
+        return;
+    }
+    enter(g / rd.groups_c);
+    let gm = g - mk * rd.groups_c;
     clear_counts(lid);
     // x_sum[3], talent_sum[3], revenue[3], revenue_sq, profit, vol_sum.
     var f: array<f32, 12>;
@@ -163,19 +189,20 @@ fn reduce_creators(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     var acc_cap: array<u32, 8>;
     var acc_sold: array<u32, 8>;
     var acc_rev: array<f32, 8>;
-    let n = p.n_creators;
+    let n = batch.nc;
     let ncell = rd.ncell;
     let np = max(p.n_providers, 1u);
     let tiles = (n + WG - 1u) / WG;
-    let t0 = g * rd.tiles_per_group_c;
+    let t0 = gm * rd.tiles_per_group_c;
     let t1 = min(t0 + rd.tiles_per_group_c, tiles);
     for (var t = t0; t < t1; t++) {
-        let i = t * WG + lid;
+        let il = t * WG + lid;
+        let i = mk * n + il;
         var cell = NONE;
         var kc = 0u;
         var ks = 0u;
         var rv = 0.0;
-        if (i < n) {
+        if (il < n) {
             let m = mode[i];
             let ti = talent[i];
             mc[m] += 1u;

@@ -6,7 +6,7 @@
 @group(0) @binding(2) var<storage, read_write> bought: array<u32>;
 @group(0) @binding(3) var<storage, read_write> sold: array<atomic<u32>>;
 
-// Mirrors model::rules::is_junk.
+// Mirrors model::rules::is_junk; `unit` is the index within the market.
 fn is_junk(unit: u32) -> bool {
     let w = draw4(p.key, unit, p.step, STREAM_JUNK, 0u);
     return unit < p.n_ai_units && unit_f32(w.x) < p.junk_share;
@@ -18,27 +18,30 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let j = flat_id(wid, nwg, lid);
-    if (j >= p.n_buyers) {
+    let g = flat_id(wid, nwg, lid);
+    if (g >= batch.n_markets * batch.nb) {
         return;
     }
-    let unit = proposal[j];
+    enter(g / batch.nb);
+    let j = g - mk * batch.nb;
+    let unit = proposal[g];
     if (unit == NONE) {
         return;
     }
-    proposal[j] = NONE;
+    proposal[g] = NONE;
     if (claim_load(unit) != claim_key(j, p.perm_key)) {
         return;
     }
     claim_store(unit, CLAIM_SOLD);
     let o = owner_load(unit);
     atomicAdd(&sold[o], 1u);
+    let local = unit - unit_base();
     var flags = 0u;
-    if (unit < p.n_ai_units) {
+    if (local < p.n_ai_units) {
         flags |= AI_BIT;
     }
-    if (is_junk(unit)) {
+    if (is_junk(local)) {
         flags |= JUNK_BIT;
     }
-    bought[j] = o | flags;
+    bought[g] = o | flags;
 }

@@ -9,6 +9,12 @@
 //! totals stored (`scan_top`), and the scans are pushed back down (`scan_down`,
 //! `scan_down0`). `scan_fill` then writes owners and empty claims. Integer sums are exact,
 //! so the result equals the CPU's whatever the block size.
+//!
+//! An ensemble of several markets uses `scan_seg` instead of the levels: one workgroup per
+//! market walks its creators block by block with a running carry and stores the market's
+//! totals in `totals[m]` (ensemble markets are small; one large market is the levels'
+//! case). Offsets are within the market's channel, as on the CPU; `scan_fill` adds the
+//! market's first unit slot.
 
 struct Level {
     // Values at this level; where they start in `aux`; where the level above starts.
@@ -51,7 +57,7 @@ fn wg_scan(v: vec2<u32>, lid: u32) -> array<vec2<u32>, 2> {
 }
 
 fn creator_value(i: u32) -> vec2<u32> {
-    if (i >= p.n_creators) {
+    if (i >= batch.n_markets * batch.nc) {
         return vec2<u32>(0u);
     }
     let k = cap[i];
@@ -177,32 +183,73 @@ fn scan_down0(
     var run = aux[lv.out_off + b] + r[0];
     for (var k = 0u; k < ITEMS; k++) {
         let i = b * BLOCK + lid * ITEMS + k;
-        if (i < p.n_creators) {
+        if (i < batch.nc) {
             offset[i] = select(run.y, run.x, mode[i] == AI);
         }
         run += v[k];
     }
 }
 
-// Unit layout: AI units at [0, n_ai), human units at [n_ai, n_ai + n_human); every unit
-// of this step starts unclaimed. One thread per creator writes its own disjoint range.
+// Ensemble scan: workgroup m scans market m's creators in blocks of BLOCK, carrying the
+// running (AI, human) sums from block to block.
+@compute @workgroup_size(256)
+fn scan_seg(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let m = flat_group(wid, nwg);
+    if (m >= batch.n_markets) {
+        return;
+    }
+    let n = batch.nc;
+    let first = m * n;
+    var carry = vec2<u32>(0u);
+    for (var b0 = 0u; b0 < n; b0 += BLOCK) {
+        var v: array<vec2<u32>, 4>;
+        var s = vec2<u32>(0u);
+        for (var k = 0u; k < ITEMS; k++) {
+            let il = b0 + lid * ITEMS + k;
+            v[k] = select(vec2<u32>(0u), creator_value(first + il), il < n);
+            s += v[k];
+        }
+        let r = wg_scan(s, lid);
+        var run = carry + r[0];
+        for (var k = 0u; k < ITEMS; k++) {
+            let il = b0 + lid * ITEMS + k;
+            if (il < n) {
+                offset[first + il] = select(run.y, run.x, mode[first + il] == AI);
+            }
+            run += v[k];
+        }
+        carry += r[1];
+    }
+    if (lid == 0u) {
+        totals[m] = carry;
+    }
+}
+
+// Unit layout: market m's AI units at [0, n_ai), its human units at [n_ai, n_ai + n_human),
+// both from the market's first unit slot; every unit of this step starts unclaimed. One
+// thread per creator writes its own disjoint range; owners are ids in the ensemble.
 @compute @workgroup_size(256)
 fn scan_fill(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n_creators) {
+    let g = flat_id(wid, nwg, lid);
+    if (g >= batch.n_markets * batch.nc) {
         return;
     }
-    let k = cap[i];
-    var base = offset[i];
-    if (mode[i] != AI) {
-        base += totals[0].x;
+    enter(g / batch.nc);
+    let k = cap[g];
+    var base = unit_base() + offset[g];
+    if (mode[g] != AI) {
+        base += totals[mk].x;
     }
     for (var u = base; u < base + k; u++) {
-        owner_store(u, i);
+        owner_store(u, g);
         claim_store(u, CLAIM_EMPTY);
     }
 }

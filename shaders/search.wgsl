@@ -35,7 +35,7 @@ fn sample_is_human(u_dir: u32, u_chan: u32, dj: f32) -> bool {
     return human;
 }
 
-// Mirrors model::rules::sample_unit.
+// Mirrors model::rules::sample_unit (index within the market).
 fn sample_unit(human: bool, u_pick: u32) -> u32 {
     if (human) {
         return p.n_ai_units + below(u_pick, p.n_human_units);
@@ -49,29 +49,32 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let j = flat_id(wid, nwg, lid);
-    if (j >= p.n_buyers) {
+    let g = flat_id(wid, nwg, lid);
+    if (g >= batch.n_markets * batch.nb) {
         return;
     }
+    enter(g / batch.nb);
+    let j = g - mk * batch.nb;
     if (p.round == 0u) {
-        bought[j] = NONE;
-        searches[j] = 0u;
+        bought[g] = NONE;
+        searches[g] = 0u;
     }
-    proposal[j] = NONE;
+    proposal[g] = NONE;
     let total = p.n_ai_units + p.n_human_units;
-    if (active_flag[j] == 0u || bought[j] != NONE || total == 0u) {
+    if (active_flag[g] == 0u || bought[g] != NONE || total == 0u) {
         return;
     }
-    searches[j] += 1u;
+    searches[g] += 1u;
     let sw = stream_word(STREAM_SEARCH, p.round);
-    let th = theta[j];
-    let dj = d[j];
+    let th = theta[g];
+    let dj = d[g];
+    let base = unit_base();
     var best = NONE;
     var best_score = 0.0;
     for (var s = 0u; s < p.k; s++) {
         let w = draw4(p.key, j, p.step, sw, s);
         let human = sample_is_human(w.x, w.y, dj);
-        let unit = sample_unit(human, w.z);
+        let unit = base + sample_unit(human, w.z);
         if (claim_load(unit) == CLAIM_SOLD) {
             continue;
         }
@@ -84,7 +87,7 @@ fn main(
         }
     }
     if (best != NONE) {
-        proposal[j] = best;
+        proposal[g] = best;
         claim_min(best, claim_key(j, p.perm_key));
     }
 }

@@ -3,7 +3,7 @@
 //! ceiling), computes welfare and concentration, records metrics and snapshots, and runs
 //! the equilibrium check. Knows no backend details.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Ensemble, Totals};
 use crate::config::{Config, Decision};
 use crate::model::market::Curves;
 use crate::model::technology::{ai_costs, collapse_step, execution_weight, z_of};
@@ -13,10 +13,12 @@ use crate::rng;
 use crate::state::{AI, Deciles, State, StepParams};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A running simulation: a backend plus the market-level state.
-pub struct Simulation {
+/// The market-level state of one run (everything but the agents: curves, AI-share EMA,
+/// congestion stock, AI quality ceiling, talent deciles) and the host's part of the step,
+/// in phases between the backend's stages. A single run (`Simulation`) and a lockstep
+/// ensemble of runs (`run_lockstep`) drive the same phases, so they cannot drift apart.
+pub struct Market {
     pub cfg: Config,
-    backend: Box<dyn Backend>,
     key: [u32; 2],
     /// Next step to run.
     pub t: u32,
@@ -26,32 +28,15 @@ pub struct Simulation {
     /// AI volume per buyer, D_A.
     congestion_stock: f32,
     qbar: f32,
-    deciles: Deciles,
+    pub deciles: Deciles,
     snapshot_steps: Vec<u32>,
-    /// Wall-clock seconds spent in each stage of `STAGES` since the start (host view: for
-    /// an asynchronous backend this includes waiting for earlier queued work).
-    pub stage_secs: [f64; STAGES.len()],
     /// The parameters of the last step run (for traffic models and diagnostics).
     pub last_params: StepParams,
 }
 
-/// The stages of the step in order, as named in the backend trait and the shaders.
-pub const STAGES: [&str; 8] = ["offers", "scan", "search", "resolve", "buyers", "accounts", "reduce", "decide"];
-
-macro_rules! timed {
-    ($acc:expr, $i:expr, $e:expr) => {{
-        let t0 = std::time::Instant::now();
-        let r = $e;
-        $acc[$i] += t0.elapsed().as_secs_f64();
-        r
-    }};
-}
-
-impl Simulation {
-    /// Draws the initial population and hands it to the backend built by `make`.
-    pub fn new(cfg: Config, make: impl FnOnce(State) -> Box<dyn Backend>) -> Self {
-        let state = State::init(&cfg);
-        let deciles = state.deciles();
+impl Market {
+    /// The market-level state at step 0 of a population drawn from `cfg` (`state`).
+    pub fn new(cfg: Config, state: &State) -> Self {
         let m = &cfg.market;
         let curves = Curves::prior(m.bins, m.q_max, 0.5 * (m.theta_lo + m.theta_hi), m.price_init);
         Self {
@@ -61,17 +46,11 @@ impl Simulation {
             ai_share_ema: 0.0,
             congestion_stock: 0.0,
             qbar: cfg.technology.qbar_a,
-            deciles,
+            deciles: state.deciles(),
             snapshot_steps: cfg.snapshot_steps(),
-            stage_secs: [0.0; STAGES.len()],
             last_params: StepParams::default(),
-            backend: make(state),
             cfg,
         }
-    }
-
-    pub fn backend(&mut self) -> &mut dyn Backend {
-        self.backend.as_mut()
     }
 
     /// The step's parameters before offers (unit counts, noise and congestion come later).
@@ -79,14 +58,11 @@ impl Simulation {
         step_params(&self.cfg, self.t, self.ai_share_ema, self.qbar)
     }
 
-    /// Runs one step; returns its summary and, at snapshot steps, a snapshot.
-    pub fn step(&mut self) -> (StepSummary, Option<Snapshot>) {
-        let c = self.cfg.clone();
-        let mut p = self.params();
-        let be = self.backend.as_mut();
-        let st = &mut self.stage_secs;
-        timed!(st, 0, be.offers(&p));
-        let (n_ai, n_h) = timed!(st, 1, be.scan(&p));
+    /// After the scan: the unit counts and what follows from them (channel weights of
+    /// search, signal noise, the congestion stock and its cost). Returns the AI share of
+    /// units offered.
+    pub fn after_scan(&mut self, p: &mut StepParams, n_ai: u32, n_h: u32) -> f32 {
+        let c = &self.cfg;
         p.n_ai_units = n_ai;
         p.n_human_units = n_h;
         let total = (n_ai + n_h) as f32;
@@ -97,17 +73,20 @@ impl Simulation {
         p.ai_present = u32::from(n_ai > 0);
         self.congestion_stock = 0.5 * self.congestion_stock + n_ai as f32 / c.top.buyers as f32;
         p.congestion = c.market.pollution * (1.0 + c.market.cong_eta * self.congestion_stock).ln();
-        for r in 0..c.market.rounds {
-            p.round = r;
-            p.perm_key = rng::perm_key(self.key, self.t, r);
-            timed!(st, 2, be.search(&p));
-            timed!(st, 3, be.resolve(&p));
-        }
-        timed!(st, 4, be.buyers(&p));
-        timed!(st, 5, be.accounts(&p));
-        let tot = timed!(st, 6, be.reduce(&p, &self.deciles));
-        self.curves.update(&tot.hist, c.market.mu);
+        ai_share
+    }
 
+    /// The parameters of search round `r`: its number and the buyers' claim-key permutation.
+    pub fn round(&self, p: &mut StepParams, r: u32) {
+        p.round = r;
+        p.perm_key = rng::perm_key(self.key, self.t, r);
+    }
+
+    /// After reduce: the curves, welfare and concentration of the step, its summary; then
+    /// the AI-share EMA and the AI quality ceiling (model collapse) for the next step.
+    pub fn after_reduce(&mut self, p: &StepParams, ai_share: f32, tot: Totals) -> StepSummary {
+        let c = &self.cfg;
+        self.curves.update(&tot.hist, c.market.mu);
         let sold_ai = tot.sold[0] as f64;
         let provider_rev: Vec<f64> = tot.provider_sold.iter().map(|&s| s as f64 * p.api_fee as f64).collect();
         let tax =
@@ -143,12 +122,6 @@ impl Simulation {
             welfare: wf,
             totals: tot,
         };
-        let snap = self
-            .snapshot_steps
-            .binary_search(&self.t)
-            .is_ok()
-            .then(|| Snapshot::of(self.t, &be.state(), c.market.q_max, c.technology.talent_sigma, &self.curves.rp));
-
         self.ai_share_ema += 0.1 * (ai_share - self.ai_share_ema);
         if c.collapse.enabled {
             let sold = (summary.totals.sold[0] + summary.totals.sold[1]) as f64;
@@ -156,9 +129,102 @@ impl Simulation {
             self.qbar =
                 collapse_step(self.qbar, rho, c.collapse.collapse_rate, c.collapse.recovery, c.collapse.qbar_max);
         }
-        timed!(self.stage_secs, 7, be.decide(&p, &self.curves.rp));
+        summary
+    }
+
+    /// Whether the current step is one to snapshot.
+    pub fn snapshot_due(&self) -> bool {
+        self.snapshot_steps.binary_search(&self.t).is_ok()
+    }
+
+    /// Ends the step that ran with `p`.
+    pub fn finish_step(&mut self, p: StepParams) {
         self.last_params = p;
         self.t += 1;
+    }
+
+    /// Outcome statistics of what `rec` holds, with this run's shock and window.
+    pub fn outcomes(&self, rec: &Recorder) -> Outcomes {
+        Outcomes::of(
+            rec,
+            self.cfg.technology.shock_step,
+            self.cfg.equilibrium.window as usize,
+            self.cfg.equilibrium.tol as f64,
+        )
+    }
+}
+
+/// A running simulation: a backend plus the market-level state (reached through `Deref`:
+/// `sim.cfg`, `sim.t`, `sim.curves`, ...).
+pub struct Simulation {
+    market: Market,
+    backend: Box<dyn Backend>,
+    /// Wall-clock seconds spent in each stage of `STAGES` since the start (host view: for
+    /// an asynchronous backend this includes waiting for earlier queued work).
+    pub stage_secs: [f64; STAGES.len()],
+}
+
+impl std::ops::Deref for Simulation {
+    type Target = Market;
+    fn deref(&self) -> &Market {
+        &self.market
+    }
+}
+
+impl std::ops::DerefMut for Simulation {
+    fn deref_mut(&mut self) -> &mut Market {
+        &mut self.market
+    }
+}
+
+/// The stages of the step in order, as named in the backend trait and the shaders.
+pub const STAGES: [&str; 8] = ["offers", "scan", "search", "resolve", "buyers", "accounts", "reduce", "decide"];
+
+macro_rules! timed {
+    ($acc:expr, $i:expr, $e:expr) => {{
+        let t0 = std::time::Instant::now();
+        let r = $e;
+        $acc[$i] += t0.elapsed().as_secs_f64();
+        r
+    }};
+}
+
+impl Simulation {
+    /// Draws the initial population and hands it to the backend built by `make`.
+    pub fn new(cfg: Config, make: impl FnOnce(State) -> Box<dyn Backend>) -> Self {
+        let state = State::init(&cfg);
+        let market = Market::new(cfg, &state);
+        Self { market, backend: make(state), stage_secs: [0.0; STAGES.len()] }
+    }
+
+    pub fn backend(&mut self) -> &mut dyn Backend {
+        self.backend.as_mut()
+    }
+
+    /// Runs one step; returns its summary and, at snapshot steps, a snapshot.
+    pub fn step(&mut self) -> (StepSummary, Option<Snapshot>) {
+        let mk = &mut self.market;
+        let mut p = mk.params();
+        let be = self.backend.as_mut();
+        let st = &mut self.stage_secs;
+        timed!(st, 0, be.offers(&p));
+        let (n_ai, n_h) = timed!(st, 1, be.scan(&p));
+        let ai_share = mk.after_scan(&mut p, n_ai, n_h);
+        for r in 0..mk.cfg.market.rounds {
+            mk.round(&mut p, r);
+            timed!(st, 2, be.search(&p));
+            timed!(st, 3, be.resolve(&p));
+        }
+        timed!(st, 4, be.buyers(&p));
+        timed!(st, 5, be.accounts(&p));
+        let tot = timed!(st, 6, be.reduce(&p, &mk.deciles));
+        let summary = mk.after_reduce(&p, ai_share, tot);
+        let snap = mk.snapshot_due().then(|| {
+            let m = &mk.cfg;
+            Snapshot::of(mk.t, &be.state(), m.market.q_max, m.technology.talent_sigma, &mk.curves.rp)
+        });
+        timed!(st, 7, be.decide(&p, &mk.curves.rp));
+        mk.finish_step(p);
         (summary, snap)
     }
 
@@ -183,16 +249,66 @@ impl Simulation {
             progress(self.t);
         }
     }
+}
 
-    /// Outcome statistics of what `rec` holds, with this run's shock and window.
-    pub fn outcomes(&self, rec: &Recorder) -> Outcomes {
-        Outcomes::of(
-            rec,
-            self.cfg.technology.shock_step,
-            self.cfg.equilibrium.window as usize,
-            self.cfg.equilibrium.tol as f64,
-        )
+/// Runs `markets` in lockstep on `ens` (market m in its slot m), recording market m into
+/// `recs[m]`, until `steps` steps are done, `stop` is raised or the ensemble fails (then
+/// the error; the failed step is not recorded). Every market must search the same number
+/// of rounds. No snapshots are taken: ensembles serve sweeps, which keep outcomes only.
+pub fn run_lockstep(
+    markets: &mut [Market],
+    ens: &mut dyn Ensemble,
+    steps: u32,
+    recs: &mut [Recorder],
+    stop: &AtomicBool,
+    mut progress: impl FnMut(u32),
+) -> Result<(), String> {
+    use rayon::prelude::*;
+    if markets.len() != ens.markets() || recs.len() != markets.len() {
+        return Err(format!(
+            "{} markets, {} ensemble slots, {} recorders",
+            markets.len(),
+            ens.markets(),
+            recs.len()
+        ));
     }
+    let Some(first) = markets.first() else { return Ok(()) };
+    let rounds = first.cfg.market.rounds;
+    if let Some(m) = markets.iter().position(|m| m.cfg.market.rounds != rounds || m.t != first.t) {
+        return Err(format!("market {m} differs from market 0 in search rounds or current step"));
+    }
+    while markets[0].t < steps && !stop.load(Ordering::Relaxed) {
+        let mut ps: Vec<StepParams> = markets.iter().map(Market::params).collect();
+        ens.offers(&ps);
+        let counts = ens.scan(&ps);
+        let shares: Vec<f32> =
+            markets.iter_mut().zip(ps.iter_mut()).zip(&counts).map(|((m, p), &(a, h))| m.after_scan(p, a, h)).collect();
+        for r in 0..rounds {
+            markets.iter().zip(ps.iter_mut()).for_each(|(m, p)| m.round(p, r));
+            ens.search(&ps);
+            ens.resolve(&ps);
+        }
+        ens.buyers(&ps);
+        ens.accounts(&ps);
+        let deciles: Vec<Deciles> = markets.iter().map(|m| m.deciles).collect();
+        let tots = ens.reduce(&ps, &deciles);
+        if let Some(e) = ens.error() {
+            return Err(e);
+        }
+        let sums: Vec<StepSummary> = markets
+            .par_iter_mut()
+            .zip(ps.par_iter())
+            .zip(shares)
+            .zip(tots)
+            .map(|(((m, p), share), tot)| m.after_reduce(p, share, tot))
+            .collect();
+        recs.iter_mut().zip(&sums).for_each(|(rec, s)| rec.push(s));
+        let rps: Vec<&[[f32; 2]]> = markets.iter().map(|m| m.curves.rp.as_slice()).collect();
+        ens.decide(&ps, &rps);
+        markets.iter_mut().zip(ps).for_each(|(m, p)| m.finish_step(p));
+        progress(markets[0].t);
+    }
+    ens.error().map_or(Ok(()), Err)
 }
 
 /// The parameters of step `step` before offers (unit counts, noise and congestion come

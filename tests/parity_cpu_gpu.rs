@@ -72,6 +72,7 @@ const RNG_PROBE: &str = r#"
 const OUT: u32 = 12u;
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    enter(0u);
     let i = gid.x;
     if (i >= arrayLength(&input) / 6u) { return; }
     let c = vec4<u32>(input[6u * i], input[6u * i + 1u], input[6u * i + 2u], input[6u * i + 3u]);

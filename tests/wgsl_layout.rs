@@ -1,9 +1,9 @@
 //! The WGSL side of the GPU backend checked on the CPU (no adapter needed): every stage's
 //! assembled source parses and validates with naga, and the structs the host uploads
-//! (`StepParams`, the scan `Level`, the reduce layout) have the same size and member
+//! (`StepParams`, the ensemble `Batch`, the scan `Level`, the reduce layout) have the same size and member
 //! offsets in WGSL as in Rust.
 
-use hollow::backend::gpu::{self, Level, ReduceLayout, shaders, stage_source, units_prelude};
+use hollow::backend::gpu::{self, BatchLayout, Level, ReduceLayout, shaders, stage_source, units_prelude};
 use hollow::state::StepParams;
 use std::mem::{offset_of, size_of};
 use wgpu::naga;
@@ -59,8 +59,11 @@ fn params_struct_matches_step_params_field_for_field() {
         reskill_delta, _pad,
     );
     check(wgsl_struct(&m, "Params"), &rust, size_of::<StepParams>(), "Params");
-    // A uniform's size must be a multiple of 16 bytes.
+    // The host writes one row per market back to back: the WGSL array stride (the
+    // struct's span, checked above) must be the Rust size, kept a multiple of 16.
     assert_eq!(size_of::<StepParams>() % 16, 0);
+    let rust = offsets!(BatchLayout; n_markets, nc, nb, unit_stride);
+    check(wgsl_struct(&m, "Batch"), &rust, size_of::<BatchLayout>(), "Batch");
 }
 
 #[test]
@@ -75,7 +78,8 @@ fn scan_level_and_reduce_layout_match_their_wgsl_structs() {
     let (span, members) = wgsl_struct(&m, "Red");
     assert_eq!(span as usize, size_of::<ReduceLayout>(), "Red size");
     let rust = offsets!(ReduceLayout;
-        tiles_per_group_b, tiles_per_group_c, ncell, off_bf, off_bu, off_cf, off_cu, off_hu, off_hf);
+        tiles_per_group_b, tiles_per_group_c, ncell, off_bf, off_bu, off_cf, off_cu, off_hu, off_hf,
+        groups_b, groups_c);
     for (n, o) in &rust {
         let w = members.iter().find(|(m, _)| m == n).unwrap_or_else(|| panic!("Red has no {n}"));
         assert_eq!(w.1 as usize, *o, "Red.{n}");

@@ -2,7 +2,9 @@
 //! method per stage with the stage's name (offers, scan, search, resolve, buyers, accounts,
 //! reduce, decide). The simulation driver (`sim.rs`) calls them in MODEL.md's order and
 //! knows nothing else about where the agents live. `cpu` runs them with rayon; `gpu` runs
-//! the WGSL shaders of the same names.
+//! the WGSL shaders of the same names. An [`Ensemble`] runs the same stages over many
+//! independent markets in lockstep (sweeps): natively on the GPU (`gpu::GpuEnsemble`, one
+//! set of dispatches for all markets), or as [`Separate`] backends one after another.
 
 pub mod cpu;
 pub mod gpu;
@@ -93,6 +95,67 @@ pub trait Backend: Send {
     /// it apart from the host's view (GPU timestamp queries); `None` otherwise.
     fn stage_times(&self) -> Option<Vec<(&'static str, f64)>> {
         None
+    }
+}
+
+/// The stages of the step over independent markets run in lockstep, each call taking one
+/// `StepParams` per market (in market order) and returning one result per market. Driven by
+/// `sim::run_lockstep`; every market's results must equal its run alone.
+pub trait Ensemble: Send {
+    fn markets(&self) -> usize;
+    /// What runs the markets, for logs and output files.
+    fn describe(&self) -> String;
+    fn offers(&mut self, ps: &[StepParams]);
+    fn scan(&mut self, ps: &[StepParams]) -> Vec<(u32, u32)>;
+    fn search(&mut self, ps: &[StepParams]);
+    fn resolve(&mut self, ps: &[StepParams]);
+    fn buyers(&mut self, ps: &[StepParams]);
+    fn accounts(&mut self, ps: &[StepParams]);
+    fn reduce(&mut self, ps: &[StepParams], deciles: &[Deciles]) -> Vec<Totals>;
+    fn decide(&mut self, ps: &[StepParams], rps: &[&[[f32; 2]]]);
+    /// The first error, after which every market's results are meaningless.
+    fn error(&self) -> Option<String>;
+}
+
+/// An ensemble of separate backends, one per market, each stage run market after market:
+/// the reference a native ensemble is tested against, and a way to drive any backend in
+/// lockstep.
+pub struct Separate(pub Vec<Box<dyn Backend>>);
+
+impl Ensemble for Separate {
+    fn markets(&self) -> usize {
+        self.0.len()
+    }
+    fn describe(&self) -> String {
+        let name = self.0.first().map(|b| b.info().name).unwrap_or_default();
+        format!("{} separate {name} backends", self.0.len())
+    }
+    fn offers(&mut self, ps: &[StepParams]) {
+        self.0.iter_mut().zip(ps).for_each(|(b, p)| b.offers(p));
+    }
+    fn scan(&mut self, ps: &[StepParams]) -> Vec<(u32, u32)> {
+        self.0.iter_mut().zip(ps).map(|(b, p)| b.scan(p)).collect()
+    }
+    fn search(&mut self, ps: &[StepParams]) {
+        self.0.iter_mut().zip(ps).for_each(|(b, p)| b.search(p));
+    }
+    fn resolve(&mut self, ps: &[StepParams]) {
+        self.0.iter_mut().zip(ps).for_each(|(b, p)| b.resolve(p));
+    }
+    fn buyers(&mut self, ps: &[StepParams]) {
+        self.0.iter_mut().zip(ps).for_each(|(b, p)| b.buyers(p));
+    }
+    fn accounts(&mut self, ps: &[StepParams]) {
+        self.0.iter_mut().zip(ps).for_each(|(b, p)| b.accounts(p));
+    }
+    fn reduce(&mut self, ps: &[StepParams], deciles: &[Deciles]) -> Vec<Totals> {
+        self.0.iter_mut().zip(ps).zip(deciles).map(|((b, p), d)| b.reduce(p, d)).collect()
+    }
+    fn decide(&mut self, ps: &[StepParams], rps: &[&[[f32; 2]]]) {
+        self.0.iter_mut().zip(ps).zip(rps).for_each(|((b, p), rp)| b.decide(p, rp));
+    }
+    fn error(&self) -> Option<String> {
+        self.0.iter().find_map(|b| b.error())
     }
 }
 

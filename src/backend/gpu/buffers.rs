@@ -1,8 +1,13 @@
 //! GPU memory of the backend: the memory plan (how units are split into chunks, the scan
 //! levels, the reduce grid and partial-record layout, bytes per agent), one storage buffer
 //! per struct-of-arrays field of `state::State` (same element types), the unit chunks, the
-//! small per-step uniforms and inputs, and the staging buffers of the readbacks. Owns the
-//! uploads and downloads of whole fields; knows nothing of the shaders' arithmetic.
+//! small per-step inputs, and the staging buffers of the readbacks. Owns the uploads and
+//! downloads of whole fields; knows nothing of the shaders' arithmetic.
+//!
+//! Every buffer holds an ensemble of `n_markets` equal-sized markets back to back (a single
+//! run is an ensemble of one): per-agent fields `n_markets` times a market's agents, units
+//! `unit_stride` slots per market, and per-market tables (parameters, scan totals, decile
+//! cuts, curves, x grids, reduce records) one entry per market.
 
 use super::GpuError;
 use super::device::Gpu;
@@ -56,7 +61,20 @@ pub struct ReduceLayout {
     pub off_cu: u32,
     pub off_hu: u32,
     pub off_hf: u32,
-    pub _pad: [u32; 3],
+    /// Reduce workgroups per market (buyers, creators).
+    pub groups_b: u32,
+    pub groups_c: u32,
+    pub _pad: u32,
+}
+
+/// Sizes shared by the markets of an ensemble, as `struct Batch` in common.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct BatchLayout {
+    pub n_markets: u32,
+    pub nc: u32,
+    pub nb: u32,
+    pub unit_stride: u32,
 }
 
 /// One scan level's uniform, as `struct Level` in scan.wgsl.
@@ -69,13 +87,16 @@ pub struct Level {
     pub _pad: u32,
 }
 
-/// How a population is laid out on a device.
+/// How an ensemble of markets is laid out on a device.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// Markets in the ensemble, and creators and buyers per market.
+    pub n_markets: u32,
     pub n_creators: u32,
     pub n_buyers: u32,
     pub bins: u32,
-    /// Units the unit arrays can hold: every creator at `ai_volume_max`.
+    /// Unit slots per market (every creator at `ai_volume_max`) and in all.
+    pub unit_stride: u32,
     pub units_cap: u64,
     /// Units per chunk is 2^chunk_shift; chunks hold the unit arrays in that many pieces.
     pub chunk_shift: u32,
@@ -83,7 +104,7 @@ pub struct Plan {
     /// Scan aux levels, (count, offset into aux), lowest first; the last has one block.
     pub levels: Vec<(u32, u32)>,
     pub aux_len: u64,
-    /// Reduce grids (workgroups) for buyers and creators, and the record layout.
+    /// Reduce grids (workgroups per market) for buyers and creators, and the record layout.
     pub groups_b: u32,
     pub groups_c: u32,
     pub red: ReduceLayout,
@@ -97,9 +118,11 @@ fn too_large(what: impl Into<String>, need: u64, limit: u64, advice: &str) -> Gp
     GpuError::TooLarge { what: what.into(), need, limit, advice: advice.to_string() }
 }
 
-/// Lays out `nc` creators and `nb` buyers on a device with `limits`, binding at most
-/// `max_binding` bytes per buffer when given (tests force small chunks with it).
+/// Lays out `markets` markets of `nc` creators and `nb` buyers on a device with `limits`,
+/// binding at most `max_binding` bytes per buffer when given (tests force small chunks
+/// with it). A market's reduce grid depends on its own size only, never on `markets`.
 pub fn plan(
+    markets: u32,
     nc: u32,
     nb: u32,
     ai_volume_max: u32,
@@ -112,30 +135,46 @@ pub fn plan(
     if binding < 1024 {
         return Err(too_large("the storage binding limit", 1024, binding, "raise max_binding_bytes"));
     }
+    if markets == 0 {
+        return Err(GpuError::Input("an ensemble needs at least one market".into()));
+    }
+    let mk = u64::from(markets);
+    let all_c = mk * u64::from(nc);
+    let all_b = mk * u64::from(nb);
+    // Creator ids share a word with two flags in `bought` (ID_MASK).
+    if all_c > u64::from(crate::state::ID_MASK) || all_b >= u64::from(u32::MAX) {
+        return Err(too_large(
+            format!("{markets} markets of {nc} creators and {nb} buyers (ids in the ensemble)"),
+            all_c.max(all_b),
+            u64::from(crate::state::ID_MASK),
+            "run fewer markets at a time (sweep --batch)",
+        ));
+    }
     // Every per-agent field must fit one binding; the widest is 16 bytes (qvals).
-    let widest_c = u64::from(nc) * 16;
+    let widest_c = all_c * 16;
     if widest_c > buffer_max {
         return Err(too_large(
-            format!("{nc} creators (16-byte field qvals)"),
+            format!("{all_c} creators (16-byte field qvals)"),
             widest_c,
             buffer_max,
             "use fewer creators or a GPU with a larger max_storage_buffer_binding_size",
         ));
     }
-    let widest_b = u64::from(nb) * 8;
+    let widest_b = all_b * 8;
     if widest_b > buffer_max {
         return Err(too_large(
-            format!("{nb} buyers (8-byte fields exp, gain)"),
+            format!("{all_b} buyers (8-byte fields exp, gain)"),
             widest_b,
             buffer_max,
             "use fewer buyers or a GPU with a larger max_storage_buffer_binding_size",
         ));
     }
-    let units_cap = u64::from(nc) * u64::from(ai_volume_max.max(1));
+    let unit_stride = u64::from(nc) * u64::from(ai_volume_max.max(1));
+    let units_cap = mk * unit_stride;
     // Unit ids are u32 and u32::MAX marks "no unit".
     if units_cap >= u64::from(u32::MAX) {
         return Err(too_large(
-            "unit ids (creators x ai_volume_max)",
+            "unit ids (markets x creators x ai_volume_max)",
             units_cap,
             u64::from(u32::MAX) - 1,
             "lower ai_volume_max or the number of creators",
@@ -144,8 +183,8 @@ pub fn plan(
     let chunk_shift = (63 - (buffer_max / 4).leading_zeros()).min(30);
     let chunk_units = 1u64 << chunk_shift;
     let n_chunks = units_cap.div_ceil(chunk_units).max(1) as u32;
-    // search.wgsl binds 7 agent fields plus owner and claim chunks.
-    let need = 7 + 2 * u64::from(n_chunks);
+    // search.wgsl binds 7 agent fields and the parameters plus owner and claim chunks.
+    let need = 8 + 2 * u64::from(n_chunks);
     let have = u64::from(limits.max_storage_buffers_per_shader_stage);
     if need > have {
         return Err(too_large(
@@ -155,9 +194,10 @@ pub fn plan(
             "lower ai_volume_max or the number of creators, or use a GPU with larger bindings",
         ));
     }
-    // decide binds 13 storage buffers (8 for the logit rule, 5 more for Q-learning).
-    if have < 13 {
-        return Err(too_large("storage buffers per shader stage", 13, have, "use another adapter"));
+    // decide binds 14 storage buffers (parameters, 8 for the logit rule, 5 more for
+    // Q-learning).
+    if have < 14 {
+        return Err(too_large("storage buffers per shader stage", 14, have, "use another adapter"));
     }
     // Scan levels: block sums of creators, of block sums, ... until one block is left.
     let mut levels = Vec::new();
@@ -185,13 +225,14 @@ pub fn plan(
     let tiles_c = u64::from(nc).div_ceil(WG).max(1);
     let tpg_c = tiles_c.div_ceil(max_c).max(MIN_TILES_PER_GROUP);
     let groups_c = tiles_c.div_ceil(tpg_c);
+    let (all_gb, all_gc) = (mk * groups_b, mk * groups_c);
     let off_bf = 0;
-    let off_bu = off_bf + groups_b * NF_B as u64;
-    let off_cf = off_bu + groups_b * NU_B as u64;
-    let off_cu = off_cf + groups_c * NF_C as u64;
-    let off_hu = off_cu + groups_c * NU_C as u64;
-    let off_hf = off_hu + groups_c * ncell * 2;
-    let part_words = off_hf + groups_c * ncell;
+    let off_bu = off_bf + all_gb * NF_B as u64;
+    let off_cf = off_bu + all_gb * NU_B as u64;
+    let off_cu = off_cf + all_gc * NF_C as u64;
+    let off_hu = off_cu + all_gc * NU_C as u64;
+    let off_hf = off_hu + all_gc * ncell * 2;
+    let part_words = off_hf + all_gc * ncell;
     for (what, bytes) in [("scan block sums", aux_len * 8), ("reduce partial records", part_words * 4)] {
         if bytes > buffer_max {
             return Err(too_large(what, bytes, buffer_max, "raise max_binding_bytes"));
@@ -207,18 +248,22 @@ pub fn plan(
         off_cu: off_cu as u32,
         off_hu: off_hu as u32,
         off_hf: off_hf as u32,
-        _pad: [0; 3],
+        groups_b: groups_b as u32,
+        groups_c: groups_c as u32,
+        _pad: 0,
     };
-    let total_bytes = u64::from(nc) * Creators::BYTES_PER_AGENT
-        + u64::from(nb) * Buyers::BYTES_PER_AGENT
+    let total_bytes = all_c * Creators::BYTES_PER_AGENT
+        + all_b * Buyers::BYTES_PER_AGENT
         + units_cap * crate::state::Units::BYTES_PER_UNIT
         + aux_len * 8
         + part_words * 8
         + TRANSFER_CHUNK.min(buffer_max);
     Ok(Plan {
+        n_markets: markets,
         n_creators: nc,
         n_buyers: nb,
         bins,
+        unit_stride: unit_stride as u32,
         units_cap,
         chunk_shift,
         n_chunks,
@@ -269,8 +314,10 @@ pub struct Buffers {
     /// Unit chunks: unit u lives in chunk u >> chunk_shift at index u & mask.
     pub owner: Vec<wgpu::Buffer>,
     pub claim: Vec<wgpu::Buffer>,
-    /// The step parameters (`StepParams`), rewritten before every stage.
+    /// The step parameters (`StepParams`), one per market, rewritten before every stage;
+    /// the ensemble's sizes (`BatchLayout`).
     pub params: wgpu::Buffer,
+    pub batch: wgpu::Buffer,
     /// Scan: block sums of every level, the totals (n_ai, n_human), the level uniforms
     /// (`levels[0]` for level 0, `levels[l + 1]` for aux level l, last for the top).
     pub aux: wgpu::Buffer,
@@ -280,7 +327,7 @@ pub struct Buffers {
     pub red: wgpu::Buffer,
     pub deciles: wgpu::Buffer,
     pub part: wgpu::Buffer,
-    /// Decide: market curves (2 x 1024 bins at most) and the x grid (256 points at most).
+    /// Decide: market curves (2 x bins per market) and x grids (MAX_GRID points per market).
     pub curves: wgpu::Buffer,
     pub grid: wgpu::Buffer,
     /// Readback staging: the scan totals, the partial records, whole-field transfers.
@@ -290,7 +337,7 @@ pub struct Buffers {
     pub transfer_size: u64,
 }
 
-/// Largest number of curve cells and grid points the decide buffers hold (config bounds).
+/// Largest number of curve cells and grid points per market (config bounds).
 pub const MAX_CURVE_CELLS: u64 = 2 * 1024;
 pub const MAX_GRID: u64 = 256;
 
@@ -325,10 +372,12 @@ impl Buffers {
     /// Allocates every buffer of `plan` (inside error scopes: an allocation that does not
     /// fit becomes `GpuError::OutOfMemory` with the plan's byte count).
     pub fn new(gpu: &Gpu, plan: &Plan) -> Result<Buffers, GpuError> {
-        let nc = u64::from(plan.n_creators);
-        let nb = u64::from(plan.n_buyers);
+        let m = u64::from(plan.n_markets);
+        let nc = m * u64::from(plan.n_creators);
+        let nb = m * u64::from(plan.n_buyers);
         let what = format!(
-            "state of {} creators and {} buyers ({:.2} GiB)",
+            "state of {} market(s) of {} creators and {} buyers ({:.2} GiB)",
+            plan.n_markets,
             plan.n_creators,
             plan.n_buyers,
             plan.total_bytes as f64 / (1u64 << 30) as f64
@@ -367,12 +416,14 @@ impl Buffers {
                 owner.push(storage(gpu, &format!("owner{k}"), units * 4));
                 claim.push(storage(gpu, &format!("claim{k}"), units * 4));
             }
-            let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("params"),
-                size: std::mem::size_of::<crate::state::StepParams>() as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
+            let params = storage(gpu, "params", m * std::mem::size_of::<crate::state::StepParams>() as u64);
+            let layout = BatchLayout {
+                n_markets: plan.n_markets,
+                nc: plan.n_creators,
+                nb: plan.n_buyers,
+                unit_stride: plan.unit_stride,
+            };
+            let batch = uniform_init(gpu, "ensemble layout", bytemuck::bytes_of(&layout));
             let mut lv = vec![Level { n_in: plan.n_creators, in_off: 0, out_off: plan.levels[0].1, _pad: 0 }];
             for w in plan.levels.windows(2) {
                 lv.push(Level { n_in: w[0].0, in_off: w[0].1, out_off: w[1].1, _pad: 0 });
@@ -387,15 +438,16 @@ impl Buffers {
                 owner,
                 claim,
                 params,
+                batch,
                 aux: storage(gpu, "scan aux", plan.aux_len * 8),
-                totals: storage(gpu, "scan totals", 8),
+                totals: storage(gpu, "scan totals", m * 8),
                 levels,
                 red: uniform_init(gpu, "reduce layout", bytemuck::bytes_of(&plan.red)),
-                deciles: storage(gpu, "deciles", 9 * 4),
+                deciles: storage(gpu, "deciles", m * 9 * 4),
                 part: storage(gpu, "reduce partials", plan.part_words * 4),
-                curves: storage(gpu, "curves", MAX_CURVE_CELLS * 8),
-                grid: storage(gpu, "x grid", MAX_GRID * 8),
-                totals_read: staging(gpu, "scan totals readback", 8),
+                curves: storage(gpu, "curves", m * 2 * u64::from(plan.bins) * 8),
+                grid: storage(gpu, "x grid", m * MAX_GRID * 8),
+                totals_read: staging(gpu, "scan totals readback", m * 8),
                 part_read: staging(gpu, "reduce partials readback", plan.part_words * 4),
                 transfer: staging(gpu, "field readback", transfer_size),
                 transfer_size,

@@ -1,9 +1,14 @@
 //! The GPU backend: every stage of the step as a WGSL compute shader (shaders/*.wgsl, one
 //! file per stage, named as in the `Backend` trait) run through wgpu, with the agent state
 //! resident in GPU storage buffers for the whole run. Per step the host only writes small
-//! uniforms (the step parameters, the curves), dispatches, and reads back the scan totals
-//! and the reduce partials. Owns the `Backend` implementation and the public API the CLI
-//! uses; the device plumbing, memory plan and pipelines live in the submodules.
+//! inputs (the step parameters, the curves), dispatches, and reads back the scan totals
+//! and the reduce partials.
+//!
+//! The engine is [`GpuEnsemble`]: any number of independent, equal-sized markets in one set
+//! of buffers and one set of dispatches per stage (an ensemble index per agent, a table of
+//! per-market parameters), which is how sweeps run many small markets without paying each
+//! one's launch and readback overhead. [`GpuBackend`], the `Backend` of a single run, is an
+//! ensemble of one. The device plumbing, memory plan and pipelines live in the submodules.
 //! Design, determinism and tolerances: docs/gpu.md.
 
 mod buffers;
@@ -11,15 +16,15 @@ mod device;
 mod pipelines;
 mod probe;
 
-pub use buffers::{Level, Plan, ReduceLayout, bytes_per_buyer, bytes_per_creator};
+pub use buffers::{BatchLayout, Level, Plan, ReduceLayout, bytes_per_buyer, bytes_per_creator};
 pub use pipelines::{shaders, stage_source, units_prelude};
 pub use probe::run_probe;
 
-use super::{Backend, BackendInfo, Totals};
+use super::{Backend, BackendInfo, Ensemble, Totals};
 use crate::config::Config;
 use crate::model::market::Histogram;
 use crate::model::rules;
-use crate::state::{Deciles, State, StepParams};
+use crate::state::{Deciles, ID_MASK, NONE, State, StepParams};
 use buffers::{Buffers, NF_B, NF_C, NU_B, NU_C, WG};
 use device::Gpu;
 use pipelines::{Kernel, Pipelines};
@@ -84,33 +89,62 @@ struct Timing {
     passes: Vec<&'static str>,
 }
 
-/// The GPU backend. Built once per run; see the module doc.
-pub struct GpuBackend {
+/// Independent markets of equal size (creators, buyers, quality bins) run in lockstep on
+/// one device: every stage is one set of dispatches over all of them, with market m's
+/// parameters in row m of a parameter table. A market's results are bit-identical to its
+/// run alone (random draws use ids within the market, and its reduce grid depends on its
+/// own size only); tests/ensemble.rs checks that.
+pub struct GpuEnsemble {
     gpu: Gpu,
     plan: Plan,
     bufs: Buffers,
     pipes: Pipelines,
     timing: Option<Timing>,
-    /// Units laid out by the last scan (what `units()` returns).
+    /// Units laid out by the last scan in market 0 (what `units()` returns).
     n_units: u64,
-    n_providers: u32,
     /// The first error; once set, stages do nothing and `error()` reports it.
     failed: Option<GpuError>,
 }
 
-impl GpuBackend {
-    /// Opens a device, lays out `state` in GPU buffers and compiles every stage.
-    /// `cfg` gives what bounds the buffers: `ai_volume_max`, `bins`, `n_providers`.
-    pub fn new(state: State, cfg: &Config, opts: &GpuOptions) -> Result<GpuBackend, GpuError> {
-        let nc = check_lengths_creators(&state)?;
-        let nb = check_lengths_buyers(&state)?;
+impl GpuEnsemble {
+    /// Opens a device, lays out `states` (one per market, all the same size) in GPU buffers
+    /// and compiles every stage. `cfgs` (one per market) bound the buffers: the largest
+    /// `ai_volume_max`, and `bins`, which must agree.
+    pub fn new(states: Vec<State>, cfgs: &[&Config], opts: &GpuOptions) -> Result<GpuEnsemble, GpuError> {
+        if states.is_empty() || states.len() != cfgs.len() {
+            return Err(GpuError::Input(format!("{} states for {} configs", states.len(), cfgs.len())));
+        }
+        let nc = check_lengths_creators(&states[0])?;
+        let nb = check_lengths_buyers(&states[0])?;
+        for (m, st) in states.iter().enumerate() {
+            let (c, b) = (check_lengths_creators(st)?, check_lengths_buyers(st)?);
+            if (c, b) != (nc, nb) {
+                return Err(GpuError::Input(format!(
+                    "market {m} has {c} creators and {b} buyers, market 0 {nc} and {nb}: an ensemble's markets \
+                     must have the same size"
+                )));
+            }
+        }
+        let bins = cfgs[0].market.bins;
+        if let Some(m) = cfgs.iter().position(|c| c.market.bins != bins) {
+            return Err(GpuError::Input(format!(
+                "market {m} has {} quality bins, market 0 {bins}: an ensemble's markets must agree",
+                cfgs[m].market.bins
+            )));
+        }
         if nb >= 1 << crate::rng::PERM_BITS {
             return Err(GpuError::Input(format!("{nb} buyers: buyer ids must be below 2^30 (the claim-key space)")));
         }
+        let vmax = cfgs.iter().map(|c| c.technology.ai_volume_max).max().unwrap_or(1);
         let gpu = Gpu::open(opts.adapter.as_deref())?;
-        let plan =
-            buffers::plan(nc, nb, cfg.technology.ai_volume_max, cfg.market.bins, &gpu.limits, opts.max_binding_bytes)?;
+        let markets = u32::try_from(states.len()).map_err(|_| GpuError::Input("too many markets".into()))?;
+        let plan = buffers::plan(markets, nc, nb, vmax, bins, &gpu.limits, opts.max_binding_bytes)?;
         let bufs = Buffers::new(&gpu, &plan)?;
+        let state = if states.len() == 1 {
+            states.into_iter().next().unwrap_or_default()
+        } else {
+            concat_states(states, plan.unit_stride)
+        };
         bufs.upload_creators(&gpu, &state.creators)?;
         bufs.upload_buyers(&gpu, &state.buyers)?;
         drop(state);
@@ -139,16 +173,7 @@ impl GpuBackend {
             }
         });
         gpu.wait("start-up")?;
-        Ok(GpuBackend {
-            gpu,
-            plan,
-            bufs,
-            pipes,
-            timing,
-            n_units: 0,
-            n_providers: cfg.technology.n_providers.max(1),
-            failed: None,
-        })
+        Ok(GpuEnsemble { gpu, plan, bufs, pipes, timing, n_units: 0, failed: None })
     }
 
     /// The memory plan in use (chunks, grids, bytes).
@@ -161,16 +186,10 @@ impl GpuBackend {
         self.failed.as_ref()
     }
 
-    /// Destroys the device under the backend, as a driver reset would: a test hook for the
-    /// device-lost path (later stages must fail cleanly, not hang or panic).
-    #[doc(hidden)]
-    pub fn lose_device_for_test(&self) {
-        self.gpu.device.destroy();
-    }
-
-    /// Whether the adapter supports timestamp queries (then `stage_times` reports).
-    pub fn has_timestamps(&self) -> bool {
-        self.timing.is_some()
+    /// What runs the ensemble, for logs and output files.
+    pub fn device(&self) -> String {
+        let i = &self.gpu.info;
+        format!("{} ({:?}, {:?})", i.name, i.backend, i.device_type)
     }
 
     /// GPU time of each stage in the last step (seconds, summed over rounds), from
@@ -205,12 +224,31 @@ impl GpuBackend {
         if groups <= maxd { (groups as u32, 1) } else { (maxd as u32, groups.div_ceil(maxd) as u32) }
     }
 
-    /// Writes the step parameters (with this population's sizes) for the next submission.
-    fn write_params(&self, p: &StepParams) {
-        let mut q = *p;
-        q.n_creators = self.plan.n_creators;
-        q.n_buyers = self.plan.n_buyers;
-        self.gpu.queue.write_buffer(&self.bufs.params, 0, bytemuck::bytes_of(&q));
+    fn markets_n(&self) -> usize {
+        self.plan.n_markets as usize
+    }
+
+    /// Checks there is one parameter set per market (else fails the ensemble) and writes
+    /// them, with the markets' sizes, for the next submission.
+    fn write_params(&mut self, ps: &[StepParams]) -> bool {
+        if self.failed.is_some() {
+            return false;
+        }
+        if ps.len() != self.markets_n() {
+            self.fail(GpuError::Input(format!("{} parameter sets for {} markets", ps.len(), self.markets_n())));
+            return false;
+        }
+        let rows: Vec<StepParams> = ps
+            .iter()
+            .map(|p| {
+                let mut q = *p;
+                q.n_creators = self.plan.n_creators;
+                q.n_buyers = self.plan.n_buyers;
+                q
+            })
+            .collect();
+        self.gpu.queue.write_buffer(&self.bufs.params, 0, bytemuck::cast_slice(&rows));
+        true
     }
 
     /// Records one compute pass of `stage` (timed when the adapter allows), lets `body`
@@ -265,31 +303,35 @@ impl GpuBackend {
         self.failed.get_or_insert(e);
     }
 
+    /// Creators and buyers of the whole ensemble.
     fn creators(&self) -> u64 {
-        u64::from(self.plan.n_creators)
+        u64::from(self.plan.n_markets) * u64::from(self.plan.n_creators)
     }
 
     fn buyers_n(&self) -> u64 {
-        u64::from(self.plan.n_buyers)
+        u64::from(self.plan.n_markets) * u64::from(self.plan.n_buyers)
     }
 
-    fn empty_totals(&self, p: &StepParams) -> Totals {
-        Totals {
-            provider_sold: vec![0; self.n_providers as usize],
-            hist: Histogram::new(p.bins as usize),
-            ..Default::default()
-        }
+    fn empty_totals(ps: &[StepParams]) -> Vec<Totals> {
+        ps.iter()
+            .map(|p| Totals {
+                provider_sold: vec![0; (p.n_providers.max(1) as usize).min(16)],
+                hist: Histogram::new(p.bins as usize),
+                ..Default::default()
+            })
+            .collect()
     }
 
-    /// Adds the partial records of the reduce grid in f64, in workgroup order.
-    fn sum_partials(&self, p: &StepParams, words: &[u32]) -> Totals {
+    /// Adds market `m`'s partial records of the reduce grid in f64, in workgroup order.
+    fn sum_partials(&self, p: &StepParams, words: &[u32], m: usize) -> Totals {
         let pl = &self.plan;
         let r = &pl.red;
         let f = |w: u32| f64::from(f32::from_bits(w));
         let np = (p.n_providers.max(1) as usize).min(16);
         let mut t = Totals { provider_sold: vec![0; np], hist: Histogram::new(pl.bins as usize), ..Default::default() };
         let mut searches = 0u64;
-        for g in 0..pl.groups_b as usize {
+        let gb = pl.groups_b as usize;
+        for g in m * gb..(m + 1) * gb {
             let bf = &words[r.off_bf as usize + g * NF_B..][..NF_B];
             t.utility += f(bf[0]);
             t.spend += f(bf[1]);
@@ -305,7 +347,8 @@ impl GpuBackend {
         }
         t.search_costs = searches as f64 * f64::from(p.k as f32 * p.search_cost);
         let ncell = r.ncell as usize;
-        for g in 0..pl.groups_c as usize {
+        let gc = pl.groups_c as usize;
+        for g in m * gc..(m + 1) * gc {
             let cf = &words[r.off_cf as usize + g * NF_C..][..NF_C];
             for m in 0..3 {
                 t.x_sum[m] += f(cf[m]);
@@ -339,6 +382,125 @@ impl GpuBackend {
         }
         t
     }
+
+    /// Every market's agent state, with ids (units proposed to, creators bought from)
+    /// made local to the market again.
+    pub fn states(&mut self) -> Vec<State> {
+        if self.failed.is_some() {
+            return Vec::new();
+        }
+        let r = (|| -> Result<State, GpuError> {
+            self.gpu.wait("state download")?;
+            Ok(State {
+                creators: self.bufs.download_creators(&self.gpu, self.creators() as usize)?,
+                buyers: self.bufs.download_buyers(&self.gpu, self.buyers_n() as usize)?,
+            })
+        })();
+        match r {
+            Ok(all) => split_states(all, self.plan.n_markets as usize, self.plan.unit_stride),
+            Err(e) => {
+                self.fail(e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Units of market 0 laid out by the last scan: (owner, claim) per unit (tests).
+    pub fn units(&mut self) -> (Vec<u32>, Vec<u32>) {
+        if self.failed.is_some() {
+            return (Vec::new(), Vec::new());
+        }
+        let shift = self.plan.chunk_shift;
+        let r = (|| -> Result<(Vec<u32>, Vec<u32>), GpuError> {
+            let owner = self.bufs.download_units(&self.gpu, &self.bufs.owner, shift, self.n_units)?;
+            let claim = self.bufs.download_units(&self.gpu, &self.bufs.claim, shift, self.n_units)?;
+            Ok((owner, claim))
+        })();
+        r.unwrap_or_else(|e| {
+            self.fail(e);
+            (Vec::new(), Vec::new())
+        })
+    }
+}
+
+/// One ensemble's state from markets' states: fields back to back, with the ids that point
+/// into other arrays (a unit proposed to, the creator bought from) moved to the ensemble's.
+fn concat_states(states: Vec<State>, unit_stride: u32) -> State {
+    let mut all = State::default();
+    for (m, st) in states.into_iter().enumerate() {
+        let nc = st.creators.len() as u32;
+        let (c, b) = (st.creators, st.buyers);
+        let a = &mut all.creators;
+        a.talent.extend(c.talent);
+        a.x.extend(c.x);
+        a.mode.extend(c.mode);
+        a.provider.extend(c.provider);
+        a.vol.extend(c.vol);
+        a.offer.extend(c.offer);
+        a.cap.extend(c.cap);
+        a.offset.extend(c.offset);
+        a.sold.extend(c.sold);
+        a.revenue.extend(c.revenue);
+        a.qvals.extend(c.qvals);
+        a.reskill.extend(c.reskill);
+        let a = &mut all.buyers;
+        a.theta.extend(b.theta);
+        a.util.extend(b.util);
+        a.d.extend(b.d);
+        a.exp.extend(b.exp);
+        a.active.extend(b.active);
+        a.proposal.extend(b.proposal.iter().map(|&u| if u == NONE { u } else { u + m as u32 * unit_stride }));
+        a.bought.extend(
+            b.bought.iter().map(|&w| if w == NONE { w } else { (w & !ID_MASK) | ((w & ID_MASK) + m as u32 * nc) }),
+        );
+        a.searches.extend(b.searches);
+        a.gain.extend(b.gain);
+    }
+    all
+}
+
+/// The inverse of `concat_states`.
+fn split_states(all: State, markets: usize, unit_stride: u32) -> Vec<State> {
+    let nc = all.creators.len() / markets.max(1);
+    let nb = all.buyers.len() / markets.max(1);
+    (0..markets)
+        .map(|m| {
+            let (c0, c1) = (m * nc, (m + 1) * nc);
+            let (b0, b1) = (m * nb, (m + 1) * nb);
+            let a = &all.creators;
+            let creators = crate::state::Creators {
+                talent: a.talent[c0..c1].to_vec(),
+                x: a.x[c0..c1].to_vec(),
+                mode: a.mode[c0..c1].to_vec(),
+                provider: a.provider[c0..c1].to_vec(),
+                vol: a.vol[c0..c1].to_vec(),
+                offer: a.offer[c0..c1].to_vec(),
+                cap: a.cap[c0..c1].to_vec(),
+                offset: a.offset[c0..c1].to_vec(),
+                sold: a.sold[c0..c1].to_vec(),
+                revenue: a.revenue[c0..c1].to_vec(),
+                qvals: a.qvals[c0..c1].to_vec(),
+                reskill: a.reskill[c0..c1].to_vec(),
+            };
+            let a = &all.buyers;
+            let (us, cs) = (m as u32 * unit_stride, (m * nc) as u32);
+            let buyers = crate::state::Buyers {
+                theta: a.theta[b0..b1].to_vec(),
+                util: a.util[b0..b1].to_vec(),
+                d: a.d[b0..b1].to_vec(),
+                exp: a.exp[b0..b1].to_vec(),
+                active: a.active[b0..b1].to_vec(),
+                proposal: a.proposal[b0..b1].iter().map(|&u| if u == NONE { u } else { u - us }).collect(),
+                bought: a.bought[b0..b1]
+                    .iter()
+                    .map(|&w| if w == NONE { w } else { (w & !ID_MASK) | ((w & ID_MASK) - cs) })
+                    .collect(),
+                searches: a.searches[b0..b1].to_vec(),
+                gain: a.gain[b0..b1].to_vec(),
+            };
+            State { creators, buyers }
+        })
+        .collect()
 }
 
 fn same_len(what: &str, lens: &[usize]) -> Result<u32, GpuError> {
@@ -388,128 +550,126 @@ fn check_lengths_buyers(s: &State) -> Result<u32, GpuError> {
     )
 }
 
-impl Backend for GpuBackend {
-    fn info(&self) -> BackendInfo {
-        let i = &self.gpu.info;
-        BackendInfo {
-            name: "gpu".into(),
-            device: format!("{} ({:?}, {:?})", i.name, i.backend, i.device_type),
-            threads: 1,
-        }
+impl Ensemble for GpuEnsemble {
+    fn markets(&self) -> usize {
+        self.markets_n()
     }
 
-    fn offers(&mut self, p: &StepParams) {
-        if self.failed.is_some() {
-            return;
-        }
+    fn describe(&self) -> String {
+        format!("gpu: {}, {} markets per dispatch", self.device(), self.plan.n_markets)
+    }
+
+    fn offers(&mut self, ps: &[StepParams]) {
         if let Some(t) = &mut self.timing {
             t.passes.clear();
         }
-        if p.ai_volume_max > (self.plan.units_cap / self.creators().max(1)) as f32 {
-            let cap = self.plan.units_cap / self.creators().max(1);
+        let per_creator = u64::from(self.plan.unit_stride) / u64::from(self.plan.n_creators.max(1));
+        if let Some(p) = ps.iter().find(|p| p.ai_volume_max > per_creator as f32) {
             self.fail(GpuError::Input(format!(
-                "ai_volume_max {} exceeds the {cap} units per creator the unit buffers were sized for",
+                "ai_volume_max {} exceeds the {per_creator} units per creator the unit buffers were sized for",
                 p.ai_volume_max
             )));
+        }
+        if !self.write_params(ps) {
             return;
         }
-        self.write_params(p);
         let n = self.creators();
         self.pass("offers", |cp, s| s.dispatch(cp, &s.pipes.offers, 0, n, WG), |_, _| {});
     }
 
-    fn scan(&mut self, p: &StepParams) -> (u32, u32) {
-        if self.failed.is_some() {
-            return (0, 0);
+    fn scan(&mut self, ps: &[StepParams]) -> Vec<(u32, u32)> {
+        let zeros = vec![(0, 0); ps.len()];
+        if !self.write_params(ps) {
+            return zeros;
         }
-        self.write_params(p);
         let n = self.creators();
         let blk = buffers::SCAN_BLOCK;
         let levels = self.plan.levels.clone();
         let top = levels.len() - 1;
+        let markets = u64::from(self.plan.n_markets);
         self.pass(
             "scan",
             |cp, s| {
                 let k = &s.pipes;
-                s.dispatch(cp, &k.scan_up0, 0, n, blk);
-                for (l, lv) in levels[..top].iter().enumerate() {
-                    s.dispatch(cp, &k.scan_up, l + 1, u64::from(lv.0), blk);
+                if markets == 1 {
+                    s.dispatch(cp, &k.scan_up0, 0, n, blk);
+                    for (l, lv) in levels[..top].iter().enumerate() {
+                        s.dispatch(cp, &k.scan_up, l + 1, u64::from(lv.0), blk);
+                    }
+                    s.dispatch(cp, &k.scan_top, top + 1, 1, 1);
+                    for (l, lv) in levels[..top].iter().enumerate().rev() {
+                        s.dispatch(cp, &k.scan_down, l + 1, u64::from(lv.0), blk);
+                    }
+                    s.dispatch(cp, &k.scan_down0, 0, n, blk);
+                } else {
+                    s.dispatch(cp, &k.scan_seg, 0, markets, 1);
                 }
-                s.dispatch(cp, &k.scan_top, top + 1, 1, 1);
-                for (l, lv) in levels[..top].iter().enumerate().rev() {
-                    s.dispatch(cp, &k.scan_down, l + 1, u64::from(lv.0), blk);
-                }
-                s.dispatch(cp, &k.scan_down0, 0, n, blk);
                 s.dispatch(cp, &k.scan_fill, 0, n, WG);
             },
-            |enc, s| enc.copy_buffer_to_buffer(&s.bufs.totals, 0, &s.bufs.totals_read, 0, 8),
+            |enc, s| enc.copy_buffer_to_buffer(&s.bufs.totals, 0, &s.bufs.totals_read, 0, markets * 8),
         );
         if self.failed.is_some() {
-            return (0, 0);
+            return zeros;
         }
-        match self.gpu.read_bytes(&self.bufs.totals_read, 8, "scan") {
+        match self.gpu.read_bytes(&self.bufs.totals_read, markets * 8, "scan") {
             Ok(bytes) => {
                 let t: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
-                let (n_ai, n_h) = (t[0], t[1]);
-                self.n_units = u64::from(n_ai) + u64::from(n_h);
-                (n_ai, n_h)
+                let out: Vec<(u32, u32)> = t.chunks_exact(2).map(|w| (w[0], w[1])).collect();
+                self.n_units = u64::from(out[0].0) + u64::from(out[0].1);
+                out
             }
             Err(e) => {
                 self.fail(e);
-                (0, 0)
+                zeros
             }
         }
     }
 
-    fn search(&mut self, p: &StepParams) {
-        if self.failed.is_some() {
-            return;
+    fn search(&mut self, ps: &[StepParams]) {
+        if self.write_params(ps) {
+            let n = self.buyers_n();
+            self.pass("search", |cp, s| s.dispatch(cp, &s.pipes.search, 0, n, WG), |_, _| {});
         }
-        self.write_params(p);
-        let n = self.buyers_n();
-        self.pass("search", |cp, s| s.dispatch(cp, &s.pipes.search, 0, n, WG), |_, _| {});
     }
 
-    fn resolve(&mut self, p: &StepParams) {
-        if self.failed.is_some() {
-            return;
+    fn resolve(&mut self, ps: &[StepParams]) {
+        if self.write_params(ps) {
+            let n = self.buyers_n();
+            self.pass("resolve", |cp, s| s.dispatch(cp, &s.pipes.resolve, 0, n, WG), |_, _| {});
         }
-        self.write_params(p);
-        let n = self.buyers_n();
-        self.pass("resolve", |cp, s| s.dispatch(cp, &s.pipes.resolve, 0, n, WG), |_, _| {});
     }
 
-    fn buyers(&mut self, p: &StepParams) {
-        if self.failed.is_some() {
-            return;
+    fn buyers(&mut self, ps: &[StepParams]) {
+        if self.write_params(ps) {
+            let n = self.buyers_n();
+            self.pass("buyers", |cp, s| s.dispatch(cp, &s.pipes.buyers, 0, n, WG), |_, _| {});
         }
-        self.write_params(p);
-        let n = self.buyers_n();
-        self.pass("buyers", |cp, s| s.dispatch(cp, &s.pipes.buyers, 0, n, WG), |_, _| {});
     }
 
-    fn accounts(&mut self, p: &StepParams) {
-        if self.failed.is_some() {
-            return;
+    fn accounts(&mut self, ps: &[StepParams]) {
+        if self.write_params(ps) {
+            let n = self.creators();
+            self.pass("accounts", |cp, s| s.dispatch(cp, &s.pipes.accounts, 0, n, WG), |_, _| {});
         }
-        self.write_params(p);
-        let n = self.creators();
-        self.pass("accounts", |cp, s| s.dispatch(cp, &s.pipes.accounts, 0, n, WG), |_, _| {});
     }
 
-    fn reduce(&mut self, p: &StepParams, deciles: &Deciles) -> Totals {
-        if self.failed.is_none() && p.bins != self.plan.bins {
-            self.fail(GpuError::Input(format!(
-                "the step has {} quality bins but the GPU buffers were sized for {}",
-                p.bins, self.plan.bins
-            )));
+    fn reduce(&mut self, ps: &[StepParams], deciles: &[Deciles]) -> Vec<Totals> {
+        if self.failed.is_none() {
+            if let Some(p) = ps.iter().find(|p| p.bins != self.plan.bins) {
+                self.fail(GpuError::Input(format!(
+                    "the step has {} quality bins but the GPU buffers were sized for {}",
+                    p.bins, self.plan.bins
+                )));
+            } else if deciles.len() != ps.len() {
+                self.fail(GpuError::Input(format!("{} decile sets for {} markets", deciles.len(), ps.len())));
+            }
         }
-        if self.failed.is_some() {
-            return self.empty_totals(p);
+        if !self.write_params(ps) {
+            return Self::empty_totals(ps);
         }
-        self.write_params(p);
         self.gpu.queue.write_buffer(&self.bufs.deciles, 0, bytemuck::cast_slice(deciles));
-        let (gb, gc) = (u64::from(self.plan.groups_b), u64::from(self.plan.groups_c));
+        let markets = u64::from(self.plan.n_markets);
+        let (gb, gc) = (markets * u64::from(self.plan.groups_b), markets * u64::from(self.plan.groups_c));
         let words = self.plan.part_words;
         self.pass(
             "reduce",
@@ -520,85 +680,161 @@ impl Backend for GpuBackend {
             |enc, s| enc.copy_buffer_to_buffer(&s.bufs.part, 0, &s.bufs.part_read, 0, words * 4),
         );
         if self.failed.is_some() {
-            return self.empty_totals(p);
+            return Self::empty_totals(ps);
         }
         match self.gpu.read_bytes(&self.bufs.part_read, words * 4, "reduce") {
             Ok(bytes) => {
+                use rayon::prelude::*;
                 let w: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
-                self.sum_partials(p, &w)
+                // Each market's sum is sequential (fixed order); markets are independent.
+                ps.par_iter().enumerate().map(|(m, p)| self.sum_partials(p, &w, m)).collect()
             }
             Err(e) => {
                 self.fail(e);
-                self.empty_totals(p)
+                Self::empty_totals(ps)
             }
         }
     }
 
-    fn decide(&mut self, p: &StepParams, rp: &[[f32; 2]]) {
+    fn decide(&mut self, ps: &[StepParams], rps: &[&[[f32; 2]]]) {
         if self.failed.is_some() {
             return;
         }
-        let grid_n = p.x_grid.max(2);
-        let cells = 2 * p.bins as usize;
-        if rp.len() < cells || rp.len() as u64 > buffers::MAX_CURVE_CELLS || u64::from(grid_n) > buffers::MAX_GRID {
-            self.fail(GpuError::Input(format!(
-                "decide got {} curve cells for {} bins and an x grid of {grid_n} (at most {} cells, {} points)",
-                rp.len(),
-                p.bins,
-                buffers::MAX_CURVE_CELLS,
-                buffers::MAX_GRID
-            )));
+        let cells = 2 * self.plan.bins as usize;
+        for (p, rp) in ps.iter().zip(rps) {
+            let grid_n = p.x_grid.max(2);
+            if rp.len() < cells || rp.len() as u64 > buffers::MAX_CURVE_CELLS || u64::from(grid_n) > buffers::MAX_GRID
+            {
+                self.fail(GpuError::Input(format!(
+                    "decide got {} curve cells for {} bins and an x grid of {grid_n} (at most {} cells, {} points)",
+                    rp.len(),
+                    p.bins,
+                    buffers::MAX_CURVE_CELLS,
+                    buffers::MAX_GRID
+                )));
+                return;
+            }
+        }
+        if rps.len() != ps.len() {
+            self.fail(GpuError::Input(format!("{} curve sets for {} markets", rps.len(), ps.len())));
             return;
         }
         // Grid points and their human factors come from the Rust rules, so both backends
         // search exactly the same x values.
-        let factors = rules::grid_factors(p);
-        let grid: Vec<[f32; 2]> = factors.iter().enumerate().map(|(g, &f)| [rules::grid_x(g as u32, p), f]).collect();
-        self.write_params(p);
-        self.gpu.queue.write_buffer(&self.bufs.curves, 0, bytemuck::cast_slice(rp));
+        let mut grid = vec![[0f32; 2]; ps.len() * buffers::MAX_GRID as usize];
+        let mut curves = Vec::with_capacity(ps.len() * cells);
+        for (m, (p, rp)) in ps.iter().zip(rps).enumerate() {
+            let factors = rules::grid_factors(p);
+            let row = &mut grid[m * buffers::MAX_GRID as usize..];
+            for (g, &f) in factors.iter().enumerate() {
+                row[g] = [rules::grid_x(g as u32, p), f];
+            }
+            curves.extend_from_slice(&rp[..cells]);
+        }
+        if !self.write_params(ps) {
+            return;
+        }
+        self.gpu.queue.write_buffer(&self.bufs.curves, 0, bytemuck::cast_slice(&curves));
         self.gpu.queue.write_buffer(&self.bufs.grid, 0, bytemuck::cast_slice(&grid));
         let n = self.creators();
         self.pass("decide", |cp, s| s.dispatch(cp, &s.pipes.decide, 0, n, WG), |_, _| {});
     }
 
-    fn state(&mut self) -> State {
-        if self.failed.is_some() {
-            return State::default();
-        }
-        let r = (|| -> Result<State, GpuError> {
-            self.gpu.wait("state download")?;
-            Ok(State {
-                creators: self.bufs.download_creators(&self.gpu, self.plan.n_creators as usize)?,
-                buyers: self.bufs.download_buyers(&self.gpu, self.plan.n_buyers as usize)?,
-            })
-        })();
-        r.unwrap_or_else(|e| {
-            self.fail(e);
-            State::default()
-        })
-    }
-
-    fn units(&mut self) -> (Vec<u32>, Vec<u32>) {
-        if self.failed.is_some() {
-            return (Vec::new(), Vec::new());
-        }
-        let shift = self.plan.chunk_shift;
-        let r = (|| -> Result<(Vec<u32>, Vec<u32>), GpuError> {
-            let owner = self.bufs.download_units(&self.gpu, &self.bufs.owner, shift, self.n_units)?;
-            let claim = self.bufs.download_units(&self.gpu, &self.bufs.claim, shift, self.n_units)?;
-            Ok((owner, claim))
-        })();
-        r.unwrap_or_else(|e| {
-            self.fail(e);
-            (Vec::new(), Vec::new())
-        })
-    }
-
     fn error(&self) -> Option<String> {
         self.failed.as_ref().map(|e| e.to_string())
     }
+}
+
+/// The GPU backend of a single run: an ensemble of one market. Built once per run.
+pub struct GpuBackend {
+    ens: GpuEnsemble,
+}
+
+impl GpuBackend {
+    /// Opens a device, lays out `state` in GPU buffers and compiles every stage.
+    /// `cfg` gives what bounds the buffers: `ai_volume_max`, `bins`.
+    pub fn new(state: State, cfg: &Config, opts: &GpuOptions) -> Result<GpuBackend, GpuError> {
+        Ok(GpuBackend { ens: GpuEnsemble::new(vec![state], &[cfg], opts)? })
+    }
+
+    /// The memory plan in use (chunks, grids, bytes).
+    pub fn plan(&self) -> &Plan {
+        self.ens.plan()
+    }
+
+    /// The first error met during the run, if any (stages are no-ops after it).
+    pub fn failure(&self) -> Option<&GpuError> {
+        self.ens.failure()
+    }
+
+    /// Destroys the device under the backend, as a driver reset would: a test hook for the
+    /// device-lost path (later stages must fail cleanly, not hang or panic).
+    #[doc(hidden)]
+    pub fn lose_device_for_test(&self) {
+        self.ens.gpu.device.destroy();
+    }
+
+    /// Whether the adapter supports timestamp queries (then `stage_times` reports).
+    pub fn has_timestamps(&self) -> bool {
+        self.ens.timing.is_some()
+    }
+
+    /// GPU time of each stage in the last step; see `GpuEnsemble::stage_times`.
+    pub fn stage_times(&self) -> Option<Vec<(&'static str, f64)>> {
+        self.ens.stage_times()
+    }
+}
+
+impl Backend for GpuBackend {
+    fn info(&self) -> BackendInfo {
+        BackendInfo { name: "gpu".into(), device: self.ens.device(), threads: 1 }
+    }
+
+    fn offers(&mut self, p: &StepParams) {
+        self.ens.offers(std::slice::from_ref(p));
+    }
+
+    fn scan(&mut self, p: &StepParams) -> (u32, u32) {
+        self.ens.scan(std::slice::from_ref(p))[0]
+    }
+
+    fn search(&mut self, p: &StepParams) {
+        self.ens.search(std::slice::from_ref(p));
+    }
+
+    fn resolve(&mut self, p: &StepParams) {
+        self.ens.resolve(std::slice::from_ref(p));
+    }
+
+    fn buyers(&mut self, p: &StepParams) {
+        self.ens.buyers(std::slice::from_ref(p));
+    }
+
+    fn accounts(&mut self, p: &StepParams) {
+        self.ens.accounts(std::slice::from_ref(p));
+    }
+
+    fn reduce(&mut self, p: &StepParams, deciles: &Deciles) -> Totals {
+        self.ens.reduce(std::slice::from_ref(p), std::slice::from_ref(deciles)).swap_remove(0)
+    }
+
+    fn decide(&mut self, p: &StepParams, rp: &[[f32; 2]]) {
+        self.ens.decide(std::slice::from_ref(p), &[rp]);
+    }
+
+    fn state(&mut self) -> State {
+        self.ens.states().pop().unwrap_or_default()
+    }
+
+    fn units(&mut self) -> (Vec<u32>, Vec<u32>) {
+        self.ens.units()
+    }
+
+    fn error(&self) -> Option<String> {
+        Ensemble::error(&self.ens)
+    }
 
     fn stage_times(&self) -> Option<Vec<(&'static str, f64)>> {
-        GpuBackend::stage_times(self)
+        self.ens.stage_times()
     }
 }

@@ -142,6 +142,9 @@ pub struct Pipelines {
     pub scan_down: Kernel,
     pub scan_down0: Kernel,
     pub scan_fill: Kernel,
+    /// The ensemble scan (one workgroup per market) used instead of the levels when the
+    /// buffers hold several markets.
+    pub scan_seg: Kernel,
     pub search: Kernel,
     pub resolve: Kernel,
     pub buyers: Kernel,
@@ -156,6 +159,8 @@ pub struct Pipelines {
 struct Builder<'a> {
     gpu: &'a Gpu,
     units_layout: wgpu::BindGroupLayout,
+    /// The ensemble layout uniform, bound at 31 in every kernel (common.wgsl's `batch`).
+    batch: &'a wgpu::Buffer,
 }
 
 impl Builder<'_> {
@@ -166,8 +171,16 @@ impl Builder<'_> {
         })
     }
 
-    /// A kernel whose bind groups all share the shape of `sets[0]`.
+    /// A kernel whose bind groups all share the shape of `sets[0]` (plus the ensemble layout).
     fn kernel(&self, module: &wgpu::ShaderModule, entry: &str, sets: &[Vec<(u32, Bind)>], units: bool) -> Kernel {
+        let sets: Vec<Vec<(u32, Bind)>> = sets
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                s.push((31, Bind::Uniform(self.batch)));
+                s
+            })
+            .collect();
         let layout = layout_of(self.gpu, entry, &sets[0]);
         let mut layouts = vec![Some(&layout)];
         if units {
@@ -209,9 +222,9 @@ impl Pipelines {
         }
         let units_layout = layout_of(gpu, "units", &unit_binds);
         let units = group_of(gpu, "units", &units_layout, &unit_binds);
-        let bld = Builder { gpu, units_layout };
+        let bld = Builder { gpu, units_layout, batch: &b.batch };
         let (c, y) = (&b.c, &b.b);
-        let pm = (0, Uniform(&b.params));
+        let pm = (0, Read(&b.params));
 
         let m = bld.module("offers", &stage_source(shaders::OFFERS, None));
         let offers = bld.kernel(
@@ -253,6 +266,7 @@ impl Pipelines {
         let scan_down = bld.kernel(&m, "scan_down", &scan_sets, false);
         let scan_down0 = bld.kernel(&m, "scan_down0", &scan_sets, false);
         let scan_fill = bld.kernel(&m, "scan_fill", &scan_sets[..1], true);
+        let scan_seg = bld.kernel(&m, "scan_seg", &scan_sets[..1], false);
 
         let m = bld.module("search", &stage_source(shaders::SEARCH, Some(chunks)));
         let search = bld.kernel(
@@ -376,6 +390,7 @@ impl Pipelines {
             scan_down,
             scan_down0,
             scan_fill,
+            scan_seg,
             search,
             resolve,
             buyers,

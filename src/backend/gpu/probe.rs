@@ -7,8 +7,9 @@ use super::{GpuError, GpuOptions, pipelines};
 use crate::state::StepParams;
 use wgpu::util::DeviceExt;
 
-/// Runs `body` after common.wgsl and rng.wgsl with `p` as the `Params` uniform, one
-/// thread per `threads` (workgroups of 256, entry point `main`). `body` declares
+/// Runs `body` after common.wgsl and rng.wgsl with `p` as the only row of the `params`
+/// table (the body calls `enter(0u)` to load it into `p`), one thread per `threads`
+/// (workgroups of 256, entry point `main`). `body` declares
 /// `@group(0) @binding(1) var<storage, read> input: array<u32>;` and
 /// `@group(0) @binding(2) var<storage, read_write> output: array<u32>;`; the first
 /// `output_words` of `output` are returned.
@@ -40,7 +41,7 @@ pub fn run_probe(
         let params = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("probe params"),
             contents: bytemuck::bytes_of(p),
-            usage: wgpu::BufferUsages::UNIFORM,
+            usage: wgpu::BufferUsages::STORAGE,
         });
         let inp = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("probe input"),
