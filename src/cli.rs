@@ -119,6 +119,13 @@ pub enum Cmd {
         /// Worker threads (0 = all cores); each runs one single-threaded simulation.
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// cpu: one simulation per thread; gpu: many markets per dispatch (ensembles);
+        /// auto: the GPU when an adapter is found.
+        #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
+        backend: BackendKind,
+        /// GPU: most markets per ensemble (0 = as many as about 2 GiB of GPU memory holds).
+        #[arg(long, default_value_t = 0)]
+        batch: usize,
         /// Least seconds between checkpoints (0 = after every block).
         #[arg(long, default_value_t = 5.0)]
         checkpoint_secs: f64,
@@ -215,8 +222,9 @@ pub fn main() -> Result<()> {
         Cmd::Bench { config, backend, measure, warmup, peak_gbps, opts } => {
             cmd_bench(&config, &backend, measure, warmup, peak_gbps, &opts)
         }
-        Cmd::Sweep { spec, output, fresh, shard, threads, checkpoint_secs, quiet, max_blocks } => {
-            cmd_sweep(&spec, output, fresh, shard.as_deref(), threads, checkpoint_secs, quiet, max_blocks)
+        Cmd::Sweep { spec, output, fresh, shard, threads, backend, batch, checkpoint_secs, quiet, max_blocks } => {
+            let exec = sweep_executor(backend, threads, batch)?;
+            cmd_sweep(&spec, output, fresh, shard.as_deref(), exec.as_ref(), checkpoint_secs, quiet, max_blocks)
         }
         Cmd::Plot { what } => cmd_plot(what),
         Cmd::Merge { output, shards } => cmd_merge(&output, &shards),
@@ -610,18 +618,40 @@ pub enum PlotCmd {
     },
 }
 
+/// The sweep executor for `--backend`: `auto` takes the GPU when wgpu finds an adapter.
+fn sweep_executor(kind: BackendKind, threads: usize, batch: usize) -> Result<Box<dyn crate::sweep::Executor>> {
+    use crate::backend::gpu::{self, GpuOptions};
+    use crate::sweep::{CpuExecutor, GpuExecutor};
+    let use_gpu = match kind {
+        BackendKind::Cpu => false,
+        BackendKind::Gpu => {
+            if gpu::adapters().is_empty() {
+                bail!("--backend gpu: {}", gpu::no_adapter_help());
+            }
+            true
+        }
+        BackendKind::Auto => !gpu::adapters().is_empty(),
+    };
+    if use_gpu {
+        let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
+        Ok(Box::new(GpuExecutor::new(opts, batch)))
+    } else {
+        Ok(Box::new(CpuExecutor::new(threads)?))
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn cmd_sweep(
     spec_path: &Path,
     output: Option<PathBuf>,
     fresh: bool,
     shard: Option<&str>,
-    threads: usize,
+    exec: &dyn crate::sweep::Executor,
     checkpoint_secs: f64,
     quiet: bool,
     max_blocks: Option<usize>,
 ) -> Result<()> {
-    use crate::sweep::{self, CpuExecutor, Executor, Options, Shard, Spec};
+    use crate::sweep::{self, Options, Shard, Spec};
     let spec = Spec::load(spec_path)?;
     let shard: Shard = match shard {
         Some(s) => s.parse()?,
@@ -639,7 +669,6 @@ fn cmd_sweep(
     if !(checkpoint_secs.is_finite() && checkpoint_secs >= 0.0) {
         bail!("--checkpoint-secs: must be a non-negative number of seconds, got {checkpoint_secs}");
     }
-    let exec = CpuExecutor::new(threads)?;
     let (n1, n2) = spec.shape();
     let shape = if spec.axes.len() == 2 { format!("{n1} × {n2}") } else { format!("{n1}") };
     if !quiet {
@@ -704,7 +733,7 @@ fn cmd_sweep(
     };
     let opts =
         Options { fresh, shard, max_blocks, checkpoint_interval: std::time::Duration::from_secs_f64(checkpoint_secs) };
-    let report = sweep::run(&spec, &output, &opts, &exec, &stop, &progress)?;
+    let report = sweep::run(&spec, &output, &opts, exec, &stop, &progress)?;
     pb.finish_and_clear();
     if report.cells_computed == 0 && report.complete {
         println!(

@@ -265,12 +265,7 @@ pub fn run_lockstep(
 ) -> Result<(), String> {
     use rayon::prelude::*;
     if markets.len() != ens.markets() || recs.len() != markets.len() {
-        return Err(format!(
-            "{} markets, {} ensemble slots, {} recorders",
-            markets.len(),
-            ens.markets(),
-            recs.len()
-        ));
+        return Err(format!("{} markets, {} ensemble slots, {} recorders", markets.len(), ens.markets(), recs.len()));
     }
     let Some(first) = markets.first() else { return Ok(()) };
     let rounds = first.cfg.market.rounds;

@@ -1,14 +1,19 @@
 //! The executor seam of sweeps: an [`Executor`] turns a list of jobs (one run = one
 //! replica of one cell) into outcome statistics. [`CpuExecutor`] runs each job as a
-//! single-threaded `Simulation` and spreads jobs over a rayon pool. A batched GPU executor
-//! (many small markets in one set of dispatches, an ensemble index per agent, per-replica
-//! parameter tables built from `Spec::cell_config`) would implement the same trait; none
-//! exists yet. Knows nothing about files, blocks or checkpoints (that is `super::run`).
+//! single-threaded `Simulation` and spreads jobs over a rayon pool. [`GpuExecutor`] runs
+//! consecutive jobs as one `GpuEnsemble` (many small markets in one set of dispatches, a
+//! market index per agent, a table of per-run parameters built from `Spec::cell_config`),
+//! driven in lockstep by `sim::run_lockstep`. Both give every job the outcome of its run
+//! alone. Knows nothing about files, blocks or checkpoints (that is `super::run`).
 
 use super::{Spec, SweepError};
 use crate::backend::cpu::CpuBackend;
+use crate::backend::gpu::{self, GpuEnsemble, GpuError, GpuOptions};
+use crate::config::Config;
 use crate::observe::{Outcomes, Recorder};
-use crate::sim::Simulation;
+use crate::sim::{Market, Simulation, run_lockstep};
+use crate::state::State;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// One run of a sweep: replica `replica` of cell `cell`. Its config is
@@ -92,4 +97,124 @@ pub fn run_job(spec: &Spec, job: Job, stop: &AtomicBool) -> Result<Option<Outcom
     let mut rec = Recorder::new();
     sim.run(steps, &mut rec, stop, |_| {});
     Ok((sim.t >= steps).then(|| sim.outcomes(&rec)))
+}
+
+/// Jobs on the GPU, many markets per dispatch. Consecutive jobs whose markets have the same
+/// shape (creators, buyers, quality bins, search rounds, steps) run together as one
+/// ensemble of at most `batch` markets; an ensemble that does not fit the device is split
+/// in halves and retried. Ensembles run one after another on one device.
+pub struct GpuExecutor {
+    opts: GpuOptions,
+    /// Most markets per ensemble; 0 = as many as `AUTO_BATCH_BYTES` allows.
+    batch: usize,
+    /// The device, once an ensemble has opened it (for `describe`).
+    device: Mutex<Option<String>>,
+}
+
+/// GPU memory an automatic ensemble may take: about 1,000 markets of 10^4 agents at the
+/// default `ai_volume_max`, which keeps an H100 busy and fits lavapipe's host memory.
+pub const AUTO_BATCH_BYTES: u64 = 2 << 30;
+
+/// What markets of one ensemble must share.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Shape {
+    creators: u32,
+    buyers: u32,
+    bins: u32,
+    rounds: u32,
+    steps: u32,
+}
+
+impl Shape {
+    fn of(c: &Config) -> Shape {
+        Shape {
+            creators: c.top.creators,
+            buyers: c.top.buyers,
+            bins: c.market.bins,
+            rounds: c.market.rounds,
+            steps: c.top.steps,
+        }
+    }
+}
+
+impl GpuExecutor {
+    /// An executor putting at most `batch` markets in one ensemble (0 = automatic).
+    pub fn new(opts: GpuOptions, batch: usize) -> Self {
+        Self { opts, batch, device: Mutex::new(None) }
+    }
+
+    /// Markets per ensemble for configs like `cfg`: `batch` if set, else what fits
+    /// `AUTO_BATCH_BYTES` (at least one).
+    pub fn batch_for(&self, cfg: &Config) -> usize {
+        if self.batch > 0 {
+            return self.batch;
+        }
+        let per = u64::from(cfg.top.creators) * gpu::bytes_per_creator(cfg.technology.ai_volume_max)
+            + u64::from(cfg.top.buyers) * gpu::bytes_per_buyer();
+        (AUTO_BATCH_BYTES / per.max(1)).clamp(1, 1 << 16) as usize
+    }
+
+    /// Runs `cfgs` as one ensemble (halving it while it does not fit the device); `None`
+    /// when `stop` cut it short.
+    fn run_batch(&self, cfgs: Vec<Config>, stop: &AtomicBool) -> Result<Option<Vec<Outcomes>>, SweepError> {
+        use rayon::prelude::*;
+        let steps = cfgs[0].top.steps;
+        let states: Vec<State> = cfgs.par_iter().map(State::init).collect();
+        let mut markets: Vec<Market> = cfgs.iter().zip(&states).map(|(c, s)| Market::new(c.clone(), s)).collect();
+        let refs: Vec<&Config> = cfgs.iter().collect();
+        let mut ens = match GpuEnsemble::new(states, &refs, &self.opts) {
+            Ok(e) => e,
+            Err(GpuError::TooLarge { .. } | GpuError::OutOfMemory { .. }) if cfgs.len() > 1 => {
+                let mut first = cfgs;
+                let second = first.split_off(first.len() / 2);
+                let Some(mut a) = self.run_batch(first, stop)? else { return Ok(None) };
+                let Some(b) = self.run_batch(second, stop)? else { return Ok(None) };
+                a.extend(b);
+                return Ok(Some(a));
+            }
+            Err(e) => return Err(SweepError::Executor(format!("GPU ensemble of {} markets: {e}", cfgs.len()))),
+        };
+        self.device.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| ens.device());
+        let mut recs = vec![Recorder::new(); markets.len()];
+        run_lockstep(&mut markets, &mut ens, steps, &mut recs, stop, |_| {})
+            .map_err(|e| SweepError::Executor(format!("GPU ensemble of {} markets: {e}", markets.len())))?;
+        if markets[0].t < steps {
+            return Ok(None);
+        }
+        Ok(Some(markets.iter().zip(&recs).map(|(m, r)| m.outcomes(r)).collect()))
+    }
+}
+
+impl Executor for GpuExecutor {
+    fn describe(&self) -> String {
+        let dev = self.device.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let batch = if self.batch > 0 { format!("up to {} markets", self.batch) } else { "automatic size".into() };
+        format!("gpu: {}, ensembles of {batch} per dispatch", dev.unwrap_or_else(|| "first adapter".into()))
+    }
+
+    fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
+        let mut i = 0;
+        while i < jobs.len() && !stop.load(Ordering::Relaxed) {
+            // The next ensemble: consecutive jobs of one shape, at most `batch_for` of them.
+            let first = spec.cell_config(jobs[i].cell, jobs[i].replica)?;
+            let shape = Shape::of(&first);
+            let limit = self.batch_for(&first);
+            let mut cfgs = vec![first];
+            let mut j = i + 1;
+            while j < jobs.len() && cfgs.len() < limit {
+                let c = spec.cell_config(jobs[j].cell, jobs[j].replica)?;
+                if Shape::of(&c) != shape {
+                    break;
+                }
+                cfgs.push(c);
+                j += 1;
+            }
+            let Some(outs) = self.run_batch(cfgs, stop)? else { break };
+            for (k, o) in outs.into_iter().enumerate() {
+                done(i + k, Ok(o));
+            }
+            i = j;
+        }
+        Ok(())
+    }
 }

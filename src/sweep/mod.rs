@@ -10,7 +10,7 @@ pub mod exec;
 pub mod spec;
 pub mod store;
 
-pub use exec::{CpuExecutor, Executor, Job};
+pub use exec::{CpuExecutor, Executor, GpuExecutor, Job};
 pub use spec::{Axis, Scale, SeedMode, Spec};
 pub use store::SweepFile;
 

@@ -703,8 +703,7 @@ impl Ensemble for GpuEnsemble {
         let cells = 2 * self.plan.bins as usize;
         for (p, rp) in ps.iter().zip(rps) {
             let grid_n = p.x_grid.max(2);
-            if rp.len() < cells || rp.len() as u64 > buffers::MAX_CURVE_CELLS || u64::from(grid_n) > buffers::MAX_GRID
-            {
+            if rp.len() < cells || rp.len() as u64 > buffers::MAX_CURVE_CELLS || u64::from(grid_n) > buffers::MAX_GRID {
                 self.fail(GpuError::Input(format!(
                     "decide got {} curve cells for {} bins and an x grid of {grid_n} (at most {} cells, {} points)",
                     rp.len(),
