@@ -273,7 +273,9 @@ pub fn run_lockstep(
         return Err(format!("market {m} differs from market 0 in search rounds or current step"));
     }
     while markets[0].t < steps && !stop.load(Ordering::Relaxed) {
-        let mut ps: Vec<StepParams> = markets.iter().map(Market::params).collect();
+        // Host work per market is a few microseconds; across a thousand markets it is
+        // worth spreading over the cores (each market's own arithmetic stays sequential).
+        let mut ps: Vec<StepParams> = markets.par_iter().map(Market::params).collect();
         ens.offers(&ps);
         let counts = ens.scan(&ps);
         let shares: Vec<f32> =
@@ -297,7 +299,7 @@ pub fn run_lockstep(
             .zip(tots)
             .map(|(((m, p), share), tot)| m.after_reduce(p, share, tot))
             .collect();
-        recs.iter_mut().zip(&sums).for_each(|(rec, s)| rec.push(s));
+        recs.par_iter_mut().zip(&sums).for_each(|(rec, s)| rec.push(s));
         let rps: Vec<&[[f32; 2]]> = markets.iter().map(|m| m.curves.rp.as_slice()).collect();
         ens.decide(&ps, &rps);
         markets.iter_mut().zip(ps).for_each(|(m, p)| m.finish_step(p));

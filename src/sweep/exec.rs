@@ -107,7 +107,7 @@ pub struct GpuExecutor {
     opts: GpuOptions,
     /// Most markets per ensemble; 0 = as many as `AUTO_BATCH_BYTES` allows.
     batch: usize,
-    /// The device, once an ensemble has opened it (for `describe`).
+    /// The adapter as wgpu describes it, then the device once an ensemble has opened it.
     device: Mutex<Option<String>>,
 }
 
@@ -140,7 +140,12 @@ impl Shape {
 impl GpuExecutor {
     /// An executor putting at most `batch` markets in one ensemble (0 = automatic).
     pub fn new(opts: GpuOptions, batch: usize) -> Self {
-        Self { opts, batch, device: Mutex::new(None) }
+        let wanted = opts.adapter.as_deref().map(str::to_lowercase);
+        let adapter = gpu::adapters()
+            .into_iter()
+            .find(|a| wanted.as_deref().is_none_or(|w| a.to_lowercase().contains(w)))
+            .map(|a| a.split(": max storage").next().unwrap_or(&a).trim().to_string());
+        Self { opts, batch, device: Mutex::new(adapter) }
     }
 
     /// Markets per ensemble for configs like `cfg`: `batch` if set, else what fits
@@ -174,7 +179,7 @@ impl GpuExecutor {
             }
             Err(e) => return Err(SweepError::Executor(format!("GPU ensemble of {} markets: {e}", cfgs.len()))),
         };
-        self.device.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| ens.device());
+        *self.device.lock().unwrap_or_else(|p| p.into_inner()) = Some(ens.device());
         let mut recs = vec![Recorder::new(); markets.len()];
         run_lockstep(&mut markets, &mut ens, steps, &mut recs, stop, |_| {})
             .map_err(|e| SweepError::Executor(format!("GPU ensemble of {} markets: {e}", markets.len())))?;
@@ -189,7 +194,7 @@ impl Executor for GpuExecutor {
     fn describe(&self) -> String {
         let dev = self.device.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let batch = if self.batch > 0 { format!("up to {} markets", self.batch) } else { "automatic size".into() };
-        format!("gpu: {}, ensembles of {batch} per dispatch", dev.unwrap_or_else(|| "first adapter".into()))
+        format!("gpu: {}, ensembles of {batch} per dispatch", dev.unwrap_or_else(|| "no adapter found".into()))
     }
 
     fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {

@@ -720,16 +720,14 @@ impl Ensemble for GpuEnsemble {
         }
         // Grid points and their human factors come from the Rust rules, so both backends
         // search exactly the same x values.
+        use rayon::prelude::*;
         let mut grid = vec![[0f32; 2]; ps.len() * buffers::MAX_GRID as usize];
-        let mut curves = Vec::with_capacity(ps.len() * cells);
-        for (m, (p, rp)) in ps.iter().zip(rps).enumerate() {
-            let factors = rules::grid_factors(p);
-            let row = &mut grid[m * buffers::MAX_GRID as usize..];
-            for (g, &f) in factors.iter().enumerate() {
+        grid.par_chunks_mut(buffers::MAX_GRID as usize).zip(ps).for_each(|(row, p)| {
+            for (g, &f) in rules::grid_factors(p).iter().enumerate() {
                 row[g] = [rules::grid_x(g as u32, p), f];
             }
-            curves.extend_from_slice(&rp[..cells]);
-        }
+        });
+        let curves: Vec<[f32; 2]> = rps.iter().flat_map(|rp| rp[..cells].iter().copied()).collect();
         if !self.write_params(ps) {
             return;
         }
