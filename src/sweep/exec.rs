@@ -109,6 +109,9 @@ pub struct GpuExecutor {
     batch: usize,
     /// The adapter as wgpu describes it, then the device once an ensemble has opened it.
     device: Mutex<Option<String>>,
+    /// The last ensemble, kept so that the next one of the same plan reuses its device,
+    /// buffers and compiled shaders (`GpuEnsemble::reload`).
+    cache: Mutex<Option<GpuEnsemble>>,
 }
 
 /// GPU memory an automatic ensemble may take: about 1,000 markets of 10^4 agents at the
@@ -145,7 +148,7 @@ impl GpuExecutor {
             .into_iter()
             .find(|a| wanted.as_deref().is_none_or(|w| a.to_lowercase().contains(w)))
             .map(|a| a.split(": max storage").next().unwrap_or(&a).trim().to_string());
-        Self { opts, batch, device: Mutex::new(adapter) }
+        Self { opts, batch, device: Mutex::new(adapter), cache: Mutex::new(None) }
     }
 
     /// Markets per ensemble for configs like `cfg`: `batch` if set, else what fits
@@ -167,22 +170,36 @@ impl GpuExecutor {
         let states: Vec<State> = cfgs.par_iter().map(State::init).collect();
         let mut markets: Vec<Market> = cfgs.iter().zip(&states).map(|(c, s)| Market::new(c.clone(), s)).collect();
         let refs: Vec<&Config> = cfgs.iter().collect();
-        let mut ens = match GpuEnsemble::new(states, &refs, &self.opts) {
-            Ok(e) => e,
-            Err(GpuError::TooLarge { .. } | GpuError::OutOfMemory { .. }) if cfgs.len() > 1 => {
-                let mut first = cfgs;
-                let second = first.split_off(first.len() / 2);
-                let Some(mut a) = self.run_batch(first, stop)? else { return Ok(None) };
-                let Some(b) = self.run_batch(second, stop)? else { return Ok(None) };
-                a.extend(b);
-                return Ok(Some(a));
+        // The last ensemble if it fits these markets; otherwise it is dropped here, freeing
+        // its buffers before new ones are allocated. (The lock is not held past this
+        // statement: the split below calls this function again.)
+        let cached = self.cache.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let mut ens = match cached.filter(|e| e.can_reload(&states, &refs)) {
+            Some(mut e) => {
+                let n = states.len();
+                e.reload(states, &refs)
+                    .map_err(|err| SweepError::Executor(format!("GPU ensemble of {n} markets: {err}")))?;
+                e
             }
-            Err(e) => return Err(SweepError::Executor(format!("GPU ensemble of {} markets: {e}", cfgs.len()))),
+            None => match GpuEnsemble::new(states, &refs, &self.opts) {
+                Ok(e) => e,
+                Err(GpuError::TooLarge { .. } | GpuError::OutOfMemory { .. }) if cfgs.len() > 1 => {
+                    drop(refs);
+                    let mut first = cfgs;
+                    let second = first.split_off(first.len() / 2);
+                    let Some(mut a) = self.run_batch(first, stop)? else { return Ok(None) };
+                    let Some(b) = self.run_batch(second, stop)? else { return Ok(None) };
+                    a.extend(b);
+                    return Ok(Some(a));
+                }
+                Err(e) => return Err(SweepError::Executor(format!("GPU ensemble of {} markets: {e}", cfgs.len()))),
+            },
         };
         *self.device.lock().unwrap_or_else(|p| p.into_inner()) = Some(ens.device());
         let mut recs = vec![Recorder::new(); markets.len()];
         run_lockstep(&mut markets, &mut ens, steps, &mut recs, stop, |_| {})
             .map_err(|e| SweepError::Executor(format!("GPU ensemble of {} markets: {e}", markets.len())))?;
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(ens);
         if markets[0].t < steps {
             return Ok(None);
         }

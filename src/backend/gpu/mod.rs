@@ -111,31 +111,7 @@ impl GpuEnsemble {
     /// and compiles every stage. `cfgs` (one per market) bound the buffers: the largest
     /// `ai_volume_max`, and `bins`, which must agree.
     pub fn new(states: Vec<State>, cfgs: &[&Config], opts: &GpuOptions) -> Result<GpuEnsemble, GpuError> {
-        if states.is_empty() || states.len() != cfgs.len() {
-            return Err(GpuError::Input(format!("{} states for {} configs", states.len(), cfgs.len())));
-        }
-        let nc = check_lengths_creators(&states[0])?;
-        let nb = check_lengths_buyers(&states[0])?;
-        for (m, st) in states.iter().enumerate() {
-            let (c, b) = (check_lengths_creators(st)?, check_lengths_buyers(st)?);
-            if (c, b) != (nc, nb) {
-                return Err(GpuError::Input(format!(
-                    "market {m} has {c} creators and {b} buyers, market 0 {nc} and {nb}: an ensemble's markets \
-                     must have the same size"
-                )));
-            }
-        }
-        let bins = cfgs[0].market.bins;
-        if let Some(m) = cfgs.iter().position(|c| c.market.bins != bins) {
-            return Err(GpuError::Input(format!(
-                "market {m} has {} quality bins, market 0 {bins}: an ensemble's markets must agree",
-                cfgs[m].market.bins
-            )));
-        }
-        if nb >= 1 << crate::rng::PERM_BITS {
-            return Err(GpuError::Input(format!("{nb} buyers: buyer ids must be below 2^30 (the claim-key space)")));
-        }
-        let vmax = cfgs.iter().map(|c| c.technology.ai_volume_max).max().unwrap_or(1);
+        let Shape { nc, nb, bins, vmax } = Shape::of(&states, cfgs)?;
         let gpu = Gpu::open(opts.adapter.as_deref())?;
         let markets = u32::try_from(states.len()).map_err(|_| GpuError::Input("too many markets".into()))?;
         let plan = buffers::plan(markets, nc, nb, vmax, bins, &gpu.limits, opts.max_binding_bytes)?;
@@ -179,6 +155,43 @@ impl GpuEnsemble {
     /// The memory plan in use (chunks, grids, bytes).
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// Whether `reload` can take these markets: as many as the plan holds, of its size and
+    /// bins, volume caps within its unit slots, and no failure so far.
+    pub fn can_reload(&self, states: &[State], cfgs: &[&Config]) -> bool {
+        let p = &self.plan;
+        self.failed.is_none()
+            && states.len() == p.n_markets as usize
+            && Shape::of(states, cfgs).is_ok_and(|s| {
+                (s.nc, s.nb, s.bins) == (p.n_creators, p.n_buyers, p.bins)
+                    && u64::from(s.nc) * u64::from(s.vmax) <= u64::from(p.unit_stride)
+            })
+    }
+
+    /// Replaces every market with a new one (`states`, `cfgs`; see `can_reload`), keeping
+    /// the device, buffers and pipelines: a sweep's next ensemble starts without opening a
+    /// device or compiling shaders again. Every field of the agent state is uploaded, and
+    /// everything else a step reads is rewritten by the step, so the new markets run exactly
+    /// as in a fresh ensemble.
+    pub fn reload(&mut self, states: Vec<State>, cfgs: &[&Config]) -> Result<(), GpuError> {
+        if !self.can_reload(&states, cfgs) {
+            return Err(GpuError::Input(format!(
+                "{} markets do not fit the ensemble's plan ({} markets of {} creators and {} buyers)",
+                states.len(),
+                self.plan.n_markets,
+                self.plan.n_creators,
+                self.plan.n_buyers
+            )));
+        }
+        let state = concat_states(states, self.plan.unit_stride);
+        self.bufs.upload_creators(&self.gpu, &state.creators)?;
+        self.bufs.upload_buyers(&self.gpu, &state.buyers)?;
+        self.n_units = 0;
+        if let Some(t) = &mut self.timing {
+            t.passes.clear();
+        }
+        self.gpu.wait("reload")
     }
 
     /// The first error met during the run, if any (stages are no-ops after it).
@@ -420,6 +433,45 @@ impl GpuEnsemble {
             self.fail(e);
             (Vec::new(), Vec::new())
         })
+    }
+}
+
+/// What an ensemble's markets must share (and the largest volume cap among them).
+struct Shape {
+    nc: u32,
+    nb: u32,
+    bins: u32,
+    vmax: u32,
+}
+
+impl Shape {
+    fn of(states: &[State], cfgs: &[&Config]) -> Result<Shape, GpuError> {
+        if states.is_empty() || states.len() != cfgs.len() {
+            return Err(GpuError::Input(format!("{} states for {} configs", states.len(), cfgs.len())));
+        }
+        let nc = check_lengths_creators(&states[0])?;
+        let nb = check_lengths_buyers(&states[0])?;
+        for (m, st) in states.iter().enumerate() {
+            let (c, b) = (check_lengths_creators(st)?, check_lengths_buyers(st)?);
+            if (c, b) != (nc, nb) {
+                return Err(GpuError::Input(format!(
+                    "market {m} has {c} creators and {b} buyers, market 0 {nc} and {nb}: an ensemble's markets \
+                     must have the same size"
+                )));
+            }
+        }
+        let bins = cfgs[0].market.bins;
+        if let Some(m) = cfgs.iter().position(|c| c.market.bins != bins) {
+            return Err(GpuError::Input(format!(
+                "market {m} has {} quality bins, market 0 {bins}: an ensemble's markets must agree",
+                cfgs[m].market.bins
+            )));
+        }
+        if nb >= 1 << crate::rng::PERM_BITS {
+            return Err(GpuError::Input(format!("{nb} buyers: buyer ids must be below 2^30 (the claim-key space)")));
+        }
+        let vmax = cfgs.iter().map(|c| c.technology.ai_volume_max).max().unwrap_or(1);
+        Ok(Shape { nc, nb, bins, vmax })
     }
 }
 
