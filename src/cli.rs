@@ -753,6 +753,9 @@ fn cmd_sweep(
         report.runs_computed as f64 / secs,
         report.executor
     );
+    if let Some(t) = exec.time_report() {
+        println!("{t}");
+    }
     println!(
         "output: {} ({} of {} cells done)",
         output.display(),

@@ -251,6 +251,18 @@ impl Simulation {
     }
 }
 
+/// Where the wall-clock time of a lockstep run went.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LockstepTimes {
+    /// In the ensemble's stage calls (for a GPU: dispatch, waiting, readbacks and the
+    /// host's sums of the reduce partials).
+    pub ensemble_secs: f64,
+    /// In the host's phases between them (parameters, curves, welfare, recording).
+    pub host_secs: f64,
+    /// Steps times markets run.
+    pub market_steps: u64,
+}
+
 /// Runs `markets` in lockstep on `ens` (market m in its slot m), recording market m into
 /// `recs[m]`, until `steps` steps are done, `stop` is raised or the ensemble fails (then
 /// the error; the failed step is not recorded). Every market must search the same number
@@ -262,33 +274,46 @@ pub fn run_lockstep(
     recs: &mut [Recorder],
     stop: &AtomicBool,
     mut progress: impl FnMut(u32),
-) -> Result<(), String> {
+) -> Result<LockstepTimes, String> {
     use rayon::prelude::*;
+    use std::time::Instant;
     if markets.len() != ens.markets() || recs.len() != markets.len() {
         return Err(format!("{} markets, {} ensemble slots, {} recorders", markets.len(), ens.markets(), recs.len()));
     }
-    let Some(first) = markets.first() else { return Ok(()) };
+    let mut times = LockstepTimes::default();
+    let Some(first) = markets.first() else { return Ok(times) };
     let rounds = first.cfg.market.rounds;
     if let Some(m) = markets.iter().position(|m| m.cfg.market.rounds != rounds || m.t != first.t) {
         return Err(format!("market {m} differs from market 0 in search rounds or current step"));
+    }
+    let started = Instant::now();
+    let mut in_ens = 0.0;
+    // Times one call into the ensemble.
+    macro_rules! ens {
+        ($e:expr) => {{
+            let t0 = Instant::now();
+            let r = $e;
+            in_ens += t0.elapsed().as_secs_f64();
+            r
+        }};
     }
     while markets[0].t < steps && !stop.load(Ordering::Relaxed) {
         // Host work per market is a few microseconds; across a thousand markets it is
         // worth spreading over the cores (each market's own arithmetic stays sequential).
         let mut ps: Vec<StepParams> = markets.par_iter().map(Market::params).collect();
-        ens.offers(&ps);
-        let counts = ens.scan(&ps);
+        ens!(ens.offers(&ps));
+        let counts = ens!(ens.scan(&ps));
         let shares: Vec<f32> =
             markets.iter_mut().zip(ps.iter_mut()).zip(&counts).map(|((m, p), &(a, h))| m.after_scan(p, a, h)).collect();
         for r in 0..rounds {
             markets.iter().zip(ps.iter_mut()).for_each(|(m, p)| m.round(p, r));
-            ens.search(&ps);
-            ens.resolve(&ps);
+            ens!(ens.search(&ps));
+            ens!(ens.resolve(&ps));
         }
-        ens.buyers(&ps);
-        ens.accounts(&ps);
+        ens!(ens.buyers(&ps));
+        ens!(ens.accounts(&ps));
         let deciles: Vec<Deciles> = markets.iter().map(|m| m.deciles).collect();
-        let tots = ens.reduce(&ps, &deciles);
+        let tots = ens!(ens.reduce(&ps, &deciles));
         if let Some(e) = ens.error() {
             return Err(e);
         }
@@ -301,11 +326,14 @@ pub fn run_lockstep(
             .collect();
         recs.par_iter_mut().zip(&sums).for_each(|(rec, s)| rec.push(s));
         let rps: Vec<&[[f32; 2]]> = markets.iter().map(|m| m.curves.rp.as_slice()).collect();
-        ens.decide(&ps, &rps);
+        ens!(ens.decide(&ps, &rps));
         markets.iter_mut().zip(ps).for_each(|(m, p)| m.finish_step(p));
+        times.market_steps += markets.len() as u64;
         progress(markets[0].t);
     }
-    ens.error().map_or(Ok(()), Err)
+    times.ensemble_secs = in_ens;
+    times.host_secs = started.elapsed().as_secs_f64() - in_ens;
+    ens.error().map_or(Ok(times), Err)
 }
 
 /// The parameters of step `step` before offers (unit counts, noise and congestion come

@@ -204,6 +204,7 @@ fn cli_sweep_on_the_gpu_writes_a_plottable_file() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("gpu:") && stdout.contains("8 cells"), "{stdout}");
+    assert!(stdout.contains("µs per market-step"), "no time report: {stdout}");
     let png = d.path().join("w.png");
     let o = std::process::Command::new(hollow)
         .args(["plot", "phase"])

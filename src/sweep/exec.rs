@@ -11,7 +11,7 @@ use crate::backend::cpu::CpuBackend;
 use crate::backend::gpu::{self, GpuEnsemble, GpuError, GpuOptions};
 use crate::config::Config;
 use crate::observe::{Outcomes, Recorder};
-use crate::sim::{Market, Simulation, run_lockstep};
+use crate::sim::{LockstepTimes, Market, Simulation, run_lockstep};
 use crate::state::State;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -35,6 +35,10 @@ pub type Done<'a> = dyn Fn(usize, Result<Outcomes, SweepError>) + Sync + 'a;
 pub trait Executor: Sync {
     /// What runs the jobs, for the output file and the log (e.g. "cpu: 2 rayon threads").
     fn describe(&self) -> String;
+    /// Where the time went, after `run` (for the log); `None` when there is nothing to say.
+    fn time_report(&self) -> Option<String> {
+        None
+    }
     /// Runs `jobs` (given in the preferred order: the driver lists them block by block),
     /// calling `done` for each one that finishes. Returns when all are reported or `stop`
     /// is raised; jobs cut short by `stop` are not reported.
@@ -112,6 +116,9 @@ pub struct GpuExecutor {
     /// The last ensemble, kept so that the next one of the same plan reuses its device,
     /// buffers and compiled shaders (`GpuEnsemble::reload`).
     cache: Mutex<Option<GpuEnsemble>>,
+    /// Time spent so far: in lockstep runs, and building ensembles (initial states,
+    /// device, buffers, shaders, uploads).
+    times: Mutex<(LockstepTimes, f64)>,
 }
 
 /// GPU memory an automatic ensemble may take: about 1,000 markets of 10^4 agents at the
@@ -148,7 +155,7 @@ impl GpuExecutor {
             .into_iter()
             .find(|a| wanted.as_deref().is_none_or(|w| a.to_lowercase().contains(w)))
             .map(|a| a.split(": max storage").next().unwrap_or(&a).trim().to_string());
-        Self { opts, batch, device: Mutex::new(adapter), cache: Mutex::new(None) }
+        Self { opts, batch, device: Mutex::new(adapter), cache: Mutex::new(None), times: Mutex::default() }
     }
 
     /// Markets per ensemble for configs like `cfg`: `batch` if set, else what fits
@@ -166,6 +173,7 @@ impl GpuExecutor {
     /// when `stop` cut it short.
     fn run_batch(&self, cfgs: Vec<Config>, stop: &AtomicBool) -> Result<Option<Vec<Outcomes>>, SweepError> {
         use rayon::prelude::*;
+        let t0 = std::time::Instant::now();
         let steps = cfgs[0].top.steps;
         let states: Vec<State> = cfgs.par_iter().map(State::init).collect();
         let mut markets: Vec<Market> = cfgs.iter().zip(&states).map(|(c, s)| Market::new(c.clone(), s)).collect();
@@ -196,9 +204,17 @@ impl GpuExecutor {
             },
         };
         *self.device.lock().unwrap_or_else(|p| p.into_inner()) = Some(ens.device());
+        let setup = t0.elapsed().as_secs_f64();
         let mut recs = vec![Recorder::new(); markets.len()];
-        run_lockstep(&mut markets, &mut ens, steps, &mut recs, stop, |_| {})
+        let t = run_lockstep(&mut markets, &mut ens, steps, &mut recs, stop, |_| {})
             .map_err(|e| SweepError::Executor(format!("GPU ensemble of {} markets: {e}", markets.len())))?;
+        {
+            let mut acc = self.times.lock().unwrap_or_else(|p| p.into_inner());
+            acc.0.ensemble_secs += t.ensemble_secs;
+            acc.0.host_secs += t.host_secs;
+            acc.0.market_steps += t.market_steps;
+            acc.1 += setup;
+        }
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(ens);
         if markets[0].t < steps {
             return Ok(None);
@@ -212,6 +228,22 @@ impl Executor for GpuExecutor {
         let dev = self.device.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let batch = if self.batch > 0 { format!("up to {} markets", self.batch) } else { "automatic size".into() };
         format!("gpu: {}, ensembles of {batch} per dispatch", dev.unwrap_or_else(|| "no adapter found".into()))
+    }
+
+    fn time_report(&self) -> Option<String> {
+        let (t, setup) = *self.times.lock().unwrap_or_else(|p| p.into_inner());
+        let n = t.market_steps.max(1) as f64;
+        (t.market_steps > 0).then(|| {
+            format!(
+                "time: {:.1} s in GPU stage calls ({:.2} µs per market-step), {:.1} s host work between them \
+                 ({:.2} µs per market-step), {:.1} s building ensembles",
+                t.ensemble_secs,
+                1e6 * t.ensemble_secs / n,
+                t.host_secs,
+                1e6 * t.host_secs / n,
+                setup
+            )
+        })
     }
 
     fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
