@@ -162,7 +162,30 @@ fn scan_down(
     }
 }
 
-// Level 0 downsweep: every creator's offset within its channel.
+// One block of the level-0 downsweep: creators [first + b0, first + b0 + BLOCK) of a run
+// of n creators starting at `first` get their offsets within their channel, counted from
+// `carry`; returns the block's sum. Call from uniform control flow (it scans the workgroup).
+fn offsets_block(first: u32, b0: u32, n: u32, carry: vec2<u32>, lid: u32) -> vec2<u32> {
+    var v: array<vec2<u32>, 4>;
+    var s = vec2<u32>(0u);
+    for (var k = 0u; k < ITEMS; k++) {
+        let il = b0 + lid * ITEMS + k;
+        v[k] = select(vec2<u32>(0u), creator_value(first + il), il < n);
+        s += v[k];
+    }
+    let r = wg_scan(s, lid);
+    var run = carry + r[0];
+    for (var k = 0u; k < ITEMS; k++) {
+        let il = b0 + lid * ITEMS + k;
+        if (il < n) {
+            offset[first + il] = select(run.y, run.x, mode[first + il] == AI);
+        }
+        run += v[k];
+    }
+    return r[1];
+}
+
+// Level 0 downsweep (one market): every creator's offset, from its block's scanned sum.
 @compute @workgroup_size(256)
 fn scan_down0(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -170,24 +193,11 @@ fn scan_down0(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let b = flat_group(wid, nwg);
-    var v: array<vec2<u32>, 4>;
-    var s = vec2<u32>(0u);
-    for (var k = 0u; k < ITEMS; k++) {
-        v[k] = creator_value(b * BLOCK + lid * ITEMS + k);
-        s += v[k];
+    var carry = vec2<u32>(0u);
+    if (b * BLOCK < lv.n_in) {
+        carry = aux[lv.out_off + b];
     }
-    let r = wg_scan(s, lid);
-    if (b * BLOCK >= lv.n_in) {
-        return;
-    }
-    var run = aux[lv.out_off + b] + r[0];
-    for (var k = 0u; k < ITEMS; k++) {
-        let i = b * BLOCK + lid * ITEMS + k;
-        if (i < batch.nc) {
-            offset[i] = select(run.y, run.x, mode[i] == AI);
-        }
-        run += v[k];
-    }
+    offsets_block(0u, b * BLOCK, batch.nc, carry, lid);
 }
 
 // Ensemble scan: workgroup m scans market m's creators in blocks of BLOCK, carrying the
@@ -202,27 +212,9 @@ fn scan_seg(
     if (m >= batch.n_markets) {
         return;
     }
-    let n = batch.nc;
-    let first = m * n;
     var carry = vec2<u32>(0u);
-    for (var b0 = 0u; b0 < n; b0 += BLOCK) {
-        var v: array<vec2<u32>, 4>;
-        var s = vec2<u32>(0u);
-        for (var k = 0u; k < ITEMS; k++) {
-            let il = b0 + lid * ITEMS + k;
-            v[k] = select(vec2<u32>(0u), creator_value(first + il), il < n);
-            s += v[k];
-        }
-        let r = wg_scan(s, lid);
-        var run = carry + r[0];
-        for (var k = 0u; k < ITEMS; k++) {
-            let il = b0 + lid * ITEMS + k;
-            if (il < n) {
-                offset[first + il] = select(run.y, run.x, mode[first + il] == AI);
-            }
-            run += v[k];
-        }
-        carry += r[1];
+    for (var b0 = 0u; b0 < batch.nc; b0 += BLOCK) {
+        carry += offsets_block(m * batch.nc, b0, batch.nc, carry, lid);
     }
     if (lid == 0u) {
         totals[m] = carry;
