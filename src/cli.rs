@@ -126,6 +126,10 @@ pub enum Cmd {
         /// GPU: most markets per ensemble (0 = as many as about 2 GiB of GPU memory holds).
         #[arg(long, default_value_t = 0)]
         batch: usize,
+        /// GPU: ensembles in flight at once, each from its own host thread (2 lets one's
+        /// host work overlap another's GPU work, at twice the GPU memory).
+        #[arg(long, default_value_t = 1)]
+        streams: usize,
         /// Least seconds between checkpoints (0 = after every block).
         #[arg(long, default_value_t = 5.0)]
         checkpoint_secs: f64,
@@ -222,8 +226,20 @@ pub fn main() -> Result<()> {
         Cmd::Bench { config, backend, measure, warmup, peak_gbps, opts } => {
             cmd_bench(&config, &backend, measure, warmup, peak_gbps, &opts)
         }
-        Cmd::Sweep { spec, output, fresh, shard, threads, backend, batch, checkpoint_secs, quiet, max_blocks } => {
-            let exec = sweep_executor(backend, threads, batch)?;
+        Cmd::Sweep {
+            spec,
+            output,
+            fresh,
+            shard,
+            threads,
+            backend,
+            batch,
+            streams,
+            checkpoint_secs,
+            quiet,
+            max_blocks,
+        } => {
+            let exec = sweep_executor(backend, threads, batch, streams)?;
             cmd_sweep(&spec, output, fresh, shard.as_deref(), exec.as_ref(), checkpoint_secs, quiet, max_blocks)
         }
         Cmd::Plot { what } => cmd_plot(what),
@@ -619,7 +635,12 @@ pub enum PlotCmd {
 }
 
 /// The sweep executor for `--backend`: `auto` takes the GPU when wgpu finds an adapter.
-fn sweep_executor(kind: BackendKind, threads: usize, batch: usize) -> Result<Box<dyn crate::sweep::Executor>> {
+fn sweep_executor(
+    kind: BackendKind,
+    threads: usize,
+    batch: usize,
+    streams: usize,
+) -> Result<Box<dyn crate::sweep::Executor>> {
     use crate::backend::gpu::{self, GpuOptions};
     use crate::sweep::{CpuExecutor, GpuExecutor};
     let use_gpu = match kind {
@@ -634,7 +655,7 @@ fn sweep_executor(kind: BackendKind, threads: usize, batch: usize) -> Result<Box
     };
     if use_gpu {
         let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
-        Ok(Box::new(GpuExecutor::new(opts, batch)))
+        Ok(Box::new(GpuExecutor::new(opts, batch, streams)))
     } else {
         Ok(Box::new(CpuExecutor::new(threads)?))
     }

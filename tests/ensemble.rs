@@ -158,13 +158,14 @@ fn gpu_sweep_is_independent_of_ensemble_size_and_matches_the_cpu_sweep() {
         assert!(r.complete && r.runs_computed == 16, "{r:?}");
         sweep::store::read(&out).unwrap()
     };
-    // One ensemble of all 16 runs; ensembles of 3 (the second to fifth reuse the first's
-    // device and buffers, the last one is short); and an automatic ensemble on a device
+    // One ensemble of all 16 runs; ensembles of 3 on two streams at once (each stream's
+    // later ensembles reuse its first one's device and buffers; the last ensemble is
+    // short); and an automatic ensemble on a device
     // whose 64 KiB bindings hold the qvals of only 6 markets, so it is halved until it fits.
-    let all = go("all.h5", &GpuExecutor::new(GpuOptions::default(), 0));
-    let threes = go("three.h5", &GpuExecutor::new(GpuOptions::default(), 3));
+    let all = go("all.h5", &GpuExecutor::new(GpuOptions::default(), 0, 1));
+    let threes = go("three.h5", &GpuExecutor::new(GpuOptions::default(), 3, 2));
     let tight = GpuOptions { max_binding_bytes: Some(64 << 10), ..Default::default() };
-    let halved = go("halved.h5", &GpuExecutor::new(tight, 0));
+    let halved = go("halved.h5", &GpuExecutor::new(tight, 0, 1));
     let cpu = go("cpu.h5", &CpuExecutor::new(2).unwrap());
     assert!(all.executor.starts_with("gpu"), "{}", all.executor);
     for other in [&threes, &halved] {
@@ -173,6 +174,21 @@ fn gpu_sweep_is_independent_of_ensemble_size_and_matches_the_cpu_sweep() {
             let bb: Vec<u64> = b.iter().map(|v| v.to_bits()).collect();
             assert_eq!(ab, bb, "{name}: an ensemble of 16 and smaller ensembles differ");
         }
+    }
+    // Interrupted after the first block, then resumed: only the missing runs are computed
+    // (the interrupted ensemble's are redone) and the file equals the uninterrupted one.
+    let exec = GpuExecutor::new(GpuOptions::default(), 5, 1);
+    let out = d.path().join("resumed.h5");
+    let cut = Options { max_blocks: Some(1), ..Options::default() };
+    let r1 = sweep::run(&spec, &out, &cut, &exec, &AtomicBool::new(false), &|_| {}).unwrap();
+    assert!(!r1.complete && r1.cells_computed < 8, "{r1:?}");
+    let r2 = sweep::run(&spec, &out, &Options::default(), &exec, &AtomicBool::new(false), &|_| {}).unwrap();
+    assert!(r2.complete && r2.cells_before == r1.cells_computed && r2.cells_computed == 8 - r1.cells_computed);
+    let resumed = sweep::store::read(&out).unwrap();
+    for (name, (a, b)) in all.metrics.iter().zip(all.values.iter().zip(&resumed.values)) {
+        let ab: Vec<u64> = a.iter().map(|v| v.to_bits()).collect();
+        let bb: Vec<u64> = b.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(ab, bb, "{name}: the resumed sweep differs");
     }
     // GPU and CPU differ by float rounding only, which small markets amplify a little:
     // segment shares within 0.06, welfare change within 5% of its scale.
@@ -196,14 +212,14 @@ fn cli_sweep_on_the_gpu_writes_a_plottable_file() {
     let hollow = env!("CARGO_BIN_EXE_hollow");
     let out = d.path().join("g.h5");
     let o = std::process::Command::new(hollow)
-        .args(["sweep", "-q", "--backend", "gpu", "--batch", "5", "-o"])
+        .args(["sweep", "-q", "--backend", "gpu", "--batch", "5", "--streams", "2", "-o"])
         .arg(&out)
         .arg(d.path().join("s.toml"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("gpu:") && stdout.contains("8 cells"), "{stdout}");
+    assert!(stdout.contains("gpu:") && stdout.contains("8 cells") && stdout.contains("2 in flight"), "{stdout}");
     assert!(stdout.contains("µs per market-step"), "no time report: {stdout}");
     let png = d.path().join("w.png");
     let o = std::process::Command::new(hollow)

@@ -106,16 +106,19 @@ pub fn run_job(spec: &Spec, job: Job, stop: &AtomicBool) -> Result<Option<Outcom
 /// Jobs on the GPU, many markets per dispatch. Consecutive jobs whose markets have the same
 /// shape (creators, buyers, quality bins, search rounds, steps) run together as one
 /// ensemble of at most `batch` markets; an ensemble that does not fit the device is split
-/// in halves and retried. Ensembles run one after another on one device.
+/// in halves and retried. `streams` ensembles run at a time, each from its own host thread
+/// on its own device queue, so one's host work can overlap another's GPU work.
 pub struct GpuExecutor {
     opts: GpuOptions,
     /// Most markets per ensemble; 0 = as many as `AUTO_BATCH_BYTES` allows.
     batch: usize,
+    /// Ensembles in flight at once (at least 1).
+    streams: usize,
     /// The adapter as wgpu describes it, then the device once an ensemble has opened it.
     device: Mutex<Option<String>>,
-    /// The last ensemble, kept so that the next one of the same plan reuses its device,
-    /// buffers and compiled shaders (`GpuEnsemble::reload`).
-    cache: Mutex<Option<GpuEnsemble>>,
+    /// Each stream's last ensemble, kept so that its next one of the same plan reuses the
+    /// device, buffers and compiled shaders (`GpuEnsemble::reload`).
+    cache: Vec<Mutex<Option<GpuEnsemble>>>,
     /// Time spent so far: in lockstep runs, and building ensembles (initial states,
     /// device, buffers, shaders, uploads).
     times: Mutex<(LockstepTimes, f64)>,
@@ -148,14 +151,17 @@ impl Shape {
 }
 
 impl GpuExecutor {
-    /// An executor putting at most `batch` markets in one ensemble (0 = automatic).
-    pub fn new(opts: GpuOptions, batch: usize) -> Self {
+    /// An executor putting at most `batch` markets in one ensemble (0 = automatic), with
+    /// `streams` ensembles in flight.
+    pub fn new(opts: GpuOptions, batch: usize, streams: usize) -> Self {
         let wanted = opts.adapter.as_deref().map(str::to_lowercase);
         let adapter = gpu::adapters()
             .into_iter()
             .find(|a| wanted.as_deref().is_none_or(|w| a.to_lowercase().contains(w)))
             .map(|a| a.split(": max storage").next().unwrap_or(&a).trim().to_string());
-        Self { opts, batch, device: Mutex::new(adapter), cache: Mutex::new(None), times: Mutex::default() }
+        let streams = streams.max(1);
+        let cache = (0..streams).map(|_| Mutex::new(None)).collect();
+        Self { opts, batch, streams, device: Mutex::new(adapter), cache, times: Mutex::default() }
     }
 
     /// Markets per ensemble for configs like `cfg`: `batch` if set, else what fits
@@ -171,7 +177,12 @@ impl GpuExecutor {
 
     /// Runs `cfgs` as one ensemble (halving it while it does not fit the device); `None`
     /// when `stop` cut it short.
-    fn run_batch(&self, cfgs: Vec<Config>, stop: &AtomicBool) -> Result<Option<Vec<Outcomes>>, SweepError> {
+    fn run_batch(
+        &self,
+        cfgs: Vec<Config>,
+        stream: usize,
+        stop: &AtomicBool,
+    ) -> Result<Option<Vec<Outcomes>>, SweepError> {
         use rayon::prelude::*;
         let t0 = std::time::Instant::now();
         let steps = cfgs[0].top.steps;
@@ -181,7 +192,7 @@ impl GpuExecutor {
         // The last ensemble if it fits these markets; otherwise it is dropped here, freeing
         // its buffers before new ones are allocated. (The lock is not held past this
         // statement: the split below calls this function again.)
-        let cached = self.cache.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let cached = self.cache[stream].lock().unwrap_or_else(|p| p.into_inner()).take();
         let mut ens = match cached.filter(|e| e.can_reload(&states, &refs)) {
             Some(mut e) => {
                 let n = states.len();
@@ -195,8 +206,8 @@ impl GpuExecutor {
                     drop(refs);
                     let mut first = cfgs;
                     let second = first.split_off(first.len() / 2);
-                    let Some(mut a) = self.run_batch(first, stop)? else { return Ok(None) };
-                    let Some(b) = self.run_batch(second, stop)? else { return Ok(None) };
+                    let Some(mut a) = self.run_batch(first, stream, stop)? else { return Ok(None) };
+                    let Some(b) = self.run_batch(second, stream, stop)? else { return Ok(None) };
                     a.extend(b);
                     return Ok(Some(a));
                 }
@@ -215,7 +226,7 @@ impl GpuExecutor {
             acc.0.market_steps += t.market_steps;
             acc.1 += setup;
         }
-        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(ens);
+        *self.cache[stream].lock().unwrap_or_else(|p| p.into_inner()) = Some(ens);
         if markets[0].t < steps {
             return Ok(None);
         }
@@ -227,7 +238,11 @@ impl Executor for GpuExecutor {
     fn describe(&self) -> String {
         let dev = self.device.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let batch = if self.batch > 0 { format!("up to {} markets", self.batch) } else { "automatic size".into() };
-        format!("gpu: {}, ensembles of {batch} per dispatch", dev.unwrap_or_else(|| "no adapter found".into()))
+        format!(
+            "gpu: {}, ensembles of {batch} per dispatch, {} in flight",
+            dev.unwrap_or_else(|| "no adapter found".into()),
+            self.streams
+        )
     }
 
     fn time_report(&self) -> Option<String> {
@@ -247,28 +262,49 @@ impl Executor for GpuExecutor {
     }
 
     fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
-        let mut i = 0;
-        while i < jobs.len() && !stop.load(Ordering::Relaxed) {
-            // The next ensemble: consecutive jobs of one shape, at most `batch_for` of them.
-            let first = spec.cell_config(jobs[i].cell, jobs[i].replica)?;
-            let shape = Shape::of(&first);
-            let limit = self.batch_for(&first);
-            let mut cfgs = vec![first];
-            let mut j = i + 1;
-            while j < jobs.len() && cfgs.len() < limit {
-                let c = spec.cell_config(jobs[j].cell, jobs[j].replica)?;
-                if Shape::of(&c) != shape {
-                    break;
+        // Ensembles: runs of consecutive jobs of one shape, at most `batch_for` long.
+        let mut batches: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut open: Option<(Shape, usize)> = None;
+        for (i, job) in jobs.iter().enumerate() {
+            let c = spec.cell_config(job.cell, job.replica)?;
+            let shape = Shape::of(&c);
+            match (&open, batches.last_mut()) {
+                (Some((s, limit)), Some(last)) if *s == shape && last.len() < *limit => last.end = i + 1,
+                _ => {
+                    open = Some((shape, self.batch_for(&c)));
+                    batches.push(i..i + 1);
                 }
-                cfgs.push(c);
-                j += 1;
             }
-            let Some(outs) = self.run_batch(cfgs, stop)? else { break };
-            for (k, o) in outs.into_iter().enumerate() {
-                done(i + k, Ok(o));
-            }
-            i = j;
         }
-        Ok(())
+        // Streams take the next ensemble from a shared counter, so ensembles start in job
+        // order (blocks finish, and are checkpointed, roughly in order).
+        let next = AtomicUsize::new(0);
+        let failed: Mutex<Option<SweepError>> = Mutex::new(None);
+        std::thread::scope(|scope| {
+            for stream in 0..self.streams {
+                let (next, failed, batches) = (&next, &failed, &batches);
+                scope.spawn(move || {
+                    loop {
+                        if stop.load(Ordering::Relaxed) || failed.lock().map_or(true, |f| f.is_some()) {
+                            break;
+                        }
+                        let Some(range) = batches.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                        let cfgs: Result<Vec<Config>, SweepError> =
+                            jobs[range.clone()].iter().map(|j| spec.cell_config(j.cell, j.replica)).collect();
+                        match cfgs.and_then(|c| self.run_batch(c, stream, stop)) {
+                            Ok(Some(outs)) => {
+                                outs.into_iter().enumerate().for_each(|(k, o)| done(range.start + k, Ok(o)))
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        failed.into_inner().unwrap_or_else(|p| p.into_inner()).map_or(Ok(()), Err)
     }
 }
