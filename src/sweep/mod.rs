@@ -26,22 +26,10 @@ pub enum SweepError {
     SpecParse { file: String, msg: String },
     #[error("{file}: key `{key}`: {reason}")]
     Spec { file: String, key: String, reason: String },
-    #[error("{file}: {doing} failed: {source}")]
-    Io {
-        file: String,
-        doing: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{file}: HDF5 error while {doing}: {source}")]
-    Hdf5 {
-        file: String,
-        doing: String,
-        #[source]
-        source: ::hdf5::Error,
-    },
-    #[error("{file}: {reason}")]
-    File { file: String, reason: String },
+    /// Reading or writing a file (I/O, HDF5, a file that is not what it should be): the
+    /// same errors, with file and operation, as run outputs.
+    #[error(transparent)]
+    File(#[from] crate::io::hdf5::OutputError),
     #[error("{file}: cannot resume: {reason}")]
     Resume { file: String, reason: String },
     #[error("merge: {0}")]

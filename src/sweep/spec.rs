@@ -149,10 +149,12 @@ impl Spec {
     /// Reads and validates a spec file; the base config path is relative to its directory.
     pub fn load(path: &Path) -> Result<Spec, SweepError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| SweepError::Io {
-            file: file.clone(),
-            doing: "reading the sweep spec".into(),
-            source: e,
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            SweepError::from(crate::io::hdf5::OutputError::Io {
+                file: file.clone(),
+                doing: "reading the sweep spec".into(),
+                source: e,
+            })
         })?;
         let dir = path.parent().unwrap_or(Path::new(""));
         Spec::from_str_named(&text, &file, dir)

@@ -6,6 +6,7 @@
 
 use super::spec::{Axis, Scale};
 use super::{Shard, SweepError};
+use crate::io::hdf5::OutputError;
 use crate::observe::{outcome_categories, outcome_unit};
 use ::hdf5::types::VarLenUnicode;
 use ::hdf5::{File, Group, H5Type, Location};
@@ -129,7 +130,7 @@ pub fn write(path: &Path, s: &SweepFile) -> Result<(), SweepError> {
     let result = write_file(&tmp, &file, s).and_then(|()| {
         let io = |doing: String| {
             let file = file.clone();
-            move |source| SweepError::Io { file, doing, source }
+            move |source| SweepError::from(OutputError::Io { file, doing, source })
         };
         std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io(format!("syncing {}", tmp.display())))?;
         std::fs::rename(&tmp, path).map_err(io(format!("renaming {} over it", tmp.display())))
@@ -357,9 +358,9 @@ fn get_str_list(loc: &Location, file: &str, name: &str) -> Result<Vec<String>, S
 
 fn h5(file: &str, doing: String) -> impl FnOnce(::hdf5::Error) -> SweepError {
     let file = file.to_string();
-    move |source| SweepError::Hdf5 { file, doing, source }
+    move |source| OutputError::Hdf5 { file, doing, source }.into()
 }
 
 fn fmt_err(file: &str, reason: impl Into<String>) -> SweepError {
-    SweepError::File { file: file.to_string(), reason: reason.into() }
+    OutputError::Format { file: file.to_string(), reason: reason.into() }.into()
 }
