@@ -26,16 +26,11 @@ fn account(m: u32, price: f32, v: f32, k: u32, s: u32) -> vec3<f32> {
 }
 
 @compute @workgroup_size(256)
-fn main(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let g = flat_id(wid, nwg, lid);
-    if (g >= batch.n_markets * batch.nc) {
+fn main(ids: Ids) {
+    let g = agent_thread(ids, batch.nc);
+    if (g == NONE) {
         return;
     }
-    enter(g / batch.nc);
     let a = account(mode[g], offer[g].y, vol[g], cap[g], sold[g]);
     revenue[g] = a.x;
     offer[g].y = a.y;

@@ -118,6 +118,30 @@ const TAU: f32 = 6.28318530717959;
 /// Threads per workgroup of every per-agent kernel.
 const WG: u32 = 256u;
 
+// The builtins of a kernel's entry point, in one struct so entry points stay short.
+struct Ids {
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+}
+
+// The thread of a kernel over `per` agents per market (batch.nc or batch.nb): its agent's
+// index in the ensemble, after entering the agent's market; NONE past the last agent.
+fn agent_thread(ids: Ids, per: u32) -> u32 {
+    let g = flat_id(ids.wid, ids.nwg, ids.lid);
+    if (g >= batch.n_markets * per) {
+        return NONE;
+    }
+    enter(g / per);
+    return g;
+}
+
+// The index within its market of agent g of the market entered (random draws and claim
+// keys use it, so a market's numbers do not depend on its ensemble).
+fn local_id(g: u32, per: u32) -> u32 {
+    return g - mk * per;
+}
+
 // Agent index of a thread. Dispatches over more than 65535 workgroups are tiled in 2-D
 // by the host; the excess threads of the last row fail the caller's bounds check.
 fn flat_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {

@@ -189,17 +189,12 @@ fn decide_q(
 }
 
 @compute @workgroup_size(256)
-fn main(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let g = flat_id(wid, nwg, lid);
-    if (g >= batch.n_markets * batch.nc) {
+fn main(ids: Ids) {
+    let g = agent_thread(ids, batch.nc);
+    if (g == NONE) {
         return;
     }
-    enter(g / batch.nc);
-    let i = g - mk * batch.nc;
+    let i = local_id(g, batch.nc);
     let w = draw4(p.key, i, p.step, STREAM_DECIDE, 0u);
     if (p.decision == 1u) {
         // The paper's Q-learning: the reward is this step's profit (CpuBackend::decide).

@@ -39,17 +39,12 @@ fn capacity_q(m: u32, v: f32, u: u32, vmax: f32, rs: u32) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn main(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let g = flat_id(wid, nwg, lid);
-    if (g >= batch.n_markets * batch.nc) {
+fn main(ids: Ids) {
+    let g = agent_thread(ids, batch.nc);
+    if (g == NONE) {
         return;
     }
-    enter(g / batch.nc);
-    let i = g - mk * batch.nc;
+    let i = local_id(g, batch.nc);
     let m = mode[g];
     offer[g].x = nominal_quality(m, talent[g], x[g]);
     let w = draw4(p.key, i, p.step, STREAM_OFFERS, 0u);

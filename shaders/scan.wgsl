@@ -225,16 +225,11 @@ fn scan_seg(
 // both from the market's first unit slot; every unit of this step starts unclaimed. One
 // thread per creator writes its own disjoint range; owners are ids in the ensemble.
 @compute @workgroup_size(256)
-fn scan_fill(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let g = flat_id(wid, nwg, lid);
-    if (g >= batch.n_markets * batch.nc) {
+fn scan_fill(ids: Ids) {
+    let g = agent_thread(ids, batch.nc);
+    if (g == NONE) {
         return;
     }
-    enter(g / batch.nc);
     let k = cap[g];
     var base = unit_base() + offset[g];
     if (mode[g] != AI) {

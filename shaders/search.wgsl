@@ -44,17 +44,12 @@ fn sample_unit(human: bool, u_pick: u32) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn main(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let g = flat_id(wid, nwg, lid);
-    if (g >= batch.n_markets * batch.nb) {
+fn main(ids: Ids) {
+    let g = agent_thread(ids, batch.nb);
+    if (g == NONE) {
         return;
     }
-    enter(g / batch.nb);
-    let j = g - mk * batch.nb;
+    let j = local_id(g, batch.nb);
     if (p.round == 0u) {
         bought[g] = NONE;
         searches[g] = 0u;
