@@ -120,7 +120,7 @@ pub enum Cmd {
         #[arg(long, default_value_t = 0)]
         threads: usize,
         /// cpu: one simulation per thread; gpu: many markets per dispatch (ensembles);
-        /// auto: the GPU when an adapter is found.
+        /// auto: the GPU when a hardware adapter is found (not lavapipe), else the CPU.
         #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
         backend: BackendKind,
         /// GPU: most markets per ensemble (0 = as many as about 2 GiB of GPU memory holds).
@@ -651,7 +651,8 @@ fn sweep_executor(
             }
             true
         }
-        BackendKind::Auto => !gpu::adapters().is_empty(),
+        // A sweep on an emulated GPU (lavapipe) is slower than on the CPU executor.
+        BackendKind::Auto => gpu::has_hardware_adapter(),
     };
     if use_gpu {
         let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };

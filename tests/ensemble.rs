@@ -221,6 +221,16 @@ fn cli_sweep_on_the_gpu_writes_a_plottable_file() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("gpu:") && stdout.contains("8 cells") && stdout.contains("2 in flight"), "{stdout}");
     assert!(stdout.contains("µs per market-step"), "no time report: {stdout}");
+    // `auto` takes the GPU only when it is real hardware (lavapipe is slower than the CPU).
+    let o = std::process::Command::new(hollow)
+        .args(["sweep", "-q", "--fresh", "--backend", "auto", "-o"])
+        .arg(d.path().join("auto.h5"))
+        .arg(d.path().join("s.toml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.contains("(gpu:"), gpu::has_hardware_adapter(), "{stdout}");
     let png = d.path().join("w.png");
     let o = std::process::Command::new(hollow)
         .args(["plot", "phase"])

@@ -50,6 +50,15 @@ pub fn adapters() -> Vec<String> {
     pollster::block_on(inst.enumerate_adapters(backends())).iter().map(describe).collect()
 }
 
+/// Whether wgpu finds an adapter that is real hardware (not a CPU emulation such as
+/// lavapipe, which runs the shaders slower than the CPU backend runs the model).
+pub fn has_hardware_adapter() -> bool {
+    let inst = instance();
+    pollster::block_on(inst.enumerate_adapters(backends()))
+        .iter()
+        .any(|a| a.get_info().device_type != wgpu::DeviceType::Cpu)
+}
+
 /// An open device with its error channels.
 pub struct Gpu {
     pub device: wgpu::Device,

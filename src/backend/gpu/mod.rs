@@ -70,6 +70,11 @@ pub fn adapters() -> Vec<String> {
     device::adapters()
 }
 
+/// Whether an adapter other than a CPU emulation (lavapipe) is present.
+pub fn has_hardware_adapter() -> bool {
+    device::has_hardware_adapter()
+}
+
 /// What to do when no adapter is found.
 pub fn no_adapter_help() -> &'static str {
     "wgpu found no Vulkan, Metal or DX12 adapter. Install a GPU driver with Vulkan support, or, \
