@@ -136,8 +136,20 @@ fn agent_thread(ids: Ids, per: u32) -> u32 {
     return g;
 }
 
-// The index within its market of agent g of the market entered (random draws and claim
-// keys use it, so a market's numbers do not depend on its ensemble).
+// The workgroup of a kernel over `per` workgroups per market: its index in the ensemble's
+// grid, after entering its market; NONE past the last. The same for every thread of the
+// workgroup, so a kernel that returns on NONE keeps its barriers in uniform control flow.
+fn group_thread(ids: Ids, per: u32) -> u32 {
+    let g = flat_group(ids.wid, ids.nwg);
+    if (g >= batch.n_markets * per) {
+        return NONE;
+    }
+    enter(g / per);
+    return g;
+}
+
+// The index within its market of agent (or workgroup) g of the market entered: random
+// draws and claim keys use it, so a market's numbers do not depend on its ensemble.
 fn local_id(g: u32, per: u32) -> u32 {
     return g - mk * per;
 }

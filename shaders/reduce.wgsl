@@ -108,18 +108,14 @@ fn decile_of(t: f32) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn reduce_buyers(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn reduce_buyers(ids: Ids) {
     // `g` is the workgroup's record, `gm` its place among its market's groups.
-    let g = flat_group(wid, nwg);
-    if (g >= batch.n_markets * rd.groups_b) {
+    let g = group_thread(ids, rd.groups_b);
+    if (g == NONE) {
         return;
     }
-    enter(g / rd.groups_b);
-    let gm = g - mk * rd.groups_b;
+    let gm = local_id(g, rd.groups_b);
+    let lid = ids.lid;
     clear_counts(lid);
     var f: array<f32, 5>;
     var c: array<u32, 5>;
@@ -169,17 +165,14 @@ fn reduce_buyers(
 }
 
 @compute @workgroup_size(256)
-fn reduce_creators(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let g = flat_group(wid, nwg);
-    if (g >= batch.n_markets * rd.groups_c) {
+fn reduce_creators(ids: Ids) {
+    // `g` is the workgroup's record, `gm` its place among its market's groups.
+    let g = group_thread(ids, rd.groups_c);
+    if (g == NONE) {
         return;
     }
-    enter(g / rd.groups_c);
-    let gm = g - mk * rd.groups_c;
+    let gm = local_id(g, rd.groups_c);
+    let lid = ids.lid;
     clear_counts(lid);
     // x_sum[3], talent_sum[3], revenue[3], revenue_sq, profit, vol_sum.
     var f: array<f32, 12>;
