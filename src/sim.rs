@@ -180,11 +180,12 @@ impl std::ops::DerefMut for Simulation {
 /// The stages of the step in order, as named in the backend trait and the shaders.
 pub const STAGES: [&str; 8] = ["offers", "scan", "search", "resolve", "buyers", "accounts", "reduce", "decide"];
 
+/// Evaluates `$e`, adding the wall-clock seconds it took to the place `$acc`.
 macro_rules! timed {
-    ($acc:expr, $i:expr, $e:expr) => {{
+    ($acc:expr, $e:expr) => {{
         let t0 = std::time::Instant::now();
         let r = $e;
-        $acc[$i] += t0.elapsed().as_secs_f64();
+        $acc += t0.elapsed().as_secs_f64();
         r
     }};
 }
@@ -207,23 +208,23 @@ impl Simulation {
         let mut p = mk.params();
         let be = self.backend.as_mut();
         let st = &mut self.stage_secs;
-        timed!(st, 0, be.offers(&p));
-        let (n_ai, n_h) = timed!(st, 1, be.scan(&p));
+        timed!(st[0], be.offers(&p));
+        let (n_ai, n_h) = timed!(st[1], be.scan(&p));
         let ai_share = mk.after_scan(&mut p, n_ai, n_h);
         for r in 0..mk.cfg.market.rounds {
             mk.round(&mut p, r);
-            timed!(st, 2, be.search(&p));
-            timed!(st, 3, be.resolve(&p));
+            timed!(st[2], be.search(&p));
+            timed!(st[3], be.resolve(&p));
         }
-        timed!(st, 4, be.buyers(&p));
-        timed!(st, 5, be.accounts(&p));
-        let tot = timed!(st, 6, be.reduce(&p, &mk.deciles));
+        timed!(st[4], be.buyers(&p));
+        timed!(st[5], be.accounts(&p));
+        let tot = timed!(st[6], be.reduce(&p, &mk.deciles));
         let summary = mk.after_reduce(&p, ai_share, tot);
         let snap = mk.snapshot_due().then(|| {
             let m = &mk.cfg;
             Snapshot::of(mk.t, &be.state(), m.market.q_max, m.technology.talent_sigma, &mk.curves.rp)
         });
-        timed!(st, 7, be.decide(&p, &mk.curves.rp));
+        timed!(st[7], be.decide(&p, &mk.curves.rp));
         mk.finish_step(p);
         (summary, snap)
     }
@@ -288,32 +289,24 @@ pub fn run_lockstep(
     }
     let started = Instant::now();
     let mut in_ens = 0.0;
-    // Times one call into the ensemble.
-    macro_rules! ens {
-        ($e:expr) => {{
-            let t0 = Instant::now();
-            let r = $e;
-            in_ens += t0.elapsed().as_secs_f64();
-            r
-        }};
-    }
+    // Constant over the run (talent is fixed).
+    let deciles: Vec<Deciles> = markets.iter().map(|m| m.deciles).collect();
     while markets[0].t < steps && !stop.load(Ordering::Relaxed) {
         // Host work per market is a few microseconds; across a thousand markets it is
         // worth spreading over the cores (each market's own arithmetic stays sequential).
         let mut ps: Vec<StepParams> = markets.par_iter().map(Market::params).collect();
-        ens!(ens.offers(&ps));
-        let counts = ens!(ens.scan(&ps));
+        timed!(in_ens, ens.offers(&ps));
+        let counts = timed!(in_ens, ens.scan(&ps));
         let shares: Vec<f32> =
             markets.iter_mut().zip(ps.iter_mut()).zip(&counts).map(|((m, p), &(a, h))| m.after_scan(p, a, h)).collect();
         for r in 0..rounds {
             markets.iter().zip(ps.iter_mut()).for_each(|(m, p)| m.round(p, r));
-            ens!(ens.search(&ps));
-            ens!(ens.resolve(&ps));
+            timed!(in_ens, ens.search(&ps));
+            timed!(in_ens, ens.resolve(&ps));
         }
-        ens!(ens.buyers(&ps));
-        ens!(ens.accounts(&ps));
-        let deciles: Vec<Deciles> = markets.iter().map(|m| m.deciles).collect();
-        let tots = ens!(ens.reduce(&ps, &deciles));
+        timed!(in_ens, ens.buyers(&ps));
+        timed!(in_ens, ens.accounts(&ps));
+        let tots = timed!(in_ens, ens.reduce(&ps, &deciles));
         if let Some(e) = ens.error() {
             return Err(e);
         }
@@ -326,7 +319,7 @@ pub fn run_lockstep(
             .collect();
         recs.par_iter_mut().zip(&sums).for_each(|(rec, s)| rec.push(s));
         let rps: Vec<&[[f32; 2]]> = markets.iter().map(|m| m.curves.rp.as_slice()).collect();
-        ens!(ens.decide(&ps, &rps));
+        timed!(in_ens, ens.decide(&ps, &rps));
         markets.iter_mut().zip(ps).for_each(|(m, p)| m.finish_step(p));
         times.market_steps += markets.len() as u64;
         progress(markets[0].t);
