@@ -175,6 +175,32 @@ impl GpuExecutor {
         (AUTO_BATCH_BYTES / per.max(1)).clamp(1, 1 << 16) as usize
     }
 
+    /// Takes the next ensemble's jobs from `next`: consecutive jobs of one shape, at most
+    /// `batch_for` of them, with their configs; `None` when no job is left.
+    fn next_batch(
+        &self,
+        spec: &Spec,
+        jobs: &[Job],
+        next: &Mutex<usize>,
+    ) -> Result<Option<(usize, Vec<Config>)>, SweepError> {
+        let mut i = next.lock().unwrap_or_else(|p| p.into_inner());
+        let start = *i;
+        let Some(job) = jobs.get(start) else { return Ok(None) };
+        let first = spec.cell_config(job.cell, job.replica)?;
+        let shape = Shape::of(&first);
+        let limit = self.batch_for(&first);
+        let mut cfgs = vec![first];
+        while let Some(job) = jobs.get(start + cfgs.len()).filter(|_| cfgs.len() < limit) {
+            let c = spec.cell_config(job.cell, job.replica)?;
+            if Shape::of(&c) != shape {
+                break;
+            }
+            cfgs.push(c);
+        }
+        *i = start + cfgs.len();
+        Ok(Some((start, cfgs)))
+    }
+
     /// Runs `cfgs` as one ensemble (halving it while it does not fit the device); `None`
     /// when `stop` cut it short.
     fn run_batch(
@@ -262,38 +288,27 @@ impl Executor for GpuExecutor {
     }
 
     fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
-        // Ensembles: runs of consecutive jobs of one shape, at most `batch_for` long.
-        let mut batches: Vec<std::ops::Range<usize>> = Vec::new();
-        let mut open: Option<(Shape, usize)> = None;
-        for (i, job) in jobs.iter().enumerate() {
-            let c = spec.cell_config(job.cell, job.replica)?;
-            let shape = Shape::of(&c);
-            match (&open, batches.last_mut()) {
-                (Some((s, limit)), Some(last)) if *s == shape && last.len() < *limit => last.end = i + 1,
-                _ => {
-                    open = Some((shape, self.batch_for(&c)));
-                    batches.push(i..i + 1);
-                }
-            }
-        }
-        // Streams take the next ensemble from a shared counter, so ensembles start in job
-        // order (blocks finish, and are checkpointed, roughly in order).
-        let next = AtomicUsize::new(0);
+        // Streams take the next ensemble in job order (so blocks finish, and are
+        // checkpointed, roughly in order); each config is built once, by the stream that
+        // runs it, while the other streams keep the GPU busy.
+        let next = Mutex::new(0usize);
         let failed: Mutex<Option<SweepError>> = Mutex::new(None);
         std::thread::scope(|scope| {
             for stream in 0..self.streams {
-                let (next, failed, batches) = (&next, &failed, &batches);
+                let (next, failed) = (&next, &failed);
                 scope.spawn(move || {
                     loop {
                         if stop.load(Ordering::Relaxed) || failed.lock().map_or(true, |f| f.is_some()) {
                             break;
                         }
-                        let Some(range) = batches.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
-                        let cfgs: Result<Vec<Config>, SweepError> =
-                            jobs[range.clone()].iter().map(|j| spec.cell_config(j.cell, j.replica)).collect();
-                        match cfgs.and_then(|c| self.run_batch(c, stream, stop)) {
-                            Ok(Some(outs)) => {
-                                outs.into_iter().enumerate().for_each(|(k, o)| done(range.start + k, Ok(o)))
+                        let batch = self.next_batch(spec, jobs, next);
+                        let run = batch.and_then(|b| match b {
+                            Some((start, cfgs)) => Ok(self.run_batch(cfgs, stream, stop)?.map(|o| (start, o))),
+                            None => Ok(None),
+                        });
+                        match run {
+                            Ok(Some((start, outs))) => {
+                                outs.into_iter().enumerate().for_each(|(k, o)| done(start + k, Ok(o)))
                             }
                             Ok(None) => break,
                             Err(e) => {
