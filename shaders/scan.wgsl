@@ -5,7 +5,7 @@
 //! Values are (AI units, human units) pairs: an AI creator contributes (cap, 0), anyone
 //! else (0, cap), so an exit creator's offset is the running human count, as on the CPU.
 //! Blocks of BLOCK = 1024 values (256 threads x 4) are reduced level by level into `aux`
-//! until one block remains (`scan_up0`, `scan_up`), that block is scanned and the grand
+//! until one block remains (`scan_up`), that block is scanned and the grand
 //! totals stored (`scan_top`), and the scans are pushed back down (`scan_down`,
 //! `scan_down0`). `scan_fill` then writes owners and empty claims. Integer sums are exact,
 //! so the result equals the CPU's whatever the block size.
@@ -17,11 +17,12 @@
 //! market's first unit slot.
 
 struct Level {
-    // Values at this level; where they start in `aux`; where the level above starts.
+    // Values at this level; where they start in `aux`; where the level above starts;
+    // 1 when the values are the creators' (level 0), 0 when they are block sums in `aux`.
     n_in: u32,
     in_off: u32,
     out_off: u32,
-    _pad: u32,
+    from_creators: u32,
 }
 
 @group(0) @binding(1) var<uniform> lv: Level;
@@ -74,25 +75,16 @@ fn aux_value(idx: u32) -> vec2<u32> {
     return aux[lv.in_off + idx];
 }
 
-// Level 0 upsweep: block sums of the creators' values.
-@compute @workgroup_size(256)
-fn scan_up0(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let b = flat_group(wid, nwg);
-    var s = vec2<u32>(0u);
-    for (var k = 0u; k < ITEMS; k++) {
-        s += creator_value(b * BLOCK + lid * ITEMS + k);
+// Value idx of the level being summed.
+fn level_value(idx: u32) -> vec2<u32> {
+    if (lv.from_creators != 0u) {
+        return creator_value(idx);
     }
-    let r = wg_scan(s, lid);
-    if (lid == 0u && b * BLOCK < lv.n_in) {
-        aux[lv.out_off + b] = r[1];
-    }
+    return aux_value(idx);
 }
 
-// Upper-level upsweep: block sums of block sums.
+// Upsweep of one level: block sums of its values (the creators' at level 0, block sums
+// above).
 @compute @workgroup_size(256)
 fn scan_up(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -102,7 +94,7 @@ fn scan_up(
     let b = flat_group(wid, nwg);
     var s = vec2<u32>(0u);
     for (var k = 0u; k < ITEMS; k++) {
-        s += aux_value(b * BLOCK + lid * ITEMS + k);
+        s += level_value(b * BLOCK + lid * ITEMS + k);
     }
     let r = wg_scan(s, lid);
     if (lid == 0u && b * BLOCK < lv.n_in) {

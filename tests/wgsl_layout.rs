@@ -70,7 +70,7 @@ fn params_struct_matches_step_params_field_for_field() {
 fn scan_level_and_reduce_layout_match_their_wgsl_structs() {
     let src = stage_source(shaders::SCAN, Some((1, 20)));
     let m = parse(&src, "scan.wgsl");
-    let rust = offsets!(Level; n_in, in_off, out_off, _pad);
+    let rust = offsets!(Level; n_in, in_off, out_off, from_creators);
     check(wgsl_struct(&m, "Level"), &rust, size_of::<Level>(), "Level");
 
     let src = stage_source(shaders::REDUCE, None);

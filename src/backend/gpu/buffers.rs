@@ -84,7 +84,8 @@ pub struct Level {
     pub n_in: u32,
     pub in_off: u32,
     pub out_off: u32,
-    pub _pad: u32,
+    /// 1 at level 0, whose values are the creators' (not block sums in `aux`).
+    pub from_creators: u32,
 }
 
 /// How an ensemble of markets is laid out on a device.
@@ -424,12 +425,12 @@ impl Buffers {
                 unit_stride: plan.unit_stride,
             };
             let batch = uniform_init(gpu, "ensemble layout", bytemuck::bytes_of(&layout));
-            let mut lv = vec![Level { n_in: plan.n_creators, in_off: 0, out_off: plan.levels[0].1, _pad: 0 }];
+            let mut lv = vec![Level { n_in: plan.n_creators, in_off: 0, out_off: plan.levels[0].1, from_creators: 1 }];
             for w in plan.levels.windows(2) {
-                lv.push(Level { n_in: w[0].0, in_off: w[0].1, out_off: w[1].1, _pad: 0 });
+                lv.push(Level { n_in: w[0].0, in_off: w[0].1, out_off: w[1].1, from_creators: 0 });
             }
             let top = plan.levels[plan.levels.len() - 1];
-            lv.push(Level { n_in: top.0, in_off: top.1, out_off: 0, _pad: 0 });
+            lv.push(Level { n_in: top.0, in_off: top.1, out_off: 0, from_creators: 0 });
             let levels = lv.iter().map(|l| uniform_init(gpu, "scan level", bytemuck::bytes_of(l))).collect();
             let transfer_size = (TRANSFER_CHUNK.min(plan.binding_limit).min(gpu.limits.max_buffer_size) / 4 * 4).max(4);
             Buffers {

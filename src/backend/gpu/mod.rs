@@ -649,7 +649,7 @@ impl Ensemble for GpuEnsemble {
             |cp, s| {
                 let k = &s.pipes;
                 if markets == 1 {
-                    s.dispatch(cp, &k.scan_up0, 0, n, blk);
+                    s.dispatch(cp, &k.scan_up, 0, n, blk);
                     for (l, lv) in levels[..top].iter().enumerate() {
                         s.dispatch(cp, &k.scan_up, l + 1, u64::from(lv.0), blk);
                     }

@@ -136,7 +136,6 @@ pub struct Kernel {
 /// Every kernel of the step.
 pub struct Pipelines {
     pub offers: Kernel,
-    pub scan_up0: Kernel,
     pub scan_up: Kernel,
     pub scan_top: Kernel,
     pub scan_down: Kernel,
@@ -260,7 +259,6 @@ impl Pipelines {
                 ]
             })
             .collect();
-        let scan_up0 = bld.kernel(&m, "scan_up0", &scan_sets, false);
         let scan_up = bld.kernel(&m, "scan_up", &scan_sets, false);
         let scan_top = bld.kernel(&m, "scan_top", &scan_sets, false);
         let scan_down = bld.kernel(&m, "scan_down", &scan_sets, false);
@@ -384,7 +382,6 @@ impl Pipelines {
 
         Pipelines {
             offers,
-            scan_up0,
             scan_up,
             scan_top,
             scan_down,
