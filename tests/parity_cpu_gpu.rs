@@ -282,6 +282,17 @@ fn assert_totals(cpu: &Totals, gpu: &Totals) {
 
 /// Every stage of a step on both backends from the same inputs: the GPU starts from the
 /// CPU's state after `offers`, so search sees bit-identical offers.
+/// Puts tastes on a 1/64 grid and qualities on a 1/1024 grid: theta * q is then exact in
+/// f32, so a score rounds once whether or not the GPU compiler fuses it into an FMA.
+fn quantize_scores(s: &mut State) {
+    for t in &mut s.buyers.theta {
+        *t = (*t * 64.0).round() / 64.0;
+    }
+    for o in &mut s.creators.offer {
+        o[0] = (o[0] * 1024.0).round() / 1024.0;
+    }
+}
+
 #[test]
 fn every_stage_matches_the_cpu_from_the_same_inputs() {
     let cfg = config(20_000, 60_000, 16);
@@ -290,14 +301,7 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
     let mut first = CpuBackend::new(s, 2);
     first.offers(&p);
     let mut s = first.state();
-    // Tastes on a 1/64 grid and qualities on a 1/1024 grid make theta * q exact in f32, so
-    // a score rounds once whether or not the GPU compiler fuses it into an FMA.
-    for t in &mut s.buyers.theta {
-        *t = (*t * 64.0).round() / 64.0;
-    }
-    for o in &mut s.creators.offer {
-        o[0] = (o[0] * 1024.0).round() / 1024.0;
-    }
+    quantize_scores(&mut s);
     let mut cpu = CpuBackend::new(s.clone(), 2);
     let mut gpu = new_gpu(s, &cfg, &GpuOptions::default());
     let (n_ai, n_h) = cpu.scan(&p);
@@ -483,12 +487,7 @@ fn every_stage_matches_the_cpu_under_q_learning() {
 
     // The rest from the CPU's offers, quantized as in the logit test so matching is exact.
     let mut s = cs;
-    for t in &mut s.buyers.theta {
-        *t = (*t * 64.0).round() / 64.0;
-    }
-    for o in &mut s.creators.offer {
-        o[0] = (o[0] * 1024.0).round() / 1024.0;
-    }
+    quantize_scores(&mut s);
     let mut cpu = CpuBackend::new(s.clone(), 2);
     let mut gpu = new_gpu(s, &cfg, &GpuOptions::default());
     let (n_ai, n_h) = cpu.scan(&p);
