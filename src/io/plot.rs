@@ -217,32 +217,15 @@ fn draw_panel(path: &Path, area: &Area, p: &Panel) -> Result<(), FigureError> {
     b.margin(12).caption(&p.title, ("sans-serif", 17)).x_label_area_size(42).y_label_area_size(62);
     if p.log_x {
         let mut chart = b.build_cartesian_2d((x0..x1).log_scale(), y0..y1).map_err(|e| fig_err(path, e))?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(240, 240, 240))
-            .x_desc(p.x_label.as_str())
-            .y_desc(p.y_label.as_str())
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 14))
-            .draw()
-            .map_err(|e| fig_err(path, e))?;
-        draw_series(path, &mut chart, p, y0, y1)
+        draw_chart(path, &mut chart, p, y0, y1)
     } else {
         let mut chart = b.build_cartesian_2d(x0..x1, y0..y1).map_err(|e| fig_err(path, e))?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(240, 240, 240))
-            .x_desc(p.x_label.as_str())
-            .y_desc(p.y_label.as_str())
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 14))
-            .draw()
-            .map_err(|e| fig_err(path, e))?;
-        draw_series(path, &mut chart, p, y0, y1)
+        draw_chart(path, &mut chart, p, y0, y1)
     }
 }
 
-fn draw_series<'a, X>(
+/// Draws a panel's mesh and series on a chart with a linear or a log x axis.
+fn draw_chart<'a, X>(
     path: &Path,
     chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
     p: &Panel,
@@ -250,8 +233,17 @@ fn draw_series<'a, X>(
     y1: f64,
 ) -> Result<(), FigureError>
 where
-    X: Ranged<ValueType = f64>,
+    X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(240, 240, 240))
+        .x_desc(p.x_label.as_str())
+        .y_desc(p.y_label.as_str())
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| fig_err(path, e))?;
     let mut stack: Vec<(f64, f64)> = Vec::new();
     let mut labelled = false;
     for s in &p.series {
