@@ -645,18 +645,13 @@ fn sweep_executor(
     use crate::sweep::{CpuExecutor, GpuExecutor};
     let use_gpu = match kind {
         BackendKind::Cpu => false,
-        BackendKind::Gpu => {
-            if gpu::adapters().is_empty() {
-                bail!("--backend gpu: {}", gpu::no_adapter_help());
-            }
-            true
-        }
+        BackendKind::Gpu => true,
         // A sweep on an emulated GPU (lavapipe) is slower than on the CPU executor.
         BackendKind::Auto => gpu::has_hardware_adapter(),
     };
     if use_gpu {
         let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
-        Ok(Box::new(GpuExecutor::new(opts, batch, streams)))
+        Ok(Box::new(GpuExecutor::new(opts, batch, streams).map_err(|e| anyhow::anyhow!("--backend gpu: {e}"))?))
     } else {
         Ok(Box::new(CpuExecutor::new(threads)?))
     }

@@ -162,10 +162,10 @@ fn gpu_sweep_is_independent_of_ensemble_size_and_matches_the_cpu_sweep() {
     // later ensembles reuse its first one's device and buffers; the last ensemble is
     // short); and an automatic ensemble on a device
     // whose 64 KiB bindings hold the qvals of only 6 markets, so it is halved until it fits.
-    let all = go("all.h5", &GpuExecutor::new(GpuOptions::default(), 0, 1));
-    let threes = go("three.h5", &GpuExecutor::new(GpuOptions::default(), 3, 2));
+    let all = go("all.h5", &GpuExecutor::new(GpuOptions::default(), 0, 1).expect("GPU adapter"));
+    let threes = go("three.h5", &GpuExecutor::new(GpuOptions::default(), 3, 2).expect("GPU adapter"));
     let tight = GpuOptions { max_binding_bytes: Some(64 << 10), ..Default::default() };
-    let halved = go("halved.h5", &GpuExecutor::new(tight, 0, 1));
+    let halved = go("halved.h5", &GpuExecutor::new(tight, 0, 1).expect("GPU adapter"));
     let cpu = go("cpu.h5", &CpuExecutor::new(2).unwrap());
     assert!(all.executor.starts_with("gpu"), "{}", all.executor);
     for other in [&threes, &halved] {
@@ -177,7 +177,7 @@ fn gpu_sweep_is_independent_of_ensemble_size_and_matches_the_cpu_sweep() {
     }
     // Interrupted after the first block, then resumed: only the missing runs are computed
     // (the interrupted ensemble's are redone) and the file equals the uninterrupted one.
-    let exec = GpuExecutor::new(GpuOptions::default(), 5, 1);
+    let exec = GpuExecutor::new(GpuOptions::default(), 5, 1).expect("GPU adapter");
     let out = d.path().join("resumed.h5");
     let cut = Options { max_blocks: Some(1), ..Options::default() };
     let r1 = sweep::run(&spec, &out, &cut, &exec, &AtomicBool::new(false), &|_| {}).unwrap();

@@ -115,7 +115,7 @@ pub struct GpuExecutor {
     /// Ensembles in flight at once (at least 1).
     streams: usize,
     /// The adapter as wgpu describes it, then the device once an ensemble has opened it.
-    device: Mutex<Option<String>>,
+    device: Mutex<String>,
     /// Each stream's last ensemble, kept so that its next one of the same plan reuses the
     /// device, buffers and compiled shaders (`GpuEnsemble::reload`).
     cache: Vec<Mutex<Option<GpuEnsemble>>>,
@@ -152,16 +152,21 @@ impl Shape {
 
 impl GpuExecutor {
     /// An executor putting at most `batch` markets in one ensemble (0 = automatic), with
-    /// `streams` ensembles in flight.
-    pub fn new(opts: GpuOptions, batch: usize, streams: usize) -> Self {
+    /// `streams` ensembles in flight; an error, saying what to install or which adapters
+    /// there are, when no adapter (matching `opts.adapter`) is found.
+    pub fn new(opts: GpuOptions, batch: usize, streams: usize) -> Result<Self, SweepError> {
         let wanted = opts.adapter.as_deref().map(str::to_lowercase);
-        let adapter = gpu::adapters()
-            .into_iter()
-            .find(|a| wanted.as_deref().is_none_or(|w| a.to_lowercase().contains(w)))
-            .map(|a| a.split(": max storage").next().unwrap_or(&a).trim().to_string());
+        let all = gpu::adapters();
+        let Some(adapter) = all.iter().find(|a| wanted.as_deref().is_none_or(|w| a.to_lowercase().contains(w))) else {
+            return Err(SweepError::Executor(match &opts.adapter {
+                Some(w) => format!("no GPU adapter name contains {w:?}; adapters found: {}", all.join("; ")),
+                None => gpu::no_adapter_help().to_string(),
+            }));
+        };
+        let adapter = adapter.split(": max storage").next().unwrap_or(adapter).trim().to_string();
         let streams = streams.max(1);
         let cache = (0..streams).map(|_| Mutex::new(None)).collect();
-        Self { opts, batch, streams, device: Mutex::new(adapter), cache, times: Mutex::default() }
+        Ok(Self { opts, batch, streams, device: Mutex::new(adapter), cache, times: Mutex::default() })
     }
 
     /// Markets per ensemble for configs like `cfg`: `batch` if set, else what fits
@@ -240,7 +245,7 @@ impl GpuExecutor {
                 Err(e) => return Err(SweepError::Executor(format!("GPU ensemble of {} markets: {e}", cfgs.len()))),
             },
         };
-        *self.device.lock().unwrap_or_else(|p| p.into_inner()) = Some(ens.device());
+        *self.device.lock().unwrap_or_else(|p| p.into_inner()) = ens.device();
         let setup = t0.elapsed().as_secs_f64();
         let mut recs = vec![Recorder::new(); markets.len()];
         let t = run_lockstep(&mut markets, &mut ens, steps, &mut recs, stop, |_| {})
@@ -264,11 +269,7 @@ impl Executor for GpuExecutor {
     fn describe(&self) -> String {
         let dev = self.device.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let batch = if self.batch > 0 { format!("up to {} markets", self.batch) } else { "automatic size".into() };
-        format!(
-            "gpu: {}, ensembles of {batch} per dispatch, {} in flight",
-            dev.unwrap_or_else(|| "no adapter found".into()),
-            self.streams
-        )
+        format!("gpu: {dev}, ensembles of {batch} per dispatch, {} in flight", self.streams)
     }
 
     fn time_report(&self) -> Option<String> {

@@ -121,6 +121,8 @@ impl GpuEnsemble {
         let markets = u32::try_from(states.len()).map_err(|_| GpuError::Input("too many markets".into()))?;
         let plan = buffers::plan(markets, nc, nb, vmax, bins, &gpu.limits, opts.max_binding_bytes)?;
         let bufs = Buffers::new(&gpu, &plan)?;
+        // A single run uploads its state as it is: copying 10^8 agents to concatenate
+        // one state would double the host memory for nothing.
         let state = if states.len() == 1 {
             states.into_iter().next().unwrap_or_default()
         } else {
@@ -340,8 +342,8 @@ impl GpuEnsemble {
             .collect()
     }
 
-    /// Adds market `m`'s partial records of the reduce grid in f64, in workgroup order.
-    fn sum_partials(&self, p: &StepParams, words: &[u32], m: usize) -> Totals {
+    /// Adds market `market`'s partial records of the reduce grid in f64, in workgroup order.
+    fn sum_partials(&self, p: &StepParams, words: &[u32], market: usize) -> Totals {
         let pl = &self.plan;
         let r = &pl.red;
         let f = |w: u32| f64::from(f32::from_bits(w));
@@ -349,7 +351,7 @@ impl GpuEnsemble {
         let mut t = Totals { provider_sold: vec![0; np], hist: Histogram::new(pl.bins as usize), ..Default::default() };
         let mut searches = 0u64;
         let gb = pl.groups_b as usize;
-        for g in m * gb..(m + 1) * gb {
+        for g in market * gb..(market + 1) * gb {
             let bf = &words[r.off_bf as usize + g * NF_B..][..NF_B];
             t.utility += f(bf[0]);
             t.spend += f(bf[1]);
@@ -366,7 +368,7 @@ impl GpuEnsemble {
         t.search_costs = searches as f64 * f64::from(p.k as f32 * p.search_cost);
         let ncell = r.ncell as usize;
         let gc = pl.groups_c as usize;
-        for g in m * gc..(m + 1) * gc {
+        for g in market * gc..(market + 1) * gc {
             let cf = &words[r.off_cf as usize + g * NF_C..][..NF_C];
             for m in 0..3 {
                 t.x_sum[m] += f(cf[m]);
