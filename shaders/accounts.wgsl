@@ -22,7 +22,7 @@ fn account(m: u32, price: f32, v: f32, k: u32, s: u32) -> vec3<f32> {
     }
     let margin = r * (price - p.api_fee) - p.c_ai - p.unit_tax;
     let v_new = clamp(v * exp(p.vol_speed * margin / max(price, 0.05)), 1.0, p.ai_volume_max);
-    return vec3<f32>(rev, max(price * step, p.api_fee), v_new);
+    return vec3<f32>(rev, max(price * step, p.ai_floor), v_new);
 }
 
 @compute @workgroup_size(256)

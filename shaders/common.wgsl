@@ -64,7 +64,8 @@ struct Params {
     reskill_steps: u32,
     reskill_cost: f32,
     reskill_delta: f32,
-    _pad: vec2<u32>,
+    ai_floor: f32,
+    vol_expect: f32,
 }
 
 // Sizes shared by every market of the ensemble (src/backend/gpu/buffers.rs, `BatchLayout`).

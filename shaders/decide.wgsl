@@ -32,17 +32,22 @@ fn expected_profit_human(rp: vec2<f32>) -> f32 {
 }
 
 // Mirrors model::market::expected_profit_ai.
-fn expected_profit_ai(rp: vec2<f32>) -> f32 {
+fn expected_profit_ai(rp: vec2<f32>, vol: f32) -> f32 {
     let m = rp.x * (rp.y - p.api_fee) - p.c_ai - p.unit_tax;
-    let v = select(1.0, p.ai_volume_max, m > 0.0);
+    let v = select(1.0, vol, m > 0.0);
     return v * m - p.f_ai - p.adoption_tax;
 }
 
+// Mirrors model::rules::expected_volume.
+fn expected_volume(m: u32, v: f32) -> f32 {
+    return select(p.vol_expect, v, m == AI);
+}
+
 // Mirrors model::rules::mode_profit.
-fn mode_profit(m: u32, s: f32, xx: f32, hf: f32) -> f32 {
+fn mode_profit(m: u32, s: f32, xx: f32, hf: f32, v_star: f32) -> f32 {
     if (m == AI) {
         let q = q_ai(s, xx, p.alpha_a, p.qbar_a);
-        return expected_profit_ai(curve_at(CH_AI, q));
+        return expected_profit_ai(curve_at(CH_AI, q), v_star);
     }
     return expected_profit_human(curve_at(CH_HUMAN, s * hf));
 }
@@ -88,8 +93,9 @@ struct Decided {
 // Mirrors model::rules::decide.
 fn decide(s: f32, x_in: f32, m: u32, price: f32, v: f32, prov: u32, w: vec4<u32>) -> Decided {
     let hf = human_factor(x_in, p.w, p.inv_z);
-    let pi_ai = mode_profit(AI, s, x_in, hf);
-    let pi_h = mode_profit(HUMAN, s, x_in, hf);
+    let v_star = expected_volume(m, v);
+    let pi_ai = mode_profit(AI, s, x_in, hf, v_star);
+    let pi_h = mode_profit(HUMAN, s, x_in, hf, v_star);
     var new_mode = m;
     if (unit_f32(w.x) < p.revise) {
         new_mode = logit_choice(vec3<f32>(0.0, pi_ai, pi_h), p.logit, unit_f32(w.y));
@@ -104,7 +110,7 @@ fn decide(s: f32, x_in: f32, m: u32, price: f32, v: f32, prov: u32, w: vec4<u32>
     let n = max(p.x_grid, 2u);
     for (var g = 0u; g < n; g++) {
         let xg = grid_x(g);
-        let val = mode_profit(target_mode, s, xg, grid_factor(g));
+        let val = mode_profit(target_mode, s, xg, grid_factor(g), v_star);
         if (val > best) {
             best = val;
             x_star = xg;
@@ -115,10 +121,10 @@ fn decide(s: f32, x_in: f32, m: u32, price: f32, v: f32, prov: u32, w: vec4<u32>
     if (new_mode != m && new_mode != EXIT) {
         let ch = select(CH_HUMAN, CH_AI, new_mode == AI);
         let q = nominal_quality(new_mode, s, new_x);
-        let floor_price = select(p.c_human, p.api_fee, new_mode == AI);
+        let floor_price = select(p.c_human, p.ai_floor, new_mode == AI);
         out.price = max(curve_at(ch, q).y, floor_price);
         if (new_mode == AI) {
-            out.vol = p.ai_volume_init;
+            out.vol = v_star;
             out.provider = below(w.z, p.n_providers);
         }
     }
@@ -179,8 +185,8 @@ fn decide_q(
     } else if (action == Q_ADOPT && m != AI) {
         out.mode = AI;
         let q_a = nominal_quality(AI, s, x_in);
-        out.price = max(curve_at(CH_AI, q_a).y, p.api_fee);
-        out.vol = p.ai_volume_init;
+        out.price = max(curve_at(CH_AI, q_a).y, p.ai_floor);
+        out.vol = p.vol_expect;
         out.provider = below(w.z, p.n_providers);
     } else if (action == Q_EXIT) {
         out.mode = EXIT;

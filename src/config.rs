@@ -200,6 +200,11 @@ section! {
         ai_cost_scale: f32 = 1.0, [0.0, 1.0e6];
         /// Fee per AI unit sold, paid to the provider (money).
         api_fee: f32 = 0.02, [0.0, 1.0e6];
+        /// Platform minimum list price of an AI unit (money; like an app or e-book store's
+        /// lowest price point). AI prices never fall below max(api_fee, ai_price_floor): a
+        /// floor below the fee simply lets the fee bind. Once AI prices sit on it, cheaper
+        /// generation grows the flood instead of lowering prices (MODEL.md step 4).
+        ai_price_floor: f32 = 0.15, [0.0, 1.0e6];
         /// Human variable cost per unit sold, c_H (money).
         cost_human: f32 = 0.3, [0.0, 1.0e6];
         /// Number of AI providers (at most 16).

@@ -28,6 +28,9 @@ pub struct Market {
     /// AI volume per buyer, D_A.
     congestion_stock: f32,
     qbar: f32,
+    /// EMA (weight mu) of the mean AI volume of AI creators: the volume v* that a creator
+    /// not in AI mode expects (MODEL.md step 6); ai_volume_init until AI creators exist.
+    vol_expect: f32,
     pub deciles: Deciles,
     snapshot_steps: Vec<u32>,
     /// The parameters of the last step run (for traffic models and diagnostics).
@@ -46,6 +49,7 @@ impl Market {
             ai_share_ema: 0.0,
             congestion_stock: 0.0,
             qbar: cfg.technology.qbar_a,
+            vol_expect: cfg.technology.ai_volume_init,
             deciles: state.deciles(),
             snapshot_steps: cfg.snapshot_steps(),
             last_params: StepParams::default(),
@@ -55,7 +59,7 @@ impl Market {
 
     /// The step's parameters before offers (unit counts, noise and congestion come later).
     pub fn params(&self) -> StepParams {
-        step_params(&self.cfg, self.t, self.ai_share_ema, self.qbar)
+        step_params(&self.cfg, self.t, self.ai_share_ema, self.qbar, self.vol_expect)
     }
 
     /// After the scan: the unit counts and what follows from them (channel weights of
@@ -123,6 +127,7 @@ impl Market {
             totals: tot,
         };
         self.ai_share_ema += 0.1 * (ai_share - self.ai_share_ema);
+        self.vol_expect = next_vol_expect(self.vol_expect, &summary.totals, c.market.mu);
         if c.collapse.enabled {
             let sold = (summary.totals.sold[0] + summary.totals.sold[1]) as f64;
             let rho = if sold > 0.0 { (sold_ai / sold) as f32 } else { 0.0 };
@@ -329,10 +334,22 @@ pub fn run_lockstep(
     ens.error().map_or(Ok(times), Err)
 }
 
+/// The volume entrants expect after a step with totals `tot`: the EMA with weight `mu` of
+/// the mean volume of AI creators, unchanged while there are none. Shared by the
+/// simulation and the mean field.
+pub fn next_vol_expect(vol_expect: f32, tot: &Totals, mu: f32) -> f32 {
+    let n = tot.mode_count[AI as usize];
+    if n == 0 {
+        return vol_expect;
+    }
+    vol_expect + mu * ((tot.vol_sum / n as f64) as f32 - vol_expect)
+}
+
 /// The parameters of step `step` before offers (unit counts, noise and congestion come
-/// later), given the market-level state: the AI-share EMA A_t and the AI quality ceiling.
-/// Shared by the simulation and the mean field, so both read the same rules' inputs.
-pub fn step_params(cfg: &Config, step: u32, ai_share_ema: f32, qbar: f32) -> StepParams {
+/// later), given the market-level state: the AI-share EMA A_t, the AI quality ceiling and
+/// the AI volume entrants expect. Shared by the simulation and the mean field, so both
+/// read the same rules' inputs.
+pub fn step_params(cfg: &Config, step: u32, ai_share_ema: f32, qbar: f32, vol_expect: f32) -> StepParams {
     let c = cfg;
     let (t, m, d, pol) = (&c.technology, &c.market, &c.decisions, &c.policy);
     let (c_ai, f_ai) = ai_costs(c, step);
@@ -395,6 +412,7 @@ pub fn step_params(cfg: &Config, step: u32, ai_share_ema: f32, qbar: f32) -> Ste
         reskill_steps: d.reskill_steps,
         reskill_cost: d.reskill_cost,
         reskill_delta: d.reskill_delta,
-        _pad: [0; 2],
+        ai_floor: t.api_fee.max(t.ai_price_floor),
+        vol_expect,
     }
 }

@@ -178,7 +178,13 @@ pub struct StepParams {
     pub reskill_steps: u32,
     pub reskill_cost: f32,
     pub reskill_delta: f32,
-    pub _pad: [u32; 2],
+    /// Lowest AI list price, max(api_fee, ai_price_floor): the AI price rule's floor and
+    /// an entrant's lowest price.
+    pub ai_floor: f32,
+    /// AI volume a creator not in AI mode expects to produce if it adopts (v* of MODEL.md
+    /// step 6): the host's EMA of the mean volume of AI creators, ai_volume_init before any
+    /// existed.
+    pub vol_expect: f32,
 }
 
 /// Talent decile boundaries (9 interior cut points), uniform for the reduce stage.

@@ -347,6 +347,11 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
     assert_close_f32("revenue", &cc.revenue, &gc.revenue, 1e-5);
     assert_close_f32("price", &pairs(&cc.offer, 1), &pairs(&gc.offer, 1), 1e-5);
     assert_close_f32("vol", &cc.vol, &gc.vol, 1e-5);
+    let on_floor = (0..cc.mode.len()).filter(|&i| cc.mode[i] == AI && cc.offer[i][1] == p.ai_floor).count();
+    assert!(
+        on_floor > 100,
+        "the platform floor binds for AI prices ({on_floor} creators): the test would prove little"
+    );
 
     let st = cpu.state();
     let deciles = st.deciles();
@@ -360,12 +365,17 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
     let mut curves = Curves::prior(cfg.market.bins, cfg.market.q_max, 1.0, cfg.market.price_init);
     curves.update(&tc.hist, 0.5);
     p.revise = 0.5;
+    // Entrants expect (and start at) a volume unlike any initial one.
+    p.vol_expect = 9.5;
     let modes_before = cpu.state().creators.mode;
     cpu.decide(&p, &curves.rp);
     gpu.decide(&p, &curves.rp);
     let (cc, gc) = (cpu.state().creators, gpu.state().creators);
     let n = cc.mode.len();
     let switched = modes_before.iter().zip(&cc.mode).filter(|(a, b)| a != b).count();
+    let entrants: Vec<usize> = (0..cc.mode.len()).filter(|&i| modes_before[i] != AI && cc.mode[i] == AI).collect();
+    assert!(entrants.len() > 100, "few AI entrants ({}): the test would prove little", entrants.len());
+    assert!(entrants.iter().all(|&i| cc.vol[i] == 9.5 && cc.offer[i][1] >= p.ai_floor), "entrants start at v*");
     assert!(switched > n / 20, "decide revised few modes ({switched}): the test would prove little");
     let differ: Vec<usize> = (0..n).filter(|&i| cc.mode[i] != gc.mode[i] || (cc.x[i] - gc.x[i]).abs() > 1e-4).collect();
     assert!(differ.len() <= n / 1000, "decide: {} of {n} creators differ (first {:?})", differ.len(), differ.first());

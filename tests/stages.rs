@@ -68,6 +68,10 @@ fn params() -> StepParams {
         x_grid: 19,
         n_providers: 2,
         ai_volume_init: 4.0,
+        // No platform floor above the fee here (the fee binds); entrants expect the initial
+        // volume, as before any AI creator has existed.
+        ai_floor: 0.02,
+        vol_expect: 4.0,
         ..Default::default()
     }
 }
@@ -213,7 +217,7 @@ fn decide_with_sharp_logit_takes_the_more_profitable_mode_and_drifts_skill() {
     // All bins price alike, so every grid x ties with the current one: x stays.
     assert!(st.creators.x.iter().all(|&x| (x - 0.2).abs() < 1e-6));
     // Now AI sells everything at 1.0 in every bin and human nothing: everyone adopts AI,
-    // starting at the AI curve's price with the initial volume and a provider.
+    // starting at the AI curve's price with the volume entrants expect and a provider.
     let mut rp = vec![[1.0f32, 1.0]; 8];
     rp.extend(vec![[0.0f32, 0.0]; 8]);
     be.decide(&p, &rp);
@@ -246,4 +250,57 @@ fn decide_moves_human_skill_toward_the_quality_maximising_split() {
         let q = q_human(1.0, x, 0.6, p.inv_z);
         assert_eq!(hollow::model::market::bin_of(q, 4.0, 8), hollow::model::market::bin_of(1.0, 4.0, 8));
     }
+}
+
+#[test]
+fn ai_prices_stop_at_the_platform_floor_and_volume_takes_the_strain() {
+    let mut p = params();
+    p.ai_floor = 0.15;
+    let mut s = tiny();
+    s.creators.mode = vec![AI; 4];
+    s.creators.offer = vec![[0.8, 0.151]; 4];
+    s.creators.vol = vec![10.0; 4];
+    s.creators.cap = vec![10, 10, 10, 10];
+    // Sell-through 0.1, 0.2, 0.5, 1.0: the price rule pushes the first two down, onto the floor.
+    s.creators.sold = vec![1, 2, 5, 10];
+    let mut be = CpuBackend::new(s, 1);
+    be.accounts(&p);
+    let st = be.state();
+    let price: Vec<f32> = st.creators.offer.iter().map(|o| o[1]).collect();
+    assert_eq!(&price[..2], &[0.15, 0.15], "never below max(api_fee, ai_price_floor)");
+    assert!(price[3] > 0.151);
+    // On the floor, volume shrinks where r (floor - fee) < c_A and grows where it exceeds it:
+    // r = 0.1 gives 0.013 - 0.02 < 0, r = 0.2 gives 0.026 - 0.02 > 0.
+    assert!(st.creators.vol[0] < 10.0 && st.creators.vol[1] > 10.0, "{:?}", st.creators.vol);
+}
+
+#[test]
+fn entrants_expect_the_volume_ai_creators_produce() {
+    let mut p = params();
+    p.revise = 1.0;
+    p.logit = 1e4;
+    let mut s = tiny();
+    s.creators.mode = vec![HUMAN, HUMAN, AI, AI];
+    s.creators.vol = vec![4.0, 4.0, 2.0, 40.0];
+    let mut be = CpuBackend::new(s, 1);
+    // AI margin per unit m = 0.5 (0.52 - fee) - c_A = 0.23 against F_A = 0.3; human units
+    // sell at a price below their cost (expected human profit -0.3).
+    let mut rp = vec![[0.5f32, 0.52]; 8];
+    rp.extend(vec![[1.0f32, 0.0]; 8]);
+    // Entrants expect one unit: 0.23 - 0.3 < 0, exit beats AI for the human creators.
+    p.vol_expect = 1.0;
+    be.decide(&p, &rp);
+    let st = be.state();
+    assert_eq!(&st.creators.mode[..2], &[EXIT, EXIT], "one expected unit does not cover F_A");
+    // The AI creators judge by their own volume: 2 x 0.23 > 0.3 and 40 x 0.23 > 0.3, they stay.
+    assert_eq!(&st.creators.mode[2..], &[AI, AI]);
+    // Expecting what incumbents produce (8 units) makes entry pay, and the entrant starts there.
+    let mut s = tiny();
+    s.creators.mode = vec![HUMAN; 4];
+    let mut be = CpuBackend::new(s, 1);
+    p.vol_expect = 8.0;
+    be.decide(&p, &rp);
+    let st = be.state();
+    assert!(st.creators.mode.iter().all(|&m| m == AI));
+    assert!(st.creators.vol.iter().all(|&v| v == 8.0));
 }

@@ -123,7 +123,8 @@ struct Good {
     q: f64,
     /// Units offered per creator (population share times capacity).
     supply: f64,
-    /// Price floor: the cost of a sale (c_H less subsidy for humans, the API fee for AI).
+    /// Price floor: the cost of a sale for humans (c_H less subsidy); for AI the lowest list
+    /// price, max(api_fee, ai_price_floor).
     floor: f64,
     price: f64,
     /// Units demanded per creator at the current prices.
@@ -205,6 +206,8 @@ struct Inputs {
     c_h: f64,
     subsidy: f64,
     fee: f64,
+    /// Lowest AI list price, max(api_fee, ai_price_floor).
+    ai_floor: f64,
     unit_tax: f64,
     adoption_tax: f64,
     vmax: f64,
@@ -231,6 +234,7 @@ impl Inputs {
             c_h: t.cost_human as f64,
             subsidy: p.provenance_subsidy as f64,
             fee: t.api_fee as f64,
+            ai_floor: t.api_fee.max(t.ai_price_floor) as f64,
             unit_tax: p.unit_tax as f64,
             adoption_tax: p.adoption_tax as f64,
             vmax: t.ai_volume_max as f64,
@@ -334,7 +338,7 @@ pub fn solve(cfg: &Config, c_ai: f64, f_ai: f64, opts: &StaticOptions) -> Static
                 goods.push(Good {
                     q: inp.qbar,
                     supply: 0.0,
-                    floor: inp.fee,
+                    floor: inp.ai_floor,
                     price: theta_mid * inp.qbar,
                     demand: 0.0,
                     theta_sum: 0.0,
@@ -347,7 +351,7 @@ pub fn solve(cfg: &Config, c_ai: f64, f_ai: f64, opts: &StaticOptions) -> Static
             goods.push(Good {
                 q: q_a[c],
                 supply: 0.0,
-                floor: inp.fee,
+                floor: inp.ai_floor,
                 price: theta_mid * q_a[c],
                 demand: 0.0,
                 theta_sum: 0.0,

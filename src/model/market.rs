@@ -112,7 +112,6 @@ pub struct Costs {
     pub api_fee: f32,
     pub unit_tax: f32,
     pub adoption_tax: f32,
-    pub ai_volume_max: f32,
 }
 
 /// E[profit_H] = R_H(q) (P_H(q) - c_H + subsidy).
@@ -121,12 +120,13 @@ pub fn expected_profit_human(rp: [f32; 2], c: &Costs) -> f32 {
     rp[0] * (rp[1] - c.c_human + c.subsidy)
 }
 
-/// E[profit_A] = v* m_A - F_A - adoption_tax, m_A = R_A (P_A - api_fee) - c_A - unit_tax,
-/// v* = ai_volume_max if m_A > 0 else 1.
+/// E[profit_A] = v* m_A - F_A - adoption_tax, m_A = R_A (P_A - api_fee) - c_A - unit_tax:
+/// `vol` units if the margin is positive (the volume the creator can expect to sell at that
+/// sell-through: its own, or what AI creators produce), else 1 (MODEL.md step 6).
 #[inline]
-pub fn expected_profit_ai(rp: [f32; 2], c: &Costs) -> f32 {
+pub fn expected_profit_ai(rp: [f32; 2], c: &Costs, vol: f32) -> f32 {
     let m = rp[0] * (rp[1] - c.api_fee) - c.c_ai - c.unit_tax;
-    let v = if m > 0.0 { c.ai_volume_max } else { 1.0 };
+    let v = if m > 0.0 { vol } else { 1.0 };
     v * m - c.f_ai - c.adoption_tax
 }
 

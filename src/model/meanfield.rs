@@ -93,6 +93,8 @@ pub struct MeanField {
     ai_share_ema: f32,
     congestion_stock: f32,
     qbar: f32,
+    /// The AI volume entrants expect (`sim::next_vol_expect`'s EMA).
+    vol_expect: f32,
     snapshot_steps: Vec<u32>,
 }
 
@@ -170,6 +172,7 @@ impl MeanField {
             ai_share_ema: 0.0,
             congestion_stock: 0.0,
             qbar: t.qbar_a,
+            vol_expect: t.ai_volume_init,
             snapshot_steps: cfg.snapshot_steps(),
             cfg: cfg.clone(),
         }
@@ -177,7 +180,7 @@ impl MeanField {
 
     /// The step's parameters, exactly as `Simulation::params` sets them (what the rules read).
     fn params(&self) -> StepParams {
-        crate::sim::step_params(&self.cfg, self.t, self.ai_share_ema, self.qbar)
+        crate::sim::step_params(&self.cfg, self.t, self.ai_share_ema, self.qbar, self.vol_expect)
     }
 
     /// Runs one step; returns its summary (counts for `VIRTUAL_CREATORS` creators, HHI
@@ -492,7 +495,7 @@ impl MeanField {
                 let margin = r * (pr - fee) - c_ai - utax;
                 self.vol[c] =
                     (v * (tech.vol_speed as f64 * margin / pr.max(0.05)).exp()).clamp(1.0, tech.ai_volume_max as f64);
-                self.price[c][1] = (pr * (ps * (2.0 * r - 1.0)).exp()).max(fee);
+                self.price[c][1] = (pr * (ps * (2.0 * r - 1.0)).exp()).max(p.ai_floor as f64);
             }
         }
         let np = tech.n_providers.max(1) as usize;
@@ -582,6 +585,13 @@ impl MeanField {
         let snap = self.snapshot_steps.binary_search(&self.t).is_ok().then(|| self.snapshot(&items, &p));
 
         self.ai_share_ema += 0.1 * (ai_share as f32 - self.ai_share_ema);
+        // As in the ABM, entrants' expectation moves once AI creators exist: here once the
+        // config's population holds at least one in expectation (the logit leaves a
+        // vanishing AI mass at every step, whose volume is no one's).
+        if mode_mass[1] * cfg.top.creators as f64 >= 1.0 {
+            let mean = vol_sum / mode_mass[1];
+            self.vol_expect += mk.mu * (mean as f32 - self.vol_expect);
+        }
         if cfg.collapse.enabled {
             let all = sold[0] + sold[1];
             let rho = if all > 0.0 { (sold[0] / all) as f32 } else { 0.0 };
@@ -712,8 +722,9 @@ impl MeanField {
                 }
                 let x = self.x[c][m] as f32;
                 let hf = human_factor(x, p.w, p.inv_z);
-                let pi_ai = rules::mode_profit(AI, s, x, hf, &rp, p);
-                let pi_h = rules::mode_profit(HUMAN, s, x, hf, &rp, p);
+                let v_star = rules::expected_volume(m as u32, self.vol[c] as f32, p);
+                let pi_ai = rules::mode_profit(AI, s, x, hf, v_star, &rp, p);
+                let pi_h = rules::mode_profit(HUMAN, s, x, hf, v_star, &rp, p);
                 let probs = logit_probs([0.0, pi_ai as f64, pi_h as f64], p.logit as f64);
                 for m2 in 0..3 {
                     let prob = revise * probs[m2] + if m2 == m { 1.0 - revise } else { 0.0 };
@@ -726,7 +737,7 @@ impl MeanField {
                     let mut x_star = x;
                     for (g, &gf) in grid.iter().enumerate() {
                         let xg = rules::grid_x(g as u32, p);
-                        let v = rules::mode_profit(target, s, xg, gf, &rp, p);
+                        let v = rules::mode_profit(target, s, xg, gf, v_star, &rp, p);
                         if v > best {
                             best = v;
                             x_star = xg;
@@ -738,10 +749,10 @@ impl MeanField {
                     if m2 != m && m2 as u32 != EXIT {
                         let ch = if m2 as u32 == AI { CH_AI } else { CH_HUMAN };
                         let q = rules::nominal_quality(m2 as u32, s, new_x, p);
-                        let floor = if m2 as u32 == AI { p.api_fee } else { p.c_human };
+                        let floor = if m2 as u32 == AI { p.ai_floor } else { p.c_human };
                         price = crate::model::market::curve_at(&rp, p.bins, p.q_max, ch, q)[1].max(floor) as f64;
                         if m2 as u32 == AI {
-                            vol = p.ai_volume_init as f64;
+                            vol = v_star as f64;
                         }
                     }
                     mass[m2] += mv;

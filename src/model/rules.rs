@@ -127,7 +127,9 @@ pub fn account(mode: u32, price: f32, vol: f32, cap: u32, sold: u32, p: &StepPar
     } else {
         let margin = r * (price - p.api_fee) - p.c_ai - p.unit_tax;
         let v = (vol * (p.vol_speed * margin / price.max(0.05)).exp()).clamp(1.0, p.ai_volume_max);
-        (revenue, (price * step).max(p.api_fee), v)
+        // Generation is sunk once a unit exists: the price may fall to the fee, but the
+        // platform's floor (ai_floor) stops it there, and then volume takes the strain.
+        (revenue, (price * step).max(p.ai_floor), v)
     }
 }
 
@@ -153,18 +155,25 @@ pub fn costs_of(p: &StepParams) -> Costs {
         api_fee: p.api_fee,
         unit_tax: p.unit_tax,
         adoption_tax: p.adoption_tax,
-        ai_volume_max: p.ai_volume_max,
     }
 }
 
-/// Expected profit of a productive mode at creative share x, whose human quality
-/// factor `hf = human_factor(x)` the caller supplies (shared across creators on a grid).
+/// The AI volume v* a creator in `mode` with volume `vol` expects to produce in AI mode:
+/// its own if it is an AI creator, otherwise what AI creators produce (`vol_expect`).
 #[inline]
-pub fn mode_profit(mode: u32, talent: f32, x: f32, hf: f32, rp: &[[f32; 2]], p: &StepParams) -> f32 {
+pub fn expected_volume(mode: u32, vol: f32, p: &StepParams) -> f32 {
+    if mode == AI { vol } else { p.vol_expect }
+}
+
+/// Expected profit of a productive mode at creative share x, whose human quality
+/// factor `hf = human_factor(x)` the caller supplies (shared across creators on a grid);
+/// `v_star` is the AI volume it expects (`expected_volume`).
+#[inline]
+pub fn mode_profit(mode: u32, talent: f32, x: f32, hf: f32, v_star: f32, rp: &[[f32; 2]], p: &StepParams) -> f32 {
     let c = costs_of(p);
     if mode == AI {
         let q = q_ai(talent, x, p.alpha_a, p.qbar_a);
-        market::expected_profit_ai(market::curve_at(rp, p.bins, p.q_max, CH_AI, q), &c)
+        market::expected_profit_ai(market::curve_at(rp, p.bins, p.q_max, CH_AI, q), &c, v_star)
     } else {
         market::expected_profit_human(market::curve_at(rp, p.bins, p.q_max, CH_HUMAN, talent * hf), &c)
     }
@@ -208,8 +217,9 @@ pub fn decide(
     p: &StepParams,
 ) -> Decided {
     let hf = human_factor(x, p.w, p.inv_z);
-    let pi_ai = mode_profit(AI, talent, x, hf, rp, p);
-    let pi_h = mode_profit(HUMAN, talent, x, hf, rp, p);
+    let v_star = expected_volume(mode, vol, p);
+    let pi_ai = mode_profit(AI, talent, x, hf, v_star, rp, p);
+    let pi_h = mode_profit(HUMAN, talent, x, hf, v_star, rp, p);
     let mut new_mode = mode;
     if rng::unit_f32(w[0]) < p.revise {
         new_mode = market::logit_choice([0.0, pi_ai, pi_h], p.logit, rng::unit_f32(w[1]));
@@ -220,7 +230,7 @@ pub fn decide(
     let mut x_star = x;
     for (g, &gf) in grid.iter().enumerate() {
         let xg = grid_x(g as u32, p);
-        let v = mode_profit(target_mode, talent, xg, gf, rp, p);
+        let v = mode_profit(target_mode, talent, xg, gf, v_star, rp, p);
         if v > best {
             best = v;
             x_star = xg;
@@ -231,10 +241,11 @@ pub fn decide(
     if new_mode != mode && new_mode != EXIT {
         let ch = if new_mode == AI { CH_AI } else { CH_HUMAN };
         let q = nominal_quality(new_mode, talent, new_x, p);
-        let floor = if new_mode == AI { p.api_fee } else { p.c_human };
+        let floor = if new_mode == AI { p.ai_floor } else { p.c_human };
         out.price = market::curve_at(rp, p.bins, p.q_max, ch, q)[1].max(floor);
         if new_mode == AI {
-            out.vol = p.ai_volume_init;
+            // An entrant produces what it expected to: what AI creators produce.
+            out.vol = v_star;
             out.provider = rng::below(w[2], p.n_providers);
         }
     }
@@ -353,8 +364,8 @@ pub fn decide_q(
         Q_ADOPT if mode != AI => {
             out.mode = AI;
             let q_a = nominal_quality(AI, talent, x, p);
-            out.price = market::curve_at(rp, p.bins, p.q_max, CH_AI, q_a)[1].max(p.api_fee);
-            out.vol = p.ai_volume_init;
+            out.price = market::curve_at(rp, p.bins, p.q_max, CH_AI, q_a)[1].max(p.ai_floor);
+            out.vol = p.vol_expect;
             out.provider = rng::below(w[2], p.n_providers);
         }
         Q_EXIT => out.mode = EXIT,
@@ -381,6 +392,8 @@ mod tests {
             lam_c: 0.5,
             lam_u: 0.5,
             lam_d: 0.1,
+            ai_floor: 0.15,
+            vol_expect: 6.0,
             ..Default::default()
         }
     }
@@ -498,7 +511,8 @@ mod tests {
         let rp: Vec<[f32; 2]> = (0..8).map(|i| [0.5, 0.1 * (i + 1) as f32]).collect();
         let d = decide_q(1.0, 0.4, HUMAN, 1.0, 7.0, 0, [0.0, 0.0, 1.0, 0.0], RESKILL_INIT, 0.0, [u32::MAX; 4], &rp, &p);
         assert_eq!(d.d.mode, AI);
-        assert_eq!(d.d.vol, p.ai_volume_init);
+        assert_eq!(d.d.vol, p.vol_expect, "an entrant produces what AI creators produce");
+        assert_eq!(d.d.price, p.ai_floor, "the curve's price 0.1 is below the platform floor");
         let d = decide_q(1.0, 0.4, HUMAN, 1.0, 7.0, 0, [0.0, 0.0, 0.0, 1.0], RESKILL_INIT, 0.0, [u32::MAX; 4], &rp, &p);
         assert_eq!(d.d.mode, EXIT);
     }
