@@ -190,12 +190,17 @@ pub enum Cmd {
         /// Replicas (seeds) of the paper's set-up.
         #[arg(long, default_value_t = 20)]
         replicas: u32,
+        /// Replicas (seeds) of every point of the F5 and F6 scans (their spread is reported).
+        #[arg(long, default_value_t = 4)]
+        fact_replicas: u32,
         /// Only these facts, comma separated (F1..F7, paper).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Directory of the scenario configs.
         #[arg(long, default_value = "configs")]
         configs: PathBuf,
+        /// Single runs on this backend; the F5/F6 scans as sweeps on its executor (gpu:
+        /// many markets per dispatch).
         #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
         backend: BackendKind,
         /// Worker threads of the CPU backend (0 = all cores).
@@ -248,8 +253,8 @@ pub fn main() -> Result<()> {
             cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set)
         }
         Cmd::Meanfield { config, output, opts, trace } => cmd_meanfield(&config, &output, &opts, trace),
-        Cmd::Reproduce { out, scale, replicas, only, configs, backend, threads, quiet } => {
-            cmd_reproduce(out, scale, replicas, only, configs, backend, threads, quiet)
+        Cmd::Reproduce { out, scale, replicas, fact_replicas, only, configs, backend, threads, quiet } => {
+            cmd_reproduce(out, scale, (replicas, fact_replicas), only, configs, backend, threads, quiet)
         }
     }
 }
@@ -1065,7 +1070,7 @@ pub enum ScaleArg {
 fn cmd_reproduce(
     out: PathBuf,
     scale: ScaleArg,
-    replicas: u32,
+    (replicas, fact_replicas): (u32, u32),
     only: Vec<String>,
     configs: PathBuf,
     kind: BackendKind,
@@ -1084,12 +1089,17 @@ fn cmd_reproduce(
         out,
         scale: if scale == ScaleArg::Full { Scale::Full } else { Scale::Small },
         replicas,
+        fact_replicas,
         only,
         configs,
         quiet,
     };
+    if fact_replicas == 0 {
+        bail!("--fact-replicas must be at least 1");
+    }
     let make = |s: State, c: &Config| make_backend(kind, s, c, threads).map_err(|e| format!("{e:#}"));
-    let report = reproduce(&opts, &make)?;
+    let exec = sweep_executor(kind, threads, 0, 1)?;
+    let report = reproduce(&opts, &make, exec.as_ref())?;
     for f in &report.facts {
         println!("{} {:<4} {}", f.id, if f.holds { "yes" } else { "NO" }, f.title);
         for m in &f.measures {

@@ -240,6 +240,10 @@ pub struct Outcomes {
     pub hhi_final: f64,
     /// First step of the settled window (NaN if never settled).
     pub settle_step: f64,
+    /// AI units offered per buyer and the congestion cost per buyer, means over the last
+    /// `window` steps: the flood and what it costs (F5, F6).
+    pub units_ai_final: f64,
+    pub congestion_final: f64,
 }
 
 /// Names of the outcome statistics, in the order of `Outcomes::values`.
@@ -256,10 +260,12 @@ pub const OUTCOMES: &[&str] = &[
     "hhi_pre",
     "hhi_final",
     "settle_step",
+    "units_ai_final",
+    "congestion_final",
 ];
 
 impl Outcomes {
-    pub fn values(&self) -> [f64; 12] {
+    pub fn values(&self) -> [f64; OUTCOMES.len()] {
         [
             self.share_exit,
             self.share_ai,
@@ -273,6 +279,8 @@ impl Outcomes {
             self.hhi_pre,
             self.hhi_final,
             self.settle_step,
+            self.units_ai_final,
+            self.congestion_final,
         ]
     }
 
@@ -314,6 +322,8 @@ impl Outcomes {
             hhi_pre: pre(hhi),
             hhi_final: tail(hhi),
             settle_step: settled_at(r, shock as u32, window, tol).map_or(f64::NAN, |s| s.step as f64),
+            units_ai_final: tail(col("units_ai")),
+            congestion_final: tail(col("congestion")),
         }
     }
 }
@@ -353,6 +363,8 @@ pub fn outcome_unit(name: &str) -> Option<&'static str> {
         "welfare_final" | "welfare_pre" | "welfare_min" | "welfare_change" => "money/buyer",
         "collapse_duration" => "steps",
         "settle_step" => "step",
+        "units_ai_final" => "units/buyer",
+        "congestion_final" => "money/buyer",
         "dominant_segment" | "welfare_regime" => "category",
         _ => return None,
     })

@@ -635,7 +635,7 @@ pub fn read_run(path: &Path) -> Result<RunFile, OutputError> {
 }
 
 /// Outcomes from their values in `OUTCOMES` order (the inverse of `Outcomes::values`).
-fn outcomes_from(v: [f64; 12]) -> Outcomes {
+fn outcomes_from(v: [f64; OUTCOMES.len()]) -> Outcomes {
     let [
         share_exit,
         share_ai,
@@ -649,6 +649,8 @@ fn outcomes_from(v: [f64; 12]) -> Outcomes {
         hhi_pre,
         hhi_final,
         settle_step,
+        units_ai_final,
+        congestion_final,
     ] = v;
     Outcomes {
         share_exit,
@@ -663,6 +665,8 @@ fn outcomes_from(v: [f64; 12]) -> Outcomes {
         hhi_pre,
         hhi_final,
         settle_step,
+        units_ai_final,
+        congestion_final,
     }
 }
 
@@ -737,7 +741,7 @@ mod tests {
 
     #[test]
     fn outcomes_round_trip_through_values() {
-        let v: [f64; 12] = std::array::from_fn(|i| i as f64 + 0.5);
+        let v: [f64; OUTCOMES.len()] = std::array::from_fn(|i| i as f64 + 0.5);
         assert_eq!(outcomes_from(v).values(), v);
         assert_eq!(OUTCOMES.len(), v.len());
     }

@@ -1,6 +1,8 @@
 //! Welfare accounting per step: consumer surplus (search costs and congestion included),
 //! producer surplus (creators and providers), pollution loss, taxes and subsidies, the
-//! total, and revenue concentration (HHI over creators and providers).
+//! total, and revenue concentration (HHI over creators and providers); and the shape of
+//! welfare along the AI-expansion axis (F5's regimes), shared by `reproduce` and the
+//! phase-diagram figures.
 
 /// Welfare components per buyer.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -53,9 +55,79 @@ pub fn hhi(sum: f64, sum_sq: f64) -> f64 {
     if sum > 0.0 { sum_sq / (sum * sum) } else { 0.0 }
 }
 
+/// How welfare responds to AI expansion at one pollution level (MODEL.md F5), judged
+/// against the no-AI run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpansionRegime {
+    /// Welfare never falls (by more than the tolerance) as AI expands, and ends above the
+    /// no-AI level: "welfare rises monotonically with AI expansion".
+    MonotoneGains,
+    /// AI raises welfare above the no-AI level, but not monotonically: it dips along the
+    /// way and the most expansion is (within the tolerance) the best.
+    GainsWithDip,
+    /// An interior peak above both the no-AI level and the most-expansion end.
+    InvertedU,
+    /// No amount of AI raises welfare above the no-AI level: AI lowers welfare from its
+    /// first entry.
+    HarmfulFromEntry,
+}
+
+impl ExpansionRegime {
+    /// Labels, by `index`.
+    pub const LABELS: [&'static str; 4] = ["monotone gains", "gains with a dip", "inverted U", "harmful from entry"];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn label(self) -> &'static str {
+        Self::LABELS[self.index()]
+    }
+}
+
+/// The regime of a welfare curve `w` ordered by rising AI expansion (`w[0]` the least
+/// expansion with AI present, the last the most) against the no-AI welfare `no_ai`, with
+/// differences below `tol` counted as ties (sampling noise). Also returns the index of
+/// the peak (the first of the highest values). `None` for an empty curve.
+pub fn expansion_regime(w: &[f64], no_ai: f64, tol: f64) -> Option<(ExpansionRegime, usize)> {
+    let (&last, _) = w.split_last()?;
+    let peak = (0..w.len()).fold(0, |b, i| if w[i] > w[b] { i } else { b });
+    let top = w[peak];
+    let regime = if top <= no_ai + tol {
+        ExpansionRegime::HarmfulFromEntry
+    } else if top > last + tol && peak + 1 < w.len() {
+        ExpansionRegime::InvertedU
+    } else {
+        // The best is (within tol) the most expansion: monotone unless it dips on the way.
+        let mut run_max = no_ai;
+        let dips = w.iter().any(|&v| {
+            let d = v < run_max - tol;
+            run_max = run_max.max(v);
+            d
+        });
+        if dips { ExpansionRegime::GainsWithDip } else { ExpansionRegime::MonotoneGains }
+    };
+    Some((regime, peak))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expansion_regimes_by_hand() {
+        use ExpansionRegime::*;
+        let r = |w: &[f64], no_ai| expansion_regime(w, no_ai, 0.01).map(|x| x.0);
+        assert_eq!(r(&[0.4, 0.5, 0.6, 0.7], 0.3), Some(MonotoneGains));
+        // A drop within the tolerance is a tie, not a dip.
+        assert_eq!(r(&[0.4, 0.5, 0.495, 0.7], 0.3), Some(MonotoneGains));
+        assert_eq!(r(&[0.4, 0.6, 0.5, 0.7], 0.3), Some(GainsWithDip));
+        // First entry below the no-AI level, then above it: a dip, not harm.
+        assert_eq!(r(&[0.2, 0.5, 0.7], 0.3), Some(GainsWithDip));
+        assert_eq!(expansion_regime(&[0.4, 0.6, 0.5, 0.2], 0.3, 0.01), Some((InvertedU, 1)));
+        assert_eq!(r(&[0.25, 0.305, 0.1], 0.3), Some(HarmfulFromEntry));
+        assert_eq!(r(&[], 0.3), None);
+    }
 
     #[test]
     fn transfers_cancel_in_total_welfare() {
