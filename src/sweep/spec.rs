@@ -515,6 +515,11 @@ fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str)
     if key == "seed" {
         return Err(bad("key", "`seed` cannot be an axis: seeds are derived per run; use replicas".into()));
     }
+    if key == "steps" {
+        // The sweep file stores one `steps` for all cells (and the spec hash takes it from
+        // the spec), so an axis over it would leave a wrong attribute.
+        return Err(bad("key", "`steps` cannot be an axis: give `steps` as a top-level key of the spec".into()));
+    }
     let label = match t.get("label") {
         None => key.to_string(),
         Some(toml::Value::String(s)) => s.clone(),
@@ -593,6 +598,18 @@ fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str)
     if let Some(w) = values.windows(2).find(|w| w[1] <= w[0]) {
         let why = if integer && has_range { " (after rounding to integers: use fewer points)" } else { "" };
         return Err(bad("values", format!("must be strictly increasing{why}; {} is followed by {}", w[0], w[1])));
+    }
+    if !integer {
+        // Config floats are f32: values distinct in f64 may be one value in the run.
+        if let Some(w) = values.windows(2).find(|w| w[1] as f32 <= w[0] as f32) {
+            return Err(bad(
+                "values",
+                format!(
+                    "{} and {} are the same value as `{key}` stores it (a 32-bit float, {}); space the values further apart",
+                    w[0], w[1], w[0] as f32
+                ),
+            ));
+        }
     }
     values.shrink_to_fit();
     Ok(Axis { key: key.to_string(), label, scale, values })
