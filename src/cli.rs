@@ -871,6 +871,8 @@ fn cmd_sweep(
 ) -> Result<()> {
     use crate::sweep::{self, Options, Shard, Spec};
     let SweepFlags { fresh, force, quiet, max_blocks, checkpoint } = *flags;
+    // First: a signal from here on is a clean stop, not a kill.
+    let signals = Signals::install()?;
     let spec = Spec::load(spec_path)?;
     let shard: Shard = match shard {
         Some(s) => s.parse()?,
@@ -904,7 +906,6 @@ fn cmd_sweep(
             exec.describe()
         );
     }
-    let signals = Signals::install()?;
     let stop = signals.stop.clone();
     let pb = if quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()

@@ -585,7 +585,7 @@ fn parse_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
         .map(|l| l.trim().trim_matches(|c| c == '[' || c == ']').trim().to_string())
         .unwrap_or_default();
     let msg = match line_text.split_once('=') {
-        Some((k, _)) if !msg.contains('`') => {
+        Some((k, _)) if !msg.contains(&format!("`{}`", k.trim())) => {
             let k = k.trim();
             let key = if table.is_empty() { k.to_string() } else { format!("{table}.{k}") };
             format!("key `{key}`: {msg}")
