@@ -259,3 +259,23 @@ fn backend_auto_follows_one_rule_and_says_which_it_took() {
     assert!(o.status.success(), "{err}");
     assert!(err.contains("backend auto:") && err.contains(if gpu { "GPU" } else { "CPU" }), "{err}");
 }
+
+#[test]
+fn sigterm_stops_reproduce_before_its_next_simulation() {
+    let dir = tempfile::tempdir().unwrap();
+    let configs = concat!(env!("CARGO_MANIFEST_DIR"), "/configs");
+    let out = dir.path().join("facts");
+    let (code, _, err) = interrupt(
+        &["reproduce", "--replicas", "1", "--configs", configs, "--out", out.to_str().unwrap()],
+        "-TERM",
+        1,
+        |l| l.starts_with("reproduce:"),
+    );
+    assert_eq!(code, Some(143), "{err}");
+    assert!(err.contains("SIGTERM"), "{err}");
+    // Nothing half-written: no temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    assert!(names.iter().all(|n| !n.contains("tmp") && !n.ends_with(".lock")), "{names:?}");
+}
