@@ -542,10 +542,11 @@ fn cmd_run(
     trace: u32,
     force: bool,
 ) -> Result<()> {
+    // First: a signal from here on is a clean stop, not a kill.
+    let signals = Signals::install()?;
     let cfg = load_config(path, opts)?;
     // Before the simulation: an output that cannot or may not be written fails now.
     let out = crate::io::output::Output::create(output, &[path], force)?;
-    let signals = Signals::install()?;
     let stop = signals.stop.clone();
     let steps = cfg.top.steps;
     let threads = opts.threads;
@@ -1185,9 +1186,9 @@ fn cmd_equilibrium(
 
 fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32, force: bool) -> Result<()> {
     use crate::model::meanfield::{MeanField, MeanFieldOptions};
+    let signals = Signals::install()?;
     let cfg = load_config(path, opts)?;
     let out = crate::io::output::Output::create(output, &[path], force)?;
-    let signals = Signals::install()?;
     if cfg.decisions.decision != config::Decision::Logit {
         eprintln!("note: the mean field models decision = \"logit\"; this config's rule is replaced by it");
     }

@@ -279,3 +279,32 @@ fn sigterm_stops_reproduce_before_its_next_simulation() {
         .unwrap_or_default();
     assert!(names.iter().all(|n| !n.contains("tmp") && !n.ends_with(".lock")), "{names:?}");
 }
+
+#[test]
+fn the_rate_line_counts_the_simulation_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // The mean-field check after the simulation takes many times the simulation's time.
+    let cfg = write(dir.path(), "c.toml", "steps = 1000\ncreators = 20\nbuyers = 40\n");
+    let spawned = std::time::Instant::now();
+    let mut child = hollow()
+        .args(["run", cfg.to_str().unwrap(), "--trace", "999", "-o"])
+        .arg(dir.path().join("o.h5"))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    // The trace line of the last step (999) is printed when the simulation is over.
+    while !lines.next().unwrap().unwrap().trim_start().starts_with("999 ") {}
+    // Not a threshold: the simulation ended before that line was printed, so the time the
+    // rate is taken over lies inside the time we have waited so far.
+    let until_check = spawned.elapsed().as_secs_f64();
+    let _: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("1000 steps in ")).expect("rate line");
+    let secs: f64 = line["1000 steps in ".len()..].split(' ').next().unwrap().parse().unwrap();
+    // The line prints one decimal: allow its rounding.
+    assert!(secs - 0.05 <= until_check, "{line} but the simulation was over after {until_check:.2} s");
+}

@@ -203,11 +203,48 @@ impl Gen {
     fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len())]
     }
+    /// Integers at the edges of every integer type (above i64::MAX: TOML's own integers
+    /// stop there, serde hands these out as u64).
+    const INTS: [&'static str; 12] = [
+        "0",
+        "1",
+        "-1",
+        "2",
+        "64",
+        "65",
+        "4096",
+        "4294967295",
+        "4294967296",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+    ];
+
+    /// Mostly a value of the key's own type (so that many configs load and reach the
+    /// code after parsing), sometimes one of any type.
+    fn value_like(&mut self, default: &toml::Value) -> String {
+        if self.below(10) < 3 {
+            return self.value(2);
+        }
+        match default {
+            toml::Value::Integer(d) => match self.below(3) {
+                0 => self.pick(&Self::INTS).to_string(),
+                1 => d.to_string(),
+                _ => (d + self.below(5) as i64).to_string(),
+            },
+            toml::Value::Float(d) => match self.below(3) {
+                0 => self.value(0),
+                _ => format!("{:?}", d * (self.below(300) as f64 / 100.0)),
+            },
+            toml::Value::Boolean(_) => self.pick(&["true", "false"]).to_string(),
+            toml::Value::Array(_) => format!("[{}]", self.below(3)),
+            _ => self.value(1),
+        }
+    }
+
     /// A TOML value of any type and range, including the edges of every numeric type.
     fn value(&mut self, depth: u32) -> String {
-        let ints = ["0", "1", "-1", "2", "64", "65", "4096", "4294967295", "4294967296", "9223372036854775807"];
-        // Above i64::MAX: TOML's own integers stop there, serde hands these out as u64.
-        let ints = [&ints[..], &["9223372036854775808", "18446744073709551615"]].concat();
+        let ints = Self::INTS;
         let floats = ["0.0", "-0.0", "0.5", "1.0", "-1.5", "1e6", "1e300", "-1e300", "nan", "inf", "-inf", "1e-45"];
         let strs = ["\"step\"", "\"logit\"", "\"q_learning\"", "\"\"", "\"18446744073709551615\"", "\"abc\"", "\"-3\""];
         match self.below(if depth > 0 { 8 } else { 6 }) {
@@ -230,11 +267,11 @@ impl Gen {
 fn generated_configs_never_panic_and_what_loads_round_trips() {
     // The real key set, by table, from the defaults printout.
     let defaults: toml::Table = defaults_toml().parse().unwrap();
-    let mut tables: Vec<(String, Vec<String>)> = vec![(String::new(), Vec::new())];
+    let mut tables: Vec<(String, Vec<(String, toml::Value)>)> = vec![(String::new(), Vec::new())];
     for (k, v) in &defaults {
         match v {
-            toml::Value::Table(t) => tables.push((k.clone(), t.keys().cloned().collect())),
-            _ => tables[0].1.push(k.clone()),
+            toml::Value::Table(t) => tables.push((k.clone(), t.clone().into_iter().collect())),
+            _ => tables[0].1.push((k.clone(), v.clone())),
         }
     }
     let mut g = Gen(0x9E37_79B9_7F4A_7C15);
@@ -250,20 +287,22 @@ fn generated_configs_never_panic_and_what_loads_round_trips() {
             }
             for _ in 0..g.below(4) {
                 // Mostly real keys; sometimes one from another table or a made-up one.
-                let key = match g.below(10) {
-                    0 => "nonsense".to_string(),
-                    1 => g.pick(&tables).1.first().cloned().unwrap_or_default(),
+                let (key, default) = match g.below(12) {
+                    0 => ("nonsense".to_string(), toml::Value::Integer(0)),
+                    1 => g.pick(&tables).1.first().cloned().unwrap_or(("x".into(), toml::Value::Integer(0))),
                     _ => g.pick(keys).clone(),
                 };
-                if key.is_empty() || text.lines().any(|l| l.starts_with(&format!("{key} = "))) {
+                if text.lines().any(|l| l.starts_with(&format!("{key} = "))) {
                     continue;
                 }
-                text.push_str(&format!("{key} = {}\n", g.value(2)));
+                let v = g.value_like(&default);
+                text.push_str(&format!("{key} = {v}\n"));
             }
             if g.below(4) == 0 && !keys.is_empty() {
-                let key = g.pick(keys);
-                let full = if table.is_empty() { key.clone() } else { format!("{table}.{key}") };
-                sets.push(format!("{full}={}", g.value(1)));
+                let (key, default) = g.pick(keys).clone();
+                let full = if table.is_empty() { key } else { format!("{table}.{key}") };
+                let v = g.value_like(&default);
+                sets.push(format!("{full}={v}"));
             }
         }
         let result = std::panic::catch_unwind(|| Config::from_str_named(&text, "gen.toml", &sets));
@@ -279,5 +318,5 @@ fn generated_configs_never_panic_and_what_loads_round_trips() {
         }
     }
     // The generator reaches both sides of validation.
-    assert!(loaded > 100 && loaded < 3000, "{loaded} of 3000 loaded");
+    assert!(loaded > 300 && loaded < 3000, "{loaded} of 3000 loaded");
 }
