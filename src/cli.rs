@@ -1011,7 +1011,8 @@ fn cmd_plot_phase(
     use crate::io::heatmap::{self, ColourScale, Heatmap, LinePlot, PlotAxis, Regimes};
     use crate::observe::{outcome_categories, outcome_unit};
     use crate::sweep::store;
-    let sf = store::read(file)?;
+    // The sweep file is this command's input: a bad one is exit 3.
+    let sf = store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
     let size = size
         .split_once('x')
         .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))

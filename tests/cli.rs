@@ -187,6 +187,10 @@ fn exit_codes_say_what_kind_of_failure() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--checkpoint-secs"));
     assert_eq!(code(&["run", bad.to_str().unwrap()]), Some(3), "bad config");
     assert_eq!(code(&["config", "/dev/zero"]), Some(3), "not a config");
+    assert_eq!(code(&["sweep", "/nonexistent/spec.toml"]), Some(3), "missing spec");
+    assert_eq!(code(&["plot", "phase", g, "share_ai"]), Some(3), "not a sweep file");
+    let shard = dir.path().join("missing.h5");
+    assert_eq!(code(&["merge", dir.path().join("m.h5").to_str().unwrap(), shard.to_str().unwrap()]), Some(3));
     assert_eq!(code(&["run", g, "-o", "/nonexistent/o.h5"]), Some(4), "unwritable output");
     assert_eq!(code(&["run", g, "-q", "-o", dir.path().join("o.h5").to_str().unwrap()]), Some(0));
 }

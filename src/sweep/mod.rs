@@ -377,7 +377,11 @@ pub fn merge_with(out: &Path, shards: &[PathBuf], force: bool) -> Result<MergeRe
     let inputs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
     let target = Output::create(out, &inputs, force)?;
     let first_path = shards.first().ok_or_else(|| SweepError::Merge("no shard files given".into()))?;
-    let files = shards.iter().map(|p| store::read(p)).collect::<Result<Vec<_>, _>>()?;
+    // A shard that cannot be read is a bad input of the merge, not an output error.
+    let files = shards
+        .iter()
+        .map(|p| store::read(p).map_err(|e| SweepError::Merge(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     let name = |i: usize| shards[i].display().to_string();
     let first = &files[0];
     for (i, f) in files.iter().enumerate().skip(1) {

@@ -149,12 +149,10 @@ impl Spec {
     /// Reads and validates a spec file; the base config path is relative to its directory.
     pub fn load(path: &Path) -> Result<Spec, SweepError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            SweepError::from(crate::io::hdf5::OutputError::Io {
-                file: file.clone(),
-                doing: "reading the sweep spec".into(),
-                source: e,
-            })
+        // An unreadable spec is a bad input (exit 3), not an output error.
+        let text = config::read_text(path).map_err(|e| SweepError::SpecParse {
+            file: file.clone(),
+            msg: format!("cannot read the sweep spec: {e}"),
         })?;
         let dir = path.parent().unwrap_or(Path::new(""));
         Spec::from_str_named(&text, &file, dir)
@@ -179,7 +177,7 @@ impl Spec {
             None => return Err(bad("base", "missing: name the base config, e.g. base = \"baseline.toml\"".into())),
         };
         let base_file = dir.join(&base_rel);
-        let base_text = std::fs::read_to_string(&base_file).map_err(|e| {
+        let base_text = config::read_text(&base_file).map_err(|e| {
             bad(
                 "base",
                 format!("cannot read base config {} ({e}); the path is relative to the spec file", base_file.display()),
