@@ -621,7 +621,9 @@ fn cmd_run(
             output.display()
         );
     }
-    if signals.received().is_some() {
+    // A signal that came after all the work (steps and check) was done cost nothing: success.
+    let cut_short = !complete || matches!(mf, MeanfieldCheck::Skipped);
+    if signals.received().is_some() && cut_short {
         return Err(signals.interrupted(if complete {
             format!(
                 "interrupted during the mean-field check; wrote the complete run to {} (mean-field check marked skipped)",
