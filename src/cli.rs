@@ -1,5 +1,7 @@
 //! Command-line interface: clap definitions and subcommand dispatch. Each subcommand is a
 //! thin shell over the library (config loading, `Simulation`, output writers).
+//! Also owns the two things only a process has: the stop signals (SIGINT, SIGTERM, SIGHUP
+//! end every long command cleanly, see [`Signals`]) and the exit codes ([`exit_code`]).
 
 use crate::backend::{Backend, cpu::CpuBackend};
 use crate::config::{self, Config};
@@ -11,8 +13,135 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Exit codes (README, "Exit codes"); clap exits with 2 on a usage error by itself.
+pub mod exit {
+    /// A bad argument (clap's own, or one checked after parsing).
+    pub const USAGE: i32 = 2;
+    /// A bad config, sweep spec or input file.
+    pub const INPUT: i32 = 3;
+    /// An output that may not or cannot be written, or another I/O failure.
+    pub const OUTPUT: i32 = 4;
+    /// A failure of the program itself (a backend or executor error, a bug).
+    pub const INTERNAL: i32 = 70;
+}
+
+/// An error of the command line that carries its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Output(String),
+    /// Stopped by `signal` after saving what was done; exits 128 + signal.
+    #[error("{msg}")]
+    Interrupted { signal: i32, msg: String },
+}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    CliError::Usage(msg.into()).into()
+}
+
+/// The exit code of a failed command: the first error in the chain that says what kind it is.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    use crate::io::hdf5::OutputError;
+    use crate::sweep::SweepError;
+    let output = |o: &OutputError| match o {
+        // A file that is not what it should be is a bad input.
+        OutputError::Format { .. } => exit::INPUT,
+        _ => exit::OUTPUT,
+    };
+    for cause in e.chain() {
+        if let Some(c) = cause.downcast_ref::<CliError>() {
+            return match c {
+                CliError::Usage(_) => exit::USAGE,
+                CliError::Input(_) => exit::INPUT,
+                CliError::Output(_) => exit::OUTPUT,
+                CliError::Interrupted { signal, .. } => 128 + signal,
+            };
+        }
+        if cause.is::<config::ConfigError>() {
+            return exit::INPUT;
+        }
+        if let Some(s) = cause.downcast_ref::<SweepError>() {
+            return match s {
+                SweepError::File(o) => output(o),
+                SweepError::Resume { .. } => exit::OUTPUT,
+                SweepError::Executor(_) => exit::INTERNAL,
+                _ => exit::INPUT,
+            };
+        }
+        if let Some(o) = cause.downcast_ref::<OutputError>() {
+            return output(o);
+        }
+        if let Some(r) = cause.downcast_ref::<crate::reproduce::ReproduceError>() {
+            return match r {
+                crate::reproduce::ReproduceError::Config(_) => exit::INPUT,
+                crate::reproduce::ReproduceError::Other(_) => exit::INTERNAL,
+                _ => exit::OUTPUT,
+            };
+        }
+        if cause.is::<crate::io::tables::TableError>() || cause.is::<std::io::Error>() {
+            return exit::OUTPUT;
+        }
+    }
+    exit::INTERNAL
+}
+
+/// The stop signals. `signal-hook` rather than `ctrlc`: it records which signal arrived,
+/// so an interrupted command exits 130 (SIGINT) or 143 (SIGTERM, what Slurm sends) after
+/// saving, and every signal only raises the flag (no second-signal exit that would lose
+/// the output). The long loops poll `stop`.
+pub struct Signals {
+    pub stop: Arc<AtomicBool>,
+    which: Arc<AtomicUsize>,
+}
+
+impl Signals {
+    /// Installs the handlers for SIGINT, SIGTERM and SIGHUP.
+    pub fn install() -> Result<Signals> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        #[cfg(unix)]
+        let signals = [SIGINT, SIGTERM, signal_hook::consts::SIGHUP];
+        #[cfg(not(unix))]
+        let signals = [SIGINT, SIGTERM];
+        let stop = Arc::new(AtomicBool::new(false));
+        let which = Arc::new(AtomicUsize::new(0));
+        for sig in signals {
+            signal_hook::flag::register_usize(sig, which.clone(), sig as usize)
+                .and_then(|_| signal_hook::flag::register(sig, stop.clone()))
+                .with_context(|| format!("installing the handler of signal {sig}"))?;
+        }
+        Ok(Signals { stop, which })
+    }
+
+    /// The signal that asked to stop, if any.
+    pub fn received(&self) -> Option<i32> {
+        match self.which.load(Ordering::SeqCst) {
+            0 if !self.stop.load(Ordering::SeqCst) => None,
+            // The flag can be seen before the number; SIGINT is the usual one.
+            0 => Some(signal_hook::consts::SIGINT),
+            n => Some(n as i32),
+        }
+    }
+
+    /// The error an interrupted command ends with, after saving.
+    pub fn interrupted(&self, msg: String) -> anyhow::Error {
+        let signal = self.received().unwrap_or(signal_hook::consts::SIGINT);
+        let name = match signal {
+            signal_hook::consts::SIGINT => "SIGINT".to_string(),
+            signal_hook::consts::SIGTERM => "SIGTERM".to_string(),
+            #[cfg(unix)]
+            signal_hook::consts::SIGHUP => "SIGHUP".to_string(),
+            n => format!("signal {n}"),
+        };
+        CliError::Interrupted { signal, msg: format!("{name}: {msg}") }.into()
+    }
+}
 
 #[derive(Parser)]
 #[command(name = "hollow", version, about = "Agent-based content market under a generative-AI supply shock")]
@@ -66,6 +195,9 @@ pub enum Cmd {
         /// Print a line of key metrics every N steps (0 = never).
         #[arg(long, default_value_t = 0)]
         trace: u32,
+        /// Replace an existing output that is not a hollow file (never an input, a link or a device).
+        #[arg(long)]
+        force: bool,
     },
     /// Print configuration: `--defaults` prints every key with its default and meaning.
     Config {
@@ -88,8 +220,8 @@ pub enum Cmd {
         /// Backends to measure, comma separated (cpu,gpu).
         #[arg(long, default_value = "cpu", value_delimiter = ',')]
         backend: Vec<BackendKind>,
-        /// Steps to time (after warm-up).
-        #[arg(long, default_value_t = 5)]
+        /// Steps to time (after warm-up; at least 1).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
         measure: u32,
         /// Warm-up steps (past the shock if you want AI volume in the measurement).
         #[arg(long, default_value_t = 2)]
@@ -112,6 +244,9 @@ pub enum Cmd {
         /// Start over, overwriting the output instead of resuming it.
         #[arg(long)]
         fresh: bool,
+        /// Replace an existing output that is not a hollow file (never an input, a link or a device).
+        #[arg(long)]
+        force: bool,
         /// Run only every n-th block starting at block i (0-based), e.g. 3/8; merge the
         /// shard files with `hollow merge`.
         #[arg(long, value_name = "I/N")]
@@ -163,6 +298,9 @@ pub enum Cmd {
         /// Override any config key: `--set technology.ai_cost_scale=10`.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Replace an existing output that is not a hollow file (never an input, a link or a device).
+        #[arg(long)]
+        force: bool,
     },
     /// The mean-field layer: the deterministic N -> infinity limit of the step, written
     /// in the run-file layout so it overlays a `hollow run` file by series name.
@@ -177,6 +315,9 @@ pub enum Cmd {
         /// Print a line of key metrics every N steps (0 = never).
         #[arg(long, default_value_t = 0)]
         trace: u32,
+        /// Replace an existing output that is not a hollow file (never an input, a link or a device).
+        #[arg(long)]
+        force: bool,
     },
     /// Run the fact scenarios and measure the stylized facts F1-F7 and the paper's
     /// headline numbers: facts.h5, facts.md, facts.csv and one PNG per fact.
@@ -187,8 +328,8 @@ pub enum Cmd {
         /// small: minutes on two cores; full: the configs' populations (10^6 creators).
         #[arg(long, value_enum, default_value_t = ScaleArg::Small)]
         scale: ScaleArg,
-        /// Replicas (seeds) of the paper's set-up.
-        #[arg(long, default_value_t = 20)]
+        /// Replicas (seeds) of the paper's set-up (at least 1).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
         replicas: u32,
         /// Replicas (seeds) of every point of the F5 and F6 scans (their spread is reported).
         #[arg(long, default_value_t = 4)]
@@ -217,14 +358,17 @@ pub enum Cmd {
         /// Shard files (from `hollow sweep --shard i/n`).
         #[arg(required = true)]
         shards: Vec<PathBuf>,
+        /// Replace an existing output that is not a hollow file (never a shard, a link or a device).
+        #[arg(long)]
+        force: bool,
     },
 }
 
 pub fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { config, output, backend, opts, quiet, trace } => {
-            cmd_run(&config, &output, backend, &opts, quiet, trace)
+        Cmd::Run { config, output, backend, opts, quiet, trace, force } => {
+            cmd_run(&config, &output, backend, &opts, quiet, trace, force)
         }
         Cmd::Config { defaults, markdown, file } => cmd_config(defaults, markdown, file.as_deref()),
         Cmd::Info { config } => cmd_info(config.as_deref()),
@@ -235,6 +379,7 @@ pub fn main() -> Result<()> {
             spec,
             output,
             fresh,
+            force,
             shard,
             threads,
             backend,
@@ -244,15 +389,17 @@ pub fn main() -> Result<()> {
             quiet,
             max_blocks,
         } => {
+            let checkpoint = checkpoint_interval(checkpoint_secs)?;
             let exec = sweep_executor(backend, threads, batch, streams)?;
-            cmd_sweep(&spec, output, fresh, shard.as_deref(), exec.as_ref(), checkpoint_secs, quiet, max_blocks)
+            let flags = SweepFlags { fresh, force, quiet, max_blocks, checkpoint };
+            cmd_sweep(&spec, output, shard.as_deref(), exec.as_ref(), &flags)
         }
         Cmd::Plot { what } => cmd_plot(what),
-        Cmd::Merge { output, shards } => cmd_merge(&output, &shards),
-        Cmd::Equilibrium { config, output, png_dir, sell_through, set } => {
-            cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set)
+        Cmd::Merge { output, shards, force } => cmd_merge(&output, &shards, force),
+        Cmd::Equilibrium { config, output, png_dir, sell_through, set, force } => {
+            cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set, force)
         }
-        Cmd::Meanfield { config, output, opts, trace } => cmd_meanfield(&config, &output, &opts, trace),
+        Cmd::Meanfield { config, output, opts, trace, force } => cmd_meanfield(&config, &output, &opts, trace, force),
         Cmd::Reproduce { out, scale, replicas, fact_replicas, only, configs, backend, threads, quiet } => {
             cmd_reproduce(out, scale, (replicas, fact_replicas), only, configs, backend, threads, quiet)
         }
@@ -279,10 +426,23 @@ pub fn make_backend(kind: BackendKind, state: State, cfg: &Config, threads: usiz
     }
 }
 
+/// The one rule of `--backend auto` (run and sweep alike): a hardware adapter if there is
+/// one, else the CPU; a software adapter (lavapipe) only when named by HOLLOW_ADAPTER,
+/// because emulated Vulkan is slower than the CPU backend.
+pub fn auto_takes_gpu() -> bool {
+    std::env::var_os("HOLLOW_ADAPTER").is_some() || crate::backend::gpu::has_hardware_adapter()
+}
+
 fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
     use crate::backend::gpu::{GpuBackend, GpuOptions};
     let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
     if kind == BackendKind::Auto {
+        if !auto_takes_gpu() {
+            eprintln!(
+                "backend auto: no hardware GPU adapter (set HOLLOW_ADAPTER to use a software one); using the CPU"
+            );
+            return Ok(Box::new(CpuBackend::new(state, threads)));
+        }
         // Keep a copy: a failed GPU start must not cost the population.
         return match GpuBackend::new(state.clone(), cfg, &opts) {
             Ok(g) => {
@@ -307,7 +467,7 @@ fn cmd_config(defaults: bool, markdown: bool, file: Option<&Path>) -> Result<()>
     } else if defaults {
         print!("{}", config::defaults_toml());
     } else {
-        bail!("nothing to do: give --defaults, --markdown or a config file to check");
+        return Err(usage("nothing to do: give --defaults, --markdown or a config file to check"));
     }
     Ok(())
 }
@@ -377,9 +537,22 @@ fn progress_bar(steps: u32, quiet: bool) -> indicatif::ProgressBar {
     pb
 }
 
-fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet: bool, trace: u32) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+fn cmd_run(
+    path: &Path,
+    output: &Path,
+    kind: BackendKind,
+    opts: &RunOpts,
+    quiet: bool,
+    trace: u32,
+    force: bool,
+) -> Result<()> {
+    // First: a signal from here on is a clean stop, not a kill.
+    let signals = Signals::install()?;
     let cfg = load_config(path, opts)?;
-    check_output_dir(output)?;
+    // Before the simulation: an output that cannot or may not be written fails now.
+    let out = crate::io::output::Output::create(output, &[path], force)?;
+    let stop = signals.stop.clone();
     let steps = cfg.top.steps;
     let threads = opts.threads;
     let cfg2 = cfg.clone();
@@ -407,16 +580,6 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
             memory_line(&cfg)
         );
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // A second Ctrl-C falls through to the default handler and kills the process.
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
-    }
     let pb = progress_bar(steps, quiet);
     let started = Instant::now();
     let traced = TRACED;
@@ -435,16 +598,26 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
             say(format!("{:>6} {}", sim.t - 1, row.join(" ")));
         }
     }
+    // The rate counts the simulation only, not the mean-field check or the writing.
+    let secs = started.elapsed().as_secs_f64();
     let rec = next;
     pb.finish_and_clear();
     let complete = sim.t >= steps && sim.error().is_none();
     let outcomes = sim.outcomes(&rec);
-    let mf = if complete { meanfield_check(&cfg, &outcomes) } else { Vec::new() };
-    write_output(output, &cfg, &info, &rec, complete, &outcomes, &mf)?;
-    let secs = started.elapsed().as_secs_f64();
+    let mf = if complete {
+        if !quiet {
+            eprintln!("mean-field check: running the mean field of this config ({steps} steps)");
+        }
+        meanfield_check(&cfg, &outcomes, &stop)
+    } else {
+        MeanfieldCheck::Skipped
+    };
+    let mf_attrs = mf.attrs();
+    write_output(&out, &cfg, &info, &rec, complete, &outcomes, &mf_attrs)?;
     print_summary(&cfg, &rec, &outcomes, complete, secs, output);
     print_meanfield_check(&mf);
     if let Some(e) = sim.error() {
+        // A backend failure is the program's (exit 70, unclassified).
         bail!(
             "the {} backend failed at step {}: {e}; wrote the {} steps before it to {} (marked incomplete)",
             info.name,
@@ -453,27 +626,29 @@ fn cmd_run(path: &Path, output: &Path, kind: BackendKind, opts: &RunOpts, quiet:
             output.display()
         );
     }
-    if !complete {
-        bail!(
-            "interrupted after {} of {} steps; wrote what was simulated to {} (marked incomplete)",
-            sim.t,
-            steps,
-            output.display()
-        );
-    }
-    Ok(())
-}
-
-fn check_output_dir(output: &Path) -> Result<()> {
-    let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        bail!("output {}: directory {} does not exist", output.display(), dir.display());
+    // A signal that came after all the work (steps and check) was done cost nothing: success.
+    let cut_short = !complete || matches!(mf, MeanfieldCheck::Skipped);
+    if signals.received().is_some() && cut_short {
+        return Err(signals.interrupted(if complete {
+            format!(
+                "interrupted during the mean-field check; wrote the complete run to {} (mean-field check marked skipped)",
+                output.display()
+            )
+        } else {
+            format!(
+                "interrupted after {} of {} steps; wrote what was simulated to {} (marked incomplete, mean-field \
+                 check skipped)",
+                sim.t,
+                steps,
+                output.display()
+            )
+        }));
     }
     Ok(())
 }
 
 fn write_output(
-    output: &Path,
+    out: &crate::io::output::Output,
     cfg: &Config,
     info: &crate::backend::BackendInfo,
     rec: &Recorder,
@@ -490,7 +665,7 @@ fn write_output(
         cfg.equilibrium.window as usize,
         cfg.equilibrium.tol as f64,
     );
-    crate::io::hdf5::write_run_with(output, &meta, rec, meanfield)?;
+    crate::io::hdf5::write_run_to(out, &meta, rec, meanfield)?;
     Ok(())
 }
 
@@ -646,13 +821,23 @@ fn sweep_executor(
     batch: usize,
     streams: usize,
 ) -> Result<Box<dyn crate::sweep::Executor>> {
-    use crate::backend::gpu::{self, GpuOptions};
+    use crate::backend::gpu::GpuOptions;
     use crate::sweep::{CpuExecutor, GpuExecutor};
     let use_gpu = match kind {
         BackendKind::Cpu => false,
         BackendKind::Gpu => true,
-        // A sweep on an emulated GPU (lavapipe) is slower than on the CPU executor.
-        BackendKind::Auto => gpu::has_hardware_adapter(),
+        BackendKind::Auto => {
+            let gpu = auto_takes_gpu();
+            eprintln!(
+                "backend auto: {}",
+                if gpu {
+                    "using the GPU executor"
+                } else {
+                    "no hardware GPU adapter (set HOLLOW_ADAPTER to use a software one); using the CPU executor"
+                }
+            );
+            gpu
+        }
     };
     if use_gpu {
         let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
@@ -662,18 +847,40 @@ fn sweep_executor(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Longest `--checkpoint-secs` (a day): beyond it a checkpoint would never come.
+const MAX_CHECKPOINT_SECS: f64 = 86_400.0;
+
+/// `--checkpoint-secs` as a duration, refused unless in [0, MAX_CHECKPOINT_SECS].
+fn checkpoint_interval(secs: f64) -> Result<std::time::Duration> {
+    if !(secs.is_finite() && (0.0..=MAX_CHECKPOINT_SECS).contains(&secs)) {
+        return Err(usage(format!(
+            "--checkpoint-secs: must be a number of seconds in [0, {MAX_CHECKPOINT_SECS}], got {secs}"
+        )));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| usage(format!("--checkpoint-secs {secs}: {e}")))
+}
+
+/// The flags of `hollow sweep` that are not the spec, shard or executor.
+#[derive(Clone, Copy)]
+struct SweepFlags {
+    fresh: bool,
+    force: bool,
+    quiet: bool,
+    max_blocks: Option<usize>,
+    checkpoint: std::time::Duration,
+}
+
 fn cmd_sweep(
     spec_path: &Path,
     output: Option<PathBuf>,
-    fresh: bool,
     shard: Option<&str>,
     exec: &dyn crate::sweep::Executor,
-    checkpoint_secs: f64,
-    quiet: bool,
-    max_blocks: Option<usize>,
+    flags: &SweepFlags,
 ) -> Result<()> {
     use crate::sweep::{self, Options, Shard, Spec};
+    let SweepFlags { fresh, force, quiet, max_blocks, checkpoint } = *flags;
+    // First: a signal from here on is a clean stop, not a kill.
+    let signals = Signals::install()?;
     let spec = Spec::load(spec_path)?;
     let shard: Shard = match shard {
         Some(s) => s.parse()?,
@@ -687,10 +894,6 @@ fn cmd_sweep(
             PathBuf::from(format!("{stem}.shard{}of{}.h5", shard.index, shard.count))
         }
     });
-    check_output_dir(&output)?;
-    if !(checkpoint_secs.is_finite() && checkpoint_secs >= 0.0) {
-        bail!("--checkpoint-secs: must be a non-negative number of seconds, got {checkpoint_secs}");
-    }
     let (n1, n2) = spec.shape();
     let shape = if spec.axes.len() == 2 { format!("{n1} × {n2}") } else { format!("{n1}") };
     if !quiet {
@@ -711,16 +914,7 @@ fn cmd_sweep(
             exec.describe()
         );
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // A second Ctrl-C falls through to an immediate exit (the last checkpoint survives).
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
-    }
+    let stop = signals.stop.clone();
     let pb = if quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
@@ -753,8 +947,7 @@ fn cmd_sweep(
             pb.set_position(p.cells_done as u64);
         }
     };
-    let opts =
-        Options { fresh, shard, max_blocks, checkpoint_interval: std::time::Duration::from_secs_f64(checkpoint_secs) };
+    let opts = Options { fresh, shard, max_blocks, checkpoint_interval: checkpoint, force };
     let report = sweep::run(&spec, &output, &opts, exec, &stop, &progress)?;
     pb.finish_and_clear();
     if report.cells_computed == 0 && report.complete {
@@ -785,19 +978,22 @@ fn cmd_sweep(
         report.cells_total
     );
     if !report.complete {
-        bail!(
+        let msg = format!(
             "stopped with {} of {} cells done; the finished cells are saved in {}: run the same command again to resume",
             report.cells_before + report.cells_computed,
             report.cells_total,
             output.display()
         );
+        if signals.received().is_some() {
+            return Err(signals.interrupted(msg));
+        }
+        bail!(msg);
     }
     Ok(())
 }
 
-fn cmd_merge(output: &Path, shards: &[PathBuf]) -> Result<()> {
-    check_output_dir(output)?;
-    let r = crate::sweep::merge(output, shards)?;
+fn cmd_merge(output: &Path, shards: &[PathBuf], force: bool) -> Result<()> {
+    let r = crate::sweep::merge_with(output, shards, force)?;
     println!("merged {} files, {} cells (spec {}) into {}", r.files, r.cells, r.spec_hash, output.display());
     Ok(())
 }
@@ -822,16 +1018,22 @@ fn cmd_plot_phase(
     use crate::io::heatmap::{self, ColourScale, Heatmap, LinePlot, PlotAxis, Regimes};
     use crate::observe::{outcome_categories, outcome_unit};
     use crate::sweep::store;
-    let sf = store::read(file)?;
+    // The sweep file is this command's input: a bad one is exit 3.
+    let sf = store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
     let size = size
         .split_once('x')
         .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
         .filter(|&(w, h)| (300..=8000).contains(&w) && (200..=8000).contains(&h))
-        .with_context(|| {
-            format!("--size {size}: expected WIDTHxHEIGHT in pixels, e.g. 1100x800 (300..8000 × 200..8000)")
+        .ok_or_else(|| {
+            usage(format!("--size {size}: expected WIDTHxHEIGHT in pixels, e.g. 1100x800 (300..8000 × 200..8000)"))
         })?;
     let Some(values) = sf.metric(metric) else {
-        bail!("{}: no metric \"{metric}\"; this sweep recorded {}", file.display(), sf.metrics.join(", "));
+        return Err(CliError::Input(format!(
+            "{}: no metric \"{metric}\"; this sweep recorded {}",
+            file.display(),
+            sf.metrics.join(", ")
+        ))
+        .into());
     };
     let cats = outcome_categories(metric);
     let r = sf.replicas as usize;
@@ -840,12 +1042,12 @@ fn cmd_plot_phase(
         (true, _) => (a, "most frequent value".to_string()),
         (false, "mean") => (a, "mean".to_string()),
         (false, "std") => (b.clone(), "standard deviation".to_string()),
-        (false, other) => bail!("--stat {other}: expected mean or std"),
+        (false, other) => return Err(usage(format!("--stat {other}: expected mean or std"))),
     };
     let diverging = match cmap {
         "auto" | "diverging" => true,
         "viridis" => false,
-        other => bail!("--cmap {other}: expected auto, viridis or diverging"),
+        other => return Err(usage(format!("--cmap {other}: expected auto, viridis or diverging"))),
     };
     // "1" (a share or index) and "category" say nothing on an axis.
     let value_label = match outcome_unit(metric).unwrap_or("") {
@@ -892,12 +1094,17 @@ fn cmd_plot_phase(
             Some("none") => None,
             Some(name) => {
                 if outcome_categories(name).is_none() {
-                    bail!(
+                    return Err(usage(format!(
                         "--regimes {name}: not a categorical outcome (categorical: dominant_segment, welfare_regime)"
-                    );
+                    )));
                 }
                 if sf.metric(name).is_none() {
-                    bail!("--regimes {name}: {} did not record it; it has {}", file.display(), sf.metrics.join(", "));
+                    return Err(CliError::Input(format!(
+                        "--regimes {name}: {} did not record it; it has {}",
+                        file.display(),
+                        sf.metrics.join(", ")
+                    ))
+                    .into());
                 }
                 Some(name.to_string())
             }
@@ -953,21 +1160,22 @@ fn cmd_equilibrium(
     png_dir: Option<&Path>,
     sell_through: f64,
     set: &[String],
+    force: bool,
 ) -> Result<()> {
     use crate::model::equilibrium::{StaticOptions, pre_and_post};
     let cfg = Config::load(path, set)?;
     if !(sell_through > 0.0 && sell_through <= 1.0) {
-        bail!("--sell-through must be in (0, 1], got {sell_through}");
+        return Err(usage(format!("--sell-through must be in (0, 1], got {sell_through}")));
     }
-    check_output_dir(output)?;
     if let Some(d) = png_dir {
         if !d.is_dir() {
-            bail!("--png-dir {}: directory does not exist", d.display());
+            return Err(CliError::Output(format!("--png-dir {}: directory does not exist", d.display())).into());
         }
     }
+    let out = crate::io::output::Output::create(output, &[path], force)?;
     let opts = StaticOptions { sell_through, ..Default::default() };
     let (pre, post) = pre_and_post(&cfg, &opts);
-    crate::io::layers::write_equilibrium(output, &cfg, &opts, &pre, &post)?;
+    crate::io::layers::write_equilibrium_to(out, &cfg, &opts, &pre, &post)?;
     println!("static equilibrium of {} (sell-through {sell_through})", path.display());
     println!("{:<18} {:>12} {:>12}", "", "before shock", "after shock");
     for ((name, a, _), (_, b, _)) in
@@ -984,10 +1192,11 @@ fn cmd_equilibrium(
     Ok(())
 }
 
-fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32) -> Result<()> {
+fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32, force: bool) -> Result<()> {
     use crate::model::meanfield::{MeanField, MeanFieldOptions};
+    let signals = Signals::install()?;
     let cfg = load_config(path, opts)?;
-    check_output_dir(output)?;
+    let out = crate::io::output::Output::create(output, &[path], force)?;
     if cfg.decisions.decision != config::Decision::Logit {
         eprintln!("note: the mean field models decision = \"logit\"; this config's rule is replaced by it");
     }
@@ -999,7 +1208,7 @@ fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32) -> Resu
     if trace > 0 {
         eprintln!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" "));
     }
-    while mf.t < cfg.top.steps {
+    while mf.t < cfg.top.steps && !signals.stop.load(Ordering::Relaxed) {
         mf.run(mf.t + 1, &mut rec);
         if trace > 0 && (mf.t - 1) % trace == 0 {
             let row: Vec<String> = traced
@@ -1013,6 +1222,8 @@ fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32) -> Resu
         Outcomes::of(&rec, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
     let device = format!("{} talent x {} taste classes", mf.opts.talent_classes, mf.opts.taste_classes);
     let mut meta = crate::io::hdf5::RunMeta::new(&cfg, "meanfield", &device);
+    let complete = mf.t >= cfg.top.steps;
+    meta.complete = complete;
     meta.outcomes = outcomes;
     meta.settled = crate::observe::settled_at(
         &rec,
@@ -1024,30 +1235,72 @@ fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32) -> Resu
         ("meanfield_talent_classes".to_string(), mf.opts.talent_classes as f64),
         ("meanfield_taste_classes".to_string(), mf.opts.taste_classes as f64),
     ];
-    crate::io::hdf5::write_run_with(output, &meta, &rec, &extra)?;
-    print_summary(&cfg, &rec, &outcomes, true, started.elapsed().as_secs_f64(), output);
+    crate::io::hdf5::write_run_to(&out, &meta, &rec, &extra)?;
+    print_summary(&cfg, &rec, &outcomes, complete, started.elapsed().as_secs_f64(), output);
+    if !complete {
+        return Err(signals.interrupted(format!(
+            "interrupted after {} of {} steps; wrote what was computed to {} (marked incomplete)",
+            mf.t,
+            cfg.top.steps,
+            output.display()
+        )));
+    }
     Ok(())
 }
 
-/// The run's comparison with its mean field (same config and steps): root attributes
-/// `meanfield_*` (docs/output.md). Empty where the mean field does not model the run's
-/// decision rule.
-fn meanfield_check(cfg: &Config, abm: &Outcomes) -> Vec<(String, f64)> {
-    use crate::model::meanfield::{MeanFieldOptions, run_meanfield};
-    if cfg.decisions.decision != config::Decision::Logit {
-        return Vec::new();
-    }
-    let rec = run_meanfield(cfg, MeanFieldOptions::default());
-    let mf = Outcomes::of(&rec, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
-    crate::io::layers::meanfield_gap(abm, &mf)
+/// The run's comparison with its mean field (same config and steps).
+enum MeanfieldCheck {
+    /// Root attributes `meanfield_*` (docs/output.md).
+    Done(Vec<(String, f64)>),
+    /// The mean field does not model the run's decision rule.
+    NotModelled,
+    /// Not run: the run was interrupted, during its steps or during the check.
+    Skipped,
 }
 
-fn print_meanfield_check(attrs: &[(String, f64)]) {
-    let get = |n: &str| attrs.iter().find(|(k, _)| k == n).map_or(f64::NAN, |(_, v)| *v);
-    if attrs.is_empty() {
-        println!("mean-field check: not run (interrupted run, or a decision rule the mean field does not model)");
-        return;
+impl MeanfieldCheck {
+    /// The root attributes it adds to the run file; `meanfield_skipped` = 1 says it was
+    /// skipped by an interruption (docs/output.md).
+    fn attrs(&self) -> Vec<(String, f64)> {
+        match self {
+            MeanfieldCheck::Done(a) => a.clone(),
+            MeanfieldCheck::NotModelled => Vec::new(),
+            MeanfieldCheck::Skipped => vec![("meanfield_skipped".to_string(), 1.0)],
+        }
     }
+}
+
+/// Runs the mean field of `cfg` step by step, so a stop signal ends it at once.
+fn meanfield_check(cfg: &Config, abm: &Outcomes, stop: &AtomicBool) -> MeanfieldCheck {
+    use crate::model::meanfield::{MeanField, MeanFieldOptions};
+    if cfg.decisions.decision != config::Decision::Logit {
+        return MeanfieldCheck::NotModelled;
+    }
+    let mut mf = MeanField::new(cfg, MeanFieldOptions::default());
+    let mut rec = Recorder::new();
+    while mf.t < cfg.top.steps {
+        if stop.load(Ordering::Relaxed) {
+            return MeanfieldCheck::Skipped;
+        }
+        mf.run(mf.t + 1, &mut rec);
+    }
+    let mf = Outcomes::of(&rec, cfg.technology.shock_step, cfg.equilibrium.window as usize, cfg.equilibrium.tol as f64);
+    MeanfieldCheck::Done(crate::io::layers::meanfield_gap(abm, &mf))
+}
+
+fn print_meanfield_check(check: &MeanfieldCheck) {
+    let attrs = match check {
+        MeanfieldCheck::Done(a) => a,
+        MeanfieldCheck::NotModelled => {
+            println!("mean-field check: not run (the mean field does not model this decision rule)");
+            return;
+        }
+        MeanfieldCheck::Skipped => {
+            println!("mean-field check: skipped (interrupted)");
+            return;
+        }
+    };
+    let get = |n: &str| attrs.iter().find(|(k, _)| k == n).map_or(f64::NAN, |(_, v)| *v);
     println!(
         "mean-field check: shares exit {:.3} AI {:.3} human {:.3}, welfare {:.4}; gap: shares {:.3}, welfare {:+.4}",
         get("meanfield_share_exit"),
@@ -1080,11 +1333,12 @@ fn cmd_reproduce(
     use crate::reproduce::{Options, Scale, reproduce};
     let known = ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "paper"];
     if let Some(bad) = only.iter().find(|o| !known.iter().any(|k| k.eq_ignore_ascii_case(o))) {
-        bail!("--only {bad}: unknown fact; choose from {}", known.join(", "));
+        return Err(usage(format!("--only {bad}: unknown fact; choose from {}", known.join(", "))));
     }
     if !configs.is_dir() {
-        bail!("--configs {}: directory does not exist", configs.display());
+        return Err(CliError::Input(format!("--configs {}: directory does not exist", configs.display())).into());
     }
+    let signals = Signals::install()?;
     let opts = Options {
         out,
         scale: if scale == ScaleArg::Full { Scale::Full } else { Scale::Small },
@@ -1095,11 +1349,25 @@ fn cmd_reproduce(
         quiet,
     };
     if fact_replicas == 0 {
-        bail!("--fact-replicas must be at least 1");
+        return Err(usage("--fact-replicas must be at least 1".to_string()));
     }
-    let make = |s: State, c: &Config| make_backend(kind, s, c, threads).map_err(|e| format!("{e:#}"));
+    // A stop signal ends `reproduce` before its next simulation (every one starts with a
+    // backend) and stops its scans (sweeps) where they are; each of its files is written
+    // whole (temporary file, then rename) or not at all.
+    let stop = signals.stop.clone();
+    let make = |s: State, c: &Config| {
+        if stop.load(Ordering::Relaxed) {
+            return Err("interrupted".to_string());
+        }
+        make_backend(kind, s, c, threads).map_err(|e| format!("{e:#}"))
+    };
     let exec = sweep_executor(kind, threads, 0, 1)?;
-    let report = reproduce(&opts, &make, exec.as_ref())?;
+    let report = match reproduce(&opts, &make, exec.as_ref(), &signals.stop) {
+        Err(e) if signals.received().is_some() => {
+            return Err(signals.interrupted(format!("stopped before its next simulation ({e})")));
+        }
+        r => r?,
+    };
     for f in &report.facts {
         println!("{} {:<4} {}", f.id, if f.holds { "yes" } else { "NO" }, f.title);
         for m in &f.measures {

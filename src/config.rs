@@ -76,14 +76,14 @@ macro_rules! section {
     (
         $(#[$smeta:meta])*
         $name:ident, $table:expr, {
-            $( $(#[doc = $doc:expr])+ $field:ident : $ty:ty = $default:expr, [$lo:expr, $hi:expr] ; )*
+            $( $(#[doc = $doc:expr])+ $(#[serde($($sattr:tt)*)])? $field:ident : $ty:ty = $default:expr, [$lo:expr, $hi:expr] ; )*
         }
     ) => {
         $(#[$smeta])*
         #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
         #[serde(deny_unknown_fields, default)]
         pub struct $name {
-            $( $(#[doc = $doc])+ pub $field: $ty, )*
+            $( $(#[doc = $doc])+ $(#[serde($($sattr)*)])? pub $field: $ty, )*
         }
         impl Default for $name {
             fn default() -> Self {
@@ -109,6 +109,40 @@ macro_rules! section {
             }
         }
     };
+}
+
+/// Seeds as TOML integers where they fit in TOML's signed 64 bits, else as a string of
+/// digits; either form is read back (so `--seed` takes every u64 and the config stored in
+/// an output file always parses).
+mod seed_serde {
+    use serde::{Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(*v) {
+            Ok(i) => s.serialize_i64(i),
+            Err(_) => s.serialize_str(&v.to_string()),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = u64;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a non-negative integer (or a string of digits for seeds of 2^63 and above)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+                u64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+                Ok(v)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+                v.trim().parse().map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// How the AI cost falls at the shock.
@@ -147,6 +181,9 @@ section! {
     /// Top-level run keys.
     Top, "", {
         /// Master random seed; same config and seed give the same output on any thread count.
+        /// Any u64: seeds of 2^63 and above are written as a string of digits (TOML
+        /// integers are signed 64-bit).
+        #[serde(with = "seed_serde")]
         seed: u64 = 1, [0, u64::MAX];
         /// Run length in steps.
         steps: u32 = 300, [1, 10_000_000];
@@ -361,29 +398,61 @@ impl Config {
     /// Reads, parses and validates a config file.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: file.clone(), source })?;
+        let text = read_text(path).map_err(|source| ConfigError::Io { file: file.clone(), source })?;
         Self::from_str_named(&text, &file, overrides)
     }
 
     /// Parses TOML text (named `file` in errors), applies `key=value` overrides, validates.
+    /// Errors name the key and the line of the file, or the `--set` argument that gave
+    /// the value.
     pub fn from_str_named(text: &str, file: &str, overrides: &[String]) -> Result<Config, ConfigError> {
         // The file alone first, so that type errors point at the user's own line.
-        let from_file: Config = toml::from_str(text).map_err(|e: toml::de::Error| parse_error(file, text, &e))?;
+        let from_file: Config = toml::from_str(text).map_err(|e: toml::de::Error| {
+            // Serde reports errors of the flattened top level at the whole table, without the
+            // key: find the key by deserialising each value on its own.
+            match text.parse::<toml::Table>().ok().and_then(|t| locate_bad_key(&t)) {
+                Some((table, key, msg)) => ConfigError::Parse {
+                    file: file.to_string(),
+                    line: find_line(text, &table, &key).map(|l| format!(":{l}")).unwrap_or_default(),
+                    msg: format!("key `{}`: {msg}", full_key(&table, &key)),
+                },
+                None => parse_error(file, text, &e),
+            }
+        })?;
         if overrides.is_empty() {
             from_file.validate(file, text)?;
             return Ok(from_file);
         }
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| parse_error(file, text, &e))?;
         for arg in overrides {
+            // Each override on its own first, so an error blames the argument that caused it.
+            let mut alone = toml::Table::new();
+            apply_override(&mut alone, arg)?;
+            if let Some((t, key, msg)) = locate_bad_key(&alone) {
+                return Err(ConfigError::Override {
+                    arg: arg.clone(),
+                    reason: format!("key `{}`: {msg}", full_key(&t, &key)),
+                });
+            }
             apply_override(&mut table, arg)?;
         }
-        let merged = toml::to_string(&table).expect("a parsed table serialises");
+        let merged = toml::to_string(&table).map_err(|e| ConfigError::Override {
+            arg: overrides.join(" "),
+            reason: format!("the overrides do not form a valid config: {e}"),
+        })?;
         let cfg: Config =
             toml::from_str(&merged).map_err(|e: toml::de::Error| match parse_error("--set", &merged, &e) {
                 ConfigError::Parse { msg, .. } => ConfigError::Override { arg: overrides.join(" "), reason: msg },
                 other => other,
             })?;
-        cfg.validate(file, text)?;
+        cfg.validate(file, text).map_err(|e| match e {
+            // A value that came from `--set` is blamed on the argument, not on the file.
+            ConfigError::Invalid { key, reason, .. } if overrides.iter().any(|o| override_key(o) == key) => {
+                let arg = overrides.iter().rev().find(|o| override_key(o) == key).cloned().unwrap_or_default();
+                ConfigError::Override { arg, reason: format!("key `{key}`: {reason}") }
+            }
+            other => other,
+        })?;
         Ok(cfg)
     }
 
@@ -521,7 +590,7 @@ fn parse_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
         .map(|l| l.trim().trim_matches(|c| c == '[' || c == ']').trim().to_string())
         .unwrap_or_default();
     let msg = match line_text.split_once('=') {
-        Some((k, _)) if !msg.contains('`') => {
+        Some((k, _)) if !msg.contains(&format!("`{}`", k.trim())) => {
             let k = k.trim();
             let key = if table.is_empty() { k.to_string() } else { format!("{table}.{k}") };
             format!("key `{key}`: {msg}")
@@ -549,6 +618,106 @@ pub fn find_line(text: &str, table: &str, key: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Largest config or spec file read (a config is a few KiB; this refuses `/dev/zero` or
+/// a data file given by mistake without reading it all).
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// A config or spec file's text, refused when it is larger than [`MAX_CONFIG_BYTES`].
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let too_large = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} MiB: not a config file", MAX_CONFIG_BYTES >> 20),
+        )
+    };
+    if f.metadata()?.len() > MAX_CONFIG_BYTES {
+        return Err(too_large());
+    }
+    // Also bounded while reading: devices and pipes have no length.
+    let mut bytes = Vec::new();
+    f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")))
+}
+
+fn full_key(table: &str, key: &str) -> String {
+    if table.is_empty() { key.to_string() } else { format!("{table}.{key}") }
+}
+
+/// The key part of a `key=value` override.
+fn override_key(arg: &str) -> &str {
+    arg.split_once('=').map_or(arg, |(k, _)| k).trim()
+}
+
+/// The first (table, key, reason) whose value alone does not deserialise into a
+/// [`Config`]; unknown keys get a "did you mean" from the keys of their table.
+fn locate_bad_key(table: &toml::Table) -> Option<(String, String, String)> {
+    use serde::Deserialize as _;
+    let fails =
+        |t: toml::Table| Config::deserialize(toml::Value::Table(t)).err().map(|e| e.message().trim().to_string());
+    let sections: Vec<&str> = all_docs().iter().map(|(t, _)| *t).filter(|t| !t.is_empty()).collect();
+    for (k, v) in table {
+        match v {
+            toml::Value::Table(sub) if sections.contains(&k.as_str()) => {
+                for (k2, v2) in sub {
+                    let inner = toml::Table::from_iter([(k2.clone(), v2.clone())]);
+                    if let Some(msg) = fails(toml::Table::from_iter([(k.clone(), toml::Value::Table(inner))])) {
+                        return Some((k.clone(), k2.clone(), explain(&msg, k, k2)));
+                    }
+                }
+            }
+            _ => {
+                if let Some(msg) = fails(toml::Table::from_iter([(k.clone(), v.clone())])) {
+                    return Some((String::new(), k.clone(), explain(&msg, "", k)));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Serde's "unknown field `x`, expected one of ..." as "unknown key; did you mean `y`?".
+fn explain(msg: &str, table: &str, key: &str) -> String {
+    if !msg.starts_with("unknown field") {
+        return msg.to_string();
+    }
+    let mut known: Vec<&str> = Vec::new();
+    for (t, docs) in all_docs() {
+        if t == table {
+            known.extend(docs.iter().map(|d| d.key));
+        } else if table.is_empty() {
+            known.push(t);
+        }
+    }
+    let best = known.iter().map(|k| (edit_distance(k, key), *k)).min();
+    match best {
+        Some((d, k)) if d <= 2.max(key.len() / 3) => format!("unknown key; did you mean `{}`?", full_key(table, k)),
+        _ => {
+            let what = if table.is_empty() { "top-level key or table" } else { "key of this table" };
+            format!("unknown {what}; see `hollow config --defaults` for every key")
+        }
+    }
+}
+
+/// Levenshtein distance (keys are short ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Applies `section.key=value` (or `key=value` at the top level) to a parsed table.

@@ -10,8 +10,22 @@ fn main() {
     match hollow::cli::main() {
         Ok(()) => {}
         Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::exit(2);
+            eprintln!("error: {}", message(&e));
+            std::process::exit(hollow::cli::exit_code(&e));
         }
     }
+}
+
+/// The error and its causes, each said once: library errors already put their cause's
+/// text in their own message, which `{:#}` would repeat.
+fn message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
 }

@@ -228,7 +228,7 @@ pub struct Outcomes {
     pub welfare_final: f64,
     /// Mean over the `window` steps before the shock (or the first steps without a shock).
     pub welfare_pre: f64,
-    /// Lowest welfare after the shock.
+    /// Lowest welfare after the shock (NaN when no step is after it).
     pub welfare_min: f64,
     /// (pre - min) / |pre|: how deep the transition dip goes below the pre-shock level.
     pub collapse_depth: f64,
@@ -301,7 +301,8 @@ impl Outcomes {
         let welfare_pre = pre(we);
         let welfare_final = tail(we);
         let after = &we[shock..];
-        let welfare_min = after.iter().cloned().fold(f64::INFINITY, f64::min);
+        // No post-shock step (no shock within the run): there is no lowest welfare after it.
+        let welfare_min = if after.is_empty() { f64::NAN } else { after.iter().cloned().fold(f64::INFINITY, f64::min) };
         let floor = welfare_pre.min(welfare_final);
         let act_pre = pre(act);
         let act_min = act[shock..].iter().cloned().fold(f64::INFINITY, f64::min);

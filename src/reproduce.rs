@@ -222,7 +222,12 @@ pub const F5_NO_AI: f64 = 100.0;
 
 /// Runs everything `opts` asks for and writes the outputs: single runs through `make`,
 /// the F5 and F6 scans as sweeps on `exec`.
-pub fn reproduce(opts: &Options, make: &MakeBackend, exec: &dyn Executor) -> Result<Report, ReproduceError> {
+pub fn reproduce(
+    opts: &Options,
+    make: &MakeBackend,
+    exec: &dyn Executor,
+    stop: &AtomicBool,
+) -> Result<Report, ReproduceError> {
     if !opts.out.is_dir() {
         std::fs::create_dir_all(&opts.out).map_err(|e| {
             ReproduceError::Other(format!("{}: cannot create the output directory: {e}", opts.out.display()))
@@ -274,11 +279,12 @@ pub fn reproduce(opts: &Options, make: &MakeBackend, exec: &dyn Executor) -> Res
         }
     }
     if want("F5") {
-        let curves = f5_curves(&opts.configs, exec, sweep_size, opts.fact_replicas, &say)?;
+        let curves = f5_curves(&opts.configs, exec, stop, sweep_size, opts.fact_replicas, &say)?;
         report.facts.push(measure_f5(&curves));
     }
     if want("F6") {
-        let f = measure_f6(&opts.configs, exec, "facts_high_pollution.toml", sweep_size, opts.fact_replicas, &say)?;
+        let f =
+            measure_f6(&opts.configs, exec, stop, "facts_high_pollution.toml", sweep_size, opts.fact_replicas, &say)?;
         report.facts.push(f);
     }
     if want("paper") {
@@ -513,6 +519,7 @@ pub fn measure_f4(b: &Run, control: Option<&Run>) -> Fact {
 pub fn scan(
     configs: &Path,
     exec: &dyn Executor,
+    stop: &AtomicBool,
     base: &str,
     sets: &[String],
     axis: (&str, &[f64]),
@@ -532,8 +539,7 @@ pub fn scan(
     let jobs: Vec<Job> =
         (0..axis.1.len()).flat_map(|cell| (0..replicas).map(move |replica| Job { cell, replica })).collect();
     let got: Mutex<Vec<Option<Result<Outcomes, String>>>> = Mutex::new(vec![None; jobs.len()]);
-    let stop = AtomicBool::new(false);
-    exec.run(&spec, &jobs, &stop, &|i, r| {
+    exec.run(&spec, &jobs, stop, &|i, r| {
         got.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r.map_err(|e| e.to_string()));
     })
     .map_err(|e| ReproduceError::Other(format!("{name}: {e}")))?;
@@ -543,7 +549,7 @@ pub fn scan(
         match r {
             Some(Ok(o)) => out[job.cell].push(o),
             Some(Err(e)) => return Err(ReproduceError::Other(format!("{name}: {e}"))),
-            None => return Err(ReproduceError::Other(format!("{name}: a run did not finish"))),
+            None => return Err(ReproduceError::Other(format!("{name}: a run did not finish (stopped)"))),
         }
     }
     Ok(out)
@@ -591,6 +597,7 @@ pub const F5_LEVELS: [(&str, &str); 3] = [
 pub fn f5_curves(
     configs: &Path,
     exec: &dyn Executor,
+    stop: &AtomicBool,
     size: (u32, u32),
     replicas: u32,
     say: &dyn Fn(&str),
@@ -607,7 +614,7 @@ pub fn f5_curves(
     let run_level = |k: usize| -> Result<(f64, Vec<Vec<Outcomes>>), ReproduceError> {
         say(&format!("F5 {}: {} cost scales x {replicas} replicas", F5_LEVELS[k].1, scales.len()));
         let axis = ("technology.ai_cost_scale", scales.as_slice());
-        Ok((cfgs[k].market.pollution as f64, scan(configs, exec, F5_LEVELS[k].1, &sets, axis, replicas)?))
+        Ok((cfgs[k].market.pollution as f64, scan(configs, exec, stop, F5_LEVELS[k].1, &sets, axis, replicas)?))
     };
     let hi = 1;
     let high = run_level(hi)?;
@@ -786,6 +793,7 @@ impl Regime {
 pub fn measure_f6(
     configs: &Path,
     exec: &dyn Executor,
+    stop: &AtomicBool,
     cfg_name: &str,
     size: (u32, u32),
     replicas: u32,
@@ -795,7 +803,7 @@ pub fn measure_f6(
     let cfg = load(configs, cfg_name, &sets)?;
     let run = |key: &str, v: f64, name: &str, setting: String| -> Result<Regime, ReproduceError> {
         say(&format!("F6 {name} ({setting}), {replicas} replicas"));
-        let runs = scan(configs, exec, cfg_name, &sets, (key, &[v]), replicas)?.remove(0);
+        let runs = scan(configs, exec, stop, cfg_name, &sets, (key, &[v]), replicas)?.remove(0);
         Ok(Regime { name: name.to_string(), setting, runs })
     };
     let lf = run("policy.unit_tax", 0.0, "laissez-faire", "no policy".into())?;

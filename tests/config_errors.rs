@@ -137,3 +137,186 @@ fn shipped_configs_are_valid() {
         }
     }
 }
+
+#[test]
+fn a_type_error_names_its_own_key_and_line() {
+    let e = err("steps = 10\ncreators = 5\nbuyers = 9\nseed = \"abc\"\n");
+    assert!(e.contains("test.toml:4") && e.contains("`seed`"), "{e}");
+    assert!(!e.contains("steps") && !e.contains(":1:"), "{e}");
+    let e = err("steps = 10\n[market]\nk = 2\npollution = \"lots\"\n");
+    assert!(e.contains("test.toml:4") && e.contains("`market.pollution`"), "{e}");
+}
+
+fn set_err(text: &str, set: &str) -> String {
+    match Config::from_str_named(text, "test.toml", &["creators=9".to_string(), set.to_string()]) {
+        Ok(_) => panic!("accepted --set {set}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_bad_override_blames_its_own_argument_not_the_file() {
+    let file = "steps = 10\ncreators = 5\nbuyers = 9\n";
+    for (set, key) in [("steps=abc", "`steps`"), ("seed=abc", "`seed`"), ("market.k=0", "`market.k`")] {
+        let e = set_err(file, set);
+        assert!(e.contains(&format!("--set {set}")) && e.contains(key), "{e}");
+        assert!(!e.contains("buyers") && !e.contains("test.toml") && !e.contains("creators=9"), "{e}");
+    }
+}
+
+#[test]
+fn an_unknown_key_gets_a_suggestion() {
+    let e = err("steps = 10\ncreaters = 5\n");
+    assert!(e.contains("test.toml:2") && e.contains("did you mean `creators`?"), "{e}");
+    let e = err("[market]\nrondz = 3\n");
+    assert!(e.contains("did you mean `market.rounds`?"), "{e}");
+    let e = set_err("", "market.pollutoin=1");
+    assert!(e.contains("--set market.pollutoin=1") && e.contains("did you mean `market.pollution`?"), "{e}");
+}
+
+#[test]
+fn every_u64_seed_loads_and_round_trips_through_the_stored_text() {
+    for seed in [0, 1, i64::MAX as u64, 1 << 63, u64::MAX] {
+        let c = Config::from_str_named("", "t.toml", &[format!("seed={seed}")]).unwrap();
+        assert_eq!(c.top.seed, seed);
+        let back = Config::from_str_named(&c.to_toml(), "stored", &[]).unwrap();
+        assert_eq!(back, c);
+    }
+    assert!(err("seed = -1\n").contains("`seed`"));
+    let c = Config::from_str_named("seed = 18446744073709551615\n", "t.toml", &[]).unwrap();
+    assert_eq!(Config::from_str_named(&c.to_toml(), "stored", &[]).unwrap(), c);
+}
+
+/// A small deterministic generator (xorshift64*): the same cases on every run.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len())]
+    }
+    /// Integers at the edges of every integer type (above i64::MAX: TOML's own integers
+    /// stop there, serde hands these out as u64).
+    const INTS: [&'static str; 12] = [
+        "0",
+        "1",
+        "-1",
+        "2",
+        "64",
+        "65",
+        "4096",
+        "4294967295",
+        "4294967296",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+    ];
+
+    /// Mostly a value of the key's own type (so that many configs load and reach the
+    /// code after parsing), sometimes one of any type.
+    fn value_like(&mut self, default: &toml::Value) -> String {
+        if self.below(10) < 3 {
+            return self.value(2);
+        }
+        match default {
+            toml::Value::Integer(d) => match self.below(3) {
+                0 => self.pick(&Self::INTS).to_string(),
+                1 => d.to_string(),
+                _ => (d + self.below(5) as i64).to_string(),
+            },
+            toml::Value::Float(d) => match self.below(3) {
+                0 => self.value(0),
+                _ => format!("{:?}", d * (self.below(300) as f64 / 100.0)),
+            },
+            toml::Value::Boolean(_) => self.pick(&["true", "false"]).to_string(),
+            toml::Value::Array(_) => format!("[{}]", self.below(3)),
+            _ => self.value(1),
+        }
+    }
+
+    /// A TOML value of any type and range, including the edges of every numeric type.
+    fn value(&mut self, depth: u32) -> String {
+        let ints = Self::INTS;
+        let floats = ["0.0", "-0.0", "0.5", "1.0", "-1.5", "1e6", "1e300", "-1e300", "nan", "inf", "-inf", "1e-45"];
+        let strs = ["\"step\"", "\"logit\"", "\"q_learning\"", "\"\"", "\"18446744073709551615\"", "\"abc\"", "\"-3\""];
+        match self.below(if depth > 0 { 8 } else { 6 }) {
+            0 => self.pick(&ints).to_string(),
+            1 => format!("{}", self.next() as i64 >> self.below(64)),
+            2 => self.pick(&floats).to_string(),
+            3 => format!("{:e}", f64::from_bits(self.next())).replace("NaN", "nan"),
+            4 => self.pick(&strs).to_string(),
+            5 => self.pick(&["true", "false", "1979-05-27T07:32:00Z"]).to_string(),
+            6 => {
+                let n = self.below(4);
+                format!("[{}]", (0..n).map(|_| self.value(depth - 1)).collect::<Vec<_>>().join(", "))
+            }
+            _ => format!("{{ x = {} }}", self.value(depth - 1)),
+        }
+    }
+}
+
+#[test]
+fn generated_configs_never_panic_and_what_loads_round_trips() {
+    // The real key set, by table, from the defaults printout.
+    let defaults: toml::Table = defaults_toml().parse().unwrap();
+    let mut tables: Vec<(String, Vec<(String, toml::Value)>)> = vec![(String::new(), Vec::new())];
+    for (k, v) in &defaults {
+        match v {
+            toml::Value::Table(t) => tables.push((k.clone(), t.clone().into_iter().collect())),
+            _ => tables[0].1.push((k.clone(), v.clone())),
+        }
+    }
+    let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+    let mut loaded = 0;
+    for case in 0..3000 {
+        let mut text = String::new();
+        let mut sets = Vec::new();
+        for (ti, (table, keys)) in tables.iter().enumerate() {
+            if ti > 0 && g.below(3) == 0 {
+                text.push_str(&format!("[{table}]\n"));
+            } else if ti > 0 {
+                continue;
+            }
+            for _ in 0..g.below(4) {
+                // Mostly real keys; sometimes one from another table or a made-up one.
+                let (key, default) = match g.below(12) {
+                    0 => ("nonsense".to_string(), toml::Value::Integer(0)),
+                    1 => g.pick(&tables).1.first().cloned().unwrap_or(("x".into(), toml::Value::Integer(0))),
+                    _ => g.pick(keys).clone(),
+                };
+                if text.lines().any(|l| l.starts_with(&format!("{key} = "))) {
+                    continue;
+                }
+                let v = g.value_like(&default);
+                text.push_str(&format!("{key} = {v}\n"));
+            }
+            if g.below(4) == 0 && !keys.is_empty() {
+                let (key, default) = g.pick(keys).clone();
+                let full = if table.is_empty() { key } else { format!("{table}.{key}") };
+                let v = g.value_like(&default);
+                sets.push(format!("{full}={v}"));
+            }
+        }
+        let result = std::panic::catch_unwind(|| Config::from_str_named(&text, "gen.toml", &sets));
+        let r = result.unwrap_or_else(|_| panic!("case {case} panicked:\n{text}\n--set {sets:?}"));
+        match r {
+            Ok(c) => {
+                loaded += 1;
+                let back = Config::from_str_named(&c.to_toml(), "stored", &[])
+                    .unwrap_or_else(|e| panic!("case {case}: stored text does not load: {e}\n{text}"));
+                assert_eq!(back, c, "case {case}:\n{text}");
+            }
+            Err(e) => assert!(!e.to_string().is_empty()),
+        }
+    }
+    // The generator reaches both sides of validation.
+    assert!(loaded > 300 && loaded < 3000, "{loaded} of 3000 loaded");
+}

@@ -427,3 +427,79 @@ fn cli_sweep_and_phase_plot_write_files_of_the_requested_size() {
     assert!(st.success());
     assert_eq!(png_size(&d.path("l.png")), (500, 300));
 }
+
+#[test]
+fn axes_that_would_give_wrong_or_duplicate_runs_are_refused() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    // `steps` is one attribute of the whole sweep file.
+    let e = d.spec("bad.toml", &SPEC.replacen("key = \"market.pollution\"", "key = \"steps\"", 1)).unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("bad.toml") && e.contains("axis[1].key") && e.contains("`steps` cannot be an axis"), "{e}");
+    // Distinct in f64, one value as the f32 the config stores.
+    let text = SPEC.replacen("values = [0.0, 0.5, 1.0, 2.0]", "values = [0.0, 0.1, 0.10000000001]", 1);
+    let e = d.spec("bad.toml", &text).unwrap_err().to_string();
+    assert!(e.contains("axis[1].values") && e.contains("0.1") && e.contains("32-bit float"), "{e}");
+    // Values that are distinct as f32 pass.
+    let ok = SPEC.replacen("values = [0.0, 0.5, 1.0, 2.0]", "values = [0.0, 0.1, 0.1000001]", 1);
+    assert!(d.spec("ok.toml", &ok).is_ok());
+}
+
+/// An executor whose runs of one cell fail silently (NaN outcomes), like a diverged market.
+struct NanCell {
+    inner: CpuExecutor,
+    bad_cell: usize,
+}
+
+impl Executor for NanCell {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
+        let poisoned = |i: usize, r: Result<Outcomes, SweepError>| {
+            if jobs[i].cell == self.bad_cell {
+                let nan = Outcomes {
+                    share_ai: f64::NAN,
+                    welfare_final: f64::NAN,
+                    ..r.as_ref().ok().copied().unwrap_or_default()
+                };
+                done(i, Ok(nan))
+            } else {
+                done(i, r)
+            }
+        };
+        self.inner.run(spec, jobs, stop, &poisoned)
+    }
+}
+
+#[test]
+fn a_cell_with_nan_results_is_never_marked_done() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("s.toml", SPEC).unwrap();
+    let out = d.path("nan.h5");
+    let exec = NanCell { inner: CpuExecutor::new(1).unwrap(), bad_cell: 4 };
+    let e = sweep::run(&spec, &out, &every_block(), &exec, &AtomicBool::new(false), &no_progress).unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("cell 4") && e.contains("NaN"), "{e}");
+    let f = sweep::store::read(&out).expect("the finished cells are saved");
+    assert!(!f.done[4] && !f.complete);
+}
+
+#[test]
+fn welfare_min_is_nan_without_a_post_shock_step() {
+    use hollow::backend::cpu::CpuBackend;
+    use hollow::config::Config;
+    use hollow::observe::Recorder;
+    use hollow::sim::Simulation;
+    let _hdf5 = shared();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/no_shock.toml");
+    let sets = ["creators=200".to_string(), "buyers=400".to_string(), "steps=12".to_string()];
+    let cfg = Config::load(Path::new(path), &sets).unwrap();
+    let mut sim = Simulation::new(cfg.clone(), |s| Box::new(CpuBackend::new(s, 1)));
+    let mut rec = Recorder::new();
+    sim.run(cfg.top.steps, &mut rec, &AtomicBool::new(false), |_| {});
+    let o = sim.outcomes(&rec);
+    assert!(o.welfare_min.is_nan(), "welfare_min = {}", o.welfare_min);
+    assert!(o.welfare_final.is_finite());
+}

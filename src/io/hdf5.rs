@@ -2,7 +2,8 @@
 //! [`crate::observe::METRICS`] and the snapshots/curves of a [`Recorder`]; [`read_run`]
 //! loads it back into a [`RunFile`]. The layout is documented in `docs/output.md` and
 //! nowhere else; what is recorded (names, units, histograms) is declared in
-//! `observe.rs`, not here. Writing is atomic: `<path>.tmp` first, then a rename.
+//! `observe.rs`, not here. Writing is atomic and checked: `<path>.tmp` first, then a rename,
+//! through [`crate::io::output::Output`] (which refuses to replace files that are not ours).
 
 use crate::config::Config;
 use crate::observe::{METRICS, OUTCOMES, Outcomes, Recorder, Settled, Snapshot};
@@ -138,6 +139,15 @@ pub enum OutputError {
     },
     #[error("{file}: {reason}")]
     Format { file: String, reason: String },
+    /// The output path may not be replaced (see `io::output`).
+    #[error("{file}: refusing to write the output there: {reason}")]
+    Refused { file: String, reason: String },
+    /// Another process holds the output's lock.
+    #[error(
+        "{file}: another process is writing this output (it holds the lock on {lock}); wait for it to finish, \
+         or choose another output path"
+    )]
+    Locked { file: String, lock: String },
 }
 
 /// Attaches the file and the operation to HDF5 errors.
@@ -200,7 +210,15 @@ pub fn write_run(path: &Path, meta: &RunMeta, rec: &Recorder) -> Result<(), Outp
 /// comparison of `hollow run` (`meanfield_*`, see docs/output.md) and the layer a
 /// `hollow meanfield` file comes from.
 pub fn write_run_with(path: &Path, meta: &RunMeta, rec: &Recorder, extra: &[(String, f64)]) -> Result<(), OutputError> {
-    let file = path.display().to_string();
+    // Checked before the output is touched: a bad run leaves no temporary file.
+    check_run(&path.display().to_string(), meta, rec)?;
+    let out = crate::io::output::Output::create(path, &[], false)?;
+    write_run_to(&out, meta, rec, extra)
+}
+
+/// The run's config, parsed back from its text, once the recorder is known to be whole.
+fn check_run(file: &str, meta: &RunMeta, rec: &Recorder) -> Result<Config, OutputError> {
+    let file = file.to_string();
     let cfg: Config = toml::from_str(&meta.config_toml)
         .map_err(|e| format_err(&file, format!("the run's config text does not parse as a hollow config: {e}")))?;
     if rec.columns.len() != METRICS.len() {
@@ -224,44 +242,26 @@ pub fn write_run_with(path: &Path, meta: &RunMeta, rec: &Recorder, extra: &[(Str
             ),
         ));
     }
-    let name = path
-        .file_name()
-        .ok_or_else(|| format_err(&file, "not a file path (it names no file); give a path such as out/run.h5"))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(OutputError::Io {
-            file,
-            doing: format!("opening output directory {}", dir.display()),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "the directory does not exist (or is not a directory); create it or choose another output path",
-            ),
-        });
-    }
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = dir.join(tmp_name);
-
-    let result = write_file(&tmp, &file, meta, rec, &cfg, extra).and_then(|()| finish(&tmp, path, &file));
-    if result.is_err() {
-        // Only ever a file we (tried to) create; a directory of that name is left alone.
-        if std::fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_file()) {
-            let _ = std::fs::remove_file(&tmp);
-        }
-    }
-    result
+    Ok(cfg)
 }
 
-/// Flushes the finished temporary file to disk and renames it over `path`.
-fn finish(tmp: &Path, path: &Path, file: &str) -> Result<(), OutputError> {
-    let io = |doing: String| move |source| OutputError::Io { file: file.to_string(), doing, source };
-    std::fs::File::open(tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(io(format!("syncing temporary file {}", tmp.display())))?;
-    std::fs::rename(tmp, path).map_err(io(format!("renaming {} over it", tmp.display())))
+/// [`write_run_with`] into an [`Output`](crate::io::output::Output) taken earlier (before
+/// the simulation, with the command's inputs and `--force`): fills its temporary file and
+/// renames it over the path; on error the temporary file is removed and an existing file
+/// at the path is left untouched.
+pub fn write_run_to(
+    out: &crate::io::output::Output,
+    meta: &RunMeta,
+    rec: &Recorder,
+    extra: &[(String, f64)],
+) -> Result<(), OutputError> {
+    let file = out.path().display().to_string();
+    let cfg = check_run(&file, meta, rec)?;
+    let result = write_file(out.tmp(), &file, meta, rec, &cfg, extra).and_then(|()| out.commit());
+    if result.is_err() {
+        out.discard();
+    }
+    result
 }
 
 /// Writes the whole file at `tmp` (errors name `file`, the final path).

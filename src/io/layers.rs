@@ -53,7 +53,23 @@ pub fn write_equilibrium(
     pre: &StaticEquilibrium,
     post: &StaticEquilibrium,
 ) -> Result<(), TableError> {
-    let t = TableFile::create(path, EQUILIBRIUM_FORMAT)?;
+    let out = crate::io::output::Output::create(path, &[], false).map_err(|e| TableError {
+        file: path.display().to_string(),
+        doing: "writing".into(),
+        reason: e.to_string(),
+    })?;
+    write_equilibrium_to(out, cfg, opts, pre, post)
+}
+
+/// [`write_equilibrium`] into an output taken earlier (checked and locked before the work).
+pub fn write_equilibrium_to(
+    out: crate::io::output::Output,
+    cfg: &Config,
+    opts: &StaticOptions,
+    pre: &StaticEquilibrium,
+    post: &StaticEquilibrium,
+) -> Result<(), TableError> {
+    let t = TableFile::create_in(out, EQUILIBRIUM_FORMAT)?;
     t.attr_str("/", "config", &cfg.to_toml())?;
     t.attr("/", "classes", opts.classes as f64)?;
     t.attr("/", "sell_through", opts.sell_through)?;

@@ -5,6 +5,7 @@
 pub mod hdf5;
 pub mod heatmap;
 pub mod layers;
+pub mod output;
 pub mod plot;
 pub mod tables;
 

@@ -1,9 +1,10 @@
 //! A small HDF5 writer for outputs that are not run files (`hollow equilibrium`,
 //! `hollow reproduce`): groups of f64 datasets with units and descriptions, and scalar or
 //! text attributes. Written to `<path>.tmp` and renamed when complete, so a file is
-//! either whole or absent. Every error names the file and what was being written.
+//! either whole or absent; the path is checked and locked by [`Output`] first. Every error names the file and what was being written.
 //! Also reads single root attributes back (tests, `reproduce`).
 
+use crate::io::output::Output;
 use ::hdf5::types::VarLenUnicode;
 use ::hdf5::{File, Group};
 use std::path::{Path, PathBuf};
@@ -20,27 +21,23 @@ pub struct TableError {
 /// An HDF5 file being written; `finish` makes it visible at its path.
 pub struct TableFile {
     file: Option<File>,
-    tmp: PathBuf,
+    out: Output,
     path: PathBuf,
 }
 
 impl TableFile {
-    /// Starts `<path>.tmp`; the directory must exist.
+    /// Starts `<path>.tmp`; the directory must exist (see [`Output::create`] for the
+    /// paths it refuses).
     pub fn create(path: &Path, format: &str) -> Result<TableFile, TableError> {
-        let name =
-            path.file_name().ok_or_else(|| terr(path, "creating the file", "not a file path; give e.g. out/eq.h5"))?;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        if !dir.is_dir() {
-            return Err(terr(path, "creating the file", format!("directory {} does not exist", dir.display())));
-        }
-        let mut tmp_name = name.to_os_string();
-        tmp_name.push(".tmp");
-        let tmp = dir.join(tmp_name);
-        let file = File::create(&tmp).map_err(|e| terr(path, "creating the temporary file", e))?;
-        let t = TableFile { file: Some(file), tmp, path: path.to_path_buf() };
+        let out = Output::create(path, &[], false).map_err(|e| output_err(path, e))?;
+        Self::create_in(out, format)
+    }
+
+    /// Starts the file in an [`Output`] taken earlier (with the command's inputs and `--force`).
+    pub fn create_in(out: Output, format: &str) -> Result<TableFile, TableError> {
+        let path = out.path().to_path_buf();
+        let file = File::create(out.tmp()).map_err(|e| terr(&path, "creating the temporary file", e))?;
+        let t = TableFile { file: Some(file), out, path };
         t.attr_str("/", "format", format)?;
         t.attr_str("/", "hollow_version", env!("CARGO_PKG_VERSION"))?;
         t.attr_str("/", "created", &crate::io::hdf5::now_rfc3339())?;
@@ -120,8 +117,7 @@ impl TableFile {
         if let Some(f) = self.file.take() {
             f.close().map_err(|e| terr(&self.path, "closing the temporary file", e))?;
         }
-        std::fs::rename(&self.tmp, &self.path)
-            .map_err(|e| terr(&self.path, &format!("renaming {} over it", self.tmp.display()), e))
+        self.out.commit().map_err(|e| output_err(&self.path, e))
     }
 }
 
@@ -130,9 +126,16 @@ impl Drop for TableFile {
     fn drop(&mut self) {
         if let Some(f) = self.file.take() {
             let _ = f.close();
-            let _ = std::fs::remove_file(&self.tmp);
+            self.out.discard();
         }
     }
+}
+
+/// An [`Output`] error without its leading file name (the `TableError` names it).
+fn output_err(path: &Path, e: crate::io::hdf5::OutputError) -> TableError {
+    let msg = e.to_string();
+    let prefix = format!("{}: ", path.display());
+    terr(path, "writing the output", msg.strip_prefix(&prefix).unwrap_or(&msg))
 }
 
 fn terr(path: &Path, doing: &str, reason: impl ToString) -> TableError {

@@ -14,6 +14,7 @@ pub use exec::{CpuExecutor, Executor, GpuExecutor, Job};
 pub use spec::{Axis, Scale, SeedMode, Spec};
 pub use store::SweepFile;
 
+use crate::io::output::Output;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,11 +95,19 @@ pub struct Options {
     /// checkpoint waits for the next (zero: after every block). The final state is always
     /// written, also on Ctrl-C; after a hard kill, at most this much work is redone.
     pub checkpoint_interval: Duration,
+    /// Replace an output that is not a hollow file (`--force`; see `io::output`).
+    pub force: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { fresh: false, shard: Shard::ALL, max_blocks: None, checkpoint_interval: Duration::from_secs(5) }
+        Self {
+            fresh: false,
+            shard: Shard::ALL,
+            max_blocks: None,
+            checkpoint_interval: Duration::from_secs(5),
+            force: false,
+        }
     }
 }
 
@@ -221,6 +230,9 @@ pub fn run(
 ) -> Result<Report, SweepError> {
     let started = Instant::now();
     let executor = exec.describe();
+    // Checked and locked before anything is read or computed; the spec and its base config
+    // are inputs, never outputs.
+    let target = Output::create(out, &[Path::new(&spec.file), &spec.base_file], opts.force)?;
     let mut sf = open_output(spec, out, opts, &executor)?;
     let r = spec.replicas as usize;
     let my_cells: Vec<usize> = shard_blocks(spec, opts.shard).flat_map(|b| spec.block_cells(b)).collect();
@@ -240,14 +252,14 @@ pub fn run(
     if pending.is_empty() {
         if !sf.complete || opts.fresh || !out.exists() {
             sf.complete = true;
-            store::write(out, &sf)?;
+            store::write(&target, &sf)?;
         }
         return Ok(report);
     }
     sf.complete = false;
     // The file exists (with its header) from the start, so a sweep killed during its
     // first block still leaves something to resume and inspect.
-    store::write(out, &sf)?;
+    store::write(&target, &sf)?;
 
     let jobs: Vec<Job> =
         pending.iter().flat_map(|&cell| (0..spec.replicas).map(move |replica| Job { cell, replica })).collect();
@@ -283,8 +295,21 @@ pub fn run(
         };
         let Job { cell, replica } = jobs[i];
         let at = cell * r + replica as usize;
-        for (m, name) in spec.metrics.iter().enumerate() {
-            l.sf.values[m][at] = o.value(name).unwrap_or(f64::NAN);
+        // Some outcomes are NaN by definition (never settled, no post-shock step), but the
+        // final shares and welfare are finite in every run that worked: a run where one is
+        // not (diverged, or a failed executor) must not be saved as a done cell.
+        if [o.share_exit, o.share_ai, o.share_human, o.welfare_final].iter().any(|v| !v.is_finite()) {
+            l.error.get_or_insert(SweepError::Executor(format!(
+                "cell {cell} ({}) replica {replica}: the run's final shares or welfare are not finite (NaN); \
+                 the cell is not marked done and the finished cells are saved",
+                spec.describe_cell(cell)
+            )));
+            stop.store(true, Ordering::SeqCst);
+            return;
+        }
+        let values: Vec<f64> = spec.metrics.iter().map(|name| o.value(name).unwrap_or(f64::NAN)).collect();
+        for (m, v) in values.into_iter().enumerate() {
+            l.sf.values[m][at] = v;
         }
         l.sf.run_seeds[at] = spec.seed_of(cell, replica);
         l.runs_computed += 1;
@@ -306,7 +331,7 @@ pub fn run(
             stop.store(true, Ordering::SeqCst);
         }
         if l.last_checkpoint.elapsed() >= opts.checkpoint_interval {
-            if let Err(e) = store::write(out, &l.sf) {
+            if let Err(e) = store::write(&target, &l.sf) {
                 l.error.get_or_insert(e);
                 stop.store(true, Ordering::SeqCst);
             }
@@ -319,7 +344,7 @@ pub fn run(
     l.sf.complete = my_cells.iter().all(|&c| l.sf.done[c]);
     l.sf.created = crate::io::hdf5::now_rfc3339();
     // Save what is done whatever happened, then report the first failure.
-    let saved = store::write(out, &l.sf);
+    let saved = store::write(&target, &l.sf);
     ran?;
     if let Some(e) = l.error {
         return Err(e);
@@ -344,8 +369,19 @@ pub struct MergeReport {
 /// different specs (hash), cells done in two files, and cells done in none, naming the
 /// files and cells involved.
 pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeReport, SweepError> {
+    merge_with(out, shards, false)
+}
+
+/// [`merge`], replacing an `out` that is not a hollow file when `force` (never a shard).
+pub fn merge_with(out: &Path, shards: &[PathBuf], force: bool) -> Result<MergeReport, SweepError> {
+    let inputs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
+    let target = Output::create(out, &inputs, force)?;
     let first_path = shards.first().ok_or_else(|| SweepError::Merge("no shard files given".into()))?;
-    let files = shards.iter().map(|p| store::read(p)).collect::<Result<Vec<_>, _>>()?;
+    // A shard that cannot be read is a bad input of the merge, not an output error.
+    let files = shards
+        .iter()
+        .map(|p| store::read(p).map_err(|e| SweepError::Merge(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     let name = |i: usize| shards[i].display().to_string();
     let first = &files[0];
     for (i, f) in files.iter().enumerate().skip(1) {
@@ -422,6 +458,6 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeReport, SweepError> 
     merged.shard = Shard::ALL;
     merged.complete = true;
     merged.created = crate::io::hdf5::now_rfc3339();
-    store::write(out, &merged)?;
+    store::write(&target, &merged)?;
     Ok(MergeReport { files: files.len(), cells: n_cells, spec_hash: merged.spec_hash })
 }

@@ -149,12 +149,10 @@ impl Spec {
     /// Reads and validates a spec file; the base config path is relative to its directory.
     pub fn load(path: &Path) -> Result<Spec, SweepError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            SweepError::from(crate::io::hdf5::OutputError::Io {
-                file: file.clone(),
-                doing: "reading the sweep spec".into(),
-                source: e,
-            })
+        // An unreadable spec is a bad input (exit 3), not an output error.
+        let text = config::read_text(path).map_err(|e| SweepError::SpecParse {
+            file: file.clone(),
+            msg: format!("cannot read the sweep spec: {e}"),
         })?;
         let dir = path.parent().unwrap_or(Path::new(""));
         Spec::from_str_named(&text, &file, dir)
@@ -179,7 +177,7 @@ impl Spec {
             None => return Err(bad("base", "missing: name the base config, e.g. base = \"baseline.toml\"".into())),
         };
         let base_file = dir.join(&base_rel);
-        let base_text = std::fs::read_to_string(&base_file).map_err(|e| {
+        let base_text = config::read_text(&base_file).map_err(|e| {
             bad(
                 "base",
                 format!("cannot read base config {} ({e}); the path is relative to the spec file", base_file.display()),
@@ -515,6 +513,11 @@ fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str)
     if key == "seed" {
         return Err(bad("key", "`seed` cannot be an axis: seeds are derived per run; use replicas".into()));
     }
+    if key == "steps" {
+        // The sweep file stores one `steps` for all cells (and the spec hash takes it from
+        // the spec), so an axis over it would leave a wrong attribute.
+        return Err(bad("key", "`steps` cannot be an axis: give `steps` as a top-level key of the spec".into()));
+    }
     let label = match t.get("label") {
         None => key.to_string(),
         Some(toml::Value::String(s)) => s.clone(),
@@ -593,6 +596,18 @@ fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str)
     if let Some(w) = values.windows(2).find(|w| w[1] <= w[0]) {
         let why = if integer && has_range { " (after rounding to integers: use fewer points)" } else { "" };
         return Err(bad("values", format!("must be strictly increasing{why}; {} is followed by {}", w[0], w[1])));
+    }
+    if !integer {
+        // Config floats are f32: values distinct in f64 may be one value in the run.
+        if let Some(w) = values.windows(2).find(|w| w[1] as f32 <= w[0] as f32) {
+            return Err(bad(
+                "values",
+                format!(
+                    "{} and {} are the same value as `{key}` stores it (a 32-bit float, {}); space the values further apart",
+                    w[0], w[1], w[0] as f32
+                ),
+            ));
+        }
     }
     values.shrink_to_fit();
     Ok(Axis { key: key.to_string(), label, scale, values })

@@ -1,12 +1,13 @@
 //! The sweep file: one HDF5 file per sweep, shard or checkpoint (they are the same
 //! format; a checkpoint is a file whose `complete` is 0). [`write`] stores a
-//! [`SweepFile`] atomically (`<path>.tmp`, fsync, rename), [`read`] loads it back, and
+//! [`SweepFile`] atomically (`<path>.tmp`, fsync, rename, through `io::output`), [`read`] loads it back, and
 //! [`cell_stats`] gives the per-cell mean/std (numeric) or mode/agreement (categorical)
 //! that are stored next to the raw values. Layout in `docs/sweeps.md`.
 
 use super::spec::{Axis, Scale};
 use super::{Shard, SweepError};
 use crate::io::hdf5::OutputError;
+use crate::io::output::Output;
 use crate::observe::{outcome_categories, outcome_unit};
 use ::hdf5::types::VarLenUnicode;
 use ::hdf5::{File, Group, H5Type, Location};
@@ -108,35 +109,15 @@ pub fn cell_stats(values: &[f64], replicas: usize, categorical: bool) -> (Vec<f6
 // ---------------------------------------------------------------------------------------
 // Writing
 
-/// Writes `s` to `path` atomically: to `<path>.tmp` in the same directory, synced, then
-/// renamed over `path`, so a reader (or a resumed sweep) sees the old file or the new one,
-/// never half of one — also when the process is killed mid-write.
-pub fn write(path: &Path, s: &SweepFile) -> Result<(), SweepError> {
-    let file = path.display().to_string();
-    let name = path.file_name().ok_or_else(|| fmt_err(&file, "names no file; give a path such as out/sweep.h5"))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(fmt_err(
-            &file,
-            format!("directory {} does not exist; create it or choose another output path", dir.display()),
-        ));
-    }
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = dir.join(tmp_name);
-    let result = write_file(&tmp, &file, s).and_then(|()| {
-        let io = |doing: String| {
-            let file = file.clone();
-            move |source| SweepError::from(OutputError::Io { file, doing, source })
-        };
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io(format!("syncing {}", tmp.display())))?;
-        std::fs::rename(&tmp, path).map_err(io(format!("renaming {} over it", tmp.display())))
-    });
-    if result.is_err() && std::fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_file()) {
-        let _ = std::fs::remove_file(&tmp);
+/// Writes `s` to `out` atomically: to its temporary file in the same directory, synced,
+/// then renamed over the path, so a reader (or a resumed sweep) sees the old file or the
+/// new one, never half of one — also when the process is killed mid-write. `out` was
+/// checked and locked when it was taken (`io::output`).
+pub fn write(out: &Output, s: &SweepFile) -> Result<(), SweepError> {
+    let file = out.path().display().to_string();
+    let result = write_file(out.tmp(), &file, s).and_then(|()| out.commit().map_err(SweepError::from));
+    if result.is_err() {
+        out.discard();
     }
     result
 }
