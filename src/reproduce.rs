@@ -280,7 +280,17 @@ pub fn reproduce(
     }
     if want("F5") {
         let curves = f5_curves(&opts.configs, exec, stop, sweep_size, opts.fact_replicas, &say)?;
-        report.facts.push(measure_f5(&curves));
+        let mut f = measure_f5(&curves);
+        say("F5 in the mean field");
+        let mf = measure_f5(&f5_curves_meanfield(&opts.configs, sweep_size)?);
+        for x in mf.measures.iter().filter(|x| x.name.ends_with("_regime") || x.name.ends_with("_peak_scale")) {
+            f.measures.push(Measure {
+                name: format!("meanfield_{}", x.name),
+                meaning: format!("mean field: {}", x.meaning),
+                ..x.clone()
+            });
+        }
+        report.facts.push(f);
     }
     if want("F6") {
         let f =
@@ -588,12 +598,8 @@ pub const F5_LEVELS: [(&str, &str); 3] = [
     ("severe", "facts_severe_pollution.toml"),
 ];
 
-/// The F5 curves of `F5_LEVELS` at `size` (creators, buyers) with `replicas` replicas.
-/// Pollution enters only the welfare accounting unless congestion_in_participation is
-/// set (MODEL.md), so levels whose configs differ from the high level's only in
-/// market.pollution reuse its runs: W(beta) = W(beta_run) + (beta_run - beta) L, L the
-/// run's congestion load ln(1 + cong_eta D_A) (its congestion cost over beta_run). Any
-/// other level is run on its own.
+/// The F5 curves of `F5_LEVELS` at `size` (creators, buyers) with `replicas` replicas,
+/// run as sweeps on `exec` (see `f5_assemble` for how levels share runs).
 pub fn f5_curves(
     configs: &Path,
     exec: &dyn Executor,
@@ -603,28 +609,61 @@ pub fn f5_curves(
     say: &dyn Fn(&str),
 ) -> Result<Vec<F5Curve>, ReproduceError> {
     let sets = [format!("creators={}", size.0), format!("buyers={}", size.1)];
+    f5_assemble(configs, &sets, &|name, scales| {
+        say(&format!("F5 {name}: {} cost scales x {replicas} replicas", scales.len()));
+        scan(configs, exec, stop, name, &sets, ("technology.ai_cost_scale", scales), replicas)
+    })
+}
+
+/// The F5 curves of the mean field (one "replica" per point: it is deterministic), for
+/// the configs' economics at `size` (the mean field's own closures do not depend on N, but
+/// the config's population sets which curve cells count as observed).
+pub fn f5_curves_meanfield(configs: &Path, size: (u32, u32)) -> Result<Vec<F5Curve>, ReproduceError> {
+    use rayon::prelude::*;
+    let sets = [format!("creators={}", size.0), format!("buyers={}", size.1)];
+    f5_assemble(configs, &sets, &|name, scales| {
+        let cfg = load(configs, name, &sets)?;
+        Ok(scales
+            .par_iter()
+            .map(|&s| {
+                let mut c = cfg.clone();
+                c.technology.ai_cost_scale = s as f32;
+                let rec = crate::model::meanfield::run_meanfield(&c, MeanFieldOptions::default());
+                let e = &c.equilibrium;
+                vec![Outcomes::of(&rec, c.technology.shock_step, e.window as usize, e.tol as f64)]
+            })
+            .collect())
+    })
+}
+
+/// F5's curves from `run(config name, scales)`, which gives outcomes by scale and replica.
+/// Pollution enters only the welfare accounting unless congestion_in_participation is set
+/// (MODEL.md), so levels whose configs differ from the high level's only in
+/// market.pollution reuse its runs: W(beta) = W(beta_run) + (beta_run - beta) L, L the
+/// run's congestion load ln(1 + cong_eta D_A) (its congestion cost over beta_run). Any
+/// other level is run on its own.
+fn f5_assemble(
+    configs: &Path,
+    sets: &[String],
+    run: &dyn Fn(&str, &[f64]) -> Result<Vec<Vec<Outcomes>>, ReproduceError>,
+) -> Result<Vec<F5Curve>, ReproduceError> {
     let mut scales: Vec<f64> = F5_SCALES.to_vec();
     scales.push(F5_NO_AI);
-    let cfgs: Vec<Config> = F5_LEVELS.iter().map(|(_, f)| load(configs, f, &sets)).collect::<Result<_, _>>()?;
+    let cfgs: Vec<Config> = F5_LEVELS.iter().map(|(_, f)| load(configs, f, sets)).collect::<Result<_, _>>()?;
     let behaviour = |c: &Config| {
         let mut c = c.clone();
         c.market.pollution = 0.0;
         c
     };
-    let run_level = |k: usize| -> Result<(f64, Vec<Vec<Outcomes>>), ReproduceError> {
-        say(&format!("F5 {}: {} cost scales x {replicas} replicas", F5_LEVELS[k].1, scales.len()));
-        let axis = ("technology.ai_cost_scale", scales.as_slice());
-        Ok((cfgs[k].market.pollution as f64, scan(configs, exec, stop, F5_LEVELS[k].1, &sets, axis, replicas)?))
-    };
     let hi = 1;
-    let high = run_level(hi)?;
+    let high = (cfgs[hi].market.pollution as f64, run(F5_LEVELS[hi].1, &scales)?);
     let mut out = Vec::new();
-    for (k, (tag, _)) in F5_LEVELS.iter().enumerate() {
+    for (k, (tag, name)) in F5_LEVELS.iter().enumerate() {
         let c = &cfgs[k];
         let pollution = c.market.pollution as f64;
         let reuse =
             k == hi || (!c.market.congestion_in_participation && high.0 > 0.0 && behaviour(c) == behaviour(&cfgs[hi]));
-        let (b_run, runs) = if reuse { (high.0, high.1.clone()) } else { run_level(k)? };
+        let (b_run, runs) = if reuse { (high.0, high.1.clone()) } else { (pollution, run(name, &scales)?) };
         // Welfare at this level from a run at b_run: only the congestion term differs.
         let load = |o: &Outcomes| if b_run > 0.0 { o.congestion_final / b_run } else { 0.0 };
         let at = |o: &Outcomes| if reuse { o.welfare_final + (b_run - pollution) * load(o) } else { o.welfare_final };
