@@ -811,6 +811,24 @@ pub enum PlotCmd {
         /// Image size in pixels, WIDTHxHEIGHT.
         #[arg(long, default_value = "1100x800")]
         size: String,
+        /// Draw no welfare-maximising s* and laissez-faire line (drawn by default on a
+        /// welfare metric of a sweep over technology.ai_cost_scale).
+        #[arg(long)]
+        no_optimum: bool,
+    },
+    /// Regime map of a sweep over technology.ai_cost_scale and another key (pollution):
+    /// per row, how welfare responds to AI expansion against the no-AI run (the largest
+    /// s): monotone gains, gains with a dip, inverted U, harmful from entry; with s* and
+    /// s = 1. Needs the metrics welfare_final and share_ai.
+    Regimes {
+        /// Sweep file.
+        file: PathBuf,
+        /// Output PNG (default: <file stem>_regimes.png next to the file).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Image size in pixels, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1100x800")]
+        size: String,
     },
 }
 
@@ -1000,12 +1018,83 @@ fn cmd_merge(output: &Path, shards: &[PathBuf], force: bool) -> Result<()> {
 
 fn cmd_plot(what: PlotCmd) -> Result<()> {
     match what {
-        PlotCmd::Phase { file, metric, output, stat, regimes, cmap, size } => {
-            cmd_plot_phase(&file, &metric, output, &stat, regimes.as_deref(), &cmap, &size)
+        PlotCmd::Phase { file, metric, output, stat, regimes, cmap, size, no_optimum } => {
+            cmd_plot_phase(&file, &metric, output, &stat, regimes.as_deref(), &cmap, &size, !no_optimum)
         }
+        PlotCmd::Regimes { file, output, size } => cmd_plot_regimes(&file, output, &size),
     }
 }
 
+/// A figure size `WIDTHxHEIGHT`.
+fn parse_size(size: &str) -> Result<(u32, u32)> {
+    size.split_once('x')
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+        .filter(|&(w, h)| (300..=8000).contains(&w) && (200..=8000).contains(&h))
+        .ok_or_else(|| {
+            usage(format!("--size {size}: expected WIDTHxHEIGHT in pixels, e.g. 1100x800 (300..8000 × 200..8000)"))
+        })
+}
+
+/// Axis `i` of a sweep file, for a figure.
+fn sweep_axis(sf: &crate::sweep::SweepFile, i: usize) -> crate::io::heatmap::PlotAxis {
+    let a = &sf.axes[i];
+    crate::io::heatmap::PlotAxis {
+        label: a.label.clone(),
+        values: a.values.clone(),
+        log: a.scale == crate::sweep::Scale::Log,
+    }
+}
+
+/// What a figure of a sweep file says under its title: the spec, the grid, the seeds, and
+/// a warning when cells are missing.
+fn sweep_subtitle(file: &Path, sf: &crate::sweep::SweepFile) -> String {
+    let sep = crate::io::heatmap::SEP;
+    let spec_name =
+        Path::new(&sf.spec_file).file_name().map_or(sf.spec_file.clone(), |n| n.to_string_lossy().into_owned());
+    let (n1, n2) = sf.shape();
+    let grid = if sf.axes.len() == 2 { format!("{n1} × {n2}") } else { n1.to_string() };
+    let r = sf.replicas;
+    let subtitle = format!(
+        "{spec_name}{sep}{grid} cells × {r} replica{}, {} steps, {} seeds{sep}spec {}",
+        if r == 1 { "" } else { "s" },
+        sf.steps,
+        sf.seeds.replace('_', "-"),
+        sf.spec_hash
+    );
+    let (done, cells) = (sf.cells_done(), sf.n_cells());
+    if done < cells {
+        eprintln!("warning: {} holds {done} of {cells} cells; missing cells are drawn grey", file.display());
+        return format!("INCOMPLETE: {done} of {cells} cells{sep}{subtitle}");
+    }
+    subtitle
+}
+
+fn cmd_plot_regimes(file: &Path, output: Option<PathBuf>, size: &str) -> Result<()> {
+    let sf = crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
+    let size = parse_size(size)?;
+    let e = crate::sweep::analysis::expansion(&sf).map_err(|m| CliError::Input(format!("{}: {m}", file.display())))?;
+    let output = output.unwrap_or_else(|| {
+        let stem = file.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
+        file.with_file_name(format!("{stem}_regimes.png"))
+    });
+    let subtitle = sweep_subtitle(file, &sf);
+    crate::io::phase::draw_regime_map(&output, &sf, &e, sweep_axis(&sf, 0), sweep_axis(&sf, 1), subtitle, size)?;
+    for r in &e.rows {
+        println!(
+            "{:>10.4}  {:<20} s* = {:.3} (replicas {:.3}–{:.3}), no-AI welfare {:.4}",
+            r.value,
+            r.regime.map_or("no AI entry", |g| g.label()),
+            r.s_star,
+            r.s_star_lo,
+            r.s_star_hi,
+            r.no_ai
+        );
+    }
+    println!("wrote {}", output.display());
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn cmd_plot_phase(
     file: &Path,
     metric: &str,
@@ -1014,19 +1103,14 @@ fn cmd_plot_phase(
     regimes: Option<&str>,
     cmap: &str,
     size: &str,
+    optimum: bool,
 ) -> Result<()> {
-    use crate::io::heatmap::{self, ColourScale, Heatmap, LinePlot, PlotAxis, Regimes};
+    use crate::io::heatmap::{self, ColourScale, Heatmap, LinePlot, Regimes};
     use crate::observe::{outcome_categories, outcome_unit};
     use crate::sweep::store;
     // The sweep file is this command's input: a bad one is exit 3.
     let sf = store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
-    let size = size
-        .split_once('x')
-        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
-        .filter(|&(w, h)| (300..=8000).contains(&w) && (200..=8000).contains(&h))
-        .ok_or_else(|| {
-            usage(format!("--size {size}: expected WIDTHxHEIGHT in pixels, e.g. 1100x800 (300..8000 × 200..8000)"))
-        })?;
+    let size = parse_size(size)?;
     let Some(values) = sf.metric(metric) else {
         return Err(CliError::Input(format!(
             "{}: no metric \"{metric}\"; this sweep recorded {}",
@@ -1055,26 +1139,9 @@ fn cmd_plot_phase(
         unit => format!("{metric} ({unit})"),
     };
     let title = format!("{metric}: {stat_name} over {r} replica{}", if r == 1 { "" } else { "s" });
-    let (done, cells) = (sf.cells_done(), sf.n_cells());
     let sep = heatmap::SEP;
-    let spec_name =
-        Path::new(&sf.spec_file).file_name().map_or(sf.spec_file.clone(), |n| n.to_string_lossy().into_owned());
-    let (n1, n2) = sf.shape();
-    let grid = if sf.axes.len() == 2 { format!("{n1} × {n2}") } else { n1.to_string() };
-    let mut subtitle = format!(
-        "{spec_name}{sep}{grid} cells, {} steps, {} seeds{sep}spec {}",
-        sf.steps,
-        sf.seeds.replace('_', "-"),
-        sf.spec_hash
-    );
-    if done < cells {
-        subtitle = format!("INCOMPLETE: {done} of {cells} cells{sep}{subtitle}");
-        eprintln!("warning: {} holds {done} of {cells} cells; missing cells are drawn grey", file.display());
-    }
-    let axis = |i: usize| {
-        let a = &sf.axes[i];
-        PlotAxis { label: a.label.clone(), values: a.values.clone(), log: a.scale == crate::sweep::Scale::Log }
-    };
+    let mut subtitle = sweep_subtitle(file, &sf);
+    let axis = |i: usize| sweep_axis(&sf, i);
     let output = output.unwrap_or_else(|| {
         let stem = file.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
         file.with_file_name(format!("{stem}_{metric}.png"))
@@ -1145,7 +1212,18 @@ fn cmd_plot_phase(
             Some(c) => ColourScale::Categorical { labels: c.iter().map(|s| s.to_string()).collect() },
             None => ColourScale::Continuous { label: value_label, diverging },
         };
-        heatmap::draw_heatmap(&output, &Heatmap { title, subtitle, x: axis(0), y: axis(1), z, colour, regimes, size })?;
+        // On welfare over the AI cost scale: where welfare peaks, and laissez-faire.
+        let overlays = match crate::sweep::analysis::expansion(&sf) {
+            Ok(e) if optimum && metric.starts_with("welfare_") => {
+                subtitle = format!("{subtitle}{sep}dots: s* per row, whiskers: its range over replicas");
+                crate::io::phase::optimum_overlays(&sf, &e)
+            }
+            _ => Vec::new(),
+        };
+        heatmap::draw_heatmap(
+            &output,
+            &Heatmap { title, subtitle, x: axis(0), y: axis(1), z, colour, regimes, overlays, size },
+        )?;
     }
     println!("wrote {}", output.display());
     Ok(())

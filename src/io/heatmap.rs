@@ -41,7 +41,19 @@ pub struct Heatmap {
     /// A categorical grid (same layout as `z`) whose changes are outlined, with its name
     /// and category labels (the regions are labelled with them).
     pub regimes: Option<Regimes>,
+    /// Lines drawn over the cells (e.g. the welfare-maximising s* per row).
+    pub overlays: Vec<Overlay>,
     pub size: (u32, u32),
+}
+
+/// A line over a heatmap, in data units, labelled at its top end. With `x_spread`, each
+/// point also gets a horizontal whisker from its (lo, hi).
+#[derive(Clone, Debug)]
+pub struct Overlay {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+    pub x_spread: Vec<(f64, f64)>,
+    pub dashed: bool,
 }
 
 /// Regions of a categorical grid, outlined on a heatmap.
@@ -133,24 +145,46 @@ impl Mapper {
         if !lo.is_finite() {
             (lo, hi) = (0.0, 1.0);
         }
-        // Diverging only where zero lies inside the data: then white means "no change".
+        // Diverging only where zero lies inside the data: then white means "no change", and
+        // each side spans its own range (a two-slope map), so a small gain beside a large
+        // loss is still visible.
         let diverging = diverging && lo < 0.0 && hi > 0.0;
-        if diverging {
-            let m = lo.abs().max(hi.abs());
-            (lo, hi) = (-m, m);
-        }
         if hi - lo <= 1e-12 * hi.abs().max(1.0) {
             let pad = (hi.abs() * 0.01).max(1e-9);
             (lo, hi) = (lo - pad, hi + pad);
         }
         Mapper { lo, hi, diverging }
     }
+    /// Position of `v` on the colour bar, 0 at `lo` and 1 at `hi` (zero at 1/2 when diverging).
+    fn frac(&self, v: f64) -> f64 {
+        if self.diverging {
+            if v >= 0.0 { 0.5 + 0.5 * v / self.hi } else { 0.5 - 0.5 * v / self.lo }
+        } else {
+            (v - self.lo) / (self.hi - self.lo)
+        }
+    }
     fn colour(&self, v: f64) -> RGBColor {
         if !v.is_finite() {
             return NO_DATA;
         }
-        let t = (v - self.lo) / (self.hi - self.lo);
+        self.colour_at(self.frac(v))
+    }
+    fn colour_at(&self, t: f64) -> RGBColor {
         if self.diverging { ramp(&DIVERGING, t) } else { ramp(&VIRIDIS, t) }
+    }
+    /// Colour-bar ticks: on a two-slope map, each side gets its own.
+    fn ticks(&self) -> Vec<(f64, f64)> {
+        let side = |a: f64, b: f64, n: usize| {
+            let step = nice_step(b - a, n);
+            linear_ticks(a, b, n).into_iter().map(move |v| (v, step)).collect::<Vec<_>>()
+        };
+        if self.diverging {
+            let mut t = side(self.lo, 0.0, 4);
+            t.extend(side(0.0, self.hi, 4).into_iter().filter(|p| p.0 != 0.0));
+            t
+        } else {
+            side(self.lo, self.hi, 8)
+        }
     }
 }
 
@@ -432,6 +466,43 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
         }
     }
 
+    // Overlays: a white casing under a black line (readable on any colour), whiskers,
+    // markers, and the label in a white box at the top end.
+    let at = |p: &(f64, f64)| (warp(p.0, h.x.log), warp(p.1, h.y.log));
+    for o in &h.overlays {
+        let pts: Vec<(f64, f64)> = o.points.iter().map(at).filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+        for (style, w) in [(WHITE, 6), (BLACK, 2)] {
+            if o.dashed {
+                let segs = dashes(&pts, (x1 - x0) / 60.0, (y1 - y0) / 60.0);
+                chart
+                    .draw_series(segs.into_iter().map(|s| PathElement::new(s, style.stroke_width(w))))
+                    .map_err(|e| err(path, e))?;
+            } else {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(pts.clone(), style.stroke_width(w))))
+                    .map_err(|e| err(path, e))?;
+            }
+            let whiskers =
+                o.x_spread.iter().zip(&o.points).map(|(&(lo, hi), &(_, y))| vec![at(&(lo, y)), at(&(hi, y))]);
+            chart
+                .draw_series(whiskers.map(|s| PathElement::new(s, style.stroke_width(w))))
+                .map_err(|e| err(path, e))?;
+        }
+        if !o.dashed {
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLACK.filled()))).map_err(|e| err(path, e))?;
+        }
+        if let Some(top) = pts.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+            let c = chart.backend_coord(top);
+            let font = TextStyle::from((FONT, 15).into_font());
+            let (tw, th) = root.estimate_text_size(&o.label, &font).map_or((100, 16), |(w, h)| (w as i32, h as i32));
+            let (lx, ly) = (c.0 + 8, c.1 + th);
+            let bx = [(lx - 4, ly - th / 2 - 4), (lx + tw + 4, ly + th / 2 + 4)];
+            root.draw(&Rectangle::new(bx, WHITE.mix(0.85).filled())).map_err(|e| err(path, e))?;
+            root.draw(&Text::new(o.label.clone(), (lx, ly), text_style(15, HPos::Left, VPos::Center)))
+                .map_err(|e| err(path, e))?;
+        }
+    }
+
     // Log-axis ticks by hand.
     let (px, py) = chart.plotting_area().get_pixel_range();
     if h.x.log {
@@ -450,6 +521,23 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
         _ => {}
     }
     root.present().map_err(|e| err(path, format!("cannot write the PNG: {e}")))
+}
+
+/// A polyline cut into dashes about `dx` (or `dy`) long, in chart units.
+fn dashes(pts: &[(f64, f64)], dx: f64, dy: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    for w in pts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let len = (((b.0 - a.0) / dx).powi(2) + ((b.1 - a.1) / dy).powi(2)).sqrt();
+        let n = (len.ceil() as usize).max(1);
+        for k in (0..n).step_by(2) {
+            let t0 = k as f64 / n as f64;
+            let t1 = ((k + 1) as f64 / n as f64).min(1.0);
+            let p = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            out.push(vec![p(t0), p(t1)]);
+        }
+    }
+    out
 }
 
 /// Connected regions (4-neighbour) of equal finite category in a grid laid out
@@ -505,16 +593,15 @@ fn draw_colour_bar(
     let hgt = (bottom - top).max(1);
     for k in 0..hgt {
         let t = 1.0 - k as f64 / (hgt - 1).max(1) as f64;
-        let c = m.colour(m.lo + t * (m.hi - m.lo));
+        let c = m.colour_at(t);
         side.draw(&Rectangle::new([(x0, top + k), (x0 + bw, top + k + 1)], c.filled())).map_err(|e| err(file, e))?;
     }
     side.draw(&Rectangle::new([(x0, top), (x0 + bw, bottom)], BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
-    let step = nice_step(m.hi - m.lo, 8);
     let tick_font = TextStyle::from((FONT, 14).into_font());
     let mut widest = 0;
-    for v in linear_ticks(m.lo, m.hi, 8) {
+    for (v, step) in m.ticks() {
         widest = widest.max(side.estimate_text_size(&fmt_tick(v, step), &tick_font).map_or(40, |(w, _)| w as i32));
-        let y = bottom - ((v - m.lo) / (m.hi - m.lo) * hgt as f64).round() as i32;
+        let y = bottom - (m.frac(v) * hgt as f64).round() as i32;
         side.draw(&PathElement::new(vec![(x0 + bw, y), (x0 + bw + 5, y)], BLACK.stroke_width(1)))
             .map_err(|e| err(file, e))?;
         side.draw(&Text::new(fmt_tick(v, step), (x0 + bw + 8, y), text_style(14, HPos::Left, VPos::Center)))
@@ -653,5 +740,9 @@ mod tests {
     fn diverging_map_is_white_at_zero() {
         let m = Mapper::new(&[-2.0, 1.0], true);
         assert_eq!(m.colour(0.0), RGBColor(247, 247, 247));
+        // Two slopes: each end of the data gets the full colour of its side.
+        assert_eq!(m.colour(1.0), RGBColor(178, 24, 43));
+        assert_eq!(m.colour(-2.0), RGBColor(33, 102, 172));
+        assert!((m.frac(0.5) - 0.75).abs() < 1e-12 && (m.frac(-1.0) - 0.25).abs() < 1e-12);
     }
 }

@@ -6,6 +6,7 @@ pub mod hdf5;
 pub mod heatmap;
 pub mod layers;
 pub mod output;
+pub mod phase;
 pub mod plot;
 pub mod tables;
 

@@ -6,6 +6,7 @@
 //! resumes without recomputing finished cells, and merges shard files.
 //! A sweep is many ordinary `Simulation`s, not a different engine.
 
+pub mod analysis;
 pub mod exec;
 pub mod spec;
 pub mod store;

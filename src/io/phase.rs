@@ -1,0 +1,95 @@
+//! Phase-diagram figures that read welfare along the AI-expansion axis of a sweep file
+//! (`sweep::analysis`): the welfare-maximising cost scale s*(row) with its spread over
+//! replicas and the laissez-faire line s = 1, drawn over any heatmap of the file, and the
+//! regime map (monotone gains / gains with a dip / inverted U / harmful from entry, per row,
+//! with the cells where AI lowers welfare below the no-AI run outlined).
+
+use super::heatmap::{self, ColourScale, Heatmap, Overlay, PlotAxis, PlotError, Regimes};
+use crate::model::welfare::ExpansionRegime;
+use crate::sweep::analysis::{self, Expansion};
+use crate::sweep::store::SweepFile;
+use std::path::Path;
+
+/// s*(row) with whiskers over replicas (on the rows where some AI beats none: elsewhere the
+/// best is no AI, which the regime map shows), and the laissez-faire line s = 1 (where it
+/// is on the axis), in the file's axis order.
+pub fn optimum_overlays(sf: &SweepFile, e: &Expansion) -> Vec<Overlay> {
+    let xy = |s: f64, v: f64| if e.s_axis == 0 { (s, v) } else { (v, s) };
+    let rows: Vec<_> =
+        e.rows.iter().filter(|r| r.regime.is_some_and(|g| g != ExpansionRegime::HarmfulFromEntry)).collect();
+    let star = Overlay {
+        label: "s* (welfare-maximising)".into(),
+        points: rows.iter().map(|r| xy(r.s_star, r.value)).collect(),
+        // Whiskers run along x, so only when s is the x axis.
+        x_spread: if e.s_axis == 0 { rows.iter().map(|r| (r.s_star_lo, r.s_star_hi)).collect() } else { Vec::new() },
+        dashed: false,
+    };
+    let mut out = vec![star];
+    let s = &sf.axes[e.s_axis].values;
+    let (lo, hi) = (s.iter().cloned().fold(f64::INFINITY, f64::min), s.iter().cloned().fold(0.0, f64::max));
+    if (lo..=hi).contains(&1.0) {
+        let other = &sf.axes[1 - e.s_axis].values;
+        let (a, b) = (other[0], other[other.len() - 1]);
+        out.push(Overlay {
+            label: "laissez-faire (s = 1)".into(),
+            points: vec![xy(1.0, a), xy(1.0, b)],
+            x_spread: Vec::new(),
+            dashed: true,
+        });
+    }
+    out
+}
+
+/// The regime map of `sf` to `path`: each cell coloured by its row's regime, the cells
+/// where mean welfare is below the no-AI run outlined, s* and s = 1 drawn over it.
+pub fn draw_regime_map(
+    path: &Path,
+    sf: &SweepFile,
+    e: &Expansion,
+    x: PlotAxis,
+    y: PlotAxis,
+    subtitle: String,
+    size: (u32, u32),
+) -> Result<(), PlotError> {
+    let (n1, n2) = sf.shape();
+    let mut z = vec![f64::NAN; n1 * n2];
+    let mut gain = vec![f64::NAN; n1 * n2];
+    for (row, r) in e.rows.iter().enumerate() {
+        for (k, g) in r.gain.iter().enumerate() {
+            let c = if e.s_axis == 0 { k * n2 + row } else { row * n2 + k };
+            z[c] = r.regime.map_or(f64::NAN, |g| g.index() as f64);
+            // Below the no-AI run by more than the tolerance: AI lowers welfare there.
+            gain[c] = f64::from(u8::from(*g >= -analysis::TOL));
+        }
+    }
+    let sep = heatmap::SEP;
+    let bounds: Vec<String> =
+        analysis::boundaries(e).iter().map(|(a, b, l)| format!("{l} from {}", fmt_between(*a, *b))).collect();
+    let subtitle = if bounds.is_empty() { subtitle } else { format!("{subtitle}{sep}{}", bounds.join(", ")) };
+    heatmap::draw_heatmap(
+        path,
+        &Heatmap {
+            title: "Welfare regime of AI expansion, by row (against the no-AI run at the largest s)".into(),
+            subtitle,
+            x,
+            y,
+            z,
+            colour: ColourScale::Categorical {
+                labels: ExpansionRegime::LABELS.iter().map(|s| s.to_string()).collect(),
+            },
+            regimes: Some(Regimes {
+                name: String::new(),
+                labels: vec!["AI below no AI".into(), "AI at or above no AI".into()],
+                grid: gain,
+            }),
+            overlays: optimum_overlays(sf, e),
+            size,
+        },
+    )
+}
+
+/// A boundary between two grid values, printed to the precision that tells them apart.
+fn fmt_between(a: f64, b: f64) -> String {
+    let digits = (-(b - a).abs().log10()).ceil().clamp(0.0, 6.0) as usize + 1;
+    format!("{:.*}–{:.*}", digits, a, digits, b)
+}

@@ -1,0 +1,108 @@
+//! What a sweep over the AI cost scale says about welfare (MODEL.md F5): for each value of
+//! the other axis (pollution, say), the welfare-maximising cost scale s* with its spread
+//! over replicas, and the regime of welfare along AI expansion against the no-AI run (the
+//! largest s). Pure arithmetic on a `SweepFile`; `hollow plot phase` draws s* on the
+//! welfare heatmap and `hollow plot regimes` the regime map.
+
+use super::store::SweepFile;
+use crate::model::welfare::{ExpansionRegime, expansion_regime};
+
+/// The config key of the AI-expansion axis.
+pub const COST_SCALE_KEY: &str = "technology.ai_cost_scale";
+/// Differences of mean welfare below this count as ties (money per buyer), as in
+/// `reproduce`'s F5.
+pub const TOL: f64 = crate::reproduce::F5_TOL;
+/// A cell counts as having AI when its mean AI share of creators exceeds this.
+const AI_PRESENT: f64 = 0.005;
+
+/// One value of the other axis.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// The other axis's value (e.g. the pollution intensity).
+    pub value: f64,
+    /// The cost scale of the highest mean welfare, and the smallest and largest cost scale
+    /// of a single replica's highest welfare.
+    pub s_star: f64,
+    pub s_star_lo: f64,
+    pub s_star_hi: f64,
+    /// Mean welfare without AI (the largest cost scale).
+    pub no_ai: f64,
+    /// The regime along AI expansion (`None` when AI never enters on the row).
+    pub regime: Option<ExpansionRegime>,
+    /// Mean welfare minus `no_ai`, by cost scale (the s axis's order).
+    pub gain: Vec<f64>,
+}
+
+/// The analysis of a two-axis sweep with a cost-scale axis.
+#[derive(Clone, Debug)]
+pub struct Expansion {
+    /// Index of the cost-scale axis in the file (0 or 1); the other axis is the rows.
+    pub s_axis: usize,
+    pub rows: Vec<Row>,
+}
+
+/// Analyses `sf`; an error says what the file lacks.
+pub fn expansion(sf: &SweepFile) -> Result<Expansion, String> {
+    if sf.axes.len() != 2 {
+        return Err(format!("needs a two-axis sweep with a {COST_SCALE_KEY} axis; this one has {}", sf.axes.len()));
+    }
+    let s_axis = sf.axes.iter().position(|a| a.key == COST_SCALE_KEY).ok_or_else(|| {
+        format!(
+            "no {COST_SCALE_KEY} axis (axes: {})",
+            sf.axes.iter().map(|a| a.key.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let need = |m: &str| {
+        sf.metric(m).ok_or_else(|| format!("needs the metric {m}; the sweep recorded {}", sf.metrics.join(", ")))
+    };
+    let (w, ai) = (need("welfare_final")?, need("share_ai")?);
+    let r = sf.replicas as usize;
+    let (n1, n2) = sf.shape();
+    let (ns, nrow) = if s_axis == 0 { (n1, n2) } else { (n2, n1) };
+    let s = &sf.axes[s_axis].values;
+    let cell = |k: usize, row: usize| if s_axis == 0 { k * n2 + row } else { row * n2 + k };
+    let mean = |v: &[f64], c: usize| v[c * r..(c + 1) * r].iter().sum::<f64>() / r as f64;
+    // The no-AI reference is the largest cost scale, which must have no AI.
+    let last = (0..ns).max_by(|&a, &b| s[a].total_cmp(&s[b])).ok_or("empty cost-scale axis")?;
+    let mut rows = Vec::with_capacity(nrow);
+    for row in 0..nrow {
+        if let Some(k) = (0..ns).find(|&k| !sf.done[cell(k, row)]) {
+            return Err(format!("cell s = {} of row {row} is not done", s[k]));
+        }
+        if mean(ai, cell(last, row)) > AI_PRESENT {
+            return Err(format!(
+                "AI still enters at the largest cost scale s = {} (row {row}): extend the axis to a no-AI scale",
+                s[last]
+            ));
+        }
+        let no_ai = mean(w, cell(last, row));
+        let means: Vec<f64> = (0..ns).map(|k| mean(w, cell(k, row))).collect();
+        let best = |f: &dyn Fn(usize) -> f64| (0..ns).fold(last, |b, k| if f(k) > f(b) { k } else { b });
+        let k_star = best(&|k| means[k]);
+        let per: Vec<f64> = (0..r).map(|q| s[best(&|k| w[cell(k, row) * r + q])]).collect();
+        // Along rising expansion: AI-present cells by falling s.
+        let mut order: Vec<usize> = (0..ns).filter(|&k| mean(ai, cell(k, row)) > AI_PRESENT).collect();
+        order.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
+        let curve: Vec<f64> = order.iter().map(|&k| means[k]).collect();
+        rows.push(Row {
+            value: sf.axes[1 - s_axis].values[row],
+            s_star: s[k_star],
+            s_star_lo: per.iter().cloned().fold(f64::INFINITY, f64::min),
+            s_star_hi: per.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+            no_ai,
+            regime: expansion_regime(&curve, no_ai, TOL).map(|x| x.0),
+            gain: means.iter().map(|m| m - no_ai).collect(),
+        });
+    }
+    Ok(Expansion { s_axis, rows })
+}
+
+/// The rows where the regime changes: (value of the last row of the old regime, value of
+/// the first of the new one, the new regime's label), for the docs and the figure.
+pub fn boundaries(e: &Expansion) -> Vec<(f64, f64, &'static str)> {
+    e.rows
+        .windows(2)
+        .filter(|w| w[0].regime != w[1].regime)
+        .map(|w| (w[0].value, w[1].value, w[1].regime.map_or("no AI", |g| g.label())))
+        .collect()
+}
