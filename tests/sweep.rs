@@ -233,7 +233,10 @@ fn shipped_phase_specs_are_valid() {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         if path.extension().is_some_and(|e| e == "toml") && text.contains("[[axis]]") {
             let s = Spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(s.base.top.creators + s.base.top.buyers, 10_000, "{}: 10^4-agent markets", path.display());
+            // The benchmark sweeps use 10^4-agent markets; the F5/F6 maps use the markets of
+            // `hollow reproduce`'s scans (5,000 creators, 10,000 buyers), so they match it.
+            let agents = s.base.top.creators + s.base.top.buyers;
+            assert!(matches!(agents, 10_000 | 15_000), "{}: {agents}-agent markets", path.display());
             n += 1;
         }
     }

@@ -263,7 +263,9 @@ fn log_ticks(ulo: f64, uhi: f64) -> (Vec<f64>, Vec<f64>) {
 
 /// A tick label: short, with as many decimals as the step needs.
 fn fmt_tick(v: f64, step: f64) -> String {
-    if v == 0.0 {
+    // Ticks are multiples of the step computed in floating point: one a rounding error
+    // away from zero is zero.
+    if v == 0.0 || v.abs() < 1e-9 * step.abs() {
         return "0".into();
     }
     let a = v.abs();
@@ -734,6 +736,12 @@ mod tests {
         let r = regions(&g, 3, 3);
         assert_eq!(r.iter().filter(|(c, _)| *c == 1).count(), 2);
         assert_eq!(r.iter().find(|(c, _)| *c == 0).map(|(_, v)| v.len()), Some(7));
+    }
+
+    #[test]
+    fn a_tick_a_rounding_error_from_zero_is_zero() {
+        assert_eq!(fmt_tick(-3e-18, 0.02), "0");
+        assert_eq!(fmt_tick(0.02, 0.02), "0.02");
     }
 
     #[test]
