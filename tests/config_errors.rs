@@ -320,3 +320,15 @@ fn generated_configs_never_panic_and_what_loads_round_trips() {
     // The generator reaches both sides of validation.
     assert!(loaded > 300 && loaded < 3000, "{loaded} of 3000 loaded");
 }
+
+#[test]
+fn the_platform_price_floor_is_validated_like_every_key() {
+    let e = err("seed = 1\n[technology]\nai_price_floor = -0.1\n");
+    assert!(e.contains("technology.ai_price_floor") && e.contains("test.toml:3") && e.contains("[0,"), "{e}");
+    let e = err("[technology]\nai_price_floor = nan\n");
+    assert!(e.contains("technology.ai_price_floor") && e.contains("finite"), "{e}");
+    // A floor below the fee is no error: the fee binds (the defaults text says so).
+    let c = Config::from_str_named("[technology]\nai_price_floor = 0.0\napi_fee = 0.05\n", "t.toml", &[]).unwrap();
+    assert_eq!(c.technology.ai_price_floor, 0.0);
+    assert!(defaults_toml().replace("\n# ", " ").contains("a floor below the fee simply lets the fee bind"));
+}
