@@ -134,12 +134,14 @@ pub fn account(mode: u32, price: f32, vol: f32, cap: u32, sold: u32, p: &StepPar
 }
 
 /// Costs a creator paid this step: fixed and variable costs and taxes, less subsidies.
+/// The human cost is per unit sold, or per unit produced (`cap`) with
+/// `human_cost_produced` (`technology.human_cost_basis = "produced"`).
 #[inline]
 pub fn cost_of(mode: u32, cap: u32, sold: u32, p: &StepParams) -> f64 {
     let (cap, sold) = (cap as f32, sold as f32);
     (match mode {
         AI => p.f_ai + p.adoption_tax + (p.c_ai + p.unit_tax) * cap + p.api_fee * sold,
-        HUMAN => (p.c_human - p.subsidy) * sold,
+        HUMAN => (p.c_human - p.subsidy) * if p.human_cost_produced != 0 { cap } else { sold },
         _ => 0.0,
     }) as f64
 }
@@ -307,10 +309,12 @@ pub struct DecidedQ {
 }
 
 /// The Q-learning step of one creator after its accounts: `profit` is this step's profit
-/// (revenue less `cost_with_reskill`). The Q-value of the last action moves toward
-/// profit + q_gamma max Q; on the first call Q(stay) starts at the current profit's
-/// discounted value profit / (1 - q_gamma) and the rest at 0, so staying looks good until
-/// experience says otherwise (the recognition lag). A creator in a re-skilling spell
+/// (revenue less `cost_with_reskill`; an exited creator's reward adds `q_outside`). The
+/// Q-value of the last action moves toward reward + q_gamma max Q; on the first call
+/// Q(stay) starts at the current profit's discounted value profit / (1 - q_gamma),
+/// Q(re-skill) and Q(adopt) at `q_init` and Q(exit) at q_outside / (1 - q_gamma) (all 0 by
+/// default), so staying looks good until experience says otherwise (the recognition lag).
+/// With `q_reversible` stay means human craft from any mode (see below). A creator in a re-skilling spell
 /// moves reskill_delta / reskill_steps of its skill share from technical to creative
 /// each step and chooses nothing; otherwise it picks an action epsilon-greedily (ties
 /// to the lower index): stay; re-skill (a spell of reskill_steps; as stay when exited);
@@ -335,12 +339,15 @@ pub fn decide_q(
     let mut q = qvals;
     let mut out = Decided { mode, x, price, vol, provider };
     let gamma = p.q_gamma;
+    let discount = (1.0 - gamma).max(1e-3);
     if reskill & RESKILL_INIT == 0 {
-        q = [profit / (1.0 - gamma).max(1e-3), 0.0, 0.0, 0.0];
+        q = [profit / discount, p.q_init, p.q_init, p.q_outside / discount];
     } else {
+        // An exited creator earns its outside option (q_outside, 0 by default).
+        let reward = if mode == EXIT { profit + p.q_outside } else { profit };
         let best = q[0].max(q[1]).max(q[2]).max(q[3]);
         let a = ((reskill >> RESKILL_ACTION_SHIFT) & 3) as usize;
-        q[a] += p.q_alpha * (profit + gamma * best - q[a]);
+        q[a] += p.q_alpha * (reward + gamma * best - q[a]);
     }
     let mut left = reskill_left(reskill);
     if left > 0 {
@@ -369,6 +376,13 @@ pub fn decide_q(
             out.provider = rng::below(w[2], p.n_providers);
         }
         Q_EXIT => out.mode = EXIT,
+        // With q_reversible, stay is human craft: an AI or exited creator returns to it at
+        // the market price for its human quality.
+        Q_STAY if p.q_reversible != 0 && mode != HUMAN => {
+            out.mode = HUMAN;
+            let q_h = nominal_quality(HUMAN, talent, x, p);
+            out.price = market::curve_at(rp, p.bins, p.q_max, CH_HUMAN, q_h)[1].max(p.c_human);
+        }
         _ => {}
     }
     DecidedQ { d: out, qvals: q, reskill: RESKILL_INIT | (action << RESKILL_ACTION_SHIFT) | left }
