@@ -358,9 +358,10 @@ section! {
         /// Initial Q-value of the untried actions re-skill and adopt AI (money; the paper's
         /// rule: 0). Ties among equal Q-values go to the lower index: stay, re-skill, adopt, exit.
         q_init: f32 = 0.0, [-1.0e6, 1.0e6];
-        /// Outside option of an exited creator under Q-learning: its reward per step in exit
-        /// (money; 0 = none), and Q(exit) starts at q_outside / (1 - q_gamma), a payoff the
-        /// creator knows without trying.
+        /// Outside option of exit under Q-learning (money per step; 0 = none, the paper's
+        /// rule): from the shock on, Q(exit) is its known value q_outside / (1 - q_gamma)
+        /// rather than learned, so a creator whose Q(stay) falls below it leaves greedily.
+        /// A learning device only: it is no income in the market's accounts.
         q_outside: f32 = 0.0, [0.0, 1.0e6];
         /// Q-learning actions name modes: "stay" is human craft from any mode (an AI or
         /// exited creator choosing it returns to human craft at the market price for its

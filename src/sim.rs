@@ -418,7 +418,10 @@ pub fn step_params(cfg: &Config, step: u32, ai_share_ema: f32, qbar: f32, vol_ex
         human_cost_produced: u32::from(t.human_cost_basis == CostBasis::Produced),
         q_reversible: u32::from(d.q_reversible),
         q_init: d.q_init,
-        q_outside: d.q_outside,
+        // Like exploration, the outside option is weighed from the shock on (before it the
+        // status quo is known; from step 0, creators would leave on the first step's
+        // unsettled prices).
+        q_outside: if step >= t.shock_step { d.q_outside } else { 0.0 },
     }
 }
 
@@ -431,5 +434,19 @@ pub fn q_epsilon_at(eps: f32, halflife: f32, step: u32, shock_step: u32) -> f32 
         eps * 0.5f32.powf((step - shock_step) as f32 / halflife)
     } else {
         eps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::q_epsilon_at;
+
+    #[test]
+    fn exploration_starts_at_the_shock_and_halves_every_half_life() {
+        assert_eq!(q_epsilon_at(0.04, 0.0, 19, 20), 0.0, "none before the shock");
+        assert_eq!(q_epsilon_at(0.04, 0.0, 200, 20), 0.04, "constant without a half-life");
+        assert_eq!(q_epsilon_at(0.04, 30.0, 20, 20), 0.04);
+        assert!((q_epsilon_at(0.04, 30.0, 50, 20) - 0.02).abs() < 1e-7);
+        assert!((q_epsilon_at(0.04, 30.0, 80, 20) - 0.01).abs() < 1e-7);
     }
 }

@@ -192,7 +192,7 @@ pub struct StepParams {
     pub q_reversible: u32,
     /// Initial Q-value of re-skill and adopt AI (`decisions.q_init`).
     pub q_init: f32,
-    /// An exited creator's reward per step under Q-learning (`decisions.q_outside`).
+    /// Outside option of exit under Q-learning, 0 before the shock (`decisions.q_outside`).
     pub q_outside: f32,
 }
 
