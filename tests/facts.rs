@@ -147,7 +147,7 @@ fn paper_set_up_runs_q_learning_creators_through_the_shock() {
     for r in &runs {
         let h = r.rec.get("share_human").unwrap();
         assert!(h[..cfg.technology.shock_step as usize].iter().all(|&v| v == 1.0), "all human before the shock");
-        assert!(h[h.len() - 1] < 0.7, "many leave human craft after it (35% stay over 20 seeds, tests/paper.rs)");
+        assert!(h[h.len() - 1] < 0.5, "most leave human craft after it");
     }
     // Re-skilling moves survivors' skill from technical to creative.
     assert!(get("survivor_creative_shift").mean > 0.0 && get("survivor_technical_shift").mean < 0.0);
