@@ -357,6 +357,8 @@ section! {
         q_epsilon_halflife: f32 = 0.0, [0.0, 1.0e9];
         /// Initial Q-value of the untried actions re-skill and adopt AI (money; the paper's
         /// rule: 0). Ties among equal Q-values go to the lower index: stay, re-skill, adopt, exit.
+        /// It applies from the first step: above a creator's pre-shock Q(stay) the creator
+        /// re-skills and adopts AI before the shock.
         q_init: f32 = 0.0, [-1.0e6, 1.0e6];
         /// Outside option of exit under Q-learning (money per step; 0 = none, the paper's
         /// rule): from the shock on, Q(exit) is its known value q_outside / (1 - q_gamma)

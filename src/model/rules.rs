@@ -553,7 +553,11 @@ mod tests {
         // Ties go to the lower index: re-skill before adopt, both before exit.
         p.q_init = 1.0;
         let d = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, q0, RESKILL_INIT, -0.3, [u32::MAX; 4], &rp, &p);
-        assert_eq!(((d.reskill >> RESKILL_ACTION_SHIFT) & 3, d.d.mode), (Q_EXIT, EXIT), "q_init only at the first call");
+        assert_eq!(
+            ((d.reskill >> RESKILL_ACTION_SHIFT) & 3, d.d.mode),
+            (Q_EXIT, EXIT),
+            "q_init only at the first call"
+        );
         let q1 = [0.0, 1.0, 1.0, 0.0];
         let d = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, q1, RESKILL_INIT, 0.0, [u32::MAX; 4], &rp, &p);
         assert_eq!((d.reskill >> RESKILL_ACTION_SHIFT) & 3, Q_RESKILL);
