@@ -198,6 +198,9 @@ pub enum Cmd {
         /// Replace an existing output that is not a hollow file (never an input, a link or a device).
         #[arg(long)]
         force: bool,
+        /// Print the run summary as one JSON object on stdout instead of the text summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Print configuration: `--defaults` prints every key with its default and meaning.
     Config {
@@ -367,8 +370,8 @@ pub enum Cmd {
 pub fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { config, output, backend, opts, quiet, trace, force } => {
-            cmd_run(&config, &output, backend, &opts, quiet, trace, force)
+        Cmd::Run { config, output, backend, opts, quiet, trace, force, json } => {
+            cmd_run(&config, &output, backend, &opts, quiet, trace, force, json)
         }
         Cmd::Config { defaults, markdown, file } => cmd_config(defaults, markdown, file.as_deref()),
         Cmd::Info { config } => cmd_info(config.as_deref()),
@@ -538,6 +541,7 @@ fn progress_bar(steps: u32, quiet: bool) -> indicatif::ProgressBar {
 }
 
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 fn cmd_run(
     path: &Path,
     output: &Path,
@@ -546,6 +550,7 @@ fn cmd_run(
     quiet: bool,
     trace: u32,
     force: bool,
+    json: bool,
 ) -> Result<()> {
     // First: a signal from here on is a clean stop, not a kill.
     let signals = Signals::install()?;
@@ -614,8 +619,12 @@ fn cmd_run(
     };
     let mf_attrs = mf.attrs();
     write_output(&out, &cfg, &info, &rec, complete, &outcomes, &mf_attrs)?;
-    print_summary(&cfg, &rec, &outcomes, complete, secs, output);
-    print_meanfield_check(&mf);
+    if json {
+        println!("{}", summary_json(&cfg, &info, &rec, &outcomes, complete, secs, output, &mf_attrs));
+    } else {
+        print_summary(&cfg, &rec, &outcomes, complete, secs, output);
+        print_meanfield_check(&mf);
+    }
     if let Some(e) = sim.error() {
         // A backend failure is the program's (exit 70, unclassified).
         bail!(
@@ -667,6 +676,45 @@ fn write_output(
     );
     crate::io::hdf5::write_run_to(out, &meta, rec, meanfield)?;
     Ok(())
+}
+
+/// The run summary as one JSON object: what `print_summary` says, by the names of the run
+/// file's attributes (`outcome_*`, `meanfield_*`); NaN and infinities become null.
+#[allow(clippy::too_many_arguments)]
+fn summary_json(
+    cfg: &Config,
+    info: &crate::backend::BackendInfo,
+    rec: &Recorder,
+    o: &Outcomes,
+    complete: bool,
+    secs: f64,
+    output: &Path,
+    meanfield: &[(String, f64)],
+) -> String {
+    use serde_json::{Map, Value, json};
+    let num = |v: f64| serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number);
+    let n = rec.len();
+    let agents = (cfg.top.creators as f64 + cfg.top.buyers as f64) * n as f64;
+    let outcomes: Map<String, Value> =
+        crate::observe::outcome_names().map(|k| (k.to_string(), num(o.value(k).unwrap_or(f64::NAN)))).collect();
+    let mf: Map<String, Value> = meanfield.iter().map(|(k, v)| (k.clone(), num(*v))).collect();
+    json!({
+        "output": output.display().to_string(),
+        // A string: seeds above 2^53 are not exact JSON numbers.
+        "seed": cfg.top.seed.to_string(),
+        "creators": cfg.top.creators,
+        "buyers": cfg.top.buyers,
+        "steps": n,
+        "steps_requested": cfg.top.steps,
+        "complete": complete,
+        "seconds": num(secs),
+        "agent_steps_per_second": num(agents / secs.max(1e-9)),
+        "backend": info.name,
+        "device": info.device,
+        "outcomes": outcomes,
+        "meanfield": mf,
+    })
+    .to_string()
 }
 
 fn print_summary(cfg: &Config, rec: &Recorder, o: &Outcomes, complete: bool, secs: f64, output: &Path) {

@@ -312,3 +312,27 @@ fn the_rate_line_counts_the_simulation_only() {
     // The line prints one decimal: allow its rounding.
     assert!(secs - 0.05 <= until_check, "{line} but the simulation was over after {until_check:.2} s");
 }
+
+#[test]
+fn run_json_prints_one_object_with_the_file_s_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.toml",
+        "seed = 3\nsteps = 30\ncreators = 300\nbuyers = 600\n[technology]\nshock_step = 10\n",
+    );
+    let o = dir.path().join("o.h5");
+    let out = hollow().args(["run", cfg.to_str().unwrap(), "--json", "-q", "-o"]).arg(&o).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.trim().lines().count(), 1, "one line: {stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["steps"], 30);
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["seed"], "3");
+    let file = hollow::io::read_run(&o).unwrap();
+    let welfare = v["outcomes"]["welfare_final"].as_f64().unwrap();
+    assert_eq!(welfare, file.meta.outcomes.welfare_final, "the same number as the run file");
+    assert!(v["outcomes"]["settle_step"].is_null() || v["outcomes"]["settle_step"].is_number());
+    assert!(v["meanfield"]["meanfield_share_ai"].is_number());
+}
