@@ -365,6 +365,22 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// A hollow file as a tidy CSV table: a sweep one row per cell × replica (axis keys and
+    /// metrics as columns), a run one row per step, a reproduce file (facts.h5) one row per
+    /// measured number.
+    Export {
+        /// A run, sweep or facts file written by hollow.
+        file: PathBuf,
+        /// Output path (default: FILE with the extension .csv); "-" writes to stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Table format: csv (Parquet is not built in).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Replace an existing output (hollow never replaces a file it did not write).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn main() -> Result<()> {
@@ -399,6 +415,7 @@ pub fn main() -> Result<()> {
         }
         Cmd::Plot { what } => cmd_plot(what),
         Cmd::Merge { output, shards, force } => cmd_merge(&output, &shards, force),
+        Cmd::Export { file, output, format, force } => cmd_export(&file, output, &format, force),
         Cmd::Equilibrium { config, output, png_dir, sell_through, set, force } => {
             cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set, force)
         }
@@ -1071,6 +1088,33 @@ fn cmd_plot(what: PlotCmd) -> Result<()> {
         }
         PlotCmd::Regimes { file, output, size } => cmd_plot_regimes(&file, output, &size),
     }
+}
+
+fn cmd_export(file: &Path, output: Option<PathBuf>, format: &str, force: bool) -> Result<()> {
+    use crate::io::export;
+    if format != "csv" {
+        return Err(usage(format!("--format {format}: expected csv (Parquet is not built in; see README)")));
+    }
+    let input = |e: crate::io::OutputError| CliError::Input(e.to_string());
+    let kind = export::file_format(file).map_err(input)?;
+    let table = match kind.as_str() {
+        crate::sweep::store::FORMAT => {
+            export::sweep_csv(&crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?)
+        }
+        crate::io::hdf5::FORMAT => export::run_csv(&crate::io::read_run(file).map_err(input)?),
+        "hollow-facts" => export::facts_csv(file).map_err(input)?,
+        other => return Err(CliError::Input(format!("{}: cannot export a {other} file", file.display())).into()),
+    };
+    let output = output.unwrap_or_else(|| file.with_extension("csv"));
+    if output.as_os_str() == "-" {
+        print!("{table}");
+        return Ok(());
+    }
+    let out = crate::io::output::Output::create(&output, &[file], force)?;
+    std::fs::write(out.tmp(), &table).map_err(|e| anyhow::anyhow!("{}: writing: {e}", output.display()))?;
+    out.commit()?;
+    eprintln!("wrote {} ({} rows)", output.display(), table.lines().count().saturating_sub(1));
+    Ok(())
 }
 
 /// A figure size `WIDTHxHEIGHT`.
