@@ -543,21 +543,103 @@ const TRACED: [&str; 10] = [
     "ai_volume_mean",
 ];
 
-fn progress_bar(steps: u32, quiet: bool) -> indicatif::ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let pb = indicatif::ProgressBar::new(steps as u64);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps  {per_sec}  ETA {eta}",
-        )
-        .expect("static template"),
-    );
-    pb
+/// Progress of a long command on stderr: a bar on a terminal; otherwise (a batch job's log,
+/// where a bar shows nothing until the end) a plain line "progress: done/total unit (x%),
+/// rate, ETA" every `HOLLOW_PROGRESS_SECS` seconds (default 30) and when it ends.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    log: Option<std::sync::Mutex<ProgressLog>>,
+    unit: &'static str,
 }
 
-#[allow(clippy::too_many_arguments)]
+struct ProgressLog {
+    every: f64,
+    started: Instant,
+    last: Option<Instant>,
+    /// Position when the rate's clock started (work found done does not count).
+    base: u64,
+    pos: u64,
+    len: u64,
+}
+
+impl Progress {
+    fn new(len: u64, quiet: bool, unit: &'static str) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = if quiet || !terminal {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let pb = indicatif::ProgressBar::new(len);
+            let template = format!(
+                "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}"
+            );
+            pb.set_style(indicatif::ProgressStyle::with_template(&template).expect("static template"));
+            pb
+        };
+        let every = std::env::var("HOLLOW_PROGRESS_SECS").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(30.0);
+        let log = (!quiet && !terminal).then(|| {
+            std::sync::Mutex::new(ProgressLog { every, started: Instant::now(), last: None, base: 0, pos: 0, len })
+        });
+        Progress { bar, log, unit }
+    }
+
+    /// A new total, and `pos` already done before the rate's clock starts (a resumed sweep).
+    fn restart(&self, len: u64, pos: u64) {
+        self.bar.set_length(len);
+        self.bar.set_position(pos);
+        self.bar.reset_eta();
+        self.bar.reset_elapsed();
+        if let Some(l) = &self.log {
+            let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
+            (l.len, l.base, l.pos, l.started) = (len, pos, pos, Instant::now());
+        }
+    }
+
+    fn set_position(&self, pos: u64) {
+        self.bar.set_position(pos);
+        if let Some(l) = &self.log {
+            let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
+            l.pos = pos;
+            if l.last.is_none_or(|t| t.elapsed().as_secs_f64() >= l.every) {
+                l.last = Some(Instant::now());
+                eprintln!("{}", l.line(self.unit));
+            }
+        }
+    }
+
+    fn println(&self, line: String) {
+        if self.bar.is_hidden() { eprintln!("{line}") } else { self.bar.println(line) }
+    }
+
+    /// Clears the bar; in a log, the last progress line.
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+        if let Some(l) = &self.log {
+            eprintln!("{}", l.lock().unwrap_or_else(|p| p.into_inner()).line(self.unit));
+        }
+    }
+}
+
+impl ProgressLog {
+    fn line(&self, unit: &str) -> String {
+        let secs = self.started.elapsed().as_secs_f64();
+        let rate = (self.pos - self.base.min(self.pos)) as f64 / secs.max(1e-9);
+        let left = self.len.saturating_sub(self.pos) as f64;
+        let eta = if rate > 0.0 { format!("ETA {}", fmt_secs(left / rate)) } else { "ETA unknown".into() };
+        let pct = 100.0 * self.pos as f64 / self.len.max(1) as f64;
+        format!("progress: {}/{} {unit} ({pct:.1}%), {rate:.3} {unit}/s, {eta}", self.pos, self.len)
+    }
+}
+
+/// Seconds as "1h 02m", "3m 07s" or "12s".
+fn fmt_secs(s: f64) -> String {
+    let s = s.round().max(0.0) as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s / 60 % 60),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn cmd_run(
     path: &Path,
@@ -602,10 +684,10 @@ fn cmd_run(
             memory_line(&cfg)
         );
     }
-    let pb = progress_bar(steps, quiet);
+    let pb = Progress::new(steps as u64, quiet, "steps");
     let started = Instant::now();
     let traced = TRACED;
-    let say = |line: String| if pb.is_hidden() { eprintln!("{line}") } else { pb.println(line) };
+    let say = |line: String| pb.println(line);
     if trace > 0 {
         say(format!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" ")));
     }
@@ -623,7 +705,7 @@ fn cmd_run(
     // The rate counts the simulation only, not the mean-field check or the writing.
     let secs = started.elapsed().as_secs_f64();
     let rec = next;
-    pb.finish_and_clear();
+    pb.finish();
     let complete = sim.t >= steps && sim.error().is_none();
     let outcomes = sim.outcomes(&rec);
     let mf = if complete {
@@ -998,26 +1080,12 @@ fn cmd_sweep(
         );
     }
     let stop = signals.stop.clone();
-    let pb = if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let pb = indicatif::ProgressBar::new(0);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cells  {per_sec}  ETA {eta}",
-            )
-            .expect("static template"),
-        );
-        pb
-    };
+    let pb = Progress::new(0, quiet, "cells");
     let first = AtomicBool::new(true);
     let progress = |p: sweep::Progress| {
         if first.swap(false, Ordering::SeqCst) {
             // Cells found done in a resumed file do not count toward the rate.
-            pb.set_length(p.cells_total as u64);
-            pb.set_position(p.cells_done as u64);
-            pb.reset_eta();
-            pb.reset_elapsed();
+            pb.restart(p.cells_total as u64, p.cells_done as u64);
             if p.cells_done > 0 {
                 pb.println(format!(
                     "resuming {}: {} of {} cells already done",
@@ -1032,7 +1100,7 @@ fn cmd_sweep(
     };
     let opts = Options { fresh, shard, max_blocks, checkpoint_interval: checkpoint, force };
     let report = sweep::run(&spec, &output, &opts, exec, &stop, &progress)?;
-    pb.finish_and_clear();
+    pb.finish();
     if report.cells_computed == 0 && report.complete {
         println!(
             "{}: all {} cells already done; nothing to compute (--fresh starts over)",

@@ -336,3 +336,29 @@ fn run_json_prints_one_object_with_the_file_s_outcomes() {
     assert!(v["outcomes"]["settle_step"].is_null() || v["outcomes"]["settle_step"].is_number());
     assert!(v["meanfield"]["meanfield_share_ai"].is_number());
 }
+
+#[test]
+fn long_commands_log_plain_progress_lines_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "c.toml", "steps = 40\ncreators = 200\nbuyers = 400\n");
+    let out = hollow()
+        .args(["run", cfg.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("o.h5"))
+        .env("HOLLOW_PROGRESS_SECS", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("progress: ")).collect();
+    assert!(lines.len() >= 2, "{err}");
+    let last = lines[lines.len() - 1];
+    assert!(last.contains("40/40 steps (100.0%)") && last.contains("steps/s") && last.contains("ETA"), "{last}");
+    // --quiet logs nothing.
+    let out = hollow()
+        .args(["run", cfg.to_str().unwrap(), "-q", "-o"])
+        .arg(dir.path().join("o2.h5"))
+        .env("HOLLOW_PROGRESS_SECS", "0")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("progress: "));
+}
