@@ -277,6 +277,10 @@ pub enum Cmd {
         /// Stop after this many blocks (simulates an interruption; for tests).
         #[arg(long, hide = true)]
         max_blocks: Option<usize>,
+        /// Print the cells, runs and agent-steps and an estimate of the time on this
+        /// machine's CPUs (from a short calibration run), then stop; writes nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Figures from output files.
     Plot {
@@ -407,7 +411,11 @@ pub fn main() -> Result<()> {
             checkpoint_secs,
             quiet,
             max_blocks,
+            dry_run,
         } => {
+            if dry_run {
+                return cmd_sweep_plan(&spec, shard.as_deref(), backend, threads);
+            }
             let checkpoint = checkpoint_interval(checkpoint_secs)?;
             let exec = sweep_executor(backend, threads, batch, streams)?;
             let flags = SweepFlags { fresh, force, quiet, max_blocks, checkpoint };
@@ -1026,6 +1034,52 @@ fn checkpoint_interval(secs: f64) -> Result<std::time::Duration> {
 }
 
 /// The flags of `hollow sweep` that are not the spec, shard or executor.
+/// `hollow sweep --dry-run`: what the sweep (or its shard) would run and how long the CPU
+/// executor would take on this machine, from a calibration run of one cell; writes nothing.
+fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: BackendKind, threads: usize) -> Result<()> {
+    use crate::sweep::{Shard, Spec, shard_blocks};
+    let spec = Spec::load(spec_path)?;
+    let shard: Shard = shard.map_or(Ok(Shard::ALL), str::parse)?;
+    let cells: usize = shard_blocks(&spec, shard).map(|b| spec.block_cells(b).len()).sum();
+    let runs = cells as u64 * u64::from(spec.replicas);
+    let agents = u64::from(spec.base.top.creators) + u64::from(spec.base.top.buyers);
+    let agent_steps = runs as f64 * f64::from(spec.steps) * agents as f64;
+    println!(
+        "{}{}: {cells} cells × {} replicas = {runs} runs of {} steps on {agents}-agent markets: {agent_steps:.3e} agent-steps",
+        spec_path.display(),
+        if shard == Shard::ALL { String::new() } else { format!(" shard {shard}") },
+        spec.replicas,
+        spec.steps
+    );
+    // Calibration: the middle cell, replica 0, on one thread (as the CPU executor runs it),
+    // with its shock moved to step 10 so that 20 of the 30 steps carry the AI flood.
+    let cell = spec.n_cells() / 2;
+    let mut cfg = spec.cell_config(cell, 0)?;
+    let k = cfg.top.steps.min(30);
+    cfg.top.steps = k;
+    cfg.technology.shock_step = cfg.technology.shock_step.min(10);
+    let mut sim = Simulation::new(cfg, |s| Box::new(CpuBackend::new(s, 1)));
+    let started = Instant::now();
+    sim.run(k, &mut Recorder::new(), &AtomicBool::new(false), |_| {});
+    let per_run = started.elapsed().as_secs_f64() / f64::from(k.max(1)) * f64::from(spec.steps);
+    let workers = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
+    println!(
+        "estimate for the CPU executor with {workers} threads: {} ({:.2} s per run; calibrated on {k} steps of cell \
+         {} replica 0 on one thread, shock at step {}, just now: an estimate, not a measurement)",
+        fmt_secs(runs as f64 * per_run / workers as f64),
+        per_run,
+        spec.describe_cell(cell),
+        k.min(10)
+    );
+    if kind != BackendKind::Cpu {
+        println!(
+            "the GPU executor is not calibrated by --dry-run: its rate depends on the ensemble size and the device \
+             (README, Benchmarks: 188 runs/s of 1.5·10^4-agent, 400-step markets on an H200)"
+        );
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 struct SweepFlags {
     fresh: bool,

@@ -362,3 +362,25 @@ fn long_commands_log_plain_progress_lines_when_stderr_is_not_a_terminal() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("progress: "));
 }
+
+#[test]
+fn a_sweep_dry_run_counts_the_runs_estimates_the_time_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "base.toml", "steps = 20\ncreators = 100\nbuyers = 200\n");
+    let spec = write(
+        dir.path(),
+        "s.toml",
+        "base = \"base.toml\"\nreplicas = 3\n[[axis]]\nkey = \"market.pollution\"\nvalues = [0.0, 1.0]\n\
+         [[axis]]\nkey = \"technology.ai_cost_scale\"\nvalues = [0.5, 1.0, 2.0]\n",
+    );
+    let out = hollow().args(["sweep", spec.to_str().unwrap(), "--dry-run"]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("6 cells × 3 replicas = 18 runs of 20 steps on 300-agent markets"), "{text}");
+    assert!(
+        text.contains("estimate for the CPU executor") && text.contains("an estimate, not a measurement"),
+        "{text}"
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files.len(), 2, "nothing written: {files:?}");
+}
