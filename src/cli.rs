@@ -971,6 +971,23 @@ pub enum PlotCmd {
         #[arg(long)]
         no_optimum: bool,
     },
+    /// Time series of run files, one panel per metric, the shock marked; several files are
+    /// overlaid (or, with --band, drawn as the mean and ±1 sd of replicas); a run's own
+    /// mean-field check is drawn as a dashed level over its last window.
+    Run {
+        /// Run files (from `hollow run`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Series to draw (names of /timeseries; default: welfare, share_ai, share_human, congestion).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// Output PNG (default: <first file stem>_run.png next to it).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Treat the files as replicas: mean and ±1 sd band instead of one line each.
+        #[arg(long)]
+        band: bool,
+    },
     /// Regime map of a sweep over technology.ai_cost_scale and another key (pollution):
     /// per row, how welfare responds to AI expansion against the no-AI run (the largest
     /// s): monotone gains, gains with a dip, inverted U, harmful from entry; with s* and
@@ -1209,6 +1226,7 @@ fn cmd_plot(what: PlotCmd) -> Result<()> {
             cmd_plot_phase(&file, &metric, output, &stat, regimes.as_deref(), &cmap, &size, !no_optimum)
         }
         PlotCmd::Regimes { file, output, size } => cmd_plot_regimes(&file, output, &size),
+        PlotCmd::Run { files, metrics, output, band } => cmd_plot_run(&files, metrics, output, band),
     }
 }
 
@@ -1281,6 +1299,40 @@ fn sweep_subtitle(file: &Path, sf: &crate::sweep::SweepFile) -> String {
         return format!("INCOMPLETE: {done} of {cells} cells{sep}{subtitle}");
     }
     subtitle
+}
+
+fn cmd_plot_run(files: &[PathBuf], metrics: Vec<String>, output: Option<PathBuf>, band: bool) -> Result<()> {
+    use crate::io::runplot::{RunToPlot, draw_runs, meanfield_levels};
+    let mut runs = Vec::new();
+    for f in files {
+        let file = crate::io::read_run(f).map_err(|e| CliError::Input(e.to_string()))?;
+        let cfg = Config::from_str_named(&file.meta.config_toml, &f.display().to_string(), &[])
+            .map_err(|e| CliError::Input(format!("{}: its stored config: {e}", f.display())))?;
+        let name = f.file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned());
+        runs.push(RunToPlot {
+            label: format!("{name} (seed {})", file.meta.seed),
+            meanfield: meanfield_levels(f),
+            shock: cfg.technology.shock_step.min(file.steps_done),
+            window: cfg.equilibrium.window,
+            file,
+        });
+    }
+    let metrics = if metrics.is_empty() {
+        ["welfare", "share_ai", "share_human", "congestion"].map(String::from).to_vec()
+    } else {
+        metrics
+    };
+    if let Some(m) = metrics.iter().find(|m| runs.iter().any(|r| r.file.series(m).is_none())) {
+        let have = runs[0].file.series_order.join(", ");
+        return Err(usage(format!("--metric {m}: not a series of these run files; they have {have}")));
+    }
+    let output = output.unwrap_or_else(|| {
+        let stem = files[0].file_stem().map_or("run".into(), |s| s.to_string_lossy().into_owned());
+        files[0].with_file_name(format!("{stem}_run.png"))
+    });
+    draw_runs(&output, &runs, &metrics, band)?;
+    println!("wrote {}", output.display());
+    Ok(())
 }
 
 fn cmd_plot_regimes(file: &Path, output: Option<PathBuf>, size: &str) -> Result<()> {

@@ -384,3 +384,24 @@ fn a_sweep_dry_run_counts_the_runs_estimates_the_time_and_writes_nothing() {
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(files.len(), 2, "nothing written: {files:?}");
 }
+
+#[test]
+fn plot_run_draws_runs_and_names_a_missing_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "c.toml", "steps = 30\ncreators = 100\nbuyers = 200\n[technology]\nshock_step = 10\n");
+    let mut files = Vec::new();
+    for seed in ["1", "2"] {
+        let f = dir.path().join(format!("r{seed}.h5"));
+        let st = hollow().args(["run", cfg.to_str().unwrap(), "-q", "--seed", seed, "-o"]).arg(&f).output().unwrap();
+        assert!(st.status.success());
+        files.push(f);
+    }
+    let png = dir.path().join("runs.png");
+    let out = hollow().args(["plot", "run", "--band", "-o"]).arg(&png).args(&files).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.len() > 1000 && bytes[..8] == *b"\x89PNG\r\n\x1a\n", "a PNG");
+    let out = hollow().args(["plot", "run", "--metric", "welfair"]).args(&files).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("welfair"));
+}

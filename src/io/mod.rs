@@ -9,6 +9,7 @@ pub mod layers;
 pub mod output;
 pub mod phase;
 pub mod plot;
+pub mod runplot;
 pub mod tables;
 
 pub use self::hdf5::{OutputError, RunFile, RunMeta, now_rfc3339, read_run, write_run};
