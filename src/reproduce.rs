@@ -683,9 +683,8 @@ fn f5_assemble(configs: &Path, sets: &[String], run: &RunScales) -> Result<Vec<F
     Ok(out)
 }
 
-/// Differences of welfare below this count as ties in F5's regimes (money per buyer):
-/// a few times the replica spread of final welfare at 5 x 10^3 creators (sd about 0.002).
-pub const F5_TOL: f64 = 0.005;
+/// Differences of welfare below this count as ties in F5's regimes (money per buyer).
+pub const F5_TOL: f64 = crate::model::welfare::EXPANSION_TOL;
 
 /// The shape of one F5 curve: its regime, the index of its peak along rising expansion
 /// over the AI-present scales, and those scales. `None` when AI never enters.
