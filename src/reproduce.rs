@@ -1332,40 +1332,41 @@ fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                 .collect()
         }
         "F6" => {
-            let w = get("welfare");
-            let names: Vec<String> =
-                f.measures.iter().filter(|x| x.name.starts_with("welfare_")).map(|x| x.meaning.clone()).collect();
-            let s = w
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| {
-                    Series::new(
-                        names.get(i).cloned().unwrap_or_default(),
-                        vec![(i as f64 + 1.0, v)],
-                        PALETTE[i % PALETTE.len()],
-                        Style::Bars,
-                    )
-                })
-                .collect();
-            let ai = get("share_ai");
-            let s2 = ai
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| Series::new("", vec![(i as f64 + 1.0, v)], PALETTE[i % PALETTE.len()], Style::Bars))
-                .collect();
+            // Short names of the regimes, in the order measure_f6 lists them.
+            let names: Vec<String> = [
+                "laissez-faire",
+                "unit tax ¼",
+                "adoption ¼",
+                "unit tax P",
+                "adoption P",
+                "subsidy",
+                "no labels",
+                "curation",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            let bars = |v: Vec<f64>| {
+                v.iter()
+                    .enumerate()
+                    .map(|(i, &y)| Series::new("", vec![(i as f64 + 1.0, y)], PALETTE[i % PALETTE.len()], Style::Bars))
+                    .collect::<Vec<_>>()
+            };
             vec![
                 Panel {
-                    title: "Final welfare by policy regime (high pollution)".into(),
-                    x_label: "regime".into(),
+                    title: "Final welfare by policy regime (¼: a quarter of the Pigouvian rate, P: the rate)".into(),
+                    x_label: "regime (adoption: the adoption tax matched to the unit tax's AI share)".into(),
                     y_label: "welfare per buyer".into(),
-                    series: s,
+                    series: bars(get("welfare")),
+                    x_categories: names.clone(),
                     ..Default::default()
                 },
                 Panel {
                     title: "AI share of creators".into(),
                     x_label: "regime".into(),
                     y_label: "share".into(),
-                    series: s2,
+                    series: bars(get("share_ai")),
+                    x_categories: names,
                     ..Default::default()
                 },
             ]

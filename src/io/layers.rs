@@ -180,6 +180,7 @@ pub fn equilibrium_figures(
                 -0.2 * fr.iter().cloned().fold(0.1, f64::max),
                 1.05 * fr.iter().cloned().fold(0.1, f64::max),
             )),
+            ..Default::default()
         });
     }
     panels.push(Panel {

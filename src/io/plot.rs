@@ -74,6 +74,8 @@ pub struct Panel {
     pub marks: Vec<(f64, String)>,
     /// Fixed y range; `None` fits the data.
     pub y_range: Option<(f64, f64)>,
+    /// Names of categories at x = 1, 2, ...: a categorical x axis labelled by name.
+    pub x_categories: Vec<String>,
 }
 
 /// Segment colours used across figures: exit grey, AI orange, human blue.
@@ -236,10 +238,25 @@ where
     X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
     let tick = |v: &f64| fmt_tick(*v);
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(240, 240, 240))
-        .x_label_formatter(&tick)
+    let cats = &p.x_categories;
+    let x_tick = |v: &f64| {
+        if cats.is_empty() {
+            return fmt_tick(*v);
+        }
+        let i = v.round();
+        if (v - i).abs() < 1e-9 && i >= 1.0 {
+            cats.get(i as usize - 1).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let mut mesh = chart.configure_mesh();
+    if !cats.is_empty() {
+        // One tick per category.
+        mesh.x_labels(cats.len() + 2);
+    }
+    mesh.light_line_style(RGBColor(240, 240, 240))
+        .x_label_formatter(&x_tick)
         .y_label_formatter(&tick)
         .x_desc(p.x_label.as_str())
         .y_desc(p.y_label.as_str())
