@@ -867,6 +867,8 @@ fn cmd_bench(
     let stages = crate::sim::STAGES.map(|s| format!(" {s} ms |")).concat();
     println!("| backend | device | creators | buyers | agent-steps/s | ms/step |{stages} MB/step | GB/s | roofline |");
     println!("|---|---|---|---|---|---|{}---|---|---|", "---|".repeat(crate::sim::STAGES.len()));
+    use crate::backend::StageWork;
+    let mut bounds: Vec<(String, Vec<f64>, [StageWork; crate::sim::STAGES.len()], (usize, usize))> = Vec::new();
     for &kind in kinds {
         let cfg2 = cfg.clone();
         let mut err = None;
@@ -888,10 +890,20 @@ fn cmd_bench(
         let mut device = [0.0f64; crate::sim::STAGES.len()];
         let mut has_device_times = false;
         let mut bytes = 0.0;
+        let mut work = [crate::backend::StageWork::default(); crate::sim::STAGES.len()];
+        let mut units = 0.0f64;
         let t0 = Instant::now();
         for _ in 0..measure {
             let (s, _) = sim.step();
             bytes += crate::backend::traffic_bytes(&sim.last_params, &s.totals, cfg.market.rounds).iter().sum::<f64>();
+            for (acc, w) in
+                work.iter_mut().zip(crate::backend::stage_work(&sim.last_params, &s.totals, cfg.market.rounds))
+            {
+                acc.stream_bytes += w.stream_bytes;
+                acc.random_loads += w.random_loads;
+                acc.philox_blocks += w.philox_blocks;
+            }
+            units = units.max((sim.last_params.n_ai_units + sim.last_params.n_human_units) as f64);
             if let Some(times) = sim.backend().stage_times() {
                 has_device_times = true;
                 for (name, secs) in times {
@@ -926,6 +938,48 @@ fn cmd_bench(
             bytes / m / 1e6,
             gbps,
         );
+        if kind == BackendKind::Cpu {
+            let stage_ms: Vec<f64> = sim.stage_secs.iter().zip(before).map(|(a, b)| (a - b) * 1e3 / m).collect();
+            let state = cfg.top.creators as usize * 64 + cfg.top.buyers as usize * 44;
+            bounds.push((
+                info.device.clone(),
+                stage_ms,
+                work.map(|w| StageWork {
+                    stream_bytes: w.stream_bytes / m,
+                    random_loads: w.random_loads / m,
+                    philox_blocks: w.philox_blocks / m,
+                }),
+                (units as usize * 16, state),
+            ));
+        }
+    }
+    // The CPU's measured limits and each stage's time against its bound (docs/performance.md).
+    for (device, stage_ms, work, (gather_bytes, stream_bytes)) in &bounds {
+        use crate::backend::limits;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads)
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot start the thread pool: {e}"))?;
+        let l = limits::measure(&pool, *gather_bytes, *stream_bytes);
+        println!(
+            "\nCPU limits ({device}, measured now): random 16-byte loads {:.3e}/s over {:.0} MB (the unit records), \
+             streaming read {:.2} GB/s over {:.0} MB (the agent state), Philox {:.3e} blocks/s",
+            l.gather_per_s,
+            l.gather_bytes as f64 / 1e6,
+            l.stream_bytes_per_s / 1e9,
+            l.stream_bytes as f64 / 1e6,
+            l.philox_per_s
+        );
+        println!("\n| stage | ms/step | bound ms/step | bound by | time / bound |\n|---|---|---|---|---|");
+        for (i, name) in crate::sim::STAGES.iter().enumerate() {
+            let (b, by) = limits::stage_bound(i, &work[i], &l);
+            println!(
+                "| {name} | {:.2} | {:.2} | {by} | {:.1}× |",
+                stage_ms[i],
+                b * 1e3,
+                stage_ms[i] / (b * 1e3).max(1e-12)
+            );
+        }
     }
     if kinds.contains(&BackendKind::Gpu) {
         println!(

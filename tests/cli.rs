@@ -405,3 +405,20 @@ fn plot_run_draws_runs_and_names_a_missing_series() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("welfair"));
 }
+
+#[test]
+fn bench_prints_the_cpu_limits_and_every_stage_against_its_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "c.toml", "steps = 10\ncreators = 500\nbuyers = 1000\n[technology]\nshock_step = 2\n");
+    let out = hollow().args(["bench", cfg.to_str().unwrap(), "--warmup", "3", "--measure", "2"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("CPU limits") && text.contains("loads") && text.contains("GB/s"), "{text}");
+    for stage in hollow::sim::STAGES {
+        let row = text.lines().find(|l| l.starts_with(&format!("| {stage} |"))).unwrap_or_else(|| panic!("{text}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (ms, bound) = (cells[2].parse::<f64>().unwrap(), cells[3].parse::<f64>().unwrap());
+        assert!(ms >= 0.0 && bound >= 0.0, "{row}");
+        assert!(["gather", "stream", "philox"].contains(&cells[4]), "{row}");
+    }
+}

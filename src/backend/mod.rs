@@ -8,6 +8,7 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod limits;
 
 use crate::model::market::Histogram;
 use crate::state::{Deciles, State, StepParams};
@@ -159,28 +160,73 @@ impl Ensemble for Separate {
     }
 }
 
+/// What a step's counts say it did: samples drawn in search, proposals made, purchases.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepCounts {
+    pub nc: f64,
+    pub nb: f64,
+    pub units: f64,
+    pub samples: f64,
+    pub proposals: f64,
+    pub matched: f64,
+    pub rounds: f64,
+}
+
+impl StepCounts {
+    pub fn of(p: &StepParams, t: &Totals, rounds: u32) -> StepCounts {
+        let per_search = (p.k as f32 * p.search_cost) as f64;
+        let searches = if per_search > 0.0 { t.search_costs / per_search } else { t.active as f64 * rounds as f64 };
+        StepCounts {
+            nc: p.n_creators as f64,
+            nb: p.n_buyers as f64,
+            units: (p.n_ai_units + p.n_human_units) as f64,
+            samples: searches * p.k as f64,
+            proposals: t.matched as f64 * 1.5, // winners plus the losers they beat, roughly
+            matched: t.matched as f64,
+            rounds: rounds as f64,
+        }
+    }
+}
+
 /// Bytes a step must move at least, by stage, from the step's counts: every field an agent
 /// stage reads or writes once, and every random access (a search sample, a claim, a sale)
 /// as one 32-byte memory sector. A model for the roofline fraction of `hollow bench`, not
 /// a measurement: caches can only lower real traffic below it for the random parts.
 pub fn traffic_bytes(p: &StepParams, t: &Totals, rounds: u32) -> [f64; 8] {
     const SECTOR: f64 = 32.0;
-    let nc = p.n_creators as f64;
-    let nb = p.n_buyers as f64;
-    let units = (p.n_ai_units + p.n_human_units) as f64;
-    let per_search = (p.k as f32 * p.search_cost) as f64;
-    let searches = if per_search > 0.0 { t.search_costs / per_search } else { t.active as f64 * rounds as f64 };
-    let samples = searches * p.k as f64;
-    let proposals = t.matched as f64 * 1.5; // winners plus the losers they beat, roughly
-    let r = rounds as f64;
+    let w = stage_work(p, t, rounds);
+    std::array::from_fn(|i| w[i].stream_bytes + w[i].random_loads * SECTOR)
+}
+
+/// The work of one stage in the units of the machine's limits: bytes streamed, random
+/// loads (one cache line or sector each) and Philox blocks drawn (`rng::draw4` calls).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StageWork {
+    pub stream_bytes: f64,
+    pub random_loads: f64,
+    pub philox_blocks: f64,
+}
+
+/// The work of each stage of a step (in `sim::STAGES` order), from the step's counts.
+/// Random loads: a search sample reads its unit's record (the GPU reads owner, offer and
+/// claim: 3); a proposal its claim, owner and sold count; a purchase the seller's offer.
+/// Philox: one block per creator in offers and decide, per sample in search, per buyer in
+/// buyers (the return draw).
+pub fn stage_work(p: &StepParams, t: &Totals, rounds: u32) -> [StageWork; 8] {
+    let c = StepCounts::of(p, t, rounds);
+    let w = |stream_bytes: f64, random_loads: f64, philox_blocks: f64| StageWork {
+        stream_bytes,
+        random_loads,
+        philox_blocks,
+    };
     [
-        nc * 32.0,                               // offers: talent, x, mode, vol -> offer, cap, sold
-        nc * 20.0 + units * 8.0,                 // scan: two passes over caps, owner + claim
-        r * nb * 24.0 + samples * 3.0 * SECTOR,  // search: buyer fields; claim, owner, offer
-        r * nb * 8.0 + proposals * 3.0 * SECTOR, // resolve: proposal; claim, owner, sold
-        nb * 60.0 + t.matched as f64 * SECTOR,   // buyers: fields; bought creator's offer
-        nc * 40.0,                               // accounts
-        nc * 40.0 + nb * 24.0,                   // reduce
-        nc * 52.0,                               // decide
+        w(c.nc * 32.0, 0.0, c.nc),                // offers: talent, x, mode, vol -> offer, cap, sold
+        w(c.nc * 20.0 + c.units * 8.0, 0.0, 0.0), // scan: two passes over caps, owner + claim
+        w(c.rounds * c.nb * 24.0, c.samples * 3.0, c.samples), // search: buyer fields; claim, owner, offer
+        w(c.rounds * c.nb * 8.0, c.proposals * 3.0, 0.0), // resolve: proposal; claim, owner, sold
+        w(c.nb * 60.0, c.matched, c.nb),          // buyers: fields; bought creator's offer
+        w(c.nc * 40.0, 0.0, 0.0),                 // accounts
+        w(c.nc * 40.0 + c.nb * 24.0, 0.0, 0.0),   // reduce
+        w(c.nc * 52.0, 0.0, c.nc),                // decide
     ]
 }

@@ -1,0 +1,146 @@
+//! The CPU's limits, measured on the machine `hollow bench` runs on with the same thread
+//! count: the rate of independent random 16-byte loads from an array the size of the
+//! step's unit records (the bound of `search` and `resolve`), the streaming read bandwidth
+//! over an array the size of the agent state (the bound of the per-agent stages), and the
+//! rate of Philox blocks (`rng::draw4`). Each stage's bound is the largest of its work
+//! (`backend::stage_work`) over these rates: a stage can be no faster than any one of them.
+
+use super::StageWork;
+use crate::rng;
+use rayon::prelude::*;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Measured rates of this machine at `threads` threads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    pub threads: usize,
+    /// Independent random 16-byte loads per second over `gather_bytes`.
+    pub gather_per_s: f64,
+    pub gather_bytes: usize,
+    /// Bytes per second of a parallel streaming read over `stream_bytes`.
+    pub stream_bytes_per_s: f64,
+    pub stream_bytes: usize,
+    /// `rng::draw4` calls per second.
+    pub philox_per_s: f64,
+}
+
+/// How long each measurement runs (after one warm-up pass).
+const SPAN: Duration = Duration::from_millis(200);
+/// Loads each worker keeps in flight (independent chains of addresses).
+const IN_FLIGHT: usize = 8;
+
+/// Repeats `f` (which returns units of work done) until `SPAN` has passed: units per second.
+fn rate(mut f: impl FnMut() -> f64) -> f64 {
+    f();
+    let t0 = Instant::now();
+    let mut done = 0.0;
+    while t0.elapsed() < SPAN {
+        done += f();
+    }
+    done / t0.elapsed().as_secs_f64()
+}
+
+/// Measures the limits on `pool` over arrays of `gather_bytes` (unit records) and
+/// `stream_bytes` (agent state), each at least 64 KiB.
+pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usize) -> Limits {
+    let threads = pool.current_num_threads();
+    let records: Vec<[u32; 4]> = (0..(gather_bytes / 16).max(4096) as u32).map(|i| [i, i ^ 7, !i, i >> 1]).collect();
+    let floats: Vec<f32> = (0..(stream_bytes / 4).max(16384)).map(|i| i as f32).collect();
+    let n = records.len() as u64;
+    const PER_WORKER: usize = 1 << 16;
+    let gather_per_s = pool.install(|| {
+        rate(|| {
+            let sum: u64 = (0..threads as u64)
+                .into_par_iter()
+                .map(|w| {
+                    // IN_FLIGHT independent xorshift chains: the loads do not wait on each other.
+                    let mut x: [u64; IN_FLIGHT] =
+                        std::array::from_fn(|k| (w << 32) ^ (k as u64 * 0x9e37_79b9) ^ 0x2545);
+                    let mut acc = 0u64;
+                    for _ in 0..PER_WORKER / IN_FLIGHT {
+                        for xk in x.iter_mut() {
+                            *xk ^= *xk << 13;
+                            *xk ^= *xk >> 7;
+                            *xk ^= *xk << 17;
+                            acc = acc.wrapping_add(records[((*xk >> 11) % n) as usize][0] as u64);
+                        }
+                    }
+                    acc
+                })
+                .sum();
+            black_box(sum);
+            (threads * PER_WORKER) as f64
+        })
+    });
+    let stream_bytes_per_s = pool.install(|| {
+        rate(|| {
+            let s: f32 = floats.par_chunks(16384).map(|c| c.iter().sum::<f32>()).sum();
+            black_box(s);
+            (floats.len() * 4) as f64
+        })
+    });
+    let philox_per_s = pool.install(|| {
+        rate(|| {
+            let s: u32 = (0..threads as u32 * 65536)
+                .into_par_iter()
+                .map(|i| rng::draw4([1, 2], i, 3, 4, 5)[0])
+                .reduce(|| 0, u32::wrapping_add);
+            black_box(s);
+            (threads * 65536) as f64
+        })
+    });
+    Limits {
+        threads,
+        gather_per_s,
+        gather_bytes: records.len() * 16,
+        stream_bytes_per_s,
+        stream_bytes: floats.len() * 4,
+        philox_per_s,
+    }
+}
+
+/// The CPU's random loads of a stage: the CPU packs a unit's owner, claim word, quality and
+/// price into one 16-byte record, so a search sample is one load (not the GPU's three) and
+/// a proposal two (its unit record and the owner's sold count).
+pub fn cpu_random_loads(stage: usize, w: &StageWork) -> f64 {
+    match stage {
+        2 => w.random_loads / 3.0,
+        3 => w.random_loads * 2.0 / 3.0,
+        _ => w.random_loads,
+    }
+}
+
+/// A stage's least time on this CPU (seconds) and what bounds it: "gather", "stream" or
+/// "philox".
+pub fn stage_bound(stage: usize, w: &StageWork, l: &Limits) -> (f64, &'static str) {
+    let parts = [
+        (cpu_random_loads(stage, w) / l.gather_per_s, "gather"),
+        (w.stream_bytes / l.stream_bytes_per_s, "stream"),
+        (w.philox_blocks / l.philox_per_s, "philox"),
+    ];
+    parts.into_iter().fold((0.0, "stream"), |a, b| if b.0 > a.0 { b } else { a })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bound_is_the_largest_of_the_three() {
+        let l = Limits {
+            threads: 1,
+            gather_per_s: 1e8,
+            gather_bytes: 0,
+            stream_bytes_per_s: 1e10,
+            stream_bytes: 0,
+            philox_per_s: 1e8,
+        };
+        // 3e6 GPU-style loads in search = 1e6 CPU loads = 10 ms; 1e6 blocks = 10 ms; 1e8 bytes = 10 ms.
+        let w = StageWork { stream_bytes: 1e8, random_loads: 3e6, philox_blocks: 2e6 };
+        let (t, by) = stage_bound(2, &w, &l);
+        assert!((t - 0.02).abs() < 1e-12 && by == "philox", "{t} {by}");
+        let (t, by) = stage_bound(5, &StageWork { stream_bytes: 1e9, ..Default::default() }, &l);
+        assert!((t - 0.1).abs() < 1e-12 && by == "stream");
+    }
+}
