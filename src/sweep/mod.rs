@@ -66,15 +66,19 @@ impl Shard {
     /// (a job array's task id; `N` then must equal the spec's when given).
     pub fn resolve(arg: &str, spec: &Spec) -> Result<Shard, SweepError> {
         let err = |reason: String| SweepError::Shard { arg: arg.to_string(), reason };
-        if arg.contains('/') {
-            let s: Shard = arg.parse()?;
-            return match spec.shards {
-                Some(n) if n != s.count => Err(err(format!(
-                    "{} fixes shards = {n}: give the index alone (--shard {}) or I/{n}",
-                    spec.file, s.index
-                ))),
-                _ => Ok(s),
-            };
+        if let Some((i, n)) = arg.split_once('/') {
+            // The spec's count first: `--shard 1/1` from a resubmitted task of an array
+            // whose task count is 1 is the mistake to name.
+            if let (Some(fixed), Ok(count)) = (spec.shards, n.trim().parse::<u32>()) {
+                if count != fixed {
+                    return Err(err(format!(
+                        "{} fixes shards = {fixed}: give the index alone (--shard {}) or I/{fixed}",
+                        spec.file,
+                        i.trim()
+                    )));
+                }
+            }
+            return arg.parse();
         }
         let Some(count) = spec.shards else {
             return Err(err(format!(
@@ -563,10 +567,10 @@ fn merge_files(out: &Path, shards: &[PathBuf], force: bool, partial: bool) -> Re
     if !missing.is_empty() {
         for index in 0..count {
             let shard = Shard { index, count };
-            let cells: Vec<usize> =
-                (0..n_cells.div_ceil(block_size)).filter(|&b| shard.owns_block(b)).flat_map(|b| {
-                    (b * block_size)..((b + 1) * block_size).min(n_cells)
-                }).collect();
+            let cells: Vec<usize> = (0..n_cells.div_ceil(block_size))
+                .filter(|&b| shard.owns_block(b))
+                .flat_map(|b| (b * block_size)..((b + 1) * block_size).min(n_cells))
+                .collect();
             let done = cells.iter().filter(|&&c| merged.done[c]).count();
             if done == cells.len() {
                 continue;

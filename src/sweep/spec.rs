@@ -146,8 +146,7 @@ pub fn numeric_keys() -> Vec<(String, bool)> {
 }
 
 /// The top-level keys a spec may have.
-const SPEC_KEYS: &[&str] =
-    &["base", "replicas", "steps", "seed", "seeds", "block", "shards", "metrics", "axis", "set"];
+const SPEC_KEYS: &[&str] = &["base", "replicas", "steps", "seed", "seeds", "block", "shards", "metrics", "axis", "set"];
 const AXIS_KEYS: &[&str] = &["key", "label", "scale", "from", "to", "n", "values"];
 
 impl Spec {
