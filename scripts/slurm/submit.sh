@@ -16,7 +16,8 @@ set -euo pipefail
 PARTITION=${PARTITION:-debug}                     # the Slurm partition
 HOLLOW=${HOLLOW:-$PWD/target/release/hollow}      # the hollow binary every job runs
 CPUS=${CPUS:-}                                    # CPUs per task; empty: all of the partition's smallest node
-TIME=${TIME:-02:00:00}                            # time limit per task (a task at it saves and requeues itself)
+TIME=${TIME:-}                                    # time limit per task; empty: 2 h, or the partition's if shorter
+                                                  # (a task at its limit saves and requeues itself)
 MAXPAR=${MAXPAR:-}                                # most tasks at once (--array=...%MAXPAR); empty: no limit
 RUN=${RUN:-}                                      # run directory; empty: runs/<spec name>
 SWEEP_ARGS=${SWEEP_ARGS:-}                        # more flags for every task's sweep, e.g. "--backend gpu"
@@ -51,6 +52,27 @@ SHARDS=$(awk '/^[[:space:]]*\[/ {exit} match($0, /^[[:space:]]*shards[[:space:]]
 if [ -z "$CPUS" ]; then
   CPUS=$(sinfo -h -N -p "$PARTITION" -o %c 2>/dev/null | sort -n | head -n 1)
   [ -n "$CPUS" ] || die "partition $PARTITION not found (sinfo lists none of its nodes): set PARTITION"
+fi
+# Seconds of a Slurm time ([D-]HH:MM:SS, MM:SS, M, D-HH[:MM]); "infinite" and "" are huge.
+secs() {
+  local t=$1 d=0 h=0 m=0 s=0
+  case "$t" in "" | infinite | UNLIMITED) echo 999999999; return ;; esac
+  if [[ $t == *-* ]]; then
+    d=${t%%-*} t=${t#*-}
+    IFS=: read -r h m s <<<"$t"
+  else
+    local n
+    n=$(tr -cd : <<<"$t" | wc -c)
+    case $n in 0) m=$t ;; 1) IFS=: read -r m s <<<"$t" ;; *) IFS=: read -r h m s <<<"$t" ;; esac
+  fi
+  echo $(((10#${d:-0} * 24 + 10#${h:-0}) * 3600 + 10#${m:-0} * 60 + 10#${s:-0}))
+}
+if [ -z "$TIME" ]; then
+  # A limit over the partition's would leave the tasks pending for ever.
+  limit=$(sinfo -h -p "$PARTITION" -o %l 2>/dev/null | head -n 1)
+  t=$(secs "$limit")
+  [ "$t" -le 7200 ] || t=7200
+  TIME=$(printf '%d:%02d:%02d' $((t / 3600)) $((t % 3600 / 60)) $((t % 60)))
 fi
 mkdir -p "$RUN/shards" "$RUN/logs"
 
