@@ -232,33 +232,46 @@ checkpointed() {
   [ "$(inode "$f")" != "${FIRST_INODE[$1]}" ]
 }
 
-# Task 0: the time limit's warning (what --signal=B:USR1@120 sends the batch shell).
-# Task 1: SIGTERM to the task and its sweep, as scancel does.
-wait_for 60 "tasks 0 and 1 to checkpoint a block" eval 'checkpointed 0 && checkpointed 1'
-say "task 0: SIGUSR1 to its batch shell (the time limit's warning); task 1: SIGTERM (as scancel)"
+# Task 0: the time limit's warning (what --signal=B:USR1@120 sends the batch shell): it
+# saves and requeues itself; it is then pending for Slurm's requeue delay (cred_expire,
+# 120 s), and the test starts it now instead. Task 1: SIGTERM to the task and its sweep, as
+# scancel does. Each is signalled once it has checkpointed a block, in one loop, so that
+# it works whether the two run together (2 CPUs or more) or one after the other (1 CPU).
 # scancel returns once the signal is delivered, but when the task has changed state by then
 # (task 0 requeues itself at once) it keeps retrying, and would signal the task again after
-# it restarts: stop each scancel once its signal has arrived.
+# it restarts: each scancel is stopped once its signal has arrived.
 LOG0=$RUN/logs/sweep-${ARRAY}_0.out LOG1=$RUN/logs/sweep-${ARRAY}_1.out
-timeout 30 scancel --batch --signal=USR1 "$(job_id "${ARRAY}_0")" >>"$W/scancel.log" 2>&1 &
-SC0=$!
-timeout 30 scancel --full --signal=TERM "$(job_id "${ARRAY}_1")" >>"$W/scancel.log" 2>&1 &
-SC1=$!
-wait_for 30 "task 0 to get SIGUSR1" grep -q "time limit near" "$LOG0"
-kill "$SC0" 2>/dev/null || true
-wait_for 30 "task 1 to save on SIGTERM" grep -q "SIGTERM: stopped with" "$LOG1"
-kill "$SC1" 2>/dev/null || true
+requeued() { [ "$(job_state "${ARRAY}_0")" = PENDING ] && grep -q "requeued" "$LOG0"; }
+SC0="" SC1="" got0="" bumped0="" saved1=""
+deadline=$(($(date +%s) + 180))
+until [ -n "$bumped0" ] && [ -n "$saved1" ]; do
+  [ "$(date +%s)" -lt "$deadline" ] ||
+    fail "timed out: task 0 signalled=${SC0:+yes} got it=${got0:+yes} requeued=${bumped0:+yes}; task 1 signalled=${SC1:+yes} saved=${saved1:+yes}"
+  if [ -z "$SC0" ] && checkpointed 0; then
+    say "task 0: SIGUSR1 to its batch shell (the time limit's warning)"
+    timeout 30 scancel --batch --signal=USR1 "$(job_id "${ARRAY}_0")" >>"$W/scancel.log" 2>&1 &
+    SC0=$!
+  fi
+  if [ -n "$SC0" ] && [ -z "$got0" ] && grep -q "time limit near" "$LOG0" 2>/dev/null; then
+    kill "$SC0" 2>/dev/null || true
+    got0=1
+  fi
+  if [ -n "$got0" ] && [ -z "$bumped0" ] && requeued; then
+    scontrol update JobId="${ARRAY}_0" StartTime=now
+    bumped0=1
+  fi
+  if [ -z "$SC1" ] && checkpointed 1; then
+    say "task 1: SIGTERM to the task (as scancel)"
+    timeout 30 scancel --full --signal=TERM "$(job_id "${ARRAY}_1")" >>"$W/scancel.log" 2>&1 &
+    SC1=$!
+  fi
+  if [ -n "$SC1" ] && [ -z "$saved1" ] && grep -q "SIGTERM: stopped with" "$LOG1" 2>/dev/null; then
+    kill "$SC1" 2>/dev/null || true
+    saved1=1
+  fi
+  sleep 0.3
+done
 wait "$SC0" "$SC1" 2>/dev/null || true
-
-# Task 0 requeues itself: pending again, after Slurm's requeue delay (cred_expire, 120 s);
-# the test starts it now instead.
-requeued() {
-  local s
-  s=$(job_state "${ARRAY}_0")
-  [ "$s" = PENDING ] && grep -q "requeued" "$LOG0"
-}
-wait_for 30 "task 0 to requeue itself" requeued
-scontrol update JobId="${ARRAY}_0" StartTime=now
 say "task 0 requeued itself; task 1 is $(job_state "${ARRAY}_1") (exit $(job_exit "${ARRAY}_1"))"
 
 # The merge runs after every task, whatever its state, and names the missing shard.
