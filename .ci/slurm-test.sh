@@ -16,7 +16,7 @@
 #
 # Usage (as root, after `cargo build --release`): .ci/slurm-test.sh
 # HOLLOW=path overrides the binary (default target/release/hollow); KEEP=1 keeps the
-# temporary directory.
+# temporary directory; SLURM_TEST_CPUS=n declares a node of n CPUs (at most this host's).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HOLLOW=${HOLLOW:-$ROOT/target/release/hollow}
@@ -85,7 +85,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 HOST=$(hostname -s)
-CPUS=$(nproc --all)
+CPUS=${SLURM_TEST_CPUS:-$(nproc --all)} # the node's CPUs (SLURM_TEST_CPUS: fewer, to try a smaller node)
 # Ports of our own, so a Slurm already on this machine is not disturbed (and not used).
 free_port() {
   local p
