@@ -156,7 +156,10 @@ for _ in $(seq 1 120); do
     kill -0 "$pid" 2>/dev/null || fail "a Slurm daemon exited at start: $(tail -n 5 "$W"/*.out "$W"/*.log 2>/dev/null)"
   done
   state=$(sinfo -h -n "$HOST" -o %T 2>/dev/null || true)
-  case "$state" in idle*) ready=1; break ;; esac
+  case "$state" in
+    idle*) ready=1; break ;;
+    inval* | drain*) fail "Slurm rejected the node ($state): $(scontrol show node "$HOST" 2>/dev/null | grep -o 'Reason=.*')" ;;
+  esac
   sleep 0.5
 done
 [ -n "$ready" ] || fail "Slurm did not come up within 60 s (node state '${state:-none}'): $(tail -n 5 "$W"/*.log 2>/dev/null)"
