@@ -2,7 +2,7 @@
 # Prepares a GPU measurement on a lent device machine (which has no Rust and no HDF5):
 # builds hollow here with HDF5 linked statically, puts the binary in .device/ (git-ignored)
 # and fetches the Vulkan loader packages into .gl/ with ../shared/tools/device-kit.sh.
-# Then run scripts/device-measure.sh there, carrying .gl and .device (see that script).
+# Then run scripts/device-session.sh there, carrying .gl and .device (see that script).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 # HDF5 2.0's CMake build needs cmake >= 3.26; Debian 12 ships 3.25.
@@ -15,7 +15,8 @@ mkdir -p .device
 cp target/static/release/hollow .device/hollow
 # The release profile keeps debug info (90 MB); what a run carries is capped at 64 MiB.
 strip .device/hollow
-grep -qx '/.device/' .git/info/exclude || echo /.device/ >> .git/info/exclude
+ex="$(git rev-parse --git-common-dir)/info/exclude"
+grep -qx '/.device/' "$ex" || echo /.device/ >> "$ex"
 [ -d .gl ] || ../shared/tools/device-kit.sh
 ldd .device/hollow | grep -q hdf5 && { echo "libhdf5 is linked dynamically; the device has none" >&2; exit 1; }
-echo "ready: carry .gl and .device; command: source .gl/unpack.sh; bash scripts/device-measure.sh"
+echo "ready: carry .gl and .device; command: source .gl/unpack.sh; bash scripts/device-session.sh"

@@ -11,10 +11,7 @@ out=${OUT:-device-out}
 total=${TOTAL:-420}
 mkdir -p "$out"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
-t0=$(date +%s)
-el() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
-lim() { local left=$(( total - ($(date +%s) - t0) - 5 )); (( left < 10 )) && { echo 0; return; }; echo $(( $1 < left ? $1 : left )); }
-run_for() { local s; s=$(lim "$1"); shift; if (( s == 0 )); then echo "skipped (budget): $*"; return; fi; timeout -s INT "$s" "$@"; }
+source "$(dirname "$0")/device-lib.sh"
 {
   el "reproduce --scale full --backend gpu"
   run_for 240 "$H" reproduce --scale full --backend gpu --only F1,F2,F3,F4,F5,F6,F7 --fact-replicas 4 --out /tmp/full

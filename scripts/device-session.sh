@@ -17,11 +17,7 @@ peak=${1:-4800}
 total=${TOTAL:-540}
 mkdir -p "$out"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
-t0=$(date +%s)
-el() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
-# Seconds a step may take: its own limit, or what is left of the budget (0: skip it).
-lim() { local left=$(( total - ($(date +%s) - t0) - 5 )); (( left < 10 )) && { echo 0; return; }; echo $(( $1 < left ? $1 : left )); }
-run_for() { local s; s=$(lim "$1"); shift; if (( s == 0 )); then echo "skipped (budget): $*"; return; fi; timeout -s INT "$s" "$@"; }
+source "$(dirname "$0")/device-lib.sh"
 { nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv 2>/dev/null; nproc; "$H" info; } \
   > "$out/info.txt" 2>&1
 bench() { # creators warmup measure backends

@@ -66,6 +66,10 @@ struct Params {
     reskill_delta: f32,
     ai_floor: f32,
     vol_expect: f32,
+    human_cost_produced: u32,
+    q_reversible: u32,
+    q_init: f32,
+    q_outside: f32,
 }
 
 // Sizes shared by every market of the ensemble (src/backend/gpu/buffers.rs, `BatchLayout`).
@@ -214,7 +218,7 @@ fn cost_of(m: u32, k: u32, s: u32) -> f32 {
         return p.f_ai + p.adoption_tax + (p.c_ai + p.unit_tax) * kf + p.api_fee * sf;
     }
     if (m == HUMAN) {
-        return (p.c_human - p.subsidy) * sf;
+        return (p.c_human - p.subsidy) * select(sf, kf, p.human_cost_produced != 0u);
     }
     return 0.0;
 }

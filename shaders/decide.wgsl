@@ -138,7 +138,9 @@ struct DecidedQ {
 }
 
 // Mirrors model::rules::decide_q: the Q-value of the last action moves toward
-// profit + q_gamma max Q (on the first call Q(stay) starts at profit / (1 - q_gamma));
+// profit + q_gamma max Q (on the first call Q(stay) starts at profit / (1 - q_gamma),
+// re-skill and adopt at q_init, exit at 0; Q(exit) = q_outside / (1 - q_gamma) when
+// q_outside > 0);
 // a creator in a re-skilling spell moves skill toward creativity and chooses nothing;
 // otherwise an epsilon-greedy action (ties to the lower index): stay, re-skill, adopt AI,
 // exit.
@@ -157,12 +159,19 @@ fn decide_q(
     var q = qv;
     var out = Decided(m, x_in, price, v, prov);
     let gamma = p.q_gamma;
+    let discount = max(1.0 - gamma, 1e-3);
+    // An outside option is a known payoff, not learned: Q(exit) is its discounted value.
+    let known_exit = p.q_outside > 0.0;
+    let q_exit = select(q.w, p.q_outside / discount, known_exit);
     if ((rs & RESKILL_INIT) == 0u) {
-        q = vec4<f32>(profit / max(1.0 - gamma, 1e-3), 0.0, 0.0, 0.0);
+        q = vec4<f32>(profit / discount, p.q_init, p.q_init, select(0.0, q_exit, known_exit));
     } else {
+        q.w = q_exit;
         let best = max(max(max(q.x, q.y), q.z), q.w);
         let a = (rs >> RESKILL_ACTION_SHIFT) & 3u;
-        q[a] += p.q_alpha * (profit + gamma * best - q[a]);
+        if (!(known_exit && a == Q_EXIT)) {
+            q[a] += p.q_alpha * (profit + gamma * best - q[a]);
+        }
     }
     var left = reskill_left(rs);
     if (left > 0u) {
@@ -190,6 +199,11 @@ fn decide_q(
         out.provider = below(w.z, p.n_providers);
     } else if (action == Q_EXIT) {
         out.mode = EXIT;
+    } else if (action == Q_STAY && p.q_reversible != 0u && m != HUMAN) {
+        // With q_reversible, stay is human craft: an AI or exited creator returns to it.
+        out.mode = HUMAN;
+        let q_h = nominal_quality(HUMAN, s, x_in);
+        out.price = max(curve_at(CH_HUMAN, q_h).y, p.c_human);
     }
     return DecidedQ(out, q, RESKILL_INIT | (action << RESKILL_ACTION_SHIFT) | left);
 }

@@ -202,6 +202,9 @@ pub enum Cmd {
         /// Replace an existing output that is not a hollow file (never an input, a link or a device).
         #[arg(long)]
         force: bool,
+        /// Print the run summary as one JSON object on stdout instead of the text summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Print configuration: `--defaults` prints every key with its default and meaning.
     Config {
@@ -278,6 +281,10 @@ pub enum Cmd {
         /// Stop after this many blocks (simulates an interruption; for tests).
         #[arg(long, hide = true)]
         max_blocks: Option<usize>,
+        /// Print the cells, runs and agent-steps and an estimate of the time on this
+        /// machine's CPUs (from a short calibration run), then stop; writes nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Figures from output files.
     Plot {
@@ -366,13 +373,29 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// A hollow file as a tidy CSV table: a sweep one row per cell × replica (axis keys and
+    /// metrics as columns), a run one row per step, a reproduce file (facts.h5) one row per
+    /// measured number.
+    Export {
+        /// A run, sweep or facts file written by hollow.
+        file: PathBuf,
+        /// Output path (default: FILE with the extension .csv); "-" writes to stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Table format: csv (Parquet is not built in).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Replace an existing output (hollow never replaces a file it did not write).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { config, output, backend, opts, quiet, trace, force } => {
-            cmd_run(&config, &output, backend, &opts, quiet, trace, force)
+        Cmd::Run { config, output, backend, opts, quiet, trace, force, json } => {
+            cmd_run(&config, &output, backend, &opts, quiet, trace, force, json)
         }
         Cmd::Config { defaults, markdown, file } => cmd_config(defaults, markdown, file.as_deref()),
         Cmd::Info { config } => cmd_info(config.as_deref()),
@@ -392,7 +415,11 @@ pub fn main() -> Result<()> {
             checkpoint_secs,
             quiet,
             max_blocks,
+            dry_run,
         } => {
+            if dry_run {
+                return cmd_sweep_plan(&spec, shard.as_deref(), backend, threads);
+            }
             let checkpoint = checkpoint_interval(checkpoint_secs)?;
             let exec = sweep_executor(backend, threads, batch, streams)?;
             let flags = SweepFlags { fresh, force, quiet, max_blocks, checkpoint };
@@ -400,6 +427,7 @@ pub fn main() -> Result<()> {
         }
         Cmd::Plot { what } => cmd_plot(what),
         Cmd::Merge { output, shards, force } => cmd_merge(&output, &shards, force),
+        Cmd::Export { file, output, format, force } => cmd_export(&file, output, &format, force),
         Cmd::Equilibrium { config, output, png_dir, sell_through, set, force } => {
             cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set, force)
         }
@@ -527,18 +555,101 @@ const TRACED: [&str; 10] = [
     "ai_volume_mean",
 ];
 
-fn progress_bar(steps: u32, quiet: bool) -> indicatif::ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+/// Progress of a long command on stderr: a bar on a terminal; otherwise (a batch job's log,
+/// where a bar shows nothing until the end) a plain line "progress: done/total unit (x%),
+/// rate, ETA" every `HOLLOW_PROGRESS_SECS` seconds (default 30) and when it ends.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    log: Option<std::sync::Mutex<ProgressLog>>,
+    unit: &'static str,
+}
+
+struct ProgressLog {
+    every: f64,
+    started: Instant,
+    last: Option<Instant>,
+    /// Position when the rate's clock started (work found done does not count).
+    base: u64,
+    pos: u64,
+    len: u64,
+}
+
+impl Progress {
+    fn new(len: u64, quiet: bool, unit: &'static str) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = if quiet || !terminal {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let pb = indicatif::ProgressBar::new(len);
+            let template = format!(
+                "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}"
+            );
+            pb.set_style(indicatif::ProgressStyle::with_template(&template).expect("static template"));
+            pb
+        };
+        let every = std::env::var("HOLLOW_PROGRESS_SECS").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(30.0);
+        let log = (!quiet && !terminal).then(|| {
+            std::sync::Mutex::new(ProgressLog { every, started: Instant::now(), last: None, base: 0, pos: 0, len })
+        });
+        Progress { bar, log, unit }
     }
-    let pb = indicatif::ProgressBar::new(steps as u64);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps  {per_sec}  ETA {eta}",
-        )
-        .expect("static template"),
-    );
-    pb
+
+    /// A new total, and `pos` already done before the rate's clock starts (a resumed sweep).
+    fn restart(&self, len: u64, pos: u64) {
+        self.bar.set_length(len);
+        self.bar.set_position(pos);
+        self.bar.reset_eta();
+        self.bar.reset_elapsed();
+        if let Some(l) = &self.log {
+            let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
+            (l.len, l.base, l.pos, l.started) = (len, pos, pos, Instant::now());
+        }
+    }
+
+    fn set_position(&self, pos: u64) {
+        self.bar.set_position(pos);
+        if let Some(l) = &self.log {
+            let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
+            l.pos = pos;
+            if l.last.is_none_or(|t| t.elapsed().as_secs_f64() >= l.every) {
+                l.last = Some(Instant::now());
+                eprintln!("{}", l.line(self.unit));
+            }
+        }
+    }
+
+    fn println(&self, line: String) {
+        if self.bar.is_hidden() { eprintln!("{line}") } else { self.bar.println(line) }
+    }
+
+    /// Clears the bar; in a log, the last progress line.
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+        if let Some(l) = &self.log {
+            eprintln!("{}", l.lock().unwrap_or_else(|p| p.into_inner()).line(self.unit));
+        }
+    }
+}
+
+impl ProgressLog {
+    fn line(&self, unit: &str) -> String {
+        let secs = self.started.elapsed().as_secs_f64();
+        let rate = (self.pos - self.base.min(self.pos)) as f64 / secs.max(1e-9);
+        let left = self.len.saturating_sub(self.pos) as f64;
+        let eta = if rate > 0.0 { format!("ETA {}", fmt_secs(left / rate)) } else { "ETA unknown".into() };
+        let pct = 100.0 * self.pos as f64 / self.len.max(1) as f64;
+        format!("progress: {}/{} {unit} ({pct:.1}%), {rate:.3} {unit}/s, {eta}", self.pos, self.len)
+    }
+}
+
+/// Seconds as "1h 02m", "3m 07s" or "12s".
+fn fmt_secs(s: f64) -> String {
+    let s = s.round().max(0.0) as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s / 60 % 60),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -550,6 +661,7 @@ fn cmd_run(
     quiet: bool,
     trace: u32,
     force: bool,
+    json: bool,
 ) -> Result<()> {
     // First: a signal from here on is a clean stop, not a kill.
     let signals = Signals::install()?;
@@ -584,10 +696,10 @@ fn cmd_run(
             memory_line(&cfg)
         );
     }
-    let pb = progress_bar(steps, quiet);
+    let pb = Progress::new(steps as u64, quiet, "steps");
     let started = Instant::now();
     let traced = TRACED;
-    let say = |line: String| if pb.is_hidden() { eprintln!("{line}") } else { pb.println(line) };
+    let say = |line: String| pb.println(line);
     if trace > 0 {
         say(format!("{:>6} {}", "step", traced.map(|n| format!("{n:>13}")).join(" ")));
     }
@@ -605,7 +717,7 @@ fn cmd_run(
     // The rate counts the simulation only, not the mean-field check or the writing.
     let secs = started.elapsed().as_secs_f64();
     let rec = next;
-    pb.finish_and_clear();
+    pb.finish();
     let complete = sim.t >= steps && sim.error().is_none();
     let outcomes = sim.outcomes(&rec);
     let mf = if complete {
@@ -618,8 +730,12 @@ fn cmd_run(
     };
     let mf_attrs = mf.attrs();
     write_output(&out, &cfg, &info, &rec, complete, &outcomes, &mf_attrs)?;
-    print_summary(&cfg, &rec, &outcomes, complete, secs, output);
-    print_meanfield_check(&mf);
+    if json {
+        println!("{}", summary_json(&cfg, &info, &rec, &outcomes, complete, secs, output, &mf_attrs));
+    } else {
+        print_summary(&cfg, &rec, &outcomes, complete, secs, output);
+        print_meanfield_check(&mf);
+    }
     if let Some(e) = sim.error() {
         // A backend failure is the program's (exit 70, unclassified).
         bail!(
@@ -671,6 +787,45 @@ fn write_output(
     );
     crate::io::hdf5::write_run_to(out, &meta, rec, meanfield)?;
     Ok(())
+}
+
+/// The run summary as one JSON object: what `print_summary` says, by the names of the run
+/// file's attributes (`outcome_*`, `meanfield_*`); NaN and infinities become null.
+#[allow(clippy::too_many_arguments)]
+fn summary_json(
+    cfg: &Config,
+    info: &crate::backend::BackendInfo,
+    rec: &Recorder,
+    o: &Outcomes,
+    complete: bool,
+    secs: f64,
+    output: &Path,
+    meanfield: &[(String, f64)],
+) -> String {
+    use serde_json::{Map, Value, json};
+    let num = |v: f64| serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number);
+    let n = rec.len();
+    let agents = (cfg.top.creators as f64 + cfg.top.buyers as f64) * n as f64;
+    let outcomes: Map<String, Value> =
+        crate::observe::outcome_names().map(|k| (k.to_string(), num(o.value(k).unwrap_or(f64::NAN)))).collect();
+    let mf: Map<String, Value> = meanfield.iter().map(|(k, v)| (k.clone(), num(*v))).collect();
+    json!({
+        "output": output.display().to_string(),
+        // A string: seeds above 2^53 are not exact JSON numbers.
+        "seed": cfg.top.seed.to_string(),
+        "creators": cfg.top.creators,
+        "buyers": cfg.top.buyers,
+        "steps": n,
+        "steps_requested": cfg.top.steps,
+        "complete": complete,
+        "seconds": num(secs),
+        "agent_steps_per_second": num(agents / secs.max(1e-9)),
+        "backend": info.name,
+        "device": info.device,
+        "outcomes": outcomes,
+        "meanfield": mf,
+    })
+    .to_string()
 }
 
 fn print_summary(cfg: &Config, rec: &Recorder, o: &Outcomes, complete: bool, secs: f64, output: &Path) {
@@ -820,6 +975,23 @@ pub enum PlotCmd {
         #[arg(long)]
         no_optimum: bool,
     },
+    /// Time series of run files, one panel per metric, the shock marked; several files are
+    /// overlaid (or, with --band, drawn as the mean and ±1 sd of replicas); a run's own
+    /// mean-field check is drawn as a dashed level over its last window.
+    Run {
+        /// Run files (from `hollow run`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Series to draw (names of /timeseries; default: welfare, share_ai, share_human, congestion).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// Output PNG (default: <first file stem>_run.png next to it).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Treat the files as replicas: mean and ±1 sd band instead of one line each.
+        #[arg(long)]
+        band: bool,
+    },
     /// Regime map of a sweep over technology.ai_cost_scale and another key (pollution):
     /// per row, how welfare responds to AI expansion against the no-AI run (the largest
     /// s): monotone gains, gains with a dip, inverted U, harmful from entry; with s* and
@@ -883,6 +1055,52 @@ fn checkpoint_interval(secs: f64) -> Result<std::time::Duration> {
 }
 
 /// The flags of `hollow sweep` that are not the spec, shard or executor.
+/// `hollow sweep --dry-run`: what the sweep (or its shard) would run and how long the CPU
+/// executor would take on this machine, from a calibration run of one cell; writes nothing.
+fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: BackendKind, threads: usize) -> Result<()> {
+    use crate::sweep::{Shard, Spec, shard_blocks};
+    let spec = Spec::load(spec_path)?;
+    let shard: Shard = shard.map_or(Ok(Shard::ALL), |s| Shard::resolve(s, &spec))?;
+    let cells: usize = shard_blocks(&spec, shard).map(|b| spec.block_cells(b).len()).sum();
+    let runs = cells as u64 * u64::from(spec.replicas);
+    let agents = u64::from(spec.base.top.creators) + u64::from(spec.base.top.buyers);
+    let agent_steps = runs as f64 * f64::from(spec.steps) * agents as f64;
+    println!(
+        "{}{}: {cells} cells × {} replicas = {runs} runs of {} steps on {agents}-agent markets: {agent_steps:.3e} agent-steps",
+        spec_path.display(),
+        if shard == Shard::ALL { String::new() } else { format!(" shard {shard}") },
+        spec.replicas,
+        spec.steps
+    );
+    // Calibration: the middle cell, replica 0, on one thread (as the CPU executor runs it),
+    // with its shock moved to step 10 so that 20 of the 30 steps carry the AI flood.
+    let cell = spec.n_cells() / 2;
+    let mut cfg = spec.cell_config(cell, 0)?;
+    let k = cfg.top.steps.min(30);
+    cfg.top.steps = k;
+    cfg.technology.shock_step = cfg.technology.shock_step.min(10);
+    let mut sim = Simulation::new(cfg, |s| Box::new(CpuBackend::new(s, 1)));
+    let started = Instant::now();
+    sim.run(k, &mut Recorder::new(), &AtomicBool::new(false), |_| {});
+    let per_run = started.elapsed().as_secs_f64() / f64::from(k.max(1)) * f64::from(spec.steps);
+    let workers = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
+    println!(
+        "estimate for the CPU executor with {workers} threads: {} ({:.2} s per run; calibrated on {k} steps of cell \
+         {} replica 0 on one thread, shock at step {}, just now: an estimate, not a measurement)",
+        fmt_secs(runs as f64 * per_run / workers as f64),
+        per_run,
+        spec.describe_cell(cell),
+        k.min(10)
+    );
+    if kind != BackendKind::Cpu {
+        println!(
+            "the GPU executor is not calibrated by --dry-run: its rate depends on the ensemble size and the device \
+             (README, Benchmarks: 188 runs/s of 1.5·10^4-agent, 400-step markets on an H200)"
+        );
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 struct SweepFlags {
     fresh: bool,
@@ -937,31 +1155,19 @@ fn cmd_sweep(
         );
     }
     let stop = signals.stop.clone();
-    let pb = if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let pb = indicatif::ProgressBar::new(0);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cells  {per_sec}  ETA {eta}",
-            )
-            .expect("static template"),
-        );
-        pb
-    };
+    let pb = Progress::new(0, quiet, "cells");
     let first = AtomicBool::new(true);
     let progress = |p: sweep::Progress| {
         if first.swap(false, Ordering::SeqCst) {
             // Cells found done in a resumed file do not count toward the rate.
-            pb.set_length(p.cells_total as u64);
-            pb.set_position(p.cells_done as u64);
-            pb.reset_eta();
-            pb.reset_elapsed();
-            if p.cells_done > 0 && !quiet {
-                // Also without a terminal (a batch job's log says that it resumed).
-                pb.suspend(|| {
-                    eprintln!("resuming {}: {} of {} cells already done", output.display(), p.cells_done, p.cells_total)
-                });
+            pb.restart(p.cells_total as u64, p.cells_done as u64);
+            if p.cells_done > 0 {
+                pb.println(format!(
+                    "resuming {}: {} of {} cells already done",
+                    output.display(),
+                    p.cells_done,
+                    p.cells_total
+                ));
             }
         } else {
             pb.set_position(p.cells_done as u64);
@@ -969,7 +1175,7 @@ fn cmd_sweep(
     };
     let opts = Options { fresh, shard, max_blocks, checkpoint_interval: checkpoint, force };
     let report = sweep::run(&spec, &output, &opts, exec, &stop, &progress)?;
-    pb.finish_and_clear();
+    pb.finish();
     if report.cells_computed == 0 && report.complete {
         println!(
             "{}: all {} cells already done; nothing to compute (--fresh starts over)",
@@ -1034,7 +1240,35 @@ fn cmd_plot(what: PlotCmd) -> Result<()> {
             cmd_plot_phase(&file, &metric, output, &stat, regimes.as_deref(), &cmap, &size, !no_optimum)
         }
         PlotCmd::Regimes { file, output, size } => cmd_plot_regimes(&file, output, &size),
+        PlotCmd::Run { files, metrics, output, band } => cmd_plot_run(&files, metrics, output, band),
     }
+}
+
+fn cmd_export(file: &Path, output: Option<PathBuf>, format: &str, force: bool) -> Result<()> {
+    use crate::io::export;
+    if format != "csv" {
+        return Err(usage(format!("--format {format}: expected csv (Parquet is not built in; see README)")));
+    }
+    let input = |e: crate::io::OutputError| CliError::Input(e.to_string());
+    let kind = export::file_format(file).map_err(input)?;
+    let table = match kind.as_str() {
+        crate::sweep::store::FORMAT => {
+            export::sweep_csv(&crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?)
+        }
+        crate::io::hdf5::FORMAT => export::run_csv(&crate::io::read_run(file).map_err(input)?),
+        "hollow-facts" => export::facts_csv(file).map_err(input)?,
+        other => return Err(CliError::Input(format!("{}: cannot export a {other} file", file.display())).into()),
+    };
+    let output = output.unwrap_or_else(|| file.with_extension("csv"));
+    if output.as_os_str() == "-" {
+        print!("{table}");
+        return Ok(());
+    }
+    let out = crate::io::output::Output::create(&output, &[file], force)?;
+    std::fs::write(out.tmp(), &table).map_err(|e| anyhow::anyhow!("{}: writing: {e}", output.display()))?;
+    out.commit()?;
+    eprintln!("wrote {} ({} rows)", output.display(), table.lines().count().saturating_sub(1));
+    Ok(())
 }
 
 /// A figure size `WIDTHxHEIGHT`.
@@ -1079,6 +1313,40 @@ fn sweep_subtitle(file: &Path, sf: &crate::sweep::SweepFile) -> String {
         return format!("INCOMPLETE: {done} of {cells} cells{sep}{subtitle}");
     }
     subtitle
+}
+
+fn cmd_plot_run(files: &[PathBuf], metrics: Vec<String>, output: Option<PathBuf>, band: bool) -> Result<()> {
+    use crate::io::runplot::{RunToPlot, draw_runs, meanfield_levels};
+    let mut runs = Vec::new();
+    for f in files {
+        let file = crate::io::read_run(f).map_err(|e| CliError::Input(e.to_string()))?;
+        let cfg = Config::from_str_named(&file.meta.config_toml, &f.display().to_string(), &[])
+            .map_err(|e| CliError::Input(format!("{}: its stored config: {e}", f.display())))?;
+        let name = f.file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned());
+        runs.push(RunToPlot {
+            label: format!("{name} (seed {})", file.meta.seed),
+            meanfield: meanfield_levels(f),
+            shock: cfg.technology.shock_step.min(file.steps_done),
+            window: cfg.equilibrium.window,
+            file,
+        });
+    }
+    let metrics = if metrics.is_empty() {
+        ["welfare", "share_ai", "share_human", "congestion"].map(String::from).to_vec()
+    } else {
+        metrics
+    };
+    if let Some(m) = metrics.iter().find(|m| runs.iter().any(|r| r.file.series(m).is_none())) {
+        let have = runs[0].file.series_order.join(", ");
+        return Err(usage(format!("--metric {m}: not a series of these run files; they have {have}")));
+    }
+    let output = output.unwrap_or_else(|| {
+        let stem = files[0].file_stem().map_or("run".into(), |s| s.to_string_lossy().into_owned());
+        files[0].with_file_name(format!("{stem}_run.png"))
+    });
+    draw_runs(&output, &runs, &metrics, band)?;
+    println!("wrote {}", output.display());
+    Ok(())
 }
 
 fn cmd_plot_regimes(file: &Path, output: Option<PathBuf>, size: &str) -> Result<()> {

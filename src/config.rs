@@ -162,6 +162,21 @@ impl Check for Ramp {
     }
 }
 
+/// What the human variable cost c_H is paid on.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    /// Per unit sold (MODEL.md's table; the default): an unsold human unit costs nothing.
+    Sold,
+    /// Per unit produced, sold or not: a human whose unit does not sell loses c_H.
+    Produced,
+}
+impl Check for CostBasis {
+    fn check(&self, _: f64, _: f64) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 /// The creators' decision rule.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -244,6 +259,11 @@ section! {
         ai_price_floor: f32 = 0.15, [0.0, 1.0e6];
         /// Human variable cost per unit sold, c_H (money).
         cost_human: f32 = 0.3, [0.0, 1.0e6];
+        /// What c_H is paid on: "sold" (default, MODEL.md) or "produced" (every human unit
+        /// offered, sold or not, so a human whose unit does not sell loses money). Only with
+        /// decisions.decision = "q_learning" (the logit rule's expected profits and the
+        /// mean field assume "sold").
+        human_cost_basis: CostBasis = CostBasis::Sold, [0, 0];
         /// Number of AI providers (at most 16).
         n_providers: u32 = 3, [1, 16];
         /// Probability that an AI unit is junk (true quality 0).
@@ -330,8 +350,27 @@ section! {
         q_alpha: f32 = 0.1, [0.0, 1.0];
         /// Q-learning discount.
         q_gamma: f32 = 0.9, [0.0, 0.999];
-        /// Q-learning exploration probability.
+        /// Q-learning exploration probability (0 before the shock).
         q_epsilon: f32 = 0.05, [0.0, 1.0];
+        /// Half-life of Q-learning exploration after the shock (steps): epsilon is
+        /// q_epsilon * 0.5^((t - shock_step) / q_epsilon_halflife); 0 keeps it constant.
+        q_epsilon_halflife: f32 = 0.0, [0.0, 1.0e9];
+        /// Initial Q-value of the untried actions re-skill and adopt AI (money; the paper's
+        /// rule: 0). Ties among equal Q-values go to the lower index: stay, re-skill, adopt, exit.
+        /// It applies from the first step: above a creator's pre-shock Q(stay) the creator
+        /// re-skills and adopts AI before the shock.
+        q_init: f32 = 0.0, [-1.0e6, 1.0e6];
+        /// Outside option of exit under Q-learning (money per step; 0 = none, the paper's
+        /// rule): from the shock on, Q(exit) is its known value q_outside / (1 - q_gamma)
+        /// rather than learned, so a creator whose Q(stay) falls below it leaves greedily.
+        /// A learning device only: it is no income in the market's accounts.
+        q_outside: f32 = 0.0, [0.0, 1.0e6];
+        /// Q-learning actions name modes: "stay" is human craft from any mode (an AI or
+        /// exited creator choosing it returns to human craft at the market price for its
+        /// quality), "adopt" is AI, "exit" is exit; so no choice is irreversible and each
+        /// Q-value learns one mode's realised profit. false: the paper's rule (stay keeps
+        /// the current mode; adopting AI and exit are for good).
+        q_reversible: bool = false, [0, 0];
         /// Steps a re-skilling takes (at half output).
         reskill_steps: u32 = 5, [1, 10_000];
         /// Cost per re-skilling step (money).
@@ -474,6 +513,15 @@ impl Config {
         let t = &self.technology;
         if t.x_lo >= t.x_hi {
             return Err(bad("technology", "x_hi", format!("must exceed x_lo ({}), got {}", t.x_lo, t.x_hi)));
+        }
+        if t.human_cost_basis == CostBasis::Produced && self.decisions.decision != Decision::QLearning {
+            return Err(bad(
+                "technology",
+                "human_cost_basis",
+                "\"produced\" needs decisions.decision = \"q_learning\" (the logit rule's expected profits and \
+                 the mean field assume the cost per unit sold)"
+                    .to_string(),
+            ));
         }
         if t.ai_volume_init > t.ai_volume_max as f32 {
             return Err(bad(

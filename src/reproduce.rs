@@ -636,17 +636,16 @@ pub fn f5_curves_meanfield(configs: &Path, size: (u32, u32)) -> Result<Vec<F5Cur
     })
 }
 
+/// Runs a config (by name) at each AI cost scale: outcomes by scale and replica.
+type RunScales<'a> = dyn Fn(&str, &[f64]) -> Result<Vec<Vec<Outcomes>>, ReproduceError> + 'a;
+
 /// F5's curves from `run(config name, scales)`, which gives outcomes by scale and replica.
 /// Pollution enters only the welfare accounting unless congestion_in_participation is set
 /// (MODEL.md), so levels whose configs differ from the high level's only in
 /// market.pollution reuse its runs: W(beta) = W(beta_run) + (beta_run - beta) L, L the
 /// run's congestion load ln(1 + cong_eta D_A) (its congestion cost over beta_run). Any
 /// other level is run on its own.
-fn f5_assemble(
-    configs: &Path,
-    sets: &[String],
-    run: &dyn Fn(&str, &[f64]) -> Result<Vec<Vec<Outcomes>>, ReproduceError>,
-) -> Result<Vec<F5Curve>, ReproduceError> {
+fn f5_assemble(configs: &Path, sets: &[String], run: &RunScales) -> Result<Vec<F5Curve>, ReproduceError> {
     let mut scales: Vec<f64> = F5_SCALES.to_vec();
     scales.push(F5_NO_AI);
     let cfgs: Vec<Config> = F5_LEVELS.iter().map(|(_, f)| load(configs, f, sets)).collect::<Result<_, _>>()?;
@@ -684,13 +683,12 @@ fn f5_assemble(
     Ok(out)
 }
 
-/// Differences of welfare below this count as ties in F5's regimes (money per buyer):
-/// a few times the replica spread of final welfare at 5 x 10^3 creators (sd about 0.002).
-pub const F5_TOL: f64 = 0.005;
+/// Differences of welfare below this count as ties in F5's regimes (money per buyer).
+pub const F5_TOL: f64 = crate::model::welfare::EXPANSION_TOL;
 
-/// The shape of one F5 curve: (regime, per-point means along rising expansion over the
-/// AI-present scales, their scales, no-AI mean welfare). `None` when AI never enters.
-fn f5_shape(c: &F5Curve) -> Option<(ExpansionRegime, usize, Vec<f64>, Vec<f64>, f64)> {
+/// The shape of one F5 curve: its regime, the index of its peak along rising expansion
+/// over the AI-present scales, and those scales. `None` when AI never enters.
+fn f5_shape(c: &F5Curve) -> Option<(ExpansionRegime, usize, Vec<f64>)> {
     let n = c.scales.len();
     let mean = |i: usize| mean_sd(&c.welfare[i]).0;
     let no_ai = mean(n - 1);
@@ -698,7 +696,7 @@ fn f5_shape(c: &F5Curve) -> Option<(ExpansionRegime, usize, Vec<f64>, Vec<f64>, 
     let idx: Vec<usize> = (0..n - 1).rev().filter(|&i| c.share_ai[i] > 0.005).collect();
     let w: Vec<f64> = idx.iter().map(|&i| mean(i)).collect();
     let (regime, peak) = expansion_regime(&w, no_ai, F5_TOL)?;
-    Some((regime, peak, w, idx.iter().map(|&i| c.scales[i]).collect(), no_ai))
+    Some((regime, peak, idx.iter().map(|&i| c.scales[i]).collect()))
 }
 
 /// F5: welfare against AI expansion at low, high and severe pollution. Holds when the low
@@ -738,7 +736,7 @@ pub fn measure_f5(curves: &[F5Curve]) -> Fact {
         let end = mean_sd(&c.welfare[0]);
         measures.push(m(&format!("{t}_welfare_most_expansion"), end.0, "money/buyer", "welfare at s = 0.1, mean"));
         // The peak per replica, over the AI-present scales.
-        if let Some((_, peak, _, sc, _)) = &shape {
+        if let Some((_, peak, sc)) = &shape {
             let present: Vec<usize> = (0..n - 1).filter(|&i| c.share_ai[i] > 0.005).collect();
             let per: Vec<(f64, f64, f64, f64)> = (0..r)
                 .map(|k| {

@@ -30,6 +30,8 @@ pub enum Stream {
     Decide = 6,
     /// Keys of the buyer permutation used to resolve conflicts.
     Perm = 7,
+    /// Host-side draws through `PhiloxRng` (no stage uses it, so they share no numbers).
+    Host = 8,
 }
 
 /// The stream word for `stream` in matching round `round` (rounds < 256).
@@ -141,9 +143,94 @@ pub fn claim_key(j: u32, pk: [u32; 2]) -> u32 {
     permute30(j, pk) + 1
 }
 
+/// The words of one address `(seed, agent, step, stream)` as a sequential stream: block k
+/// is `draw4(key, agent, step, stream, k)`. Implements `rand`'s `TryRng` (hence `Rng`) and
+/// `SeedableRng`, so host-side code can draw from rand's distributions with the same
+/// counter-based addressing (and the same reproducibility) as the stages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhiloxRng {
+    key: [u32; 2],
+    agent: u32,
+    step: u32,
+    stream: u32,
+    draw: u32,
+    buf: [u32; 4],
+    pos: usize,
+}
+
+impl PhiloxRng {
+    /// The stream at `(seed, agent, step, stream)`, starting at draw 0.
+    pub fn new(seed: u64, agent: u32, step: u32, stream: u32) -> Self {
+        Self { key: key_of(seed), agent, step, stream, draw: 0, buf: [0; 4], pos: 4 }
+    }
+}
+
+impl rand::TryRng for PhiloxRng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        if self.pos == 4 {
+            self.buf = draw4(self.key, self.agent, self.step, self.stream, self.draw);
+            self.draw = self.draw.wrapping_add(1);
+            self.pos = 0;
+        }
+        self.pos += 1;
+        Ok(self.buf[self.pos - 1])
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let lo = self.try_next_u32()? as u64;
+        Ok(lo | (self.try_next_u32()? as u64) << 32)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(4) {
+            let w = self.try_next_u32()?.to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl rand::SeedableRng for PhiloxRng {
+    /// The run seed, little-endian.
+    type Seed = [u8; 8];
+
+    /// The host stream of agent 0 at step 0 under this seed.
+    fn from_seed(seed: [u8; 8]) -> Self {
+        Self::new(u64::from_le_bytes(seed), 0, 0, Stream::Host as u32)
+    }
+
+    /// As `from_seed`: the seed is the run seed itself, not expanded, so the stream is the
+    /// one `PhiloxRng::new(seed, 0, 0, Stream::Host)` addresses.
+    fn seed_from_u64(seed: u64) -> Self {
+        Self::from_seed(seed.to_le_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rand_adapter_streams_the_addressed_philox_words() {
+        use rand::{Rng, RngExt, SeedableRng};
+        let mut r = PhiloxRng::new(42, 7, 3, Stream::Host as u32);
+        let words: Vec<u32> = (0..8).map(|_| r.next_u32()).collect();
+        let key = key_of(42);
+        assert_eq!(words[..4], draw4(key, 7, 3, Stream::Host as u32, 0));
+        assert_eq!(words[4..], draw4(key, 7, 3, Stream::Host as u32, 1));
+        // rand's distributions run on it, reproducibly, and seeding addresses the same words.
+        let a: Vec<f64> = PhiloxRng::seed_from_u64(42).random_iter().take(100).collect();
+        let b: Vec<f64> = PhiloxRng::new(42, 0, 0, Stream::Host as u32).random_iter().take(100).collect();
+        assert_eq!(a, b);
+        assert!(a.iter().all(|x| (0.0..1.0).contains(x)));
+        assert!((a.iter().sum::<f64>() / 100.0 - 0.5).abs() < 0.1);
+        let mut bytes = [0u8; 6];
+        PhiloxRng::new(42, 7, 3, Stream::Host as u32).fill_bytes(&mut bytes);
+        assert_eq!(bytes[..4], words[0].to_le_bytes());
+        assert_eq!(bytes[4..], words[1].to_le_bytes()[..2]);
+    }
 
     // Known-answer vectors published with Random123 (kat_vectors, philox4x32_10).
     #[test]

@@ -4,7 +4,7 @@
 //! the equilibrium check. Knows no backend details.
 
 use crate::backend::{Backend, Ensemble, Totals};
-use crate::config::{Config, Decision};
+use crate::config::{Config, CostBasis, Decision};
 use crate::model::market::Curves;
 use crate::model::technology::{ai_costs, collapse_step, execution_weight, z_of};
 use crate::model::welfare;
@@ -408,11 +408,45 @@ pub fn step_params(cfg: &Config, step: u32, ai_share_ema: f32, qbar: f32, vol_ex
         q_gamma: d.q_gamma,
         // Q-learning explores from the shock on: before it the status quo is known
         // (exploring a prohibitively expensive AI only destroys creators).
-        q_epsilon: if step >= t.shock_step { d.q_epsilon } else { 0.0 },
+        // With a half-life it decays from the shock on (q_epsilon_halflife = 0: constant).
+        q_epsilon: q_epsilon_at(d.q_epsilon, d.q_epsilon_halflife, step, t.shock_step),
         reskill_steps: d.reskill_steps,
         reskill_cost: d.reskill_cost,
         reskill_delta: d.reskill_delta,
         ai_floor: t.api_fee.max(t.ai_price_floor),
         vol_expect,
+        human_cost_produced: u32::from(t.human_cost_basis == CostBasis::Produced),
+        q_reversible: u32::from(d.q_reversible),
+        q_init: d.q_init,
+        // Like exploration, the outside option is weighed from the shock on (before it the
+        // status quo is known; from step 0, creators would leave on the first step's
+        // unsettled prices).
+        q_outside: if step >= t.shock_step { d.q_outside } else { 0.0 },
+    }
+}
+
+/// The Q-learning exploration probability at `step`: 0 before the shock, then `eps`,
+/// halving every `halflife` steps when `halflife > 0`.
+pub fn q_epsilon_at(eps: f32, halflife: f32, step: u32, shock_step: u32) -> f32 {
+    if step < shock_step {
+        0.0
+    } else if halflife > 0.0 {
+        eps * 0.5f32.powf((step - shock_step) as f32 / halflife)
+    } else {
+        eps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::q_epsilon_at;
+
+    #[test]
+    fn exploration_starts_at_the_shock_and_halves_every_half_life() {
+        assert_eq!(q_epsilon_at(0.04, 0.0, 19, 20), 0.0, "none before the shock");
+        assert_eq!(q_epsilon_at(0.04, 0.0, 200, 20), 0.04, "constant without a half-life");
+        assert_eq!(q_epsilon_at(0.04, 30.0, 20, 20), 0.04);
+        assert!((q_epsilon_at(0.04, 30.0, 50, 20) - 0.02).abs() < 1e-7);
+        assert!((q_epsilon_at(0.04, 30.0, 80, 20) - 0.01).abs() < 1e-7);
     }
 }

@@ -185,6 +185,15 @@ pub struct StepParams {
     /// step 6): the host's EMA of the mean volume of AI creators, ai_volume_init before any
     /// existed.
     pub vol_expect: f32,
+    /// 1 if the human cost c_H is paid per unit produced rather than sold
+    /// (`technology.human_cost_basis = "produced"`).
+    pub human_cost_produced: u32,
+    /// 1 if Q-learning actions name modes (`decisions.q_reversible`).
+    pub q_reversible: u32,
+    /// Initial Q-value of re-skill and adopt AI (`decisions.q_init`).
+    pub q_init: f32,
+    /// Outside option of exit under Q-learning, 0 before the shock (`decisions.q_outside`).
+    pub q_outside: f32,
 }
 
 /// Talent decile boundaries (9 interior cut points), uniform for the reduce stage.

@@ -312,3 +312,96 @@ fn the_rate_line_counts_the_simulation_only() {
     // The line prints one decimal: allow its rounding.
     assert!(secs - 0.05 <= until_check, "{line} but the simulation was over after {until_check:.2} s");
 }
+
+#[test]
+fn run_json_prints_one_object_with_the_file_s_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.toml",
+        "seed = 3\nsteps = 30\ncreators = 300\nbuyers = 600\n[technology]\nshock_step = 10\n",
+    );
+    let o = dir.path().join("o.h5");
+    let out = hollow().args(["run", cfg.to_str().unwrap(), "--json", "-q", "-o"]).arg(&o).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.trim().lines().count(), 1, "one line: {stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["steps"], 30);
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["seed"], "3");
+    let file = hollow::io::read_run(&o).unwrap();
+    let welfare = v["outcomes"]["welfare_final"].as_f64().unwrap();
+    assert_eq!(welfare, file.meta.outcomes.welfare_final, "the same number as the run file");
+    assert!(v["outcomes"]["settle_step"].is_null() || v["outcomes"]["settle_step"].is_number());
+    assert!(v["meanfield"]["meanfield_share_ai"].is_number());
+}
+
+#[test]
+fn long_commands_log_plain_progress_lines_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "c.toml", "steps = 40\ncreators = 200\nbuyers = 400\n");
+    let out = hollow()
+        .args(["run", cfg.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("o.h5"))
+        .env("HOLLOW_PROGRESS_SECS", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("progress: ")).collect();
+    assert!(lines.len() >= 2, "{err}");
+    let last = lines[lines.len() - 1];
+    assert!(last.contains("40/40 steps (100.0%)") && last.contains("steps/s") && last.contains("ETA"), "{last}");
+    // --quiet logs nothing.
+    let out = hollow()
+        .args(["run", cfg.to_str().unwrap(), "-q", "-o"])
+        .arg(dir.path().join("o2.h5"))
+        .env("HOLLOW_PROGRESS_SECS", "0")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("progress: "));
+}
+
+#[test]
+fn a_sweep_dry_run_counts_the_runs_estimates_the_time_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "base.toml", "steps = 20\ncreators = 100\nbuyers = 200\n");
+    let spec = write(
+        dir.path(),
+        "s.toml",
+        "base = \"base.toml\"\nreplicas = 3\n[[axis]]\nkey = \"market.pollution\"\nvalues = [0.0, 1.0]\n\
+         [[axis]]\nkey = \"technology.ai_cost_scale\"\nvalues = [0.5, 1.0, 2.0]\n",
+    );
+    let out = hollow().args(["sweep", spec.to_str().unwrap(), "--dry-run"]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("6 cells × 3 replicas = 18 runs of 20 steps on 300-agent markets"), "{text}");
+    assert!(
+        text.contains("estimate for the CPU executor") && text.contains("an estimate, not a measurement"),
+        "{text}"
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files.len(), 2, "nothing written: {files:?}");
+}
+
+#[test]
+fn plot_run_draws_runs_and_names_a_missing_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "c.toml", "steps = 30\ncreators = 100\nbuyers = 200\n[technology]\nshock_step = 10\n");
+    let mut files = Vec::new();
+    for seed in ["1", "2"] {
+        let f = dir.path().join(format!("r{seed}.h5"));
+        let st = hollow().args(["run", cfg.to_str().unwrap(), "-q", "--seed", seed, "-o"]).arg(&f).output().unwrap();
+        assert!(st.status.success());
+        files.push(f);
+    }
+    let png = dir.path().join("runs.png");
+    let out = hollow().args(["plot", "run", "--band", "-o"]).arg(&png).args(&files).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.len() > 1000 && bytes[..8] == *b"\x89PNG\r\n\x1a\n", "a PNG");
+    let out = hollow().args(["plot", "run", "--metric", "welfair"]).args(&files).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("welfair"));
+}

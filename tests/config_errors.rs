@@ -39,6 +39,17 @@ fn out_of_range_value_names_key_line_and_range() {
 }
 
 #[test]
+fn human_cost_per_unit_produced_needs_q_learning() {
+    let e = err("[technology]\nhuman_cost_basis = \"produced\"\n");
+    assert!(e.contains("technology.human_cost_basis") && e.contains("test.toml:2"), "{e}");
+    assert!(e.contains("q_learning"), "{e}");
+    let e = err("[technology]\nhuman_cost_basis = \"made\"\n");
+    assert!(e.contains("human_cost_basis") || e.contains("made"), "{e}");
+    let ok = "[technology]\nhuman_cost_basis = \"produced\"\n[decisions]\ndecision = \"q_learning\"\n";
+    assert!(Config::from_str_named(ok, "test.toml", &[]).is_ok());
+}
+
+#[test]
 fn nan_and_infinity_are_rejected() {
     let e = err("[technology]\nalpha_a = nan\n");
     assert!(e.contains("technology.alpha_a") && e.contains("finite"), "{e}");

@@ -24,7 +24,7 @@
 use hollow::backend::cpu::CpuBackend;
 use hollow::backend::gpu::{self, GpuBackend, GpuOptions};
 use hollow::backend::{Backend, Totals};
-use hollow::config::{Config, Decision};
+use hollow::config::{Config, CostBasis, Decision};
 use hollow::model::market::Curves;
 use hollow::model::rules;
 use hollow::observe::Recorder;
@@ -464,11 +464,33 @@ fn q_state(cfg: &Config) -> State {
 /// packed re-skilling words.
 #[test]
 fn every_stage_matches_the_cpu_under_q_learning() {
+    q_learning_stages_match(false);
+}
+
+/// The same with every opt-in of the paper's second pass: the human cost per unit
+/// produced (`cost_of` in reduce and in decide's reward), untried actions at `q_init`, the
+/// outside option as a known Q(exit) and reversible modes (`decide_q`).
+#[test]
+fn every_stage_matches_the_cpu_under_the_q_learning_opt_ins() {
+    q_learning_stages_match(true);
+}
+
+fn q_learning_stages_match(opt_ins: bool) {
     let mut cfg = config(20_000, 60_000, 16);
     cfg.decisions.decision = Decision::QLearning;
+    if opt_ins {
+        cfg.technology.human_cost_basis = CostBasis::Produced;
+        cfg.decisions.q_init = 0.3;
+        cfg.decisions.q_outside = 0.05;
+        cfg.decisions.q_reversible = true;
+    }
     let s = q_state(&cfg);
     let mut p = params_of(&cfg, 60);
     assert_eq!(p.decision, 1, "q_learning reaches the step parameters");
+    if opt_ins {
+        assert!(p.step >= cfg.technology.shock_step, "after the shock");
+        assert_eq!((p.human_cost_produced, p.q_reversible, p.q_init, p.q_outside), (1, 1, 0.3, 0.05));
+    }
     // More exploration than the default, so every action is taken by someone.
     p.q_epsilon = 0.2;
     let reskilling = |s: &State| s.creators.reskill.iter().filter(|&&r| rules::reskill_left(r) > 0).count();
@@ -550,6 +572,12 @@ fn every_stage_matches_the_cpu_under_q_learning() {
          first tables): the test would prove little"
     );
     assert!(cc.reskill.iter().all(|&r| r & rules::RESKILL_INIT != 0), "every table initialised");
+    if opt_ins {
+        let back = (0..n).filter(|&i| before.mode[i] != HUMAN && cc.mode[i] == HUMAN).count();
+        assert!(back > n / 100, "reversible: {back} creators returned to human craft");
+        let known = (0..n).filter(|&i| cc.qvals[i][3] == p.q_outside / (1.0 - p.q_gamma)).count();
+        assert_eq!(known, n, "Q(exit) is the outside option's value");
+    }
     let differ: Vec<usize> = (0..n)
         .filter(|&i| cc.mode[i] != gc.mode[i] || cc.reskill[i] != gc.reskill[i] || (cc.x[i] - gc.x[i]).abs() > 1e-4)
         .collect();
@@ -682,6 +710,26 @@ fn a_short_q_learning_run_gives_the_cpu_shares_and_welfare() {
         human[19],
         human[59]
     );
+}
+
+/// The same short run with the opt-ins of the paper's second pass (cost per unit
+/// produced, q_init, an outside option, reversible modes, decaying exploration).
+#[test]
+fn a_short_q_learning_run_with_the_opt_ins_gives_the_cpu_shares_and_welfare() {
+    let mut cfg = config(2_000, 4_000, 64);
+    cfg.top.steps = 60;
+    cfg.technology.shock_step = 20;
+    cfg.technology.human_cost_basis = CostBasis::Produced;
+    cfg.decisions.decision = Decision::QLearning;
+    cfg.decisions.q_init = 0.3;
+    cfg.decisions.q_outside = 0.05;
+    cfg.decisions.q_reversible = true;
+    cfg.decisions.q_epsilon_halflife = 20.0;
+    let rc = run_sim(&cfg, |s| Box::new(CpuBackend::new(s, 0)));
+    let rg = run_gpu(&cfg, &GpuOptions::default());
+    assert_same_story(&rc, &rg, 60, 0.02, 0.03);
+    let human = rc.get("share_human").unwrap_or_default();
+    assert!((human[59] - human[19]).abs() > 0.02, "shares did not move: human {} -> {}", human[19], human[59]);
 }
 
 #[test]

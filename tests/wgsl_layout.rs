@@ -56,7 +56,7 @@ fn params_struct_matches_step_params_field_for_field() {
         sigma, h_share, label_accuracy, search_cost, congestion, lam_c, eps_c, lam_d, lam_u, price_speed,
         unit_tax, adoption_tax, subsidy, q_max, revise, logit, eta, x_grid, n_providers, ai_volume_init,
         cong_in_u, ai_present, decision, q_alpha, q_gamma, q_epsilon, reskill_steps, reskill_cost,
-        reskill_delta, ai_floor, vol_expect,
+        reskill_delta, ai_floor, vol_expect, human_cost_produced, q_reversible, q_init, q_outside,
     );
     check(wgsl_struct(&m, "Params"), &rust, size_of::<StepParams>(), "Params");
     // The host writes one row per market back to back: the WGSL array stride (the

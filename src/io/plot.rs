@@ -235,9 +235,12 @@ fn draw_chart<'a, X>(
 where
     X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
+    let tick = |v: &f64| fmt_tick(*v);
     chart
         .configure_mesh()
         .light_line_style(RGBColor(240, 240, 240))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .x_desc(p.x_label.as_str())
         .y_desc(p.y_label.as_str())
         .label_style(("sans-serif", 13))
@@ -258,26 +261,9 @@ where
             Style::Line => {
                 chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2))).map_err(|e| fig_err(path, e))?
             }
-            Style::Dashed => {
-                // Dashes: every other short piece of the polyline.
-                let mut pieces = Vec::new();
-                for w in pts.windows(2) {
-                    let (a, b) = (w[0], w[1]);
-                    for k in 0..6 {
-                        if k % 2 == 0 {
-                            let t0 = k as f64 / 6.0;
-                            let t1 = (k + 1) as f64 / 6.0;
-                            pieces.push(vec![
-                                (a.0 + (b.0 - a.0) * t0, a.1 + (b.1 - a.1) * t0),
-                                (a.0 + (b.0 - a.0) * t1, a.1 + (b.1 - a.1) * t1),
-                            ]);
-                        }
-                    }
-                }
-                chart
-                    .draw_series(pieces.into_iter().map(|v| PathElement::new(v, c.stroke_width(2))))
-                    .map_err(|e| fig_err(path, e))?
-            }
+            Style::Dashed => chart
+                .draw_series(dashes(&pts).into_iter().map(|v| PathElement::new(v, c.stroke_width(2))))
+                .map_err(|e| fig_err(path, e))?,
             Style::Steps => {
                 let mut v = Vec::with_capacity(2 * pts.len());
                 for (i, &(x, y)) in pts.iter().enumerate() {
@@ -311,7 +297,26 @@ where
         };
         if !s.name.is_empty() {
             labelled = true;
-            anno.label(s.name.clone()).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
+            // The swatch shows the series as drawn: a line, a dashed line, a marker or a bar.
+            let anno = anno.label(s.name.clone());
+            match s.style {
+                Style::Line | Style::Steps => {
+                    anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                }
+                Style::Dashed => {
+                    anno.legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + PathElement::new(vec![(0, 0), (6, 0)], c.stroke_width(2))
+                            + PathElement::new(vec![(12, 0), (18, 0)], c.stroke_width(2))
+                    });
+                }
+                Style::Points => {
+                    anno.legend(move |(x, y)| Circle::new((x + 9, y), 4, c.filled()));
+                }
+                Style::Bars => {
+                    anno.legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
+                }
+            }
         }
     }
     for (x, label) in &p.marks {
@@ -336,11 +341,80 @@ where
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
             .label_font(("sans-serif", 12))
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend_corner(p))
             .draw()
             .map_err(|e| fig_err(path, e))?;
     }
     Ok(())
+}
+
+/// An axis tick: integers without a decimal point (steps, deciles), other values with at
+/// most four decimals and no trailing zeros.
+fn fmt_tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 * v.abs().max(1.0) {
+        return format!("{}", v.round() as i64);
+    }
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A polyline cut into dashes of a few data points each (about 40 dashes over the line),
+/// so dense series dash as visibly as sparse ones.
+fn dashes(pts: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+    let windows = pts.len().saturating_sub(1);
+    if windows < 20 {
+        // Few points: dash each segment into three pieces.
+        return pts
+            .windows(2)
+            .flat_map(|w| {
+                let (a, b) = (w[0], w[1]);
+                let at = |t: f64| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+                [vec![at(0.0), at(1.0 / 5.0)], vec![at(2.0 / 5.0), at(3.0 / 5.0)], vec![at(4.0 / 5.0), at(1.0)]]
+            })
+            .collect();
+    }
+    let period = (windows / 40).max(1);
+    (0..windows).step_by(2 * period).map(|i| pts[i..=(i + period).min(windows)].to_vec()).collect()
+}
+
+/// The legend's corner: the one whose quarter of the panel holds the fewest data points.
+fn legend_corner(p: &Panel) -> SeriesLabelPosition {
+    let (x0, x1, y0, y1) = ranges(p);
+    let (x, y) = ((x0, x1), (y0, y1));
+    let fx = |v: f64| {
+        if p.log_x {
+            (v.max(1e-300).ln() - x.0.max(1e-300).ln()) / (x.1.max(1e-300).ln() - x.0.max(1e-300).ln())
+        } else {
+            (v - x.0) / (x.1 - x.0)
+        }
+    };
+    let fy = |v: f64| (v - y.0) / (y.1 - y.0);
+    let mut count = [0usize; 4]; // upper right, upper left, lower right, lower left
+    for s in &p.series {
+        for &(a, b) in &s.points {
+            let (u, v) = (fx(a), fy(b));
+            if !(u.is_finite() && v.is_finite()) {
+                continue;
+            }
+            let right = u > 0.55;
+            let left = u < 0.45;
+            if v > 0.6 {
+                count[0] += usize::from(right);
+                count[1] += usize::from(left);
+            } else if v < 0.4 {
+                count[2] += usize::from(right);
+                count[3] += usize::from(left);
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|&i| count[i]).unwrap_or(0);
+    [
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ][best]
+        .clone()
 }
 
 /// A histogram as step-series points: (left edge, count) for `bins` equal bins on [lo, hi).
@@ -388,5 +462,40 @@ mod tests {
         assert_eq!(&bytes[1..4], b"PNG");
         assert!(!dir.join("f.tmp.png").exists());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn integer_ticks_print_as_integers() {
+        assert_eq!(fmt_tick(50.0), "50");
+        assert_eq!(fmt_tick(-3.0), "-3");
+        assert_eq!(fmt_tick(0.25), "0.25");
+        assert_eq!(fmt_tick(0.30000000000000004), "0.3");
+    }
+
+    #[test]
+    fn the_legend_goes_to_the_emptiest_corner() {
+        // A line rising from lower left to upper right leaves the upper left and lower right free.
+        let rising = Panel {
+            series: vec![Series::new("a", (0..100).map(|i| (i as f64, i as f64)).collect(), AI_C, Style::Line)],
+            ..Default::default()
+        };
+        assert!(matches!(legend_corner(&rising), SeriesLabelPosition::UpperLeft | SeriesLabelPosition::LowerRight));
+        // Data along the top: the legend goes to the bottom.
+        let top = Panel {
+            series: vec![
+                Series::new("a", (0..100).map(|i| (i as f64, 1.0 - 0.001 * i as f64)).collect(), AI_C, Style::Line),
+                Series::new("b", vec![(0.0, 0.0)], AI_C, Style::Points),
+            ],
+            ..Default::default()
+        };
+        assert!(matches!(legend_corner(&top), SeriesLabelPosition::LowerRight | SeriesLabelPosition::LowerLeft));
+    }
+
+    #[test]
+    fn dense_dashed_lines_get_long_dashes() {
+        let pts: Vec<(f64, f64)> = (0..400).map(|i| (i as f64, 0.0)).collect();
+        let d = dashes(&pts);
+        assert!((20..=40).contains(&d.len()), "{} dashes", d.len());
+        assert!(d.iter().all(|v| v.len() >= 2));
     }
 }

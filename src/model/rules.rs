@@ -134,12 +134,14 @@ pub fn account(mode: u32, price: f32, vol: f32, cap: u32, sold: u32, p: &StepPar
 }
 
 /// Costs a creator paid this step: fixed and variable costs and taxes, less subsidies.
+/// The human cost is per unit sold, or per unit produced (`cap`) with
+/// `human_cost_produced` (`technology.human_cost_basis = "produced"`).
 #[inline]
 pub fn cost_of(mode: u32, cap: u32, sold: u32, p: &StepParams) -> f64 {
     let (cap, sold) = (cap as f32, sold as f32);
     (match mode {
         AI => p.f_ai + p.adoption_tax + (p.c_ai + p.unit_tax) * cap + p.api_fee * sold,
-        HUMAN => (p.c_human - p.subsidy) * sold,
+        HUMAN => (p.c_human - p.subsidy) * if p.human_cost_produced != 0 { cap } else { sold },
         _ => 0.0,
     }) as f64
 }
@@ -309,8 +311,11 @@ pub struct DecidedQ {
 /// The Q-learning step of one creator after its accounts: `profit` is this step's profit
 /// (revenue less `cost_with_reskill`). The Q-value of the last action moves toward
 /// profit + q_gamma max Q; on the first call Q(stay) starts at the current profit's
-/// discounted value profit / (1 - q_gamma) and the rest at 0, so staying looks good until
-/// experience says otherwise (the recognition lag). A creator in a re-skilling spell
+/// discounted value profit / (1 - q_gamma), Q(re-skill) and Q(adopt) at `q_init` and
+/// Q(exit) at 0, so staying looks good until experience says otherwise (the recognition
+/// lag). With an outside option (`q_outside > 0`, from the shock on) Q(exit) is its known
+/// value q_outside / (1 - q_gamma) every step.
+/// With `q_reversible` stay means human craft from any mode (see below). A creator in a re-skilling spell
 /// moves reskill_delta / reskill_steps of its skill share from technical to creative
 /// each step and chooses nothing; otherwise it picks an action epsilon-greedily (ties
 /// to the lower index): stay; re-skill (a spell of reskill_steps; as stay when exited);
@@ -335,12 +340,19 @@ pub fn decide_q(
     let mut q = qvals;
     let mut out = Decided { mode, x, price, vol, provider };
     let gamma = p.q_gamma;
+    let discount = (1.0 - gamma).max(1e-3);
+    // An outside option is a known payoff, not learned: Q(exit) is its discounted value.
+    let known_exit = p.q_outside > 0.0;
+    let q_exit = if known_exit { p.q_outside / discount } else { q[3] };
     if reskill & RESKILL_INIT == 0 {
-        q = [profit / (1.0 - gamma).max(1e-3), 0.0, 0.0, 0.0];
+        q = [profit / discount, p.q_init, p.q_init, if known_exit { q_exit } else { 0.0 }];
     } else {
+        q[3] = q_exit;
         let best = q[0].max(q[1]).max(q[2]).max(q[3]);
         let a = ((reskill >> RESKILL_ACTION_SHIFT) & 3) as usize;
-        q[a] += p.q_alpha * (profit + gamma * best - q[a]);
+        if !(known_exit && a == Q_EXIT as usize) {
+            q[a] += p.q_alpha * (profit + gamma * best - q[a]);
+        }
     }
     let mut left = reskill_left(reskill);
     if left > 0 {
@@ -369,6 +381,13 @@ pub fn decide_q(
             out.provider = rng::below(w[2], p.n_providers);
         }
         Q_EXIT => out.mode = EXIT,
+        // With q_reversible, stay is human craft: an AI or exited creator returns to it at
+        // the market price for its human quality.
+        Q_STAY if p.q_reversible != 0 && mode != HUMAN => {
+            out.mode = HUMAN;
+            let q_h = nominal_quality(HUMAN, talent, x, p);
+            out.price = market::curve_at(rp, p.bins, p.q_max, CH_HUMAN, q_h)[1].max(p.c_human);
+        }
         _ => {}
     }
     DecidedQ { d: out, qvals: q, reskill: RESKILL_INIT | (action << RESKILL_ACTION_SHIFT) | left }
@@ -503,6 +522,69 @@ mod tests {
         assert!((400..600).contains(&n), "{n}");
         assert_eq!(capacity_q(AI, 10.0, 0, 64.0, 3), 5);
         assert_eq!(capacity_q(AI, 10.0, 0, 64.0, 0), 10);
+    }
+
+    #[test]
+    fn human_cost_per_unit_produced_charges_an_unsold_unit() {
+        let mut p = params();
+        assert_eq!(cost_of(HUMAN, 1, 0, &p), 0.0, "per unit sold: an unsold unit costs nothing");
+        p.human_cost_produced = 1;
+        assert!((cost_of(HUMAN, 1, 0, &p) - 0.3).abs() < 1e-7, "per unit produced");
+        assert!((cost_of(HUMAN, 1, 1, &p) - 0.3).abs() < 1e-7);
+        assert_eq!(cost_of(HUMAN, 0, 0, &p), 0.0, "nothing produced (re-skilling at half output)");
+        let q = StepParams { human_cost_produced: 0, ..p };
+        assert_eq!(cost_of(AI, 10, 4, &p), cost_of(AI, 10, 4, &q), "AI costs do not depend on it");
+    }
+
+    #[test]
+    fn untried_actions_start_at_q_init_and_an_outside_option_is_known() {
+        let mut p = qparams();
+        p.q_init = 0.5;
+        let rp = vec![[0.5, 1.0]; 8];
+        let d = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, [0.0; 4], 0, 0.7, [u32::MAX; 4], &rp, &p);
+        assert_eq!(d.qvals, [0.7 / (1.0 - 0.9f32), 0.5, 0.5, 0.0], "no outside option: Q(exit) starts at 0");
+        // From the shock on an outside option of 0.1 is worth 0.1 / (1 - 0.9) = 1 in exit.
+        p.q_outside = 0.1;
+        let q0 = [0.8, 0.5, 0.5, 0.0];
+        let d = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, q0, RESKILL_INIT, -0.3, [u32::MAX; 4], &rp, &p);
+        assert!((d.qvals[3] - 1.0).abs() < 1e-6, "{:?}", d.qvals);
+        assert!((d.qvals[0] - (0.8 + 0.5 * (-0.3 + 0.9 * 1.0 - 0.8))).abs() < 1e-6, "stay learns as before");
+        assert_eq!(d.d.mode, EXIT, "Q(stay) below the outside option's value: greedy exit");
+        // Ties go to the lower index: re-skill before adopt, both before exit.
+        p.q_init = 1.0;
+        let d = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, q0, RESKILL_INIT, -0.3, [u32::MAX; 4], &rp, &p);
+        assert_eq!(
+            ((d.reskill >> RESKILL_ACTION_SHIFT) & 3, d.d.mode),
+            (Q_EXIT, EXIT),
+            "q_init only at the first call"
+        );
+        let q1 = [0.0, 1.0, 1.0, 0.0];
+        let d = decide_q(1.0, 0.4, HUMAN, 1.0, 1.0, 0, q1, RESKILL_INIT, 0.0, [u32::MAX; 4], &rp, &p);
+        assert_eq!((d.reskill >> RESKILL_ACTION_SHIFT) & 3, Q_RESKILL);
+    }
+
+    #[test]
+    fn reversible_stay_returns_ai_and_exited_creators_to_human_craft() {
+        let mut p = qparams();
+        let rp: Vec<[f32; 2]> = (0..8).map(|i| [0.5, 0.2 * (i + 1) as f32]).collect();
+        let stay = [1.0, 0.0, 0.0, 0.0];
+        // The paper's rule: stay keeps AI mode (adopting is for good).
+        let d = decide_q(1.0, 0.4, AI, 0.3, 7.0, 2, stay, RESKILL_INIT, 0.5, [u32::MAX; 4], &rp, &p);
+        assert_eq!((d.d.mode, d.d.price), (AI, 0.3));
+        p.q_reversible = 1;
+        for mode in [AI, EXIT] {
+            let d = decide_q(1.0, 0.4, mode, 0.3, 7.0, 2, stay, RESKILL_INIT, 0.5, [u32::MAX; 4], &rp, &p);
+            assert_eq!(d.d.mode, HUMAN, "stay is human craft");
+            let q_h = nominal_quality(HUMAN, 1.0, 0.4, &p);
+            let want = market::curve_at(&rp, p.bins, p.q_max, CH_HUMAN, q_h)[1].max(p.c_human);
+            assert_eq!(d.d.price, want, "at the market price for its human quality");
+            assert_eq!((d.d.vol, d.d.provider), (7.0, 2), "volume and provider kept");
+        }
+        // A human staying is unchanged; adopting and exit are as before.
+        let d = decide_q(1.0, 0.4, HUMAN, 0.7, 7.0, 2, stay, RESKILL_INIT, 0.5, [u32::MAX; 4], &rp, &p);
+        assert_eq!((d.d.mode, d.d.price), (HUMAN, 0.7));
+        let d = decide_q(1.0, 0.4, AI, 0.3, 7.0, 2, [0.0, 0.0, 0.0, 1.0], RESKILL_INIT, 0.5, [u32::MAX; 4], &rp, &p);
+        assert_eq!(d.d.mode, EXIT);
     }
 
     #[test]

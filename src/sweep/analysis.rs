@@ -11,7 +11,7 @@ use crate::model::welfare::{ExpansionRegime, expansion_regime};
 pub const COST_SCALE_KEY: &str = "technology.ai_cost_scale";
 /// Differences of mean welfare below this count as ties (money per buyer), as in
 /// `reproduce`'s F5.
-pub const TOL: f64 = crate::reproduce::F5_TOL;
+pub const TOL: f64 = crate::model::welfare::EXPANSION_TOL;
 /// A cell counts as having AI when its mean AI share of creators exceeds this.
 const AI_PRESENT: f64 = 0.005;
 

@@ -1,0 +1,100 @@
+//! `hollow export`: hollow's HDF5 files as tidy CSV tables for pandas, R or a spreadsheet.
+//! A sweep becomes one row per cell and replica (its seed, one column per axis key, one
+//! per metric; categorical metrics by label); a run one row per step (one column per
+//! series); a `reproduce` file (`facts.h5`) one row per measured number. Empty fields are
+//! values not computed (NaN). Knows the file layouts through their readers; writes nothing
+//! itself (the caller writes the text through the guarded output).
+
+use super::OutputError;
+use crate::sweep::store::SweepFile;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// What kind of hollow file `path` is: its root attribute `format`.
+pub fn file_format(path: &Path) -> Result<String, OutputError> {
+    let file = path.display().to_string();
+    let err = |m: String| OutputError::Format { file: file.clone(), reason: m };
+    if !super::output::is_hollow_file(path) {
+        return Err(err("not an HDF5 file written by hollow (no `format` attribute starting with hollow-)".into()));
+    }
+    ::hdf5::File::open(path)
+        .and_then(|f| f.attr("format"))
+        .and_then(|a| a.read_scalar::<::hdf5::types::VarLenUnicode>())
+        .map(|s| s.as_str().to_string())
+        .map_err(|e| err(format!("reading its format: {e}")))
+}
+
+/// A CSV field: numbers in Rust's shortest round-trip form, NaN as empty.
+fn num(v: f64) -> String {
+    if v.is_nan() { String::new() } else { format!("{v}") }
+}
+
+/// A CSV field for text: quoted when it holds a comma, a quote or a line break.
+fn text(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// One row per cell and replica, in cell order (cells not done have empty metrics).
+pub fn sweep_csv(sf: &SweepFile) -> String {
+    let mut out = String::from("cell,replica,seed");
+    for a in &sf.axes {
+        let _ = write!(out, ",{}", text(&a.key));
+    }
+    for m in &sf.metrics {
+        let _ = write!(out, ",{}", text(m));
+    }
+    out.push('\n');
+    let r = sf.replicas as usize;
+    let n2 = sf.axes.get(1).map_or(1, |a| a.len());
+    for cell in 0..sf.n_cells() {
+        let idx = [cell / n2, cell % n2];
+        for q in 0..r {
+            let at = cell * r + q;
+            let _ = write!(out, "{cell},{q},{}", sf.run_seeds[at]);
+            for (k, a) in sf.axes.iter().enumerate() {
+                let _ = write!(out, ",{}", num(a.values[idx[k]]));
+            }
+            for (m, name) in sf.metrics.iter().enumerate() {
+                let v = sf.values[m][at];
+                let field = match crate::observe::outcome_categories(name) {
+                    Some(labels) if v.is_finite() => text(labels.get(v as usize).copied().unwrap_or("")),
+                    _ => num(v),
+                };
+                let _ = write!(out, ",{field}");
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// One row per step, one column per series (in the order they were declared).
+pub fn run_csv(rf: &super::RunFile) -> String {
+    let names: Vec<&String> = rf.series_order.iter().filter(|n| rf.series.contains_key(*n)).collect();
+    let mut out = names.iter().map(|n| text(n)).collect::<Vec<_>>().join(",");
+    out.push('\n');
+    for t in 0..rf.steps_done as usize {
+        let row: Vec<String> = names.iter().map(|n| num(rf.series[*n].get(t).copied().unwrap_or(f64::NAN))).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// One row per measured number of a `reproduce` file: fact id, measure, value.
+pub fn facts_csv(path: &Path) -> Result<String, OutputError> {
+    let file = path.display().to_string();
+    let err = |e: ::hdf5::Error| OutputError::Format { file: file.clone(), reason: e.to_string() };
+    let f = ::hdf5::File::open(path).map_err(err)?;
+    let mut out = String::from("id,measure,value\n");
+    for g in f.member_names().map_err(err)? {
+        let group = f.group(&g).map_err(err)?;
+        for a in group.attr_names().map_err(err)? {
+            // Text attributes (title, criterion) are not numbers of the table.
+            if let Ok(v) = group.attr(&a).and_then(|x| x.read_scalar::<f64>()) {
+                let _ = writeln!(out, "{},{},{}", text(&g), text(&a), num(v));
+            }
+        }
+    }
+    Ok(out)
+}

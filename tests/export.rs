@@ -1,0 +1,84 @@
+//! `hollow export`: a sweep file as a tidy table (one row per cell and replica, the axis
+//! keys and metrics as columns, the same numbers as the file) and a run file as one row per
+//! step.
+
+use std::process::Command;
+
+fn hollow() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hollow"))
+}
+
+fn csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let head = lines.next().unwrap().split(',').map(str::to_string).collect();
+    (head, lines.map(|l| l.split(',').map(str::to_string).collect()).collect())
+}
+
+#[test]
+fn a_sweep_exports_one_row_per_cell_and_replica_with_the_file_s_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("base.toml"),
+        "steps = 20\ncreators = 100\nbuyers = 200\n[technology]\nshock_step = 5\n",
+    )
+    .unwrap();
+    let spec = dir.path().join("s.toml");
+    std::fs::write(
+        &spec,
+        "base = \"base.toml\"\nreplicas = 2\nmetrics = [\"welfare_final\", \"dominant_segment\"]\n\
+         [[axis]]\nkey = \"technology.ai_cost_scale\"\nvalues = [0.5, 2.0]\n\
+         [[axis]]\nkey = \"market.pollution\"\nvalues = [0.0, 1.0, 2.0]\n",
+    )
+    .unwrap();
+    let sweep = dir.path().join("s.h5");
+    let st = hollow().args(["sweep", spec.to_str().unwrap(), "-q", "-o"]).arg(&sweep).status().unwrap();
+    assert!(st.success());
+    let out = dir.path().join("s.csv");
+    assert!(hollow().args(["export", sweep.to_str().unwrap(), "-o"]).arg(&out).status().unwrap().success());
+    let (head, rows) = csv(&out);
+    assert_eq!(
+        head,
+        [
+            "cell",
+            "replica",
+            "seed",
+            "technology.ai_cost_scale",
+            "market.pollution",
+            "welfare_final",
+            "dominant_segment"
+        ]
+    );
+    assert_eq!(rows.len(), 2 * 3 * 2);
+    let sf = hollow::sweep::store::read(&sweep).unwrap();
+    let w = sf.metric("welfare_final").unwrap();
+    for (k, row) in rows.iter().enumerate() {
+        assert_eq!(row[0].parse::<usize>().unwrap() * 2 + row[1].parse::<usize>().unwrap(), k);
+        assert_eq!(row[5].parse::<f64>().unwrap(), w[k], "row {k}: the file's number, exactly");
+        assert!(["exit", "AI", "human"].contains(&row[6].as_str()), "categories by label: {}", row[6]);
+    }
+    // Cell 4 is s = 2.0 (index 1), pollution 1.0 (index 1).
+    assert_eq!((rows[8][3].as_str(), rows[8][4].as_str()), ("2", "1"));
+    // Never over a file hollow did not write, unless asked.
+    assert_eq!(hollow().args(["export", sweep.to_str().unwrap(), "-o"]).arg(&out).status().unwrap().code(), Some(4));
+    assert!(hollow().args(["export", sweep.to_str().unwrap(), "--force", "-o"]).arg(&out).status().unwrap().success());
+}
+
+#[test]
+fn a_run_exports_one_row_per_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "steps = 12\ncreators = 100\nbuyers = 200\n").unwrap();
+    let run = dir.path().join("r.h5");
+    assert!(hollow().args(["run", cfg.to_str().unwrap(), "-q", "-o"]).arg(&run).output().unwrap().status.success());
+    let out = dir.path().join("r.csv");
+    assert!(hollow().args(["export", run.to_str().unwrap(), "-o"]).arg(&out).status().unwrap().success());
+    let (head, rows) = csv(&out);
+    assert_eq!(head[0], "step");
+    assert_eq!(rows.len(), 12);
+    let rf = hollow::io::read_run(&run).unwrap();
+    let col = head.iter().position(|h| h == "welfare").unwrap();
+    assert_eq!(rows[7][col].parse::<f64>().unwrap(), rf.series("welfare").unwrap()[7]);
+    // A file that is not hollow's is refused as input (exit 3).
+    assert_eq!(hollow().args(["export", cfg.to_str().unwrap()]).status().unwrap().code(), Some(3));
+}
