@@ -348,8 +348,12 @@ fn a_merge_of_missing_or_incomplete_shards_writes_what_is_done_and_names_them() 
     sweep::run(&spec, &d.path("s1.h5"), &part, &exec, &AtomicBool::new(false), &no_progress).unwrap();
     let m = sweep::merge_partial(&out, &[d.path("s0.h5"), d.path("s1.h5")], false).unwrap();
     let s1 = d.path("s1.h5").display().to_string();
-    assert_eq!(m.gaps, [sweep::ShardGap { shard: one, files: vec![s1.clone()], cells_done: 3, cells: 6 }]);
-    assert!(m.gaps[0].to_string().contains("incomplete (3 of 6 cells done in") && m.gaps[0].to_string().contains(&s1));
+    // One block (3 cells) at least; a run of the next block in flight may finish too.
+    let k = m.gaps.first().map_or(0, |g| g.cells_done);
+    assert!((3..6).contains(&k), "{m:?}");
+    assert_eq!(m.gaps, [sweep::ShardGap { shard: one, files: vec![s1.clone()], cells_done: k, cells: 6 }]);
+    let line = m.gaps[0].to_string();
+    assert!(line.contains(&format!("incomplete ({k} of 6 cells done in")) && line.contains(&s1), "{line}");
     // Once shard 1 is done, merging again completes the file.
     run(&spec, &d.path("s1.h5"), &shard(1), &exec);
     let m = sweep::merge_partial(&out, &[d.path("s0.h5"), d.path("s1.h5")], false).unwrap();

@@ -108,8 +108,8 @@ impl std::fmt::Display for Shard {
 
 impl std::str::FromStr for Shard {
     type Err = SweepError;
-    /// `i/n` with `0 <= i < n` (Slurm: `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
-    /// with `--array=0-(n-1)`).
+    /// `i/n` with `0 <= i < n`. (A job array names its shard by the index alone, with the
+    /// count from the spec: [`Shard::resolve`].)
     fn from_str(s: &str) -> Result<Shard, SweepError> {
         let err = |reason: &str| SweepError::Shard { arg: s.to_string(), reason: reason.to_string() };
         let (i, n) = s.split_once('/').ok_or_else(|| err("expected i/n, e.g. 0/4"))?;
