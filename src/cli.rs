@@ -26,6 +26,9 @@ pub mod exit {
     pub const OUTPUT: i32 = 4;
     /// A failure of the program itself (a backend or executor error, a bug).
     pub const INTERNAL: i32 = 70;
+    /// `merge`: the merged file was written, but shards are missing or incomplete; merge
+    /// again once they are done (EX_TEMPFAIL: try again later).
+    pub const INCOMPLETE: i32 = 75;
 }
 
 /// An error of the command line that carries its exit code.
@@ -72,6 +75,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
                 SweepError::File(o) => output(o),
                 SweepError::Resume { .. } => exit::OUTPUT,
                 SweepError::Executor(_) => exit::INTERNAL,
+                SweepError::Incomplete(_) => exit::INCOMPLETE,
                 _ => exit::INPUT,
             };
         }
@@ -250,8 +254,8 @@ pub enum Cmd {
         /// Replace an existing output that is not a hollow file (never an input, a link or a device).
         #[arg(long)]
         force: bool,
-        /// Run only every n-th block starting at block i (0-based), e.g. 3/8; merge the
-        /// shard files with `hollow merge`.
+        /// Run only every n-th block starting at block i (0-based), e.g. 3/8, or the index
+        /// alone (3) when the spec has `shards = N`; merge the shard files with `hollow merge`.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
         /// Worker threads (0 = all cores); each runs one single-threaded simulation.
@@ -1110,7 +1114,7 @@ fn checkpoint_interval(secs: f64) -> Result<std::time::Duration> {
 fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: BackendKind, threads: usize) -> Result<()> {
     use crate::sweep::{Shard, Spec, shard_blocks};
     let spec = Spec::load(spec_path)?;
-    let shard: Shard = shard.map_or(Ok(Shard::ALL), str::parse)?;
+    let shard: Shard = shard.map_or(Ok(Shard::ALL), |s| Shard::resolve(s, &spec))?;
     let cells: usize = shard_blocks(&spec, shard).map(|b| spec.block_cells(b).len()).sum();
     let runs = cells as u64 * u64::from(spec.replicas);
     let agents = u64::from(spec.base.top.creators) + u64::from(spec.base.top.buyers);
@@ -1173,7 +1177,7 @@ fn cmd_sweep(
     let signals = Signals::install()?;
     let spec = Spec::load(spec_path)?;
     let shard: Shard = match shard {
-        Some(s) => s.parse()?,
+        Some(s) => Shard::resolve(s, &spec)?,
         None => Shard::ALL,
     };
     let output = output.unwrap_or_else(|| {
@@ -1269,8 +1273,18 @@ fn cmd_sweep(
 }
 
 fn cmd_merge(output: &Path, shards: &[PathBuf], force: bool) -> Result<()> {
-    let r = crate::sweep::merge_with(output, shards, force)?;
-    println!("merged {} files, {} cells (spec {}) into {}", r.files, r.cells, r.spec_hash, output.display());
+    let r = crate::sweep::merge_partial(output, shards, force)?;
+    println!(
+        "merged {} files, {} of {} cells (spec {}) into {}",
+        r.files,
+        r.cells_done,
+        r.cells,
+        r.spec_hash,
+        output.display()
+    );
+    if !r.complete {
+        return Err(r.incomplete_error(output).into());
+    }
     Ok(())
 }
 

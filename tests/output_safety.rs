@@ -164,3 +164,52 @@ fn a_second_writer_of_a_live_output_is_refused() {
     let f = hollow::io::hdf5::read_run(&out).expect("the first writer's file");
     assert!(!f.meta.complete);
 }
+
+/// Issue #15, item 3: two writers of one shard started together (a mistaken resubmit of a
+/// job array task): the second gets the lock error at once and the first finishes its file;
+/// the loser never removes the winner's temporary file or lock.
+#[test]
+fn two_writers_of_one_shard_started_together_leave_the_winner_s_file_whole() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "c.toml", "steps = 300\ncreators = 600\nbuyers = 1200\n");
+    let spec = write(
+        d.path(),
+        "s.toml",
+        "base = \"c.toml\"\nblock = 1\nshards = 2\n[[axis]]\nkey = \"market.pollution\"\nvalues = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]\n",
+    );
+    let out = d.path().join("s.1.h5");
+    let lock = d.path().join("s.1.h5.lock");
+    for trial in 0..3 {
+        let _ = std::fs::remove_file(&out);
+        let spawn = || {
+            hollow()
+                .args(["sweep", spec.to_str().unwrap(), "--shard", "1", "--threads", "1", "-q", "-o"])
+                .arg(&out)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let mut procs = [spawn(), spawn()];
+        // Whichever ends first is the loser; while the winner still runs, its lock is there.
+        let loser = loop {
+            if let Some(i) = (0..2).find(|&i| procs[i].try_wait().unwrap().is_some()) {
+                break i;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        let winner_running = procs[1 - loser].try_wait().unwrap().is_none();
+        if winner_running {
+            assert!(lock.exists(), "trial {trial}: the loser removed the winner's lock");
+        }
+        let [a, b] = procs;
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let (l, w) = if loser == 0 { (a, b) } else { (b, a) };
+        assert_eq!(l.status.code(), Some(4), "trial {trial}: {}", stderr(&l));
+        assert!(stderr(&l).contains("another process is writing this output"), "{}", stderr(&l));
+        assert_eq!(w.status.code(), Some(0), "trial {trial}: {}", stderr(&w));
+        let f = hollow::sweep::store::read(&out).expect("the winner's shard file");
+        assert!(f.complete && f.cells_done() == 3, "trial {trial}: {} cells", f.cells_done());
+        assert!(!lock.exists() && !d.path().join("s.1.h5.tmp").exists(), "trial {trial}: leftovers");
+    }
+}

@@ -325,6 +325,67 @@ fn shards_merged_equal_the_unsharded_sweep() {
 }
 
 #[test]
+fn a_merge_of_missing_or_incomplete_shards_writes_what_is_done_and_names_them() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("s.toml", SPEC).unwrap();
+    let exec = CpuExecutor::new(2).unwrap();
+    run(&spec, &d.path("whole.h5"), &Options::default(), &exec);
+    let shard = |i: u32| Options { shard: Shard { index: i, count: 2 }, ..every_block() };
+    run(&spec, &d.path("s0.h5"), &shard(0), &exec);
+    let out = d.path("merged.h5");
+    // Shard 1 missing: the cells of shard 0 are written, marked incomplete.
+    let m = sweep::merge_partial(&out, &[d.path("s0.h5")], false).unwrap();
+    assert!(!m.complete && (m.cells, m.cells_done) == (12, 6), "{m:?}");
+    let one = Shard { index: 1, count: 2 };
+    assert_eq!(m.gaps, [sweep::ShardGap { shard: one, files: vec![], cells_done: 0, cells: 6 }]);
+    let e = m.incomplete_error(&out).to_string();
+    assert!(e.contains("6 of 12 cells") && e.contains("shard 1/2: missing"), "{e}");
+    let f = sweep::store::read(&out).unwrap();
+    assert!(!f.complete && f.cells_done() == 6);
+    // Shard 1 interrupted after one block: incomplete, with its file named.
+    let part = Options { max_blocks: Some(1), ..shard(1) };
+    sweep::run(&spec, &d.path("s1.h5"), &part, &exec, &AtomicBool::new(false), &no_progress).unwrap();
+    let m = sweep::merge_partial(&out, &[d.path("s0.h5"), d.path("s1.h5")], false).unwrap();
+    let s1 = d.path("s1.h5").display().to_string();
+    // One block (3 cells) at least; a run of the next block in flight may finish too.
+    let k = m.gaps.first().map_or(0, |g| g.cells_done);
+    assert!((3..6).contains(&k), "{m:?}");
+    assert_eq!(m.gaps, [sweep::ShardGap { shard: one, files: vec![s1.clone()], cells_done: k, cells: 6 }]);
+    let line = m.gaps[0].to_string();
+    assert!(line.contains(&format!("incomplete ({k} of 6 cells done in")) && line.contains(&s1), "{line}");
+    // Once shard 1 is done, merging again completes the file.
+    run(&spec, &d.path("s1.h5"), &shard(1), &exec);
+    let m = sweep::merge_partial(&out, &[d.path("s0.h5"), d.path("s1.h5")], false).unwrap();
+    assert!(m.complete && m.gaps.is_empty() && m.cells_done == 12, "{m:?}");
+    let (fm, fw) = (sweep::store::read(&out).unwrap(), sweep::store::read(&d.path("whole.h5")).unwrap());
+    assert_same_data(&fm, &fw);
+    assert!(fm.complete);
+}
+
+#[test]
+fn a_spec_with_shards_names_a_shard_by_its_index_alone() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("s.toml", &SPEC.replace("block = 3", "block = 3\nshards = 2")).unwrap();
+    assert_eq!(spec.shards, Some(2));
+    assert_eq!(spec.hash, d.spec("p.toml", SPEC).unwrap().hash, "shards does not change the numbers");
+    assert_eq!(Shard::resolve("1", &spec).unwrap(), Shard { index: 1, count: 2 });
+    assert_eq!(Shard::resolve("1/2", &spec).unwrap(), Shard { index: 1, count: 2 });
+    let e = Shard::resolve("2", &spec).unwrap_err().to_string();
+    assert!(e.contains("shards = 2") && e.contains("0..1"), "{e}");
+    let e = Shard::resolve("1/1", &spec).unwrap_err().to_string();
+    assert!(e.contains("shards = 2"), "{e}");
+    let plain = d.spec("p.toml", SPEC).unwrap();
+    let e = Shard::resolve("1", &plain).unwrap_err().to_string();
+    assert!(e.contains("shards = N") && e.contains("I/N"), "{e}");
+    assert_eq!(Shard::resolve("1/4", &plain).unwrap(), Shard { index: 1, count: 4 });
+    // A shard runs whole blocks: no more shards than blocks (4 here).
+    let e = d.spec("x.toml", &SPEC.replace("block = 3", "block = 3\nshards = 5")).unwrap_err().to_string();
+    assert!(e.contains("shards") && e.contains("[1, 4]"), "{e}");
+}
+
+#[test]
 fn merge_refuses_shards_of_another_spec() {
     let _hdf5 = shared();
     let d = Dir::new();

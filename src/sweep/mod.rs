@@ -36,6 +36,9 @@ pub enum SweepError {
     Resume { file: String, reason: String },
     #[error("merge: {0}")]
     Merge(String),
+    /// A merge that wrote the cells it had, with some missing (`hollow merge` exits 75).
+    #[error("merge: {0}")]
+    Incomplete(String),
     #[error("--shard {arg}: {reason}")]
     Shard { arg: String, reason: String },
     #[error("executor: {0}")]
@@ -58,6 +61,45 @@ impl Shard {
     }
 }
 
+impl Shard {
+    /// The shard `--shard` names: `I/N`, or `I` alone when the spec fixes `shards = N`
+    /// (a job array's task id; `N` then must equal the spec's when given).
+    pub fn resolve(arg: &str, spec: &Spec) -> Result<Shard, SweepError> {
+        let err = |reason: String| SweepError::Shard { arg: arg.to_string(), reason };
+        if let Some((i, n)) = arg.split_once('/') {
+            // The spec's count first: `--shard 1/1` from a resubmitted task of an array
+            // whose task count is 1 is the mistake to name.
+            if let (Some(fixed), Ok(count)) = (spec.shards, n.trim().parse::<u32>()) {
+                if count != fixed {
+                    return Err(err(format!(
+                        "{} fixes shards = {fixed}: give the index alone (--shard {}) or I/{fixed}",
+                        spec.file,
+                        i.trim()
+                    )));
+                }
+            }
+            return arg.parse();
+        }
+        let Some(count) = spec.shards else {
+            return Err(err(format!(
+                "a shard index alone needs `shards = N` in the spec ({} has none); give I/N, e.g. {}/4",
+                spec.file,
+                arg.trim()
+            )));
+        };
+        let index: u32 = arg.trim().parse().map_err(|_| err("the shard index is not a non-negative integer".into()))?;
+        if index >= count {
+            return Err(err(format!(
+                "{} has shards = {count}, so the index must be in 0..{} (a job array's --array=0-{})",
+                spec.file,
+                count - 1,
+                count - 1
+            )));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
 impl std::fmt::Display for Shard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
@@ -66,8 +108,8 @@ impl std::fmt::Display for Shard {
 
 impl std::str::FromStr for Shard {
     type Err = SweepError;
-    /// `i/n` with `0 <= i < n` (Slurm: `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
-    /// with `--array=0-(n-1)`).
+    /// `i/n` with `0 <= i < n`. (A job array names its shard by the index alone, with the
+    /// count from the spec: [`Shard::resolve`].)
     fn from_str(s: &str) -> Result<Shard, SweepError> {
         let err = |reason: &str| SweepError::Shard { arg: s.to_string(), reason: reason.to_string() };
         let (i, n) = s.split_once('/').ok_or_else(|| err("expected i/n, e.g. 0/4"))?;
@@ -362,19 +404,87 @@ pub fn run(
 #[derive(Clone, Debug, PartialEq)]
 pub struct MergeReport {
     pub files: usize,
+    /// Cells of the grid, and cells done in the merged file.
     pub cells: usize,
+    pub cells_done: usize,
     pub spec_hash: String,
+    /// Every cell is done (the merged file says `complete = 1`).
+    pub complete: bool,
+    /// Shards with cells not done, in index order (empty when complete).
+    pub gaps: Vec<ShardGap>,
+}
+
+/// A shard whose cells are not all in the merged file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShardGap {
+    pub shard: Shard,
+    /// The files given for this shard (none: the shard is missing).
+    pub files: Vec<String>,
+    /// Cells of the shard done in the merged file, and cells of the shard.
+    pub cells_done: usize,
+    pub cells: usize,
+}
+
+impl std::fmt::Display for ShardGap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.files.is_empty() {
+            write!(f, "shard {}: missing (no file of it given; {} cells)", self.shard, self.cells)
+        } else {
+            write!(
+                f,
+                "shard {}: incomplete ({} of {} cells done in {})",
+                self.shard,
+                self.cells_done,
+                self.cells,
+                self.files.join(", ")
+            )
+        }
+    }
+}
+
+impl MergeReport {
+    /// The error of a merge that left cells missing: which shards, and what to do.
+    pub fn incomplete_error(&self, out: &Path) -> SweepError {
+        let mut msg = format!(
+            "{} holds {} of {} cells: the sweep is incomplete (saved with complete = 0)",
+            out.display(),
+            self.cells_done,
+            self.cells
+        );
+        for g in &self.gaps {
+            let _ = std::fmt::Write::write_fmt(&mut msg, format_args!("\n  {g}"));
+        }
+        msg.push_str(
+            "\nrun (or resume) these shards with `hollow sweep SPEC --shard I`, then merge all shard files again",
+        );
+        SweepError::Incomplete(msg)
+    }
 }
 
 /// Joins shard files of one sweep into a complete sweep file `out`. Refuses files of
 /// different specs (hash), cells done in two files, and cells done in none, naming the
-/// files and cells involved.
+/// files and cells involved; a refused merge writes nothing.
 pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeReport, SweepError> {
     merge_with(out, shards, false)
 }
 
 /// [`merge`], replacing an `out` that is not a hollow file when `force` (never a shard).
 pub fn merge_with(out: &Path, shards: &[PathBuf], force: bool) -> Result<MergeReport, SweepError> {
+    let r = merge_files(out, shards, force, false)?;
+    Ok(r)
+}
+
+/// Joins what the shard files hold, complete or not: refuses files of different specs and
+/// overlapping cells (writing nothing), but writes the cells that are done when some are
+/// missing, marked incomplete (`complete = 0`), and says which shards lack cells
+/// ([`MergeReport::gaps`]; `hollow merge` then exits 75). Merging again once those shards
+/// are done completes the file. `hollow merge` uses this: a merge after a job array, run
+/// whatever state its tasks ended in, never waits and never hides a missing shard.
+pub fn merge_partial(out: &Path, shards: &[PathBuf], force: bool) -> Result<MergeReport, SweepError> {
+    merge_files(out, shards, force, true)
+}
+
+fn merge_files(out: &Path, shards: &[PathBuf], force: bool, partial: bool) -> Result<MergeReport, SweepError> {
     let inputs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
     let target = Output::create(out, &inputs, force)?;
     let first_path = shards.first().ok_or_else(|| SweepError::Merge("no shard files given".into()))?;
@@ -429,23 +539,45 @@ pub fn merge_with(out: &Path, shards: &[PathBuf], force: bool) -> Result<MergeRe
         }
     }
     let missing: Vec<usize> = (0..n_cells).filter(|&c| owner[c].is_none()).collect();
-    if let Some(&c) = missing.first() {
-        let block = c / first.block.max(1) as usize;
-        let count = first.shard.count as usize;
-        let holder = files.iter().position(|f| f.shard.count as usize == count && f.shard.owns_block(block));
-        let why = match holder {
-            Some(i) => format!(
-                "{} (shard {}) is incomplete: resume it with `hollow sweep` and merge again",
-                name(i),
-                files[i].shard
-            ),
-            None => format!("no file of shard {}/{count} was given", block % count),
-        };
-        return Err(SweepError::Merge(format!(
-            "{} of {n_cells} cells are in none of the files, first cell {c} ({}) of block {block}: {why}",
-            missing.len(),
-            describe(c)
-        )));
+    let block_size = first.block.max(1) as usize;
+    if !partial {
+        if let Some(&c) = missing.first() {
+            let block = c / block_size;
+            let count = first.shard.count as usize;
+            let holder = files.iter().position(|f| f.shard.count as usize == count && f.shard.owns_block(block));
+            let why = match holder {
+                Some(i) => format!(
+                    "{} (shard {}) is incomplete: resume it with `hollow sweep` and merge again",
+                    name(i),
+                    files[i].shard
+                ),
+                None => format!("no file of shard {}/{count} was given", block % count),
+            };
+            return Err(SweepError::Merge(format!(
+                "{} of {n_cells} cells are in none of the files, first cell {c} ({}) of block {block}: {why}",
+                missing.len(),
+                describe(c)
+            )));
+        }
+    }
+    // Which shards lack cells: counted in the shards of the files' split (the largest
+    // shard count given, which is the job array's when all its shards are given or any is).
+    let count = files.iter().map(|f| f.shard.count).max().unwrap_or(1).max(1);
+    let mut gaps = Vec::new();
+    if !missing.is_empty() {
+        for index in 0..count {
+            let shard = Shard { index, count };
+            let cells: Vec<usize> = (0..n_cells.div_ceil(block_size))
+                .filter(|&b| shard.owns_block(b))
+                .flat_map(|b| (b * block_size)..((b + 1) * block_size).min(n_cells))
+                .collect();
+            let done = cells.iter().filter(|&&c| merged.done[c]).count();
+            if done == cells.len() {
+                continue;
+            }
+            let given = files.iter().enumerate().filter(|(_, f)| f.shard == shard).map(|(i, _)| name(i)).collect();
+            gaps.push(ShardGap { shard, files: given, cells_done: done, cells: cells.len() });
+        }
     }
     let mut execs: Vec<&str> = Vec::new();
     for f in &files {
@@ -457,8 +589,15 @@ pub fn merge_with(out: &Path, shards: &[PathBuf], force: bool) -> Result<MergeRe
     }
     merged.executor = execs.join("; ");
     merged.shard = Shard::ALL;
-    merged.complete = true;
+    merged.complete = missing.is_empty();
     merged.created = crate::io::hdf5::now_rfc3339();
     store::write(&target, &merged)?;
-    Ok(MergeReport { files: files.len(), cells: n_cells, spec_hash: merged.spec_hash })
+    Ok(MergeReport {
+        files: files.len(),
+        cells: n_cells,
+        cells_done: n_cells - missing.len(),
+        spec_hash: merged.spec_hash,
+        complete: merged.complete,
+        gaps,
+    })
 }

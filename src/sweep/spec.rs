@@ -107,6 +107,10 @@ pub struct Spec {
     pub seeds: SeedMode,
     /// Cells per block: the unit of sharding and of checkpoint timing.
     pub block: u32,
+    /// Shards the sweep is split into when run as a job array (`shards = N`), so that
+    /// `--shard I` alone names a shard. Not part of the hash: sharding never changes the
+    /// numbers, and shard files of any split merge.
+    pub shards: Option<u32>,
     /// Outcome names to record (from `observe::OUTCOMES` and `DERIVED_OUTCOMES`).
     pub metrics: Vec<String>,
     /// Fixed overrides `key=value` from `[set]`, applied before the axes.
@@ -142,7 +146,7 @@ pub fn numeric_keys() -> Vec<(String, bool)> {
 }
 
 /// The top-level keys a spec may have.
-const SPEC_KEYS: &[&str] = &["base", "replicas", "steps", "seed", "seeds", "block", "metrics", "axis", "set"];
+const SPEC_KEYS: &[&str] = &["base", "replicas", "steps", "seed", "seeds", "block", "shards", "metrics", "axis", "set"];
 const AXIS_KEYS: &[&str] = &["key", "label", "scale", "from", "to", "n", "values"];
 
 impl Spec {
@@ -199,6 +203,7 @@ impl Spec {
         if !(1..=1_000_000).contains(&block) {
             return Err(bad("block", format!("must be in [1, 1000000] cells, got {block}")));
         }
+        let shards = get_uint(&table, "shards", file)?;
         let seed = get_uint(&table, "seed", file)?;
         let seeds = match table.get("seeds") {
             None => SeedMode::PerCell,
@@ -306,11 +311,25 @@ impl Spec {
             seed,
             seeds,
             block: block as u32,
+            shards: shards.map(|n| n.min(u64::from(u32::MAX)) as u32),
             metrics,
             set,
             base,
             hash: String::new(),
         };
+        if let Some(n) = shards {
+            let blocks = spec.n_blocks();
+            if n == 0 || n as usize > blocks {
+                return Err(bad(
+                    "shards",
+                    format!(
+                        "must be in [1, {blocks}] (the blocks of {} cells: a shard runs whole blocks), got {n}; \
+                         lower `block` for more shards",
+                        spec.block
+                    ),
+                ));
+            }
+        }
         spec.check_axis_values()?;
         spec.hash = format!("fnv1a64:{:016x}", fnv1a64(spec.canonical().as_bytes()));
         Ok(spec)
