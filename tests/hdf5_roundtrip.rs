@@ -232,3 +232,25 @@ fn write_sample_file_for_docs() {
     let (_, meta, rec) = small_run();
     write_run(Path::new(&path), &meta, &rec).expect("write sample");
 }
+
+#[test]
+fn every_series_runs_along_the_step_dimension_scale() {
+    let (_, meta, rec) = small_run();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run.h5");
+    write_run(&path, &meta, &rec).expect("write");
+    let f = hdf5::File::open(&path).unwrap();
+    let g = f.group("timeseries").unwrap();
+    let step = g.dataset("step").unwrap();
+    assert!(hollow::io::dimscale::scales_of(&f, &step).unwrap().is_empty(), "the scale has no scale itself");
+    let class: String =
+        step.attr("CLASS").unwrap().read_scalar::<hdf5::types::FixedAscii<16>>().unwrap().as_str().into();
+    assert_eq!(class, "DIMENSION_SCALE");
+    for m in METRICS.iter().filter(|m| m.name != "step") {
+        let ds = g.dataset(m.name).unwrap();
+        let scales = hollow::io::dimscale::scales_of(&f, &ds).unwrap();
+        assert_eq!(scales, vec![("/timeseries/step".to_string(), 20)], "{}", m.name);
+    }
+    // Reading the file back is unchanged by the scale's attributes.
+    assert_eq!(read_run(&path).unwrap().steps_done, 20);
+}

@@ -310,10 +310,20 @@ fn write_root_attrs(f: &File, file: &str, meta: &RunMeta, rec: &Recorder) -> Res
 fn write_timeseries(f: &File, file: &str, rec: &Recorder) -> Result<(), OutputError> {
     let g = ordered_group(f, file, "timeseries")?;
     put_str_list(&g, file, "metrics", METRICS.iter().map(|m| m.name))?;
+    let mut written = Vec::with_capacity(METRICS.len());
     for (m, col) in METRICS.iter().zip(&rec.columns) {
         let ds = put_dataset(&g, file, m.name, &[col.len()], col)?;
         put_str(&ds, file, "units", m.unit)?;
         put_str(&ds, file, "description", m.description)?;
+        written.push(ds);
+    }
+    // `step` is the dimension every series runs along: a dimension scale, so netCDF readers
+    // (xarray) index the group by it.
+    if let Some(step) = written.iter().find(|d| d.name().ends_with("/step")) {
+        let data: Vec<&Dataset> = written.iter().filter(|d| !d.name().ends_with("/step")).collect();
+        crate::io::dimscale::set_scale(step, "step")
+            .and_then(|_| crate::io::dimscale::attach(f, &data, &[step]))
+            .ctx(file, || "attaching the step dimension scale in /timeseries".to_string())?;
     }
     Ok(())
 }

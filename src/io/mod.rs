@@ -2,6 +2,7 @@
 //! `docs/output.md`). What is recorded is declared in [`crate::observe`]; this module only
 //! stores and loads it. Figures (`plot.rs`) live here too but are not part of this file.
 
+pub mod dimscale;
 pub mod export;
 pub mod hdf5;
 pub mod heatmap;
