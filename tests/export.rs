@@ -1,6 +1,6 @@
 //! `hollow export`: a sweep file as a tidy table (one row per cell and replica, the axis
 //! keys and metrics as columns, the same numbers as the file) and a run file as one row per
-//! step.
+//! step; and the sweep file's `/grid`, the same runs with dimension scales for xarray.
 
 use std::process::Command;
 
@@ -59,6 +59,21 @@ fn a_sweep_exports_one_row_per_cell_and_replica_with_the_file_s_numbers() {
     }
     // Cell 4 is s = 2.0 (index 1), pollution 1.0 (index 1).
     assert_eq!((rows[8][3].as_str(), rows[8][4].as_str()), ("2", "1"));
+    // The same runs under /grid, with the axes and the replica as dimension scales (xarray).
+    let f = hdf5::File::open(&sweep).unwrap();
+    let g = f.dataset("grid/welfare_final").unwrap();
+    assert_eq!(
+        hollow::io::dimscale::scales_of(&f, &g).unwrap(),
+        vec![
+            ("/grid/technology.ai_cost_scale".to_string(), 2),
+            ("/grid/market.pollution".to_string(), 3),
+            ("/grid/replica".to_string(), 2)
+        ]
+    );
+    let grid: Vec<f64> = g.read_raw().unwrap();
+    assert_eq!(grid.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), w.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    let axis: Vec<f64> = f.dataset("grid/market.pollution").unwrap().read_raw().unwrap();
+    assert_eq!(axis, [0.0, 1.0, 2.0]);
     // Never over a file hollow did not write, unless asked.
     assert_eq!(hollow().args(["export", sweep.to_str().unwrap(), "-o"]).arg(&out).status().unwrap().code(), Some(4));
     assert!(hollow().args(["export", sweep.to_str().unwrap(), "--force", "-o"]).arg(&out).status().unwrap().success());

@@ -181,7 +181,45 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
         dataset(&g, file, na, &[n1, n2], &a)?;
         dataset(&g, file, nb, &[n1, n2], &b)?;
     }
+    write_grid(&f, file, s)?;
     f.close().map_err(h5(file, format!("closing {}", tmp.display())))
+}
+
+/// `/grid`: every metric's runs again, as one variable over the axis keys and `replica`,
+/// whose values are dimension scales attached to it (`io::dimscale`), so netCDF readers
+/// (`xarray.open_dataset(FILE, engine="h5netcdf", group="grid")`) get named dimensions
+/// with their coordinates. A copy of `/metrics/*/values` (the runs' outcomes are small).
+fn write_grid(f: &File, file: &str, s: &SweepFile) -> Result<(), SweepError> {
+    use crate::io::dimscale;
+    let r = s.replicas as usize;
+    let g = f.create_group("grid").map_err(h5(file, "creating group /grid".into()))?;
+    let scale_err = |what: String| move |e: ::hdf5::Error| fmt_err(file, &format!("{what}: {e}"));
+    let mut scales = Vec::new();
+    for a in &s.axes {
+        let ds = dataset(&g, file, &a.key, &[a.len()], &a.values)?;
+        put_str(&ds, file, "long_name", &a.label)?;
+        dimscale::set_scale(&ds, &a.key).map_err(scale_err(format!("making /grid/{} a dimension scale", a.key)))?;
+        scales.push(ds);
+    }
+    let replicas: Vec<u32> = (0..s.replicas).collect();
+    let ds = dataset(&g, file, "replica", &[r], &replicas)?;
+    dimscale::set_scale(&ds, "replica").map_err(scale_err("making /grid/replica a dimension scale".into()))?;
+    scales.push(ds);
+    let shape: Vec<usize> = s.axes.iter().map(|a| a.len()).chain([r]).collect();
+    let mut vars = Vec::new();
+    for (name, v) in s.metrics.iter().zip(&s.values) {
+        let ds = dataset(&g, file, name, &shape, v)?;
+        put_str(&ds, file, "units", outcome_unit(name).unwrap_or(""))?;
+        let what = match outcome_categories(name) {
+            Some(c) => format!("{name} of every run (category index: {})", c.join(", ")),
+            None => format!("{name} of every run"),
+        };
+        put_str(&ds, file, "description", &format!("{what}, by axis values and replica; NaN where not done"))?;
+        vars.push(ds);
+    }
+    let vars: Vec<&::hdf5::Dataset> = vars.iter().collect();
+    let scales: Vec<&::hdf5::Dataset> = scales.iter().collect();
+    dimscale::attach(f, &vars, &scales).map_err(scale_err("attaching the /grid dimension scales".into()))
 }
 
 fn dataset<T: H5Type>(
