@@ -815,9 +815,9 @@ impl Regime {
     pub fn share_ai(&self) -> f64 {
         self.mean(|o| o.share_ai)
     }
-    /// Welfare minus `other`'s, replica by replica (common seeds: paired), mean and sd.
-    fn gap(&self, other: &Regime) -> (f64, f64) {
-        mean_sd(&self.runs.iter().zip(&other.runs).map(|(a, b)| a.welfare_final - b.welfare_final).collect::<Vec<_>>())
+    /// Welfare minus `other`'s, replica by replica (common seeds: paired).
+    fn gains_over(&self, other: &Regime) -> Vec<f64> {
+        self.runs.iter().zip(&other.runs).map(|(a, b)| a.welfare_final - b.welfare_final).collect()
     }
 }
 
@@ -880,9 +880,9 @@ pub fn measure_f6(
     let (q_unit, q_adopt) = &pairs[0];
     let (unit, adopt) = &pairs[1];
     let adoption_gap = unit.share_ai() - adopt.share_ai();
-    let (gain, gain_sd) = unit.gap(adopt);
-    let (q_gain, q_gain_sd) = q_unit.gap(q_adopt);
-    let gains: Vec<f64> = unit.runs.iter().zip(&adopt.runs).map(|(a, b)| a.welfare_final - b.welfare_final).collect();
+    let gains = unit.gains_over(adopt);
+    let (gain, gain_sd) = mean_sd(&gains);
+    let (q_gain, q_gain_sd) = mean_sd(&q_unit.gains_over(q_adopt));
     let min_gain = gains.iter().cloned().fold(f64::INFINITY, f64::min);
     // Seed noise: how much final welfare varies over seeds in a regime that does not tip
     // (laissez-faire). The adoption tax's own spread is no such noise near its matched

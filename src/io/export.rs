@@ -12,16 +12,10 @@ use std::path::Path;
 
 /// What kind of hollow file `path` is: its root attribute `format`.
 pub fn file_format(path: &Path) -> Result<String, OutputError> {
-    let file = path.display().to_string();
-    let err = |m: String| OutputError::Format { file: file.clone(), reason: m };
-    if !super::output::is_hollow_file(path) {
-        return Err(err("not an HDF5 file written by hollow (no `format` attribute starting with hollow-)".into()));
-    }
-    ::hdf5::File::open(path)
-        .and_then(|f| f.attr("format"))
-        .and_then(|a| a.read_scalar::<::hdf5::types::VarLenUnicode>())
-        .map(|s| s.as_str().to_string())
-        .map_err(|e| err(format!("reading its format: {e}")))
+    super::output::hollow_format(path).ok_or_else(|| OutputError::Format {
+        file: path.display().to_string(),
+        reason: "not an HDF5 file written by hollow (no `format` attribute starting with hollow-)".into(),
+    })
 }
 
 /// A CSV field: numbers in Rust's shortest round-trip form, NaN as empty.

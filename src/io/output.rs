@@ -64,17 +64,24 @@ fn dir_of(path: &Path) -> &Path {
 
 /// Whether `path` is an HDF5 file whose root attribute `format` says hollow wrote it.
 pub fn is_hollow_file(path: &Path) -> bool {
+    hollow_format(path).is_some()
+}
+
+/// The root attribute `format` of an HDF5 file hollow wrote ("hollow-run", ...); `None` for
+/// any other file.
+pub fn hollow_format(path: &Path) -> Option<String> {
     // The signature first: opening a text file with the HDF5 library prints its error stack.
     let mut magic = [0u8; 8];
     let ok = File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok();
     if !ok || &magic != HDF5_MAGIC {
-        return false;
+        return None;
     }
-    let format = ::hdf5::File::open(path)
+    ::hdf5::File::open(path)
         .and_then(|f| f.attr("format"))
         .and_then(|a| a.read_scalar::<::hdf5::types::VarLenUnicode>())
-        .map(|s| s.as_str().to_string());
-    format.is_ok_and(|s| s.starts_with("hollow-"))
+        .ok()
+        .map(|s| s.as_str().to_string())
+        .filter(|s| s.starts_with("hollow-"))
 }
 
 /// Same file (device and inode) on Unix; equal canonical paths elsewhere.
