@@ -1325,6 +1325,13 @@ fn cmd_export(file: &Path, output: Option<PathBuf>, format: &str, force: bool) -
     Ok(())
 }
 
+/// The default figure path: `<stem of file>_<suffix>.png` beside `file` (`default` when it has
+/// no stem).
+fn png_beside(file: &Path, default: &str, suffix: &str) -> PathBuf {
+    let stem = file.file_stem().map_or(default.into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}_{suffix}.png"))
+}
+
 /// A figure size `WIDTHxHEIGHT`.
 fn parse_size(size: &str) -> Result<(u32, u32)> {
     size.split_once('x')
@@ -1394,10 +1401,7 @@ fn cmd_plot_run(files: &[PathBuf], metrics: Vec<String>, output: Option<PathBuf>
         let have = runs[0].file.series_order.join(", ");
         return Err(usage(format!("--metric {m}: not a series of these run files; they have {have}")));
     }
-    let output = output.unwrap_or_else(|| {
-        let stem = files[0].file_stem().map_or("run".into(), |s| s.to_string_lossy().into_owned());
-        files[0].with_file_name(format!("{stem}_run.png"))
-    });
+    let output = output.unwrap_or_else(|| png_beside(&files[0], "run", "run"));
     draw_runs(&output, &runs, &metrics, band)?;
     println!("wrote {}", output.display());
     Ok(())
@@ -1407,10 +1411,7 @@ fn cmd_plot_regimes(file: &Path, output: Option<PathBuf>, size: &str) -> Result<
     let sf = crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
     let size = parse_size(size)?;
     let e = crate::sweep::analysis::expansion(&sf).map_err(|m| CliError::Input(format!("{}: {m}", file.display())))?;
-    let output = output.unwrap_or_else(|| {
-        let stem = file.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
-        file.with_file_name(format!("{stem}_regimes.png"))
-    });
+    let output = output.unwrap_or_else(|| png_beside(file, "sweep", "regimes"));
     let subtitle = sweep_subtitle(file, &sf);
     crate::io::phase::draw_regime_map(&output, &sf, &e, sweep_axis(&sf, 0), sweep_axis(&sf, 1), subtitle, size)?;
     for r in &e.rows {
@@ -1476,10 +1477,7 @@ fn cmd_plot_phase(
     let sep = heatmap::SEP;
     let mut subtitle = sweep_subtitle(file, &sf);
     let axis = |i: usize| sweep_axis(&sf, i);
-    let output = output.unwrap_or_else(|| {
-        let stem = file.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
-        file.with_file_name(format!("{stem}_{metric}.png"))
-    });
+    let output = output.unwrap_or_else(|| png_beside(file, "sweep", metric));
     if sf.axes.len() == 1 {
         // The band is ±1 std around the mean; a plot of the std itself gets none.
         let std = if cats.is_some() || stat != "mean" { vec![f64::NAN; z.len()] } else { b };
