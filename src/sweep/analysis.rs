@@ -138,3 +138,63 @@ pub fn category_grid(sf: &SweepFile, name: &str) -> (Vec<f64>, Vec<f64>) {
     present.dedup();
     (grid, present)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::{Axis, Scale, Shard};
+
+    /// A 2 × 2 sweep file of two replicas with these metrics (`cell * 2 + replica`).
+    fn file(metrics: &[(&str, [f64; 8])]) -> SweepFile {
+        let axis =
+            |key: &str| Axis { key: key.into(), label: key.into(), scale: Scale::Linear, values: vec![1.0, 2.0] };
+        SweepFile {
+            format_version: 1,
+            hollow_version: String::new(),
+            created: String::new(),
+            spec_text: String::new(),
+            spec_file: String::new(),
+            spec_hash: String::new(),
+            base_config: String::new(),
+            seed: 0,
+            seeds: "common".into(),
+            steps: 1,
+            replicas: 2,
+            block: 4,
+            shard: Shard::ALL,
+            complete: true,
+            executor: String::new(),
+            axes: vec![axis("a"), axis("b")],
+            metrics: metrics.iter().map(|(n, _)| n.to_string()).collect(),
+            done: vec![true; 4],
+            values: metrics.iter().map(|(_, v)| v.to_vec()).collect(),
+            run_seeds: vec![0; 8],
+        }
+    }
+
+    const WELFARE: [f64; 8] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+    const UNIFORM: [f64; 8] = [2.0; 8];
+    const VARIES: [f64; 8] = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+
+    #[test]
+    fn the_outlined_outcome_is_the_first_that_changes_else_the_first_recorded() {
+        let both = file(&[("welfare_final", WELFARE), ("dominant_segment", UNIFORM), ("welfare_regime", VARIES)]);
+        assert_eq!(default_regimes(&both, "welfare_final").as_deref(), Some("welfare_regime"));
+        // A categorical metric outlines itself.
+        assert_eq!(default_regimes(&both, "dominant_segment").as_deref(), Some("dominant_segment"));
+        let uniform = file(&[("welfare_final", WELFARE), ("dominant_segment", UNIFORM), ("welfare_regime", UNIFORM)]);
+        assert_eq!(default_regimes(&uniform, "welfare_final").as_deref(), Some("dominant_segment"));
+        assert_eq!(default_regimes(&file(&[("welfare_final", WELFARE)]), "welfare_final"), None);
+    }
+
+    #[test]
+    fn a_category_grid_holds_each_cells_most_frequent_value_and_the_values_present() {
+        // Cell 1's replicas disagree 1:1 (the smaller wins the tie); cell 3 lacks a replica.
+        let f = file(&[("welfare_regime", [0.0, 0.0, 2.0, 1.0, 2.0, 2.0, 1.0, f64::NAN])]);
+        let (grid, present) = category_grid(&f, "welfare_regime");
+        assert_eq!(&grid[..3], &[0.0, 1.0, 2.0]);
+        assert!(grid[3].is_nan());
+        assert_eq!(present, vec![0.0, 1.0, 2.0]);
+        assert!(category_grid(&f, "dominant_segment").0.is_empty());
+    }
+}
