@@ -20,7 +20,7 @@ pub(super) fn cmd_equilibrium(
     set: &[String],
     force: bool,
 ) -> Result<()> {
-    use crate::model::equilibrium::{StaticOptions, pre_and_post};
+    use crate::layers::equilibrium::{StaticOptions, pre_and_post};
     let cfg = Config::load(path, set)?;
     if !(sell_through > 0.0 && sell_through <= 1.0) {
         return Err(usage(format!("--sell-through must be in (0, 1], got {sell_through}")));
@@ -51,7 +51,7 @@ pub(super) fn cmd_equilibrium(
 }
 
 pub(super) fn cmd_meanfield(path: &Path, output: &Path, opts: &RunOpts, trace: u32, force: bool) -> Result<()> {
-    use crate::model::meanfield::{MeanField, MeanFieldOptions};
+    use crate::layers::meanfield::{MeanField, MeanFieldOptions};
     let signals = Signals::install()?;
     let cfg = load_config(path, opts)?;
     let out = crate::io::output::Output::create(output, &[path], force)?;
@@ -125,7 +125,7 @@ impl MeanfieldCheck {
 
 /// Runs the mean field of `cfg` step by step, so a stop signal ends it at once.
 pub(super) fn meanfield_check(cfg: &Config, abm: &Outcomes, stop: &AtomicBool) -> MeanfieldCheck {
-    use crate::model::meanfield::{MeanField, MeanFieldOptions};
+    use crate::layers::meanfield::{MeanField, MeanFieldOptions};
     if cfg.decisions.decision != config::Decision::Logit {
         return MeanfieldCheck::NotModelled;
     }

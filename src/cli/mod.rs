@@ -406,7 +406,9 @@ pub fn load_config(path: &Path, opts: &RunOpts) -> Result<Config> {
     if let Some(s) = opts.steps {
         sets.push(format!("steps={s}"));
     }
-    Ok(Config::load(path, &sets)?)
+    let cfg = Config::load(path, &sets)?;
+    crate::state::check_memory(&cfg, &path.display().to_string())?;
+    Ok(cfg)
 }
 
 /// Builds the backend named by `kind` over `state`; returns it and a note for the user.

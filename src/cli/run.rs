@@ -45,9 +45,9 @@ pub(super) fn cmd_info(config: Option<&Path>) -> Result<()> {
     }
     println!(
         "memory per agent: creator {} B, buyer {} B, unit {} B (at most technology.ai_volume_max units per creator)",
-        config::BYTES_PER_CREATOR,
-        config::BYTES_PER_BUYER,
-        config::BYTES_PER_UNIT
+        crate::state::Creators::BYTES_PER_AGENT,
+        crate::state::Buyers::BYTES_PER_AGENT,
+        crate::state::Units::BYTES_PER_UNIT
     );
     if let Some(p) = config {
         let cfg = Config::load(p, &[])?;
@@ -61,7 +61,7 @@ fn memory_line(cfg: &Config) -> String {
         "{} creators, {} buyers: at most {:.2} GiB of agent state",
         cfg.top.creators,
         cfg.top.buyers,
-        cfg.memory_bytes() as f64 / (1u64 << 30) as f64
+        crate::state::memory_bytes(cfg) as f64 / (1u64 << 30) as f64
     )
 }
 
