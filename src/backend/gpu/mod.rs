@@ -11,11 +11,13 @@
 //! ensemble of one. The device plumbing, memory plan and pipelines live in the submodules.
 //! Design, determinism and tolerances: docs/gpu.md.
 
+mod bindings;
 mod buffers;
 mod device;
 mod pipelines;
 mod probe;
 
+pub use bindings::{Access, Binding, KERNELS, KernelDecl, SHARED};
 pub use buffers::{BatchLayout, Level, Plan, ReduceLayout, bytes_per_buyer, bytes_per_creator};
 pub use pipelines::{shaders, stage_source, units_prelude};
 pub use probe::run_probe;
