@@ -152,13 +152,19 @@ fn every_kernel_binds_its_wgsl_globals_by_name_number_and_access() {
         assert_eq!(slots.len(), table.len(), "{what}: a binding number is declared twice");
         assert!(table.iter().any(|b| b.slot == 31 && b.name == "batch"), "{what}: the ensemble layout at 31");
         for b in &table {
-            let (_, _, g) = group0
-                .iter()
-                .find(|(_, slot, _)| *slot == b.slot)
-                .unwrap_or_else(|| panic!("{what}: the table binds {} at {}, the WGSL declares nothing there", b.name, b.slot));
+            let (_, _, g) = group0.iter().find(|(_, slot, _)| *slot == b.slot).unwrap_or_else(|| {
+                panic!("{what}: the table binds {} at {}, the WGSL declares nothing there", b.name, b.slot)
+            });
             let wname = g.name.as_deref().unwrap_or("<unnamed>");
             assert_eq!(wname, b.name, "{what}: binding {} is {wname} in the WGSL, {} in the table", b.slot, b.name);
-            assert_eq!(wgsl_access(g.space), Some(b.access), "{what}: {} at {} ({:?} in the WGSL)", b.name, b.slot, g.space);
+            assert_eq!(
+                wgsl_access(g.space),
+                Some(b.access),
+                "{what}: {} at {} ({:?} in the WGSL)",
+                b.name,
+                b.slot,
+                g.space
+            );
         }
         // The module may declare bindings another entry point uses (reduce.wgsl serves
         // two kernels); every one this entry point touches must be in its layout.
