@@ -220,19 +220,6 @@ fn reading_a_missing_or_foreign_file_names_the_path() {
     assert!(msg.contains(&foreign.display().to_string()) && msg.contains("format"), "{msg}");
 }
 
-/// Writes the small run to `$HOLLOW_SAMPLE_H5` for checking the h5py example of
-/// docs/output.md: `HOLLOW_SAMPLE_H5=/tmp/run.h5 cargo test --test hdf5_roundtrip -- --ignored`.
-#[test]
-#[ignore = "writes a sample file for the docs check; needs HOLLOW_SAMPLE_H5"]
-fn write_sample_file_for_docs() {
-    let Some(path) = std::env::var_os("HOLLOW_SAMPLE_H5") else {
-        eprintln!("HOLLOW_SAMPLE_H5 not set; nothing written");
-        return;
-    };
-    let (_, meta, rec) = small_run();
-    write_run(Path::new(&path), &meta, &rec).expect("write sample");
-}
-
 #[test]
 fn every_series_runs_along_the_step_dimension_scale() {
     let (_, meta, rec) = small_run();

@@ -11,6 +11,7 @@
 //! ([`GpuEnsemble::one`], used through the `Backend` trait). The device plumbing, memory plan and pipelines live in the submodules.
 //! Design, determinism and tolerances: docs/gpu.md.
 
+mod bindings;
 mod buffers;
 mod device;
 mod markets;
@@ -18,6 +19,7 @@ mod pipelines;
 mod probe;
 mod single;
 
+pub use bindings::{Access, Binding, KERNELS, KernelDecl, SHARED};
 pub use buffers::{BatchLayout, Level, Plan, ReduceLayout, bytes_per_buyer, bytes_per_creator};
 pub use pipelines::{shaders, stage_source, units_prelude};
 pub use probe::run_probe;
