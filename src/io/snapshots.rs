@@ -52,6 +52,12 @@ enum Rows {
 }
 
 impl Rows {
+    fn labels(self) -> &'static [&'static str] {
+        match self {
+            Rows::Mode => &MODES,
+            Rows::Channel => &CHANNELS,
+        }
+    }
     /// The `rows` attribute of the per-step datasets.
     fn text(self) -> &'static str {
         match self {
@@ -277,10 +283,7 @@ pub fn write(f: &File, file: &str, snaps: &[Snapshot], cfg: &Config) -> Result<(
     let mut stacked: Vec<(Dataset, Rows, usize)> = Vec::new();
     for h in &HISTS {
         let flat: Vec<f64> = snaps.iter().flat_map(|s| (h.rows)(s).concat()).collect();
-        let rows = match h.labels {
-            Rows::Mode => MODES.len(),
-            Rows::Channel => CHANNELS.len(),
-        };
+        let rows = h.labels.labels().len();
         let ds = h5::put_described(&group, file, h.name, &[n, rows, bins], &flat, h.units, h.description)?;
         stacked.push((ds, h.labels, h.axis));
     }
@@ -310,7 +313,8 @@ pub fn write(f: &File, file: &str, snaps: &[Snapshot], cfg: &Config) -> Result<(
     for (ds, rows, axis) in &stacked {
         dims.push((ds, vec![&step, label(*rows), &coords[*axis].0]));
     }
-    let curve_coord = &coords[3].0;
+    // The curves' bin coordinate comes after the histograms' three.
+    let curve_coord = &coords[axes.len()].0;
     dims.push((&sell_through, vec![&step, &channel, curve_coord]));
     dims.push((&price, vec![&step, &channel, curve_coord]));
     for (c, b) in &coords {
