@@ -226,6 +226,8 @@ section! {
         omega0: f32 = 0.6, [0.01, 0.99];
         /// Novelty premium: w_t = omega0 (1 - novelty A_t), A_t the EMA of the AI share of units.
         novelty: f32 = 0.5, [0.0, 1.0];
+        /// EMA weight of A_t, the AI share of units offered that drives w_t (MODEL.md: 0.1).
+        share_ema: f32 = 0.1, [0.0, 1.0];
         /// AI quality per unit of creative skill: q_A = min(qbar_A, alpha_a s).
         alpha_a: f32 = 2.0, [0.0, 100.0];
         /// AI quality ceiling qbar_A (quality units).
@@ -306,6 +308,9 @@ section! {
         pollution: f32 = 0.5, [0.0, 1.0e3];
         /// Curvature eta of the congestion cost in D_A (AI units per buyer).
         cong_eta: f32 = 0.1, [0.0, 1.0e3];
+        /// Share of the congestion stock D_A carried to the next step:
+        /// D_A(t) = congestion_decay D_A(t-1) + AI units offered per buyer (MODEL.md: 0.5).
+        congestion_decay: f32 = 0.5, [0.0, 0.99];
         /// If true only active buyers bear congestion and it enters U (buyers can escape it).
         congestion_in_participation: bool = false, [0, 0];
         /// Weight of the newest utility in the participation score U.
@@ -427,12 +432,6 @@ pub struct Config {
     pub equilibrium: Equilibrium,
 }
 
-/// Bytes of host or device memory one creator, one buyer and one potential unit take
-/// (the struct-of-arrays layout of `state.rs`).
-pub const BYTES_PER_CREATOR: u64 = crate::state::Creators::BYTES_PER_AGENT;
-pub const BYTES_PER_BUYER: u64 = crate::state::Buyers::BYTES_PER_AGENT;
-pub const BYTES_PER_UNIT: u64 = crate::state::Units::BYTES_PER_UNIT;
-
 impl Config {
     /// Reads, parses and validates a config file.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Config, ConfigError> {
@@ -541,33 +540,7 @@ impl Config {
         if let Some(&s) = self.top.snapshot_steps.iter().find(|&&s| s >= self.top.steps) {
             return Err(bad("", "snapshot_steps", format!("step {s} is beyond the run (steps = {})", self.top.steps)));
         }
-        let need = self.memory_bytes();
-        let have = available_memory_bytes();
-        if need > have {
-            return Err(bad(
-                "",
-                "creators",
-                format!(
-                    "creators = {} and buyers = {} need about {:.1} GiB (at most {} AI units per creator), \
-                     more than the {:.1} GiB available; lower creators, buyers or technology.ai_volume_max",
-                    self.top.creators,
-                    self.top.buyers,
-                    need as f64 / GIB,
-                    t.ai_volume_max,
-                    have as f64 / GIB
-                ),
-            ));
-        }
         Ok(())
-    }
-
-    /// Bytes the agent state takes at most (the unit buffers sized for every creator at
-    /// full AI volume).
-    pub fn memory_bytes(&self) -> u64 {
-        let c = self.top.creators as u64;
-        c * BYTES_PER_CREATOR
-            + self.top.buyers as u64 * BYTES_PER_BUYER
-            + c * self.technology.ai_volume_max as u64 * BYTES_PER_UNIT
     }
 
     /// The config as TOML text (stored in every output file).
@@ -598,21 +571,6 @@ fn tidy(v: toml::Value) -> toml::Value {
         toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(tidy).collect()),
         other => other,
     }
-}
-
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-
-/// MemAvailable from /proc/meminfo, or no limit where it cannot be read.
-pub fn available_memory_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemAvailable:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(u64::MAX)
 }
 
 fn parse_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
