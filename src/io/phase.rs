@@ -5,7 +5,8 @@
 //! with the cells where AI lowers welfare below the no-AI run outlined); and, for any
 //! heatmap of a sweep file, the outline of where a categorical outcome changes.
 
-use super::heatmap::{self, ColourScale, Heatmap, Overlay, PlotAxis, PlotError, Regimes};
+use super::heatmap::{self, ColourScale, Heatmap, Overlay, PlotAxis, Regimes};
+use super::plot::FigureError;
 use crate::model::welfare::ExpansionRegime;
 use crate::sweep::analysis::{self, Expansion};
 use crate::sweep::store::SweepFile;
@@ -83,7 +84,7 @@ pub fn draw_regime_map(
     y: PlotAxis,
     subtitle: String,
     size: (u32, u32),
-) -> Result<(), PlotError> {
+) -> Result<(), FigureError> {
     let (n1, n2) = sf.shape();
     let mut z = vec![f64::NAN; n1 * n2];
     let mut gain = vec![f64::NAN; n1 * n2];
