@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::AtomicU32;
 
 mod gather;
-use gather::{CHUNK_BUYERS, SEARCH_AHEAD, SearchChunk};
+use gather::{CHUNK_BUYERS, SEARCH_AHEAD, SearchChunk, Sharing};
 
 /// Agents per chunk of the deterministic reductions and scans (fixed, so sums are
 /// associated the same way on any thread count).
@@ -71,6 +71,11 @@ impl Workers {
             Some(pool) => pool.install(f),
             None => f(),
         }
+    }
+
+    /// Whether stages share claim words and counts between threads.
+    fn sharing(&self) -> Sharing {
+        if self.pool.is_some() { Sharing::Threads } else { Sharing::Alone }
     }
 
     /// The least number of items a rayon task takes (`with_min_len`): `parallel` with a
@@ -250,6 +255,7 @@ impl Backend for CpuBackend {
         let b = &mut self.state.buyers;
         let units = as_atomic(bytemuck::cast_slice_mut(&mut self.units));
         let normal = Normal16::get();
+        let sharing = self.workers.sharing();
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
             (
@@ -265,7 +271,7 @@ impl Backend for CpuBackend {
                 .enumerate()
                 .for_each(|(ci, (proposal, bought, searches, active, theta, d))| {
                     let j0 = (ci * CHUNK_BUYERS) as u32;
-                    SearchChunk { j0, proposal, bought, searches, active, theta, d }.run(units, normal, p);
+                    SearchChunk { j0, proposal, bought, searches, active, theta, d }.run(units, normal, sharing, p);
                 });
         });
     }
@@ -274,6 +280,7 @@ impl Backend for CpuBackend {
         let b = &mut self.state.buyers;
         let units = as_atomic(bytemuck::cast_slice_mut(&mut self.units));
         let sold = as_atomic(&mut self.state.creators.sold);
+        let sharing = self.workers.sharing();
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
             (b.proposal.par_chunks_mut(CHUNK_BUYERS), b.bought.par_chunks_mut(CHUNK_BUYERS))
@@ -281,7 +288,8 @@ impl Backend for CpuBackend {
                 .with_min_len(min_len)
                 .enumerate()
                 .for_each(|(ci, (proposal, bought))| {
-                    gather::resolve_chunk((ci * CHUNK_BUYERS) as u32, proposal, bought, units, sold, p);
+                    let j0 = (ci * CHUNK_BUYERS) as u32;
+                    gather::resolve_chunk(j0, proposal, bought, units, sold, sharing, p);
                 });
         });
     }

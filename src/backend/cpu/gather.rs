@@ -1,9 +1,10 @@
 //! `search` and `resolve` on the CPU: the stages that load unit records at random. Each
 //! runs over a chunk of buyers in small batches, software-pipelined: a batch's records
-//! (and, in resolve, its winners' sold counts) are prefetched when the batch is complete,
-//! and evaluated only after the next batch has been started, so a thread keeps one or two
-//! batches of loads in flight instead of waiting on one load at a time. The draws are
-//! addressed, and what a stage reads of a unit record does not change during the stage
+//! (and, in resolve, its winners' sold counts) are prefetched when the batch is complete
+//! and read a batch later, so a thread keeps a batch of loads in flight instead of waiting
+//! on one load at a time. With one thread there are no atomics (`Sharing`): a locked
+//! instruction also waits for the loads issued before it. The draws
+//! are addressed, and what a stage reads of a unit record does not change during the stage
 //! (search never writes `CLAIM_SOLD`; each unit has one winner in resolve), so any order of
 //! evaluation gives the buyer-by-buyer results.
 
@@ -17,11 +18,51 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 /// of a 10^6-creator market are ~50 MB). Also the most samples a buyer may draw in a round
 /// (`market.k` is at most 64).
 pub const SEARCH_AHEAD: usize = 64;
+/// Batches of a search pipeline: a batch is evaluated SEARCH_DEPTH - 1 batches after its
+/// records were requested.
+pub const SEARCH_DEPTH: usize = 2;
 /// Proposals per resolve batch.
 pub const RESOLVE_AHEAD: usize = 64;
 /// Buyers per task of search and resolve. The pipeline fills and drains once per chunk, so
 /// a chunk holds many batches (about a quarter of the buyers search in a step).
 pub const CHUNK_BUYERS: usize = 4096;
+
+/// Whether other threads update the same claim words and sold counts at the same time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// Several threads: claims by `fetch_min`, counts by `fetch_add`.
+    Threads,
+    /// One thread: a plain load and store does the same without a locked instruction.
+    Alone,
+}
+
+impl Sharing {
+    /// Lowers `word` to `key` if `key` is smaller.
+    #[inline]
+    fn claim_min(self, word: &AtomicU32, key: u32) {
+        match self {
+            Sharing::Threads => {
+                word.fetch_min(key, Relaxed);
+            }
+            Sharing::Alone => {
+                if key < word.load(Relaxed) {
+                    word.store(key, Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Adds one to `count`.
+    #[inline]
+    fn add_one(self, count: &AtomicU32) {
+        match self {
+            Sharing::Threads => {
+                count.fetch_add(1, Relaxed);
+            }
+            Sharing::Alone => count.store(count.load(Relaxed) + 1, Relaxed),
+        }
+    }
+}
 
 /// The buyers `j0 ..` of one chunk, with the fields search reads and writes.
 pub struct SearchChunk<'a> {
@@ -50,14 +91,14 @@ impl SearchBatch {
 
 impl SearchChunk<'_> {
     /// Each searching buyer samples k units of this round and proposes to the best unsold
-    /// one by a `fetch_min` of its claim key on the unit's claim word.
-    pub fn run(mut self, units: &[AtomicU32], normal: &Normal16, p: &StepParams) {
+    /// one, lowering the unit's claim word to its claim key.
+    pub fn run(mut self, units: &[AtomicU32], normal: &Normal16, sharing: Sharing, p: &StepParams) {
         let k = p.k as usize;
         let total = p.n_ai_units + p.n_human_units;
         let per_batch = SEARCH_AHEAD / k.max(1);
-        // Two batches: one filling, one drawn and loading (`loading`).
-        let mut batches = [SearchBatch::EMPTY; 2];
-        let (mut filling, mut loading) = (0, false);
+        // A ring of batches: one filling, the others drawn and loading, oldest next.
+        let mut ring = [SearchBatch::EMPTY; SEARCH_DEPTH];
+        let mut filling = 0;
         for b in 0..self.proposal.len() {
             if p.round == 0 {
                 self.bought[b] = NONE;
@@ -68,28 +109,26 @@ impl SearchChunk<'_> {
                 continue;
             }
             self.searches[b] += 1;
-            if batches[filling].len == per_batch {
-                self.draw(&mut batches[filling], units, p);
-                if loading {
-                    self.evaluate(&batches[1 - filling], units, normal, p);
-                }
-                loading = true;
-                filling = 1 - filling;
-                batches[filling].len = 0;
+            if ring[filling].len == per_batch {
+                self.draw(&mut ring[filling], p);
+                prefetch_units(&ring[filling], units, k);
+                filling = (filling + 1) % SEARCH_DEPTH;
+                self.evaluate(&ring[filling], units, normal, sharing, p);
+                ring[filling].len = 0;
             }
-            let batch = &mut batches[filling];
+            let batch = &mut ring[filling];
             batch.buyers[batch.len] = b as u16;
             batch.len += 1;
         }
-        self.draw(&mut batches[filling], units, p);
-        if loading {
-            self.evaluate(&batches[1 - filling], units, normal, p);
+        self.draw(&mut ring[filling], p);
+        prefetch_units(&ring[filling], units, k);
+        for i in 1..=SEARCH_DEPTH {
+            self.evaluate(&ring[(filling + i) % SEARCH_DEPTH], units, normal, sharing, p);
         }
-        self.evaluate(&batches[filling], units, normal, p);
     }
 
-    /// Draws the batch's samples (all words at once) and starts loading their records.
-    fn draw(&self, batch: &mut SearchBatch, units: &[AtomicU32], p: &StepParams) {
+    /// Draws the batch's samples (all words at once): each sample's unit and noise word.
+    fn draw(&self, batch: &mut SearchBatch, p: &StepParams) {
         let k = p.k as usize;
         let n = batch.len * k;
         let (mut agent, mut draw) = ([0u32; SEARCH_AHEAD], [0u32; SEARCH_AHEAD]);
@@ -103,14 +142,19 @@ impl SearchChunk<'_> {
         rng::draw4_many(p.key, p.step, sw, &agent[..n], &draw[..n], &mut words[..n]);
         for ((pick, w), &j) in batch.picks.iter_mut().zip(&words[..n]).zip(&agent) {
             let human = rules::sample_is_human(w[0], w[1], self.d[(j - self.j0) as usize], p);
-            let unit = rules::sample_unit(human, w[2], p);
-            prefetch(units.as_ptr().wrapping_add(unit as usize * UNIT_WORDS));
-            *pick = (unit, w[3]);
+            *pick = (rules::sample_unit(human, w[2], p), w[3]);
         }
     }
 
     /// Scores the batch's samples and makes each buyer's proposal.
-    fn evaluate(&mut self, batch: &SearchBatch, units: &[AtomicU32], normal: &Normal16, p: &StepParams) {
+    fn evaluate(
+        &mut self,
+        batch: &SearchBatch,
+        units: &[AtomicU32],
+        normal: &Normal16,
+        sharing: Sharing,
+        p: &StepParams,
+    ) {
         let k = p.k as usize;
         for (&b, picks) in batch.buyers[..batch.len].iter().zip(batch.picks.chunks(k.max(1))) {
             let b = b as usize;
@@ -133,9 +177,16 @@ impl SearchChunk<'_> {
             if best != NONE {
                 self.proposal[b] = best;
                 let key = rng::claim_key(self.j0 + b as u32, p.perm_key);
-                units[best as usize * UNIT_WORDS + U_CLAIM].fetch_min(key, Relaxed);
+                sharing.claim_min(&units[best as usize * UNIT_WORDS + U_CLAIM], key);
             }
         }
+    }
+}
+
+/// Starts loading the unit record of every sample of a drawn batch.
+fn prefetch_units(batch: &SearchBatch, units: &[AtomicU32], k: usize) {
+    for &(unit, _) in &batch.picks[..batch.len * k] {
+        prefetch(units.as_ptr().wrapping_add(unit as usize * UNIT_WORDS));
     }
 }
 
@@ -157,26 +208,23 @@ impl ResolveBatch {
 /// `resolve` for the buyers `j0 ..` of one chunk: a buyer whose key is still on its unit's
 /// claim word wins the unit (marked sold), its owner's sold count rises and the buyer
 /// records the purchase. Three steps per batch, each a batch behind the one before: load
-/// the proposed records; settle the claims and load the winners' owners' counts; count.
+/// the proposed records (as the batch fills); settle the claims and load the winners'
+/// owners' counts; count.
 pub fn resolve_chunk(
     j0: u32,
     proposal: &mut [u32],
     bought: &mut [u32],
     units: &[AtomicU32],
     sold: &[AtomicU32],
+    sharing: Sharing,
     p: &StepParams,
 ) {
-    // A ring of three batches: filling (records loading), settling, counting.
+    // A ring of three batches: filling, settling (records loading), counting (sold loading).
     let mut ring = [ResolveBatch::EMPTY; 3];
     let mut filling = 0;
-    let mut behind = 0; // batches started and not yet counted (at most 2 besides `filling`)
-    let advance = |ring: &mut [ResolveBatch; 3], filling: usize, behind: usize, bought: &mut [u32]| {
-        if behind >= 1 {
-            settle(&mut ring[(filling + 2) % 3], j0, units, sold, p);
-        }
-        if behind >= 2 {
-            count(&ring[(filling + 1) % 3], bought, sold, p);
-        }
+    let advance = |ring: &mut [ResolveBatch; 3], filling: usize, bought: &mut [u32]| {
+        settle(&mut ring[(filling + 2) % 3], j0, units, sold, p);
+        count(&ring[(filling + 1) % 3], bought, sold, sharing, p);
     };
     for (b, prop) in proposal.iter_mut().enumerate() {
         let unit = *prop;
@@ -189,16 +237,15 @@ pub fn resolve_chunk(
         batch.proposals[batch.len] = (b as u16, unit);
         batch.len += 1;
         if batch.len == RESOLVE_AHEAD {
-            advance(&mut ring, filling, behind, bought);
-            behind = (behind + 1).min(2);
+            advance(&mut ring, filling, bought);
             filling = (filling + 1) % 3;
+            // Its last batch was counted just now.
             ring[filling].len = 0;
         }
     }
-    // Drain: the batch being filled, then the two behind it.
+    // Drain: the batch being filled and the two behind it.
     for _ in 0..3 {
-        advance(&mut ring, filling, behind, bought);
-        behind = (behind + 1).min(2);
+        advance(&mut ring, filling, bought);
         filling = (filling + 1) % 3;
         ring[filling].len = 0;
     }
@@ -220,12 +267,12 @@ fn settle(batch: &mut ResolveBatch, j0: u32, units: &[AtomicU32], sold: &[Atomic
 }
 
 /// Counts a settled batch's sales and records the winners' purchases.
-fn count(batch: &ResolveBatch, bought: &mut [u32], sold: &[AtomicU32], p: &StepParams) {
+fn count(batch: &ResolveBatch, bought: &mut [u32], sold: &[AtomicU32], sharing: Sharing, p: &StepParams) {
     for (&(b, unit), &o) in batch.proposals[..batch.len].iter().zip(&batch.owner) {
         if o == NONE {
             continue;
         }
-        sold[o as usize].fetch_add(1, Relaxed);
+        sharing.add_one(&sold[o as usize]);
         let ai = if unit < p.n_ai_units { AI_BIT } else { 0 };
         let junk = if rules::is_junk(unit, p) { JUNK_BIT } else { 0 };
         bought[b as usize] = o | ai | junk;
