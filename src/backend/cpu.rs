@@ -11,6 +11,7 @@
 use super::{Backend, BackendInfo, Totals};
 use crate::model::market::{CH_AI, CH_HUMAN, Histogram, bin_of};
 use crate::model::rules;
+use crate::model::technology::human_factor;
 use crate::rng::{self, Stream};
 use crate::state::*;
 use rayon::prelude::*;
@@ -140,13 +141,32 @@ pub struct CpuBackend {
     /// The best response's grid and per-bin profits, refilled every step (kept to reuse
     /// its allocations).
     best_response: rules::BestResponse,
+    /// `human_factor(x)` of every creator as `offers` computed it (NaN for AI creators), so
+    /// `decide` does not compute it again (two `powf`); valid for the parameters in
+    /// `factors_of` until `decide` moves x.
+    factors: Vec<f32>,
+    factors_of: Option<FactorsOf>,
+}
+
+/// The step parameters `CpuBackend::factors` were computed with: (step, w, 1/Z(w)) bits.
+type FactorsOf = (u32, u32, u32);
+
+fn factors_of(p: &StepParams) -> FactorsOf {
+    (p.step, p.w.to_bits(), p.inv_z.to_bits())
 }
 
 impl CpuBackend {
     /// A backend over `state` with `threads` worker threads (0 = all cores; 1 runs every
     /// stage on the calling thread).
     pub fn new(state: State, threads: usize) -> Self {
-        Self { state, units: Vec::new(), workers: Workers::new(threads), best_response: Default::default() }
+        Self {
+            state,
+            units: Vec::new(),
+            workers: Workers::new(threads),
+            best_response: Default::default(),
+            factors: Vec::new(),
+            factors_of: None,
+        }
     }
 }
 
@@ -158,9 +178,12 @@ impl Backend for CpuBackend {
 
     fn offers(&mut self, p: &StepParams) {
         let c = &mut self.state.creators;
+        self.factors.resize(c.len(), f32::NAN);
+        self.factors_of = Some(factors_of(p));
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
             (
+                self.factors.par_chunks_mut(DRAW_BATCH),
                 c.offer.par_chunks_mut(DRAW_BATCH),
                 c.cap.par_chunks_mut(DRAW_BATCH),
                 c.sold.par_chunks_mut(DRAW_BATCH),
@@ -173,13 +196,13 @@ impl Backend for CpuBackend {
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(ci, (offer, cap, sold, mode, talent, x, vol, reskill))| {
+                .for_each(|(ci, (factor, offer, cap, sold, mode, talent, x, vol, reskill))| {
                     // The words `capacity_q` reads, drawn together.
                     let w = Words::of_some(p, Stream::Offers, ci * DRAW_BATCH, offer.len(), |i| {
                         rules::capacity_reads_word(mode[i], reskill[i])
                     });
                     for i in 0..offer.len() {
-                        offer[i][0] = rules::nominal_quality(mode[i], talent[i], x[i], p);
+                        (offer[i][0], factor[i]) = rules::nominal_quality_and_factor(mode[i], talent[i], x[i], p);
                         cap[i] = rules::capacity_q(mode[i], vol[i], || w.word(i), p.ai_volume_max, reskill[i]);
                         sold[i] = 0;
                     }
@@ -459,6 +482,7 @@ impl Backend for CpuBackend {
         let c = &mut self.state.creators;
         let min_len = self.workers.min_len(1);
         if p.decision == 1 {
+            self.factors_of = None;
             // The paper's Q-learning: the reward is this step's profit.
             self.workers.install(|| {
                 (
@@ -512,6 +536,8 @@ impl Backend for CpuBackend {
         }
         self.best_response.fill(p, rp);
         let br = &self.best_response;
+        // The factors `offers` computed at these x, if it computed them with these parameters.
+        let factors = if self.factors_of.take() == Some(factors_of(p)) { &self.factors[..] } else { &[] };
         self.workers.install(|| {
             (
                 c.mode.par_chunks_mut(DRAW_BATCH),
@@ -526,7 +552,12 @@ impl Backend for CpuBackend {
                 .enumerate()
                 .for_each(|(ci, (mode, x, offer, vol, provider, talent))| {
                     let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
+                    let kept = factors.get(ci * DRAW_BATCH..).unwrap_or(&[]);
                     for i in 0..mode.len() {
+                        let hf_x = || match kept.get(i) {
+                            Some(&hf) if !hf.is_nan() => hf,
+                            _ => human_factor(x[i], p.w, p.inv_z),
+                        };
                         let d = rules::decide(
                             talent[i],
                             x[i],
@@ -538,6 +569,7 @@ impl Backend for CpuBackend {
                             rp,
                             br,
                             p,
+                            hf_x,
                         );
                         mode[i] = d.mode;
                         x[i] = d.x;

@@ -4,13 +4,27 @@
 
 use super::market::{self, CH_AI, CH_HUMAN, Costs};
 use super::params::{AI, EXIT, HUMAN, StepParams};
-use super::technology::{human_factor, q_ai, q_human};
+use super::technology::{human_factor, q_ai};
 use crate::rng;
 
 /// Nominal quality of a creator's units in `mode` (exit creators are valued as human).
 #[inline]
 pub fn nominal_quality(mode: u32, talent: f32, x: f32, p: &StepParams) -> f32 {
-    if mode == AI { q_ai(talent, x, p.alpha_a, p.qbar_a) } else { q_human(talent, x, p.w, p.inv_z) }
+    nominal_quality_and_factor(mode, talent, x, p).0
+}
+
+/// `nominal_quality` and the human factor `human_factor(x)` it was computed from (NaN in
+/// AI mode, whose quality does not use it): `decide` needs the same factor for the human
+/// profit at x, and the CPU keeps it from `offers` rather than compute it twice.
+#[inline]
+pub fn nominal_quality_and_factor(mode: u32, talent: f32, x: f32, p: &StepParams) -> (f32, f32) {
+    if mode == AI {
+        (q_ai(talent, x, p.alpha_a, p.qbar_a), f32::NAN)
+    } else {
+        // q_human(talent, x, w, inv_z), its factor kept.
+        let hf = human_factor(x, p.w, p.inv_z);
+        (talent * hf, hf)
+    }
 }
 
 /// Units emitted: 0 in exit, 1 in human craft, floor(v + U[0,1)) in [1, v_max] in AI mode.
@@ -54,11 +68,9 @@ pub fn normal16_angle(lo: u32) -> f32 {
 /// (curated) human share h. An empty channel sends the pick to the other one.
 #[inline]
 pub fn sample_is_human(u_dir: u32, u_chan: u32, d: f32, p: &StepParams) -> bool {
-    let human = if rng::unit_f32(u_dir) < d {
-        rng::unit_f32(u_chan) < p.label_accuracy
-    } else {
-        rng::unit_f32(u_chan) < p.h_share
-    };
+    // One comparison against the threshold of the pick's kind (no branch to mispredict).
+    let threshold = std::hint::select_unpredictable(rng::unit_f32(u_dir) < d, p.label_accuracy, p.h_share);
+    let human = rng::unit_f32(u_chan) < threshold;
     if p.n_human_units == 0 {
         false
     } else if p.n_ai_units == 0 {
@@ -71,13 +83,21 @@ pub fn sample_is_human(u_dir: u32, u_chan: u32, d: f32, p: &StepParams) -> bool 
 /// The unit index of a sample given its channel and pick word.
 #[inline]
 pub fn sample_unit(human: bool, u_pick: u32, p: &StepParams) -> u32 {
-    if human { p.n_ai_units + rng::below(u_pick, p.n_human_units) } else { rng::below(u_pick, p.n_ai_units) }
+    // The channel is a coin flip per sample: a conditional move, not a branch.
+    let (first, count) = std::hint::select_unpredictable(human, (p.n_ai_units, p.n_human_units), (0, p.n_ai_units));
+    first + rng::below(u_pick, count)
 }
 
 /// Whether AI unit `unit` is junk this step.
 #[inline]
 pub fn is_junk(unit: u32, p: &StepParams) -> bool {
-    unit < p.n_ai_units && rng::unit_f32(rng::draw4(p.key, unit, p.step, rng::Stream::Junk as u32, 0)[0]) < p.junk_share
+    unit < p.n_ai_units && junk_of_word(rng::draw4(p.key, unit, p.step, rng::Stream::Junk as u32, 0)[0], p)
+}
+
+/// Whether an AI unit whose junk word (the first of its `Stream::Junk` draw) is `w` is junk.
+#[inline]
+pub fn junk_of_word(w: u32, p: &StepParams) -> bool {
+    rng::unit_f32(w) < p.junk_share
 }
 
 /// The buyer rule after matching. Returns (U', active', u_human', u_ai', d', u, paid) given
@@ -266,7 +286,8 @@ pub struct Decided {
 }
 
 /// The logit decision and skill drift of one creator. `w` are four random words; `br`
-/// the step's grid and tables (`BestResponse::new(p, rp)`).
+/// the step's grid and tables (`BestResponse::new(p, rp)`); `hf_x` gives
+/// `human_factor(x, p.w, p.inv_z)` (called only when the human profit at x is compared).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn decide(
@@ -280,6 +301,7 @@ pub fn decide(
     rp: &[[f32; 2]],
     br: &BestResponse,
     p: &StepParams,
+    hf_x: impl FnOnce() -> f32,
 ) -> Decided {
     let v_star = expected_volume(mode, vol, p);
     let revise = rng::unit_f32(w[0]) < p.revise;
@@ -291,11 +313,7 @@ pub fn decide(
     } else {
         0.0
     };
-    let pi_h = if revise || mode != AI {
-        mode_profit(HUMAN, talent, x, human_factor(x, p.w, p.inv_z), v_star, rp, p)
-    } else {
-        0.0
-    };
+    let pi_h = if revise || mode != AI { mode_profit(HUMAN, talent, x, hf_x(), v_star, rp, p) } else { 0.0 };
     let mut new_mode = mode;
     if revise {
         new_mode = market::logit_choice([0.0, pi_ai, pi_h], p.logit, rng::unit_f32(w[1]));

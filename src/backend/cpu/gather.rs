@@ -266,15 +266,34 @@ fn settle(batch: &mut ResolveBatch, j0: u32, units: &[AtomicU32], sold: &[Atomic
     }
 }
 
-/// Counts a settled batch's sales and records the winners' purchases.
+/// Counts a settled batch's sales and records the winners' purchases. The junk draws of the
+/// AI units sold (`rules::is_junk`) are made together.
 fn count(batch: &ResolveBatch, bought: &mut [u32], sold: &[AtomicU32], sharing: Sharing, p: &StepParams) {
-    for (&(b, unit), &o) in batch.proposals[..batch.len].iter().zip(&batch.owner) {
-        if o == NONE {
-            continue;
+    let won = || batch.proposals[..batch.len].iter().zip(&batch.owner).filter(|&(_, &o)| o != NONE);
+    let mut ai_units = [0u32; RESOLVE_AHEAD];
+    let mut n_ai = 0;
+    for (&(_, unit), _) in won() {
+        if unit < p.n_ai_units {
+            ai_units[n_ai] = unit;
+            n_ai += 1;
         }
+    }
+    let mut words = [[0u32; 4]; RESOLVE_AHEAD];
+    rng::draw4_many(
+        p.key,
+        p.step,
+        Stream::Junk as u32,
+        &ai_units[..n_ai],
+        &[0; RESOLVE_AHEAD][..n_ai],
+        &mut words[..n_ai],
+    );
+    let mut junk_words = words[..n_ai].iter();
+    for (&(b, unit), &o) in won() {
         sharing.add_one(&sold[o as usize]);
-        let ai = if unit < p.n_ai_units { AI_BIT } else { 0 };
-        let junk = if rules::is_junk(unit, p) { JUNK_BIT } else { 0 };
-        bought[b as usize] = o | ai | junk;
+        let (ai, junk) = match unit < p.n_ai_units {
+            true => (AI_BIT, junk_words.next().is_some_and(|w| rules::junk_of_word(w[0], p))),
+            false => (0, false),
+        };
+        bought[b as usize] = o | ai | if junk { JUNK_BIT } else { 0 };
     }
 }
