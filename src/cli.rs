@@ -447,7 +447,9 @@ pub fn load_config(path: &Path, opts: &RunOpts) -> Result<Config> {
     if let Some(s) = opts.steps {
         sets.push(format!("steps={s}"));
     }
-    Ok(Config::load(path, &sets)?)
+    let cfg = Config::load(path, &sets)?;
+    crate::state::check_memory(&cfg, &path.display().to_string())?;
+    Ok(cfg)
 }
 
 /// Builds the backend named by `kind` over `state`; returns it and a note for the user.
@@ -521,9 +523,9 @@ fn cmd_info(config: Option<&Path>) -> Result<()> {
     }
     println!(
         "memory per agent: creator {} B, buyer {} B, unit {} B (at most technology.ai_volume_max units per creator)",
-        config::BYTES_PER_CREATOR,
-        config::BYTES_PER_BUYER,
-        config::BYTES_PER_UNIT
+        crate::state::Creators::BYTES_PER_AGENT,
+        crate::state::Buyers::BYTES_PER_AGENT,
+        crate::state::Units::BYTES_PER_UNIT
     );
     if let Some(p) = config {
         let cfg = Config::load(p, &[])?;
@@ -537,7 +539,7 @@ fn memory_line(cfg: &Config) -> String {
         "{} creators, {} buyers: at most {:.2} GiB of agent state",
         cfg.top.creators,
         cfg.top.buyers,
-        cfg.memory_bytes() as f64 / (1u64 << 30) as f64
+        crate::state::memory_bytes(cfg) as f64 / (1u64 << 30) as f64
     )
 }
 

@@ -427,12 +427,6 @@ pub struct Config {
     pub equilibrium: Equilibrium,
 }
 
-/// Bytes of host or device memory one creator, one buyer and one potential unit take
-/// (the struct-of-arrays layout of `state.rs`).
-pub const BYTES_PER_CREATOR: u64 = crate::state::Creators::BYTES_PER_AGENT;
-pub const BYTES_PER_BUYER: u64 = crate::state::Buyers::BYTES_PER_AGENT;
-pub const BYTES_PER_UNIT: u64 = crate::state::Units::BYTES_PER_UNIT;
-
 impl Config {
     /// Reads, parses and validates a config file.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Config, ConfigError> {
@@ -541,33 +535,7 @@ impl Config {
         if let Some(&s) = self.top.snapshot_steps.iter().find(|&&s| s >= self.top.steps) {
             return Err(bad("", "snapshot_steps", format!("step {s} is beyond the run (steps = {})", self.top.steps)));
         }
-        let need = self.memory_bytes();
-        let have = available_memory_bytes();
-        if need > have {
-            return Err(bad(
-                "",
-                "creators",
-                format!(
-                    "creators = {} and buyers = {} need about {:.1} GiB (at most {} AI units per creator), \
-                     more than the {:.1} GiB available; lower creators, buyers or technology.ai_volume_max",
-                    self.top.creators,
-                    self.top.buyers,
-                    need as f64 / GIB,
-                    t.ai_volume_max,
-                    have as f64 / GIB
-                ),
-            ));
-        }
         Ok(())
-    }
-
-    /// Bytes the agent state takes at most (the unit buffers sized for every creator at
-    /// full AI volume).
-    pub fn memory_bytes(&self) -> u64 {
-        let c = self.top.creators as u64;
-        c * BYTES_PER_CREATOR
-            + self.top.buyers as u64 * BYTES_PER_BUYER
-            + c * self.technology.ai_volume_max as u64 * BYTES_PER_UNIT
     }
 
     /// The config as TOML text (stored in every output file).
@@ -598,21 +566,6 @@ fn tidy(v: toml::Value) -> toml::Value {
         toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(tidy).collect()),
         other => other,
     }
-}
-
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-
-/// MemAvailable from /proc/meminfo, or no limit where it cannot be read.
-pub fn available_memory_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemAvailable:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(u64::MAX)
 }
 
 fn parse_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {

@@ -8,6 +8,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod io;
+pub mod layers;
 pub mod model;
 pub mod observe;
 pub mod reproduce;

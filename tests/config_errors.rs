@@ -74,7 +74,9 @@ fn empty_population_is_rejected() {
 
 #[test]
 fn population_too_large_for_memory_is_rejected_before_allocating() {
-    let e = err("creators = 900000000\nbuyers = 1000000000\n");
+    // The memory check lives with the sizes (state.rs); it runs before any allocation.
+    let cfg = Config::from_str_named("creators = 900000000\nbuyers = 1000000000\n", "test.toml", &[]).unwrap();
+    let e = hollow::state::check_memory(&cfg, "test.toml").unwrap_err().to_string();
     assert!(e.contains("creators") && e.contains("GiB"), "{e}");
 }
 

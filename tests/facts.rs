@@ -203,7 +203,7 @@ fn model_collapse_erodes_the_ai_ceiling_and_hands_the_market_back_to_humans() {
     );
     assert!(r.outcomes.share_human > without.outcomes.share_human + 0.2, "humans return");
     // The mean field has the same collapse dynamics.
-    let mf = hollow::model::meanfield::run_meanfield(&cfg, Default::default());
+    let mf = hollow::layers::meanfield::run_meanfield(&cfg, Default::default());
     let o = hollow::observe::Outcomes::of(
         &mf,
         cfg.technology.shock_step,

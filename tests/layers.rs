@@ -11,8 +11,8 @@
 mod common;
 use common::*;
 use hollow::config::Config;
-use hollow::model::equilibrium::{StaticOptions, pre_and_post, quality_histogram, solve};
-use hollow::model::meanfield::{MeanFieldOptions, run_meanfield};
+use hollow::layers::equilibrium::{StaticOptions, pre_and_post, quality_histogram, solve};
+use hollow::layers::meanfield::{MeanFieldOptions, run_meanfield};
 use hollow::observe::{METRICS, Recorder};
 use hollow::state::{HUMAN, State};
 
@@ -162,7 +162,7 @@ fn static_equilibrium_bifurcates_the_market_and_hollows_the_middle() {
     assert!(post.share[0][0] > 0.45 && post.share[0][1] < 0.01, "the bottom exits: {:?}", post.share[0]);
     assert!(post.shares[1] > 0.0 && post.ai_unit_share > 0.5, "AI is a small set of creators with most of the units");
     // The frontier has a kink at the human cut-off: flat (zero) below, rising above.
-    let fr = hollow::model::equilibrium::frontier(&post);
+    let fr = hollow::layers::equilibrium::frontier(&post);
     let at = (0..k).find(|&c| post.talent[c] >= post.cut_ai_human).unwrap();
     assert!(fr[at.saturating_sub(3)] < 0.01 && fr[(at + 3).min(k - 1)] > 0.05, "kink at the cut-off");
     // The hollow: after the shock no human unit sells between the AI ceiling and the

@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::io::plot::{self, AI_C, EXIT_C, HUMAN_C, Panel, Series, Style};
 use crate::io::tables::{TableError, TableFile};
-use crate::model::equilibrium::{StaticEquilibrium, StaticOptions, frontier, quality_histogram};
+use crate::layers::equilibrium::{StaticEquilibrium, StaticOptions, frontier, quality_histogram};
 use crate::observe::{Outcomes, Recorder, SNAP_BINS};
 use std::path::{Path, PathBuf};
 

@@ -1,11 +1,14 @@
 //! The economics as pure functions of plain data, with no backend code: technology
 //! (quality, costs, the shock), market curves and expected profits, per-agent rules
-//! (pricing, volume, buyers' learning, decisions), welfare, and the two analytic layers
-//! (static equilibrium, mean field). WGSL shaders mirror these functions by name.
+//! (pricing, volume, buyers' learning, decisions), welfare, and the step's parameters.
+//! WGSL shaders mirror these functions by name. `model` imports only `config` and `rng`;
+//! the analytic layers built on it live in `crate::layers`.
 
-pub mod equilibrium;
 pub mod market;
-pub mod meanfield;
+pub mod params;
 pub mod rules;
 pub mod technology;
 pub mod welfare;
+
+// Transitional: old paths of the layers, until every caller names `crate::layers`.
+pub use crate::layers::{equilibrium, meanfield};

@@ -3,9 +3,9 @@
 //! mirrors the function of the same name (the parity tests hold them together).
 
 use super::market::{self, CH_AI, CH_HUMAN, Costs};
+use super::params::{AI, EXIT, HUMAN, StepParams};
 use super::technology::{human_factor, q_ai, q_human};
 use crate::rng;
-use crate::state::{AI, EXIT, HUMAN, StepParams};
 
 /// Nominal quality of a creator's units in `mode` (exit creators are valued as human).
 #[inline]

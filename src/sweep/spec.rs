@@ -271,6 +271,7 @@ impl Spec {
         }
         let base_name = base_file.display().to_string();
         let base = Config::from_str_named(&base_text, &base_name, &base_sets)
+            .and_then(|c| crate::state::check_memory(&c, &base_name).map(|()| c))
             .map_err(|e| bad("set", format!("the base config with these overrides is invalid: {e}")))?;
         let steps = base.top.steps;
         let seed = seed.unwrap_or(base.top.seed);
@@ -343,13 +344,13 @@ impl Spec {
             for &v in &axis.values {
                 let mut sets = self.base_sets();
                 sets.push(override_arg(&axis.key, v));
-                Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| {
-                    SweepError::Spec {
+                Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets)
+                    .and_then(|c| crate::state::check_memory(&c, &self.base_file.display().to_string()))
+                    .map_err(|e| SweepError::Spec {
                         file: self.file.clone(),
                         key: format!("axis[{a}]"),
                         reason: format!("value {v} of `{}` gives an invalid config: {e}", axis.key),
-                    }
-                })?;
+                    })?;
             }
         }
         if self.axes.len() == 2 {

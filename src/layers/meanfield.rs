@@ -13,7 +13,7 @@
 
 use crate::backend::Totals;
 use crate::config::Config;
-use crate::model::equilibrium::{norm_cdf, talent_classes};
+use crate::layers::equilibrium::{norm_cdf, talent_classes};
 use crate::model::market::{CH_AI, CH_HUMAN, Curves, Histogram, bin_of, logit_probs};
 use crate::model::rules;
 use crate::model::technology::{collapse_step, human_factor, q_ai, q_human, z_of};
