@@ -6,7 +6,7 @@ use super::facts::{mean_sd, scan};
 use super::setup::load;
 use super::{Fact, Measure, ReproduceError, m};
 use crate::config::Config;
-use crate::model::meanfield::MeanFieldOptions;
+use crate::layers::meanfield::MeanFieldOptions;
 use crate::model::welfare::{ExpansionRegime, expansion_regime};
 use crate::observe::Outcomes;
 use crate::sweep::Executor;
@@ -72,7 +72,7 @@ pub fn f5_curves_meanfield(configs: &Path, size: (u32, u32)) -> Result<Vec<F5Cur
             .map(|&s| {
                 let mut c = cfg.clone();
                 c.technology.ai_cost_scale = s as f32;
-                let rec = crate::model::meanfield::run_meanfield(&c, MeanFieldOptions::default());
+                let rec = crate::layers::meanfield::run_meanfield(&c, MeanFieldOptions::default());
                 let e = &c.equilibrium;
                 vec![Outcomes::of(&rec, c.technology.shock_step, e.window as usize, e.tol as f64)]
             })

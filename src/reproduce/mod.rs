@@ -29,7 +29,7 @@ use crate::config::{Config, ConfigError};
 use crate::io::hdf5::OutputError;
 use crate::io::plot::FigureError;
 use crate::io::tables::TableError;
-use crate::model::meanfield::{MeanField, MeanFieldOptions};
+use crate::layers::meanfield::{MeanField, MeanFieldOptions};
 use crate::observe::{Outcomes, Recorder, StepSummary};
 use crate::sim::Simulation;
 use crate::state::{HUMAN, State};
