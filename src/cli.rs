@@ -468,7 +468,7 @@ pub fn auto_takes_gpu() -> bool {
 }
 
 fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
-    use crate::backend::gpu::{GpuBackend, GpuOptions};
+    use crate::backend::gpu::{GpuEnsemble, GpuOptions};
     let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
     if kind == BackendKind::Auto {
         if !auto_takes_gpu() {
@@ -478,7 +478,7 @@ fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) ->
             return Ok(Box::new(CpuBackend::new(state, threads)));
         }
         // Keep a copy: a failed GPU start must not cost the population.
-        return match GpuBackend::new(state.clone(), cfg, &opts) {
+        return match GpuEnsemble::one(state.clone(), cfg, &opts) {
             Ok(g) => {
                 eprintln!("backend auto: using the GPU");
                 Ok(Box::new(g))
@@ -489,7 +489,7 @@ fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) ->
             }
         };
     }
-    Ok(Box::new(GpuBackend::new(state, cfg, &opts)?))
+    Ok(Box::new(GpuEnsemble::one(state, cfg, &opts)?))
 }
 
 fn cmd_config(defaults: bool, markdown: bool, file: Option<&Path>) -> Result<()> {

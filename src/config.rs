@@ -226,6 +226,8 @@ section! {
         omega0: f32 = 0.6, [0.01, 0.99];
         /// Novelty premium: w_t = omega0 (1 - novelty A_t), A_t the EMA of the AI share of units.
         novelty: f32 = 0.5, [0.0, 1.0];
+        /// EMA weight of A_t, the AI share of units offered that drives w_t (MODEL.md: 0.1).
+        share_ema: f32 = 0.1, [0.0, 1.0];
         /// AI quality per unit of creative skill: q_A = min(qbar_A, alpha_a s).
         alpha_a: f32 = 2.0, [0.0, 100.0];
         /// AI quality ceiling qbar_A (quality units).
@@ -306,6 +308,9 @@ section! {
         pollution: f32 = 0.5, [0.0, 1.0e3];
         /// Curvature eta of the congestion cost in D_A (AI units per buyer).
         cong_eta: f32 = 0.1, [0.0, 1.0e3];
+        /// Share of the congestion stock D_A carried to the next step:
+        /// D_A(t) = congestion_decay D_A(t-1) + AI units offered per buyer (MODEL.md: 0.5).
+        congestion_decay: f32 = 0.5, [0.0, 0.99];
         /// If true only active buyers bear congestion and it enters U (buyers can escape it).
         congestion_in_participation: bool = false, [0, 0];
         /// Weight of the newest utility in the participation score U.

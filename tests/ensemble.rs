@@ -10,7 +10,7 @@
 mod common;
 
 use hollow::backend::cpu::CpuBackend;
-use hollow::backend::gpu::{self, GpuBackend, GpuEnsemble, GpuOptions};
+use hollow::backend::gpu::{self, GpuEnsemble, GpuOptions};
 use hollow::backend::{Backend, Separate};
 use hollow::config::{Config, Decision};
 use hollow::observe::Recorder;
@@ -98,7 +98,7 @@ fn gpu_ensemble_markets_equal_their_runs_alone_bit_for_bit() {
         Box::new(e)
     });
     for (m, cfg) in cfgs.iter().enumerate() {
-        let solo = alone(cfg, |s| Box::new(gpu_or_explain(GpuBackend::new(s, cfg, &plain))));
+        let solo = alone(cfg, |s| Box::new(gpu_or_explain(GpuEnsemble::one(s, cfg, &plain))));
         assert_eq!(bits(&recs[m]), bits(&solo), "market {m}: ensemble differs from its GPU run alone");
         assert_eq!(bits(&chunked[m]), bits(&solo), "market {m}: chunked ensemble differs");
     }

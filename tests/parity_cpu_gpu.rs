@@ -22,7 +22,7 @@
 //!   the same process.
 
 use hollow::backend::cpu::CpuBackend;
-use hollow::backend::gpu::{self, GpuBackend, GpuOptions};
+use hollow::backend::gpu::{self, GpuEnsemble, GpuOptions};
 use hollow::backend::{Backend, Totals};
 use hollow::config::{Config, CostBasis, Decision};
 use hollow::model::market::Curves;
@@ -33,8 +33,8 @@ use hollow::sim::Simulation;
 use hollow::state::*;
 use std::sync::atomic::AtomicBool;
 
-fn new_gpu(state: State, cfg: &Config, opts: &GpuOptions) -> GpuBackend {
-    GpuBackend::new(state, cfg, opts)
+fn new_gpu(state: State, cfg: &Config, opts: &GpuOptions) -> GpuEnsemble {
+    GpuEnsemble::one(state, cfg, opts)
         .unwrap_or_else(|e| panic!("GPU backend unavailable: {e}\n{}", gpu::no_adapter_help()))
 }
 
@@ -422,17 +422,17 @@ fn a_lost_device_is_a_clear_error_not_a_hang_or_panic() {
 fn oversized_populations_are_clear_errors_not_panics() {
     // 1.1 M creators x 4096 units exceed the u32 unit ids.
     let cfg = config(1_100_000, 10, 4096);
-    let e = GpuBackend::new(State::init(&cfg), &cfg, &GpuOptions::default()).err().map(|e| e.to_string());
+    let e = GpuEnsemble::one(State::init(&cfg), &cfg, &GpuOptions::default()).err().map(|e| e.to_string());
     let e = e.unwrap_or_default();
     assert!(e.contains("ai_volume_max"), "{e}");
     // Forced 4 KiB bindings: a 16-byte creator field of 1000 creators does not fit.
     let cfg = config(1_000, 10, 4);
     let opts = GpuOptions { max_binding_bytes: Some(4096), ..Default::default() };
-    let e = GpuBackend::new(State::init(&cfg), &cfg, &opts).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = GpuEnsemble::one(State::init(&cfg), &cfg, &opts).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("creators") && e.contains("16-byte"), "{e}");
     // An adapter name that matches nothing lists the adapters found.
     let opts = GpuOptions { adapter: Some("no such adapter 123".into()), ..Default::default() };
-    let e = GpuBackend::new(State::init(&cfg), &cfg, &opts).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = GpuEnsemble::one(State::init(&cfg), &cfg, &opts).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("no such adapter 123") && e.contains("adapters found"), "{e}");
 }
 

@@ -1,14 +1,17 @@
-//! The backend seam: a `Backend` owns the agent state and runs the stages of the step, one
-//! method per stage with the stage's name (offers, scan, search, resolve, buyers, accounts,
-//! reduce, decide). The simulation driver (`sim.rs`) calls them in MODEL.md's order and
-//! knows nothing else about where the agents live. `cpu` runs them with rayon; `gpu` runs
-//! the WGSL shaders of the same names. An [`Ensemble`] runs the same stages over many
-//! independent markets in lockstep (sweeps): natively on the GPU (`gpu::GpuEnsemble`, one
-//! set of dispatches for all markets), or as [`Separate`] backends one after another.
+//! The backend seam. The stages of the step are declared once ([`Stage`]). An [`Ensemble`]
+//! owns the agents of one or more markets and runs each stage over all of them, one method
+//! per stage with the stage's name; the step driver (`sim::step_markets`) calls them in
+//! MODEL.md's order and knows nothing else about where the agents live. A single run is
+//! an ensemble of one. A [`Backend`] is the same seam for one market (`cpu::CpuBackend`
+//! with rayon, or a one-market `gpu::GpuEnsemble`); [`Separate`] makes backends an
+//! ensemble, market after market. [`create`] builds the backend a command asks for.
 
 pub mod cpu;
 pub mod gpu;
 pub mod limits;
+pub mod stage;
+
+pub use stage::Stage;
 
 use crate::model::market::Histogram;
 use crate::state::{Deciles, State, StepParams};
@@ -114,6 +117,8 @@ pub trait Ensemble: Send {
     fn accounts(&mut self, ps: &[StepParams]);
     fn reduce(&mut self, ps: &[StepParams], deciles: &[Deciles]) -> Vec<Totals>;
     fn decide(&mut self, ps: &[StepParams], rps: &[&[[f32; 2]]]);
+    /// The agent state of market `m` (a readback on a device; for snapshots).
+    fn state(&mut self, m: usize) -> State;
     /// The first error, after which every market's results are meaningless.
     fn error(&self) -> Option<String>;
 }
@@ -155,6 +160,9 @@ impl Ensemble for Separate {
     fn decide(&mut self, ps: &[StepParams], rps: &[&[[f32; 2]]]) {
         self.0.iter_mut().zip(ps).zip(rps).for_each(|((b, p), rp)| b.decide(p, rp));
     }
+    fn state(&mut self, m: usize) -> State {
+        self.0[m].state()
+    }
     fn error(&self) -> Option<String> {
         self.0.iter().find_map(|b| b.error())
     }
@@ -192,7 +200,7 @@ impl StepCounts {
 /// stage reads or writes once, and every random access (a search sample, a claim, a sale)
 /// as one 32-byte memory sector. A model for the roofline fraction of `hollow bench`, not
 /// a measurement: caches can only lower real traffic below it for the random parts.
-pub fn traffic_bytes(p: &StepParams, t: &Totals, rounds: u32) -> [f64; 8] {
+pub fn traffic_bytes(p: &StepParams, t: &Totals, rounds: u32) -> [f64; Stage::COUNT] {
     const SECTOR: f64 = 32.0;
     let w = stage_work(p, t, rounds);
     std::array::from_fn(|i| w[i].stream_bytes + w[i].random_loads * SECTOR)
@@ -207,26 +215,26 @@ pub struct StageWork {
     pub philox_blocks: f64,
 }
 
-/// The work of each stage of a step (in `sim::STAGES` order), from the step's counts.
+/// The work of each stage of a step (in `Stage::ALL` order), from the step's counts.
 /// Random loads: a search sample reads its unit's record (the GPU reads owner, offer and
 /// claim: 3); a proposal its claim, owner and sold count; a purchase the seller's offer.
 /// Philox: one block per creator in offers and decide, per sample in search, per buyer in
 /// buyers (the return draw).
-pub fn stage_work(p: &StepParams, t: &Totals, rounds: u32) -> [StageWork; 8] {
+pub fn stage_work(p: &StepParams, t: &Totals, rounds: u32) -> [StageWork; Stage::COUNT] {
     let c = StepCounts::of(p, t, rounds);
     let w = |stream_bytes: f64, random_loads: f64, philox_blocks: f64| StageWork {
         stream_bytes,
         random_loads,
         philox_blocks,
     };
-    [
-        w(c.nc * 32.0, 0.0, c.nc),                // offers: talent, x, mode, vol -> offer, cap, sold
-        w(c.nc * 20.0 + c.units * 8.0, 0.0, 0.0), // scan: two passes over caps, owner + claim
-        w(c.rounds * c.nb * 24.0, c.samples * 3.0, c.samples), // search: buyer fields; claim, owner, offer
-        w(c.rounds * c.nb * 8.0, c.proposals * 3.0, 0.0), // resolve: proposal; claim, owner, sold
-        w(c.nb * 60.0, c.matched, c.nb),          // buyers: fields; bought creator's offer
-        w(c.nc * 40.0, 0.0, 0.0),                 // accounts
-        w(c.nc * 40.0 + c.nb * 24.0, 0.0, 0.0),   // reduce
-        w(c.nc * 52.0, 0.0, c.nc),                // decide
-    ]
+    Stage::ALL.map(|s| match s {
+        Stage::Offers => w(c.nc * 32.0, 0.0, c.nc), // talent, x, mode, vol -> offer, cap, sold
+        Stage::Scan => w(c.nc * 20.0 + c.units * 8.0, 0.0, 0.0), // two passes over caps, owner + claim
+        Stage::Search => w(c.rounds * c.nb * 24.0, c.samples * 3.0, c.samples), // buyer fields; claim, owner, offer
+        Stage::Resolve => w(c.rounds * c.nb * 8.0, c.proposals * 3.0, 0.0), // proposal; claim, owner, sold
+        Stage::Buyers => w(c.nb * 60.0, c.matched, c.nb), // fields; bought creator's offer
+        Stage::Accounts => w(c.nc * 40.0, 0.0, 0.0),
+        Stage::Reduce => w(c.nc * 40.0 + c.nb * 24.0, 0.0, 0.0),
+        Stage::Decide => w(c.nc * 52.0, 0.0, c.nc),
+    })
 }

@@ -209,6 +209,7 @@ struct Inputs {
     junk: f64,
     pollution: f64,
     cong_eta: f64,
+    cong_decay: f32,
 }
 
 impl Inputs {
@@ -236,6 +237,7 @@ impl Inputs {
             junk: t.junk_share as f64,
             pollution: m.pollution as f64,
             cong_eta: m.cong_eta as f64,
+            cong_decay: m.congestion_decay,
         }
     }
 }
@@ -492,8 +494,8 @@ pub fn solve(cfg: &Config, c_ai: f64, f_ai: f64, opts: &StaticOptions) -> Static
         cs += served * (g.theta_sum * q_true - g.demand * g.price);
     }
     let nb = inp.buyers_per_creator.max(1e-12);
-    // Congestion: D_A = 0.5 D_A + AI units per buyer has the rest point 2 x units per buyer.
-    let d_a = 2.0 * units[0] / nb;
+    // Congestion: the stock's rest point under a constant flow of AI units per buyer.
+    let d_a = crate::model::dynamics::congestion_rest(inp.cong_decay, units[0] / nb);
     out.congestion = inp.pollution * (1.0 + inp.cong_eta * d_a).ln();
     out.cs = cs / nb - out.congestion;
     out.ps = (ps + provider) / nb;

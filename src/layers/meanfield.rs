@@ -14,9 +14,10 @@
 use crate::backend::Totals;
 use crate::config::Config;
 use crate::layers::equilibrium::{norm_cdf, talent_classes};
+use crate::model::dynamics::{self, Dynamics};
 use crate::model::market::{CH_AI, CH_HUMAN, Curves, Histogram, bin_of, logit_probs};
 use crate::model::rules;
-use crate::model::technology::{collapse_step, human_factor, q_ai, q_human, z_of};
+use crate::model::technology::{human_factor, q_ai, q_human, z_of};
 use crate::model::welfare;
 use crate::observe::{Recorder, SNAP_BINS, Snapshot, StepSummary};
 use crate::state::{AI, EXIT, HUMAN, StepParams};
@@ -90,11 +91,9 @@ pub struct MeanField {
     /// Half-width of the asinh-spaced U axis and its scale.
     u_span: f64,
     u_scale: f64,
-    ai_share_ema: f32,
-    congestion_stock: f32,
-    qbar: f32,
-    /// The AI volume entrants expect (`sim::next_vol_expect`'s EMA).
-    vol_expect: f32,
+    /// A_t, D_A, the AI quality ceiling and entrants' expected volume, moved by the same
+    /// rules as the ABM's (`model::dynamics`).
+    dynamics: Dynamics,
     snapshot_steps: Vec<u32>,
 }
 
@@ -169,10 +168,7 @@ impl MeanField {
             ratio: cfg.top.buyers as f64 / cfg.top.creators.max(1) as f64,
             u_span,
             u_scale,
-            ai_share_ema: 0.0,
-            congestion_stock: 0.0,
-            qbar: t.qbar_a,
-            vol_expect: t.ai_volume_init,
+            dynamics: Dynamics::new(cfg),
             snapshot_steps: cfg.snapshot_steps(),
             cfg: cfg.clone(),
         }
@@ -180,14 +176,14 @@ impl MeanField {
 
     /// The step's parameters, exactly as `Simulation::params` sets them (what the rules read).
     fn params(&self) -> StepParams {
-        crate::sim::step_params(&self.cfg, self.t, self.ai_share_ema, self.qbar, self.vol_expect)
+        self.dynamics.params(&self.cfg, self.t)
     }
 
     /// Runs one step; returns its summary (counts for `VIRTUAL_CREATORS` creators, HHI
     /// for the config's population) and, at snapshot steps, a snapshot.
     pub fn step(&mut self) -> (StepSummary, Option<Snapshot>) {
         let cfg = self.cfg.clone();
-        let (tech, mk, pol) = (&cfg.technology, &cfg.market, &cfg.policy);
+        let (tech, mk) = (&cfg.technology, &cfg.market);
         let mut p = self.params();
         let k = self.talent.len();
 
@@ -207,15 +203,11 @@ impl MeanField {
         }
         let total_units = units[0] + units[1];
         let ai_share = if total_units > 0.0 { units[0] / total_units } else { 0.0 };
-        let h = 1.0 - ai_share;
-        p.h_share = (h + pol.curation as f64 * (1.0 - h)) as f32;
-        p.sigma = (mk.sigma0 as f64 + mk.sigma1 as f64 * ai_share) as f32;
         // The ABM moves directedness only while AI units exist; a logit leaves a vanishing
         // AI mass in the mean field, so AI counts as present once the config's population
         // would hold at least one AI unit in expectation.
         p.ai_present = u32::from(units[0] * cfg.top.creators as f64 >= 1.0);
-        self.congestion_stock = 0.5 * self.congestion_stock + (units[0] / self.ratio) as f32;
-        p.congestion = mk.pollution * (1.0 + mk.cong_eta * self.congestion_stock).ln();
+        self.dynamics.after_units(&cfg, &mut p, ai_share, (units[0] / self.ratio) as f32);
 
         // 2. Search and matching, round by round.
         let nb = self.tastes.len();
@@ -549,9 +541,8 @@ impl MeanField {
         self.curves.update(&seen_hist, mk.mu);
 
         // Welfare as `sim.rs` computes it; HHI for the config's population.
-        let tax = utax * offered[0] + atax * mode_mass[1];
-        let subsidy = sub * sold[1];
-        let bearers = if mk.congestion_in_participation { active_s * vb } else { vb };
+        let (tax, subsidy) = dynamics::policy_flows(&p, offered[0], mode_mass[1], sold[1]);
+        let bearers = dynamics::congestion_bearers(&cfg, active_s * vb, vb);
         let wf = welfare::welfare(
             vb,
             tot.utility,
@@ -577,27 +568,18 @@ impl MeanField {
             qbar_a: p.qbar_a as f64,
             sigma: p.sigma as f64,
             ai_share_offered: ai_share,
-            congestion_stock: self.congestion_stock as f64,
+            congestion_stock: self.dynamics.congestion_stock as f64,
             hhi: welfare::hhi(rev_sum, rev_sq_all),
             welfare: wf,
             totals: tot,
         };
         let snap = self.snapshot_steps.binary_search(&self.t).is_ok().then(|| self.snapshot(&items, &p));
 
-        self.ai_share_ema += 0.1 * (ai_share as f32 - self.ai_share_ema);
         // As in the ABM, entrants' expectation moves once AI creators exist: here once the
         // config's population holds at least one in expectation (the logit leaves a
         // vanishing AI mass at every step, whose volume is no one's).
-        if mode_mass[1] * cfg.top.creators as f64 >= 1.0 {
-            let mean = vol_sum / mode_mass[1];
-            self.vol_expect += mk.mu * (mean as f32 - self.vol_expect);
-        }
-        if cfg.collapse.enabled {
-            let all = sold[0] + sold[1];
-            let rho = if all > 0.0 { (sold[0] / all) as f32 } else { 0.0 };
-            let c = &cfg.collapse;
-            self.qbar = collapse_step(self.qbar, rho, c.collapse_rate, c.recovery, c.qbar_max);
-        }
+        let mean_vol = (mode_mass[1] * cfg.top.creators as f64 >= 1.0).then(|| (vol_sum / mode_mass[1]) as f32);
+        self.dynamics.after_step(&cfg, ai_share as f32, mean_vol, sold[0], sold[0] + sold[1]);
         // 6. Decisions.
         self.decide(&p);
         self.t += 1;

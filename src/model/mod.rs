@@ -4,6 +4,7 @@
 //! WGSL shaders mirror these functions by name. `model` imports only `config` and `rng`;
 //! the analytic layers built on it live in `crate::layers`.
 
+pub mod dynamics;
 pub mod market;
 pub mod params;
 pub mod rules;

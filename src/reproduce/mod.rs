@@ -137,17 +137,8 @@ pub struct Run {
 /// (small populations only: it copies the state every step). The steps are
 /// `Simulation::run`'s; what the facts need beyond the recorder is gathered after each.
 pub fn run_sim(cfg: &Config, make: &MakeBackend, detail: bool) -> Result<Run, ReproduceError> {
-    let mut err = None;
-    let mut sim = Simulation::new(cfg.clone(), |s| match make(s.clone(), cfg) {
-        Ok(b) => b,
-        Err(e) => {
-            err = Some(e);
-            Box::new(crate::backend::cpu::CpuBackend::new(s, 1))
-        }
-    });
-    if let Some(e) = err {
-        return Err(ReproduceError::Other(format!("backend: {e}")));
-    }
+    let mut sim = Simulation::try_new(cfg.clone(), |s| make(s, cfg))
+        .map_err(|e| ReproduceError::Other(format!("backend: {e}")))?;
     let steps = cfg.top.steps;
     let shock = cfg.technology.shock_step;
     let window = cfg.equilibrium.window as usize;

@@ -7,8 +7,8 @@
 //! The engine is [`GpuEnsemble`]: any number of independent, equal-sized markets in one set
 //! of buffers and one set of dispatches per stage (an ensemble index per agent, a table of
 //! per-market parameters), which is how sweeps run many small markets without paying each
-//! one's launch and readback overhead. [`GpuBackend`], the `Backend` of a single run, is an
-//! ensemble of one. The device plumbing, memory plan and pipelines live in the submodules.
+//! one's launch and readback overhead. A single run's backend is a one-market ensemble
+//! ([`GpuEnsemble::one`], used through the `Backend` trait). The device plumbing, memory plan and pipelines live in the submodules.
 //! Design, determinism and tolerances: docs/gpu.md.
 
 mod buffers;
@@ -227,7 +227,7 @@ impl GpuEnsemble {
         let bytes = self.gpu.read_bytes(&t.read, u64::from(n) * 8, "timestamps").ok()?;
         let ticks: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
         let period = f64::from(self.gpu.queue.get_timestamp_period()) * 1e-9;
-        let mut out: Vec<(&'static str, f64)> = crate::sim::STAGES.iter().map(|&s| (s, 0.0)).collect();
+        let mut out: Vec<(&'static str, f64)> = crate::backend::Stage::NAMES.iter().map(|&s| (s, 0.0)).collect();
         for (k, stage) in t.passes.iter().enumerate() {
             let dt = ticks[2 * k + 1].saturating_sub(ticks[2 * k]) as f64 * period;
             if let Some(e) = out.iter_mut().find(|e| e.0 == *stage) {
@@ -796,101 +796,87 @@ impl Ensemble for GpuEnsemble {
         self.pass("decide", |cp, s| s.dispatch(cp, &s.pipes.decide, 0, n, WG), |_, _| {});
     }
 
+    fn state(&mut self, m: usize) -> State {
+        self.states().into_iter().nth(m).unwrap_or_default()
+    }
+
     fn error(&self) -> Option<String> {
         self.failed.as_ref().map(|e| e.to_string())
     }
 }
 
-/// The GPU backend of a single run: an ensemble of one market. Built once per run.
-pub struct GpuBackend {
-    ens: GpuEnsemble,
-}
-
-impl GpuBackend {
-    /// Opens a device, lays out `state` in GPU buffers and compiles every stage.
-    /// `cfg` gives what bounds the buffers: `ai_volume_max`, `bins`.
-    pub fn new(state: State, cfg: &Config, opts: &GpuOptions) -> Result<GpuBackend, GpuError> {
-        Ok(GpuBackend { ens: GpuEnsemble::new(vec![state], &[cfg], opts)? })
-    }
-
-    /// The memory plan in use (chunks, grids, bytes).
-    pub fn plan(&self) -> &Plan {
-        self.ens.plan()
-    }
-
-    /// The first error met during the run, if any (stages are no-ops after it).
-    pub fn failure(&self) -> Option<&GpuError> {
-        self.ens.failure()
+impl GpuEnsemble {
+    /// A single run's GPU backend: an ensemble of one market (`state`), whose buffers `cfg`
+    /// bounds (`ai_volume_max`, `bins`). Used through the [`Backend`] trait.
+    pub fn one(state: State, cfg: &Config, opts: &GpuOptions) -> Result<GpuEnsemble, GpuError> {
+        GpuEnsemble::new(vec![state], &[cfg], opts)
     }
 
     /// Destroys the device under the backend, as a driver reset would: a test hook for the
     /// device-lost path (later stages must fail cleanly, not hang or panic).
     #[doc(hidden)]
     pub fn lose_device_for_test(&self) {
-        self.ens.gpu.device.destroy();
+        self.gpu.device.destroy();
     }
 
     /// Whether the adapter supports timestamp queries (then `stage_times` reports).
     pub fn has_timestamps(&self) -> bool {
-        self.ens.timing.is_some()
-    }
-
-    /// GPU time of each stage in the last step; see `GpuEnsemble::stage_times`.
-    pub fn stage_times(&self) -> Option<Vec<(&'static str, f64)>> {
-        self.ens.stage_times()
+        self.timing.is_some()
     }
 }
 
-impl Backend for GpuBackend {
+/// A one-market ensemble is a single run's backend: each stage is the ensemble's stage on
+/// a one-element slice (market 0 when there are several).
+impl Backend for GpuEnsemble {
     fn info(&self) -> BackendInfo {
-        BackendInfo { name: "gpu".into(), device: self.ens.device(), threads: 1 }
+        BackendInfo { name: "gpu".into(), device: self.device(), threads: 1 }
     }
 
     fn offers(&mut self, p: &StepParams) {
-        self.ens.offers(std::slice::from_ref(p));
+        Ensemble::offers(self, std::slice::from_ref(p));
     }
 
     fn scan(&mut self, p: &StepParams) -> (u32, u32) {
-        self.ens.scan(std::slice::from_ref(p))[0]
+        Ensemble::scan(self, std::slice::from_ref(p))[0]
     }
 
     fn search(&mut self, p: &StepParams) {
-        self.ens.search(std::slice::from_ref(p));
+        Ensemble::search(self, std::slice::from_ref(p));
     }
 
     fn resolve(&mut self, p: &StepParams) {
-        self.ens.resolve(std::slice::from_ref(p));
+        Ensemble::resolve(self, std::slice::from_ref(p));
     }
 
     fn buyers(&mut self, p: &StepParams) {
-        self.ens.buyers(std::slice::from_ref(p));
+        Ensemble::buyers(self, std::slice::from_ref(p));
     }
 
     fn accounts(&mut self, p: &StepParams) {
-        self.ens.accounts(std::slice::from_ref(p));
+        Ensemble::accounts(self, std::slice::from_ref(p));
     }
 
     fn reduce(&mut self, p: &StepParams, deciles: &Deciles) -> Totals {
-        self.ens.reduce(std::slice::from_ref(p), std::slice::from_ref(deciles)).swap_remove(0)
+        Ensemble::reduce(self, std::slice::from_ref(p), std::slice::from_ref(deciles)).swap_remove(0)
     }
 
     fn decide(&mut self, p: &StepParams, rp: &[[f32; 2]]) {
-        self.ens.decide(std::slice::from_ref(p), &[rp]);
+        Ensemble::decide(self, std::slice::from_ref(p), &[rp]);
     }
 
     fn state(&mut self) -> State {
-        self.ens.states().pop().unwrap_or_default()
+        self.states().into_iter().next().unwrap_or_default()
     }
 
     fn units(&mut self) -> (Vec<u32>, Vec<u32>) {
-        self.ens.units()
+        GpuEnsemble::units(self)
     }
 
     fn error(&self) -> Option<String> {
-        Ensemble::error(&self.ens)
+        Ensemble::error(self)
     }
 
     fn stage_times(&self) -> Option<Vec<(&'static str, f64)>> {
-        self.ens.stage_times()
+        GpuEnsemble::stage_times(self)
     }
 }
