@@ -357,6 +357,31 @@ pub fn outcome_categories(name: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// What an outcome is, in a line (the `description` of its datasets in a sweep file);
+/// `None` for an unknown name. docs/sweeps.md's table says the same at more length.
+pub fn outcome_description(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "share_exit" => "share of creators in exit, mean over the last window",
+        "share_ai" => "share of creators in AI mode, mean over the last window",
+        "share_human" => "share of creators in human craft, mean over the last window",
+        "welfare_final" => "welfare per buyer, mean over the last window",
+        "welfare_pre" => "welfare per buyer, mean over the window before the shock",
+        "welfare_min" => "lowest welfare per buyer after the shock",
+        "collapse_depth" => "depth of the post-shock welfare dip, (pre - min) / |pre|",
+        "collapse_duration" => "steps after the shock with welfare below both pre-shock and final levels",
+        "active_dip" => "lowest share of active buyers after the shock, as a fall relative to pre-shock",
+        "hhi_pre" => "revenue HHI over the window before the shock",
+        "hhi_final" => "revenue HHI over the last window",
+        "settle_step" => "first step of the settled window after the shock (NaN if never settled)",
+        "units_ai_final" => "AI units offered per buyer, mean over the last window",
+        "congestion_final" => "congestion cost per buyer, mean over the last window",
+        "dominant_segment" => "segment with the largest final share (0 exit, 1 AI, 2 human)",
+        "welfare_change" => "welfare_final - welfare_pre",
+        "welfare_regime" => "sign of welfare_change (0 loss, 1 gain; zero counts as gain)",
+        _ => return None,
+    })
+}
+
 /// Unit of an outcome (for axis and colour-bar labels); `None` for an unknown name.
 pub fn outcome_unit(name: &str) -> Option<&'static str> {
     Some(match name {

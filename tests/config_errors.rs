@@ -138,16 +138,24 @@ fn stored_config_text_round_trips() {
 
 #[test]
 fn shipped_configs_are_valid() {
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/configs")).unwrap() {
-        let path = entry.unwrap().path();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/configs");
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{dir}: {e}")).path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             // Sweep specs are a different format; run configs have no [sweep] table.
             if text.contains("[sweep]") || text.contains("[[axis]]") {
                 continue;
             }
             Config::from_str_named(&text, &path.display().to_string(), &[]).unwrap_or_else(|e| panic!("{e}"));
+            checked.extend(path.file_name().and_then(|n| n.to_str()).map(str::to_string));
         }
+    }
+    // An empty or renamed configs/ would pass the loop above: the scenarios the README
+    // names must be among the files checked.
+    for name in ["baseline.toml", "no_shock.toml", "paper_small.toml"] {
+        assert!(checked.iter().any(|c| c == name), "configs/{name} was not found or not checked (checked {checked:?})");
     }
 }
 

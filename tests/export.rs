@@ -1,6 +1,7 @@
 //! `hollow export`: a sweep file as a tidy table (one row per cell and replica, the axis
 //! keys and metrics as columns, the same numbers as the file) and a run file as one row per
-//! step; and the sweep file's `/grid`, the same runs with dimension scales for xarray.
+//! step; and the sweep file's `/grid`, the same runs with dimension scales for xarray, and
+//! units and a description on every dataset of the sweep file.
 
 use std::process::Command;
 
@@ -74,6 +75,20 @@ fn a_sweep_exports_one_row_per_cell_and_replica_with_the_file_s_numbers() {
     assert_eq!(grid.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), w.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
     let axis: Vec<f64> = f.dataset("grid/market.pollution").unwrap().read_raw().unwrap();
     assert_eq!(axis, [0.0, 1.0, 2.0]);
+    // Every dataset says what it holds, under the one attribute name for units.
+    let text = |loc: &hdf5::Location, name: &str| -> Option<String> {
+        loc.attr(name).ok().map(|a| a.read_scalar::<hdf5::types::VarLenUnicode>().unwrap().as_str().to_string())
+    };
+    let mut groups = vec![f.group("/").unwrap()];
+    while let Some(g) = groups.pop() {
+        for ds in g.datasets().unwrap() {
+            assert!(text(&ds, "units").is_some(), "{} has no units", ds.name());
+            assert!(text(&ds, "description").is_some_and(|d| !d.is_empty()), "{} has no description", ds.name());
+        }
+        groups.extend(g.groups().unwrap());
+    }
+    assert_eq!(text(&f.group("metrics/welfare_final").unwrap(), "units").as_deref(), Some("money/buyer"));
+    assert!(text(&f.group("metrics/welfare_final").unwrap(), "unit").is_none());
     // Never over a file hollow did not write, unless asked.
     assert_eq!(hollow().args(["export", sweep.to_str().unwrap(), "-o"]).arg(&out).status().unwrap().code(), Some(4));
     assert!(hollow().args(["export", sweep.to_str().unwrap(), "--force", "-o"]).arg(&out).status().unwrap().success());

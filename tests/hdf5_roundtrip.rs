@@ -1,6 +1,8 @@
-//! The HDF5 run file (src/io/hdf5.rs, layout in docs/output.md): a real run written and
-//! read back unchanged, atomic replacement that never damages an existing file, and
-//! errors that name the path.
+//! The HDF5 run file (src/io/hdf5.rs and snapshots.rs, layout in docs/output.md): a real
+//! run written and read back unchanged, atomic replacement that never damages an existing
+//! file, errors that name the path, the dimension scales of the time series and the
+//! snapshots (read through `dimscale::scales_of`), and units and a description on every
+//! dataset.
 
 use hollow::backend::cpu::CpuBackend;
 use hollow::config::Config;
@@ -220,19 +222,6 @@ fn reading_a_missing_or_foreign_file_names_the_path() {
     assert!(msg.contains(&foreign.display().to_string()) && msg.contains("format"), "{msg}");
 }
 
-/// Writes the small run to `$HOLLOW_SAMPLE_H5` for checking the h5py example of
-/// docs/output.md: `HOLLOW_SAMPLE_H5=/tmp/run.h5 cargo test --test hdf5_roundtrip -- --ignored`.
-#[test]
-#[ignore = "writes a sample file for the docs check; needs HOLLOW_SAMPLE_H5"]
-fn write_sample_file_for_docs() {
-    let Some(path) = std::env::var_os("HOLLOW_SAMPLE_H5") else {
-        eprintln!("HOLLOW_SAMPLE_H5 not set; nothing written");
-        return;
-    };
-    let (_, meta, rec) = small_run();
-    write_run(Path::new(&path), &meta, &rec).expect("write sample");
-}
-
 #[test]
 fn every_series_runs_along_the_step_dimension_scale() {
     let (_, meta, rec) = small_run();
@@ -253,4 +242,104 @@ fn every_series_runs_along_the_step_dimension_scale() {
     }
     // Reading the file back is unchanged by the scale's attributes.
     assert_eq!(read_run(&path).unwrap().steps_done, 20);
+}
+
+/// The attributes a dataset carries (names only).
+fn attr_names(ds: &hdf5::Dataset) -> Vec<String> {
+    ds.attr_names().unwrap()
+}
+
+#[test]
+fn snapshot_variables_run_along_step_label_and_bin_scales() {
+    let (cfg, meta, rec) = small_run();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run.h5");
+    write_run(&path, &meta, &rec).expect("write");
+    let f = hdf5::File::open(&path).unwrap();
+    let g = f.group("snapshots").unwrap();
+    let n = rec.snapshots.len();
+    assert!(n >= 2, "default config takes snapshots before and after the shock");
+    let bins = cfg.market.bins as usize;
+    let scales = |name: &str| hollow::io::dimscale::scales_of(&f, &g.dataset(name).unwrap()).unwrap();
+    let dims = |names: &[(&str, usize)]| -> Vec<(String, usize)> {
+        names.iter().map(|(d, len)| (format!("/snapshots/{d}"), *len)).collect()
+    };
+    assert_eq!(scales("quality"), dims(&[("step", n), ("mode", 3), ("q", SNAP_BINS)]));
+    assert_eq!(scales("units_quality"), dims(&[("step", n), ("channel", 2), ("q", SNAP_BINS)]));
+    assert_eq!(scales("creative"), dims(&[("step", n), ("mode", 3), ("x", SNAP_BINS)]));
+    assert_eq!(scales("talent"), dims(&[("step", n), ("mode", 3), ("ln_talent", SNAP_BINS)]));
+    for curve in ["sell_through", "price"] {
+        assert_eq!(scales(curve), dims(&[("step", n), ("channel", 2), ("curve_q", bins)]), "{curve}");
+    }
+    for (coord, len) in [("q", SNAP_BINS), ("x", SNAP_BINS), ("ln_talent", SNAP_BINS), ("curve_q", bins)] {
+        assert_eq!(scales(&format!("{coord}_bounds")), dims(&[(coord, len), ("bnds", 2)]), "{coord}");
+        let bounds: String = g
+            .dataset(coord)
+            .unwrap()
+            .attr("bounds")
+            .unwrap()
+            .read_scalar::<hdf5::types::VarLenUnicode>()
+            .unwrap()
+            .into();
+        assert_eq!(bounds, format!("{coord}_bounds"));
+    }
+    // Every snapshot group's histograms share the label and bin scales.
+    let first = format!("step_{:05}", rec.snapshots[0].step);
+    let per_step = hollow::io::dimscale::scales_of(&f, &g.group(&first).unwrap().dataset("talent").unwrap()).unwrap();
+    assert_eq!(per_step, dims(&[("mode", 3), ("ln_talent", SNAP_BINS)]));
+
+    // The scales' names and values: the snapshot steps, the labels, bin centres inside their edges.
+    let name = |d: &str| -> String {
+        g.dataset(d)
+            .unwrap()
+            .attr("NAME")
+            .unwrap()
+            .read_scalar::<hdf5::types::FixedAscii<128>>()
+            .unwrap()
+            .as_str()
+            .into()
+    };
+    assert_eq!((name("step"), name("mode"), name("q")), ("step".into(), "mode".into(), "q".into()));
+    assert!(name("bnds").starts_with("This is a netCDF dimension but not a netCDF variable."), "{}", name("bnds"));
+    let steps: Vec<u32> = g.dataset("step").unwrap().read_raw().unwrap();
+    assert_eq!(steps, rec.snapshots.iter().map(|s| s.step).collect::<Vec<_>>());
+    let modes: Vec<hdf5::types::VarLenUnicode> = g.dataset("mode").unwrap().read_raw().unwrap();
+    assert_eq!(modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(), ["exit", "AI", "human"]);
+    let q: Vec<f64> = g.dataset("q").unwrap().read_raw().unwrap();
+    let qb: Vec<f64> = g.dataset("q_bounds").unwrap().read_raw().unwrap();
+    let q_max = f64::from(cfg.market.q_max);
+    assert_eq!((qb[0], qb[2 * SNAP_BINS - 1]), (0.0, q_max));
+    assert!(q.iter().enumerate().all(|(b, c)| qb[2 * b] < *c && *c < qb[2 * b + 1]));
+
+    // The stacked variables hold the snapshots' numbers, step by step.
+    let stacked: Vec<f64> = g.dataset("quality").unwrap().read_raw().unwrap();
+    let expect: Vec<f64> = rec.snapshots.iter().flat_map(|s| s.quality.concat()).collect();
+    assert!(same_values(&stacked, &expect));
+    let price: Vec<f32> = g.dataset("price").unwrap().read_raw().unwrap();
+    let expect: Vec<f32> = rec.snapshots.iter().flat_map(|s| s.curves.iter().map(|c| c[1])).collect();
+    assert_eq!(price, expect);
+    // And the run reads back the same snapshots beside them.
+    assert_eq!(read_run(&path).unwrap().snapshots, rec.snapshots);
+}
+
+#[test]
+fn every_dataset_of_a_run_file_has_units_and_a_description() {
+    let (_, meta, rec) = small_run();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run.h5");
+    write_run(&path, &meta, &rec).expect("write");
+    let f = hdf5::File::open(&path).unwrap();
+    let mut groups = vec![f.group("/").unwrap()];
+    let mut seen = 0;
+    while let Some(g) = groups.pop() {
+        for ds in g.datasets().unwrap() {
+            let names = attr_names(&ds);
+            assert!(names.iter().any(|n| n == "units"), "{} has no units", ds.name());
+            let d: String = ds.attr("description").unwrap().read_scalar::<hdf5::types::VarLenUnicode>().unwrap().into();
+            assert!(!d.is_empty(), "{} has no description", ds.name());
+            seen += 1;
+        }
+        groups.extend(g.groups().unwrap());
+    }
+    assert!(seen > METRICS.len() + 4 * rec.snapshots.len(), "{seen} datasets visited");
 }

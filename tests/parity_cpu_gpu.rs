@@ -237,7 +237,10 @@ fn a_multi_level_scan_matches_the_cpu() {
     assert!(gpu.plan().levels.len() >= 2, "levels {:?}", gpu.plan().levels);
     cpu.offers(&p);
     gpu.offers(&p);
-    assert_eq!(cpu.scan(&p), gpu.scan(&p));
+    let t = cpu.scan(&p);
+    assert_eq!(t, gpu.scan(&p));
+    // Offsets of no units at all would agree trivially.
+    assert!(t.0 > 0 && t.1 > 0, "units (AI, human) {t:?}");
     assert_eq!(cpu.state().creators.offset, gpu.state().creators.offset, "offsets");
     assert_eq!(cpu.units(), gpu.units(), "owners and claims");
 }
@@ -280,6 +283,16 @@ fn assert_totals(cpu: &Totals, gpu: &Totals) {
     }
 }
 
+/// Buyers holding a proposal after `search` (the rest hold NONE).
+fn proposals_made(s: &State) -> usize {
+    s.buyers.proposal.iter().filter(|&&u| u != NONE).count()
+}
+
+/// Buyers who bought this step.
+fn purchases(s: &State) -> usize {
+    s.buyers.bought.iter().filter(|&&b| b != NONE).count()
+}
+
 /// Every stage of a step on both backends from the same inputs: the GPU starts from the
 /// CPU's state after `offers`, so search sees bit-identical offers.
 /// Puts tastes on a 1/64 grid and qualities on a 1/1024 grid: theta * q is then exact in
@@ -309,6 +322,7 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
     // No signal noise: scores are then one exact product and one rounded difference, so
     // the matching must agree bit for bit.
     after_scan(&mut p, n_ai, n_h, 0.0);
+    let mut proposed = 0;
     for r in 0..cfg.market.rounds {
         p.round = r;
         p.perm_key = rng::perm_key(p.key, p.step, r);
@@ -316,6 +330,7 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
         gpu.search(&p);
         let (cs, gs) = (cpu.state(), gpu.state());
         assert_eq!(cs.buyers.proposal, gs.buyers.proposal, "round {r}: proposals");
+        proposed += proposals_made(&cs);
         assert_eq!(cs.buyers.searches, gs.buyers.searches, "round {r}: searches");
         assert_eq!(cpu.units().1, gpu.units().1, "round {r}: claims after search");
         cpu.resolve(&p);
@@ -326,7 +341,9 @@ fn every_stage_matches_the_cpu_from_the_same_inputs() {
         assert_eq!(cpu.units().1, gpu.units().1, "round {r}: claims after resolve");
     }
     let cs = cpu.state();
-    assert!(cs.buyers.bought.iter().filter(|&&b| b != NONE).count() > 1000, "a real market");
+    // Two empty proposal and purchase lists would pass every comparison above.
+    assert!(proposed > 10_000, "search proposed {proposed} times in all rounds: the test would prove little");
+    assert!(purchases(&cs) > 1000, "{} purchases: the test would prove little", purchases(&cs));
     assert!(cs.buyers.bought.iter().any(|&b| b != NONE && b & JUNK_BIT != 0), "junk sold");
 
     cpu.buyers(&p);
@@ -526,17 +543,25 @@ fn q_learning_stages_match(opt_ins: bool) {
     assert_eq!(gpu.scan(&p), (n_ai, n_h));
     assert_eq!(cpu.units(), gpu.units(), "unit owners and claims");
     after_scan(&mut p, n_ai, n_h, 0.0);
+    let mut proposed = 0;
     for r in 0..cfg.market.rounds {
         p.round = r;
         p.perm_key = rng::perm_key(p.key, p.step, r);
         cpu.search(&p);
         gpu.search(&p);
+        proposed += proposals_made(&cpu.state());
         cpu.resolve(&p);
         gpu.resolve(&p);
         let (cs, gs) = (cpu.state(), gpu.state());
         assert_eq!(cs.buyers.bought, gs.buyers.bought, "round {r}: purchases");
         assert_eq!(cs.creators.sold, gs.creators.sold, "round {r}: sold counts");
     }
+    // Empty purchase and sold lists would pass the comparisons above.
+    let cs = cpu.state();
+    assert!(proposed > 10_000, "search proposed {proposed} times in all rounds: the test would prove little");
+    assert!(purchases(&cs) > 1000, "{} purchases: the test would prove little", purchases(&cs));
+    let sold: u64 = cs.creators.sold.iter().map(|&k| u64::from(k)).sum();
+    assert_eq!(sold, purchases(&cs) as u64, "every purchase is a unit sold");
     cpu.buyers(&p);
     gpu.buyers(&p);
     cpu.accounts(&p);
@@ -615,6 +640,9 @@ fn search_with_signal_noise_matches_the_cpu_up_to_near_ties() {
     gpu.search(&p);
     let (cs, gs) = (cpu.state(), gpu.state());
     let n = cs.buyers.proposal.len();
+    // All-NONE proposals on both sides would agree perfectly.
+    let made = proposals_made(&cs);
+    assert!(made > n / 2, "{made} of {n} buyers proposed: the test would prove little");
     let differ = cs.buyers.proposal.iter().zip(&gs.buyers.proposal).filter(|(a, b)| a != b).count();
     assert!(differ <= n / 1000, "{differ} of {n} proposals differ");
 }

@@ -295,6 +295,33 @@ fn interrupted_sweep_resumes_only_the_missing_cells() {
 }
 
 #[test]
+fn a_checkpoint_of_the_previous_format_version_still_resumes() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("s.toml", SPEC).unwrap();
+    let out = d.path("old.h5");
+    run(&spec, &out, &Options { max_blocks: Some(1), ..every_block() }, &CpuExecutor::new(2).unwrap());
+    // As version 1 wrote it: the version attribute (hollow reads nothing else that changed).
+    {
+        let f = hdf5::File::open_rw(&out).unwrap();
+        f.delete_attr("format_version").unwrap();
+        f.new_attr::<u32>().create("format_version").unwrap().write_scalar(&1_u32).unwrap();
+    }
+    assert_eq!(sweep::store::read(&out).unwrap().format_version, 1);
+    let r = run(&spec, &out, &every_block(), &CpuExecutor::new(2).unwrap());
+    assert!(r.complete);
+    assert_eq!(sweep::store::read(&out).unwrap().format_version, sweep::store::FORMAT_VERSION);
+    // A newer version than this build knows is refused, naming the file.
+    {
+        let f = hdf5::File::open_rw(&out).unwrap();
+        f.delete_attr("format_version").unwrap();
+        f.new_attr::<u32>().create("format_version").unwrap().write_scalar(&99_u32).unwrap();
+    }
+    let e = sweep::store::read(&out).unwrap_err().to_string();
+    assert!(e.contains("old.h5") && e.contains("99") && e.contains("upgrade"), "{e}");
+}
+
+#[test]
 fn shards_merged_equal_the_unsharded_sweep() {
     let _hdf5 = shared();
     let d = Dir::new();
@@ -411,7 +438,7 @@ fn shard_argument_is_checked() {
 }
 
 #[test]
-fn every_outcome_has_a_unit_and_a_value() {
+fn every_outcome_has_a_unit_a_description_and_a_value() {
     let _hdf5 = shared();
     let o = Outcomes {
         share_exit: 0.2,
@@ -423,6 +450,7 @@ fn every_outcome_has_a_unit_and_a_value() {
     };
     for name in observe::outcome_names() {
         assert!(observe::outcome_unit(name).is_some(), "{name} has no unit");
+        assert!(observe::outcome_description(name).is_some_and(|d| !d.is_empty()), "{name} has no description");
         assert!(o.value(name).is_some(), "{name} has no value");
     }
     assert_eq!(o.value("dominant_segment"), Some(1.0));

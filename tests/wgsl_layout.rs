@@ -1,9 +1,12 @@
 //! The WGSL side of the GPU backend checked on the CPU (no adapter needed): every stage's
 //! assembled source parses and validates with naga, and the structs the host uploads
 //! (`StepParams`, the ensemble `Batch`, the scan `Level`, the reduce layout) have the same size and member
-//! offsets in WGSL as in Rust.
+//! offsets in WGSL as in Rust, and every kernel's group-0 bindings (bindings::KERNELS, by
+//! which the host builds its bind groups) carry the WGSL globals of those names.
 
-use hollow::backend::gpu::{self, BatchLayout, Level, ReduceLayout, shaders, stage_source, units_prelude};
+use hollow::backend::gpu::{
+    self, Access, BatchLayout, KERNELS, Level, ReduceLayout, shaders, stage_source, units_prelude,
+};
 use hollow::state::StepParams;
 use std::mem::{offset_of, size_of};
 use wgpu::naga;
@@ -12,11 +15,9 @@ fn parse(src: &str, what: &str) -> naga::Module {
     naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(src)))
 }
 
-fn validate(m: &naga::Module, src: &str, what: &str) {
+fn validate(m: &naga::Module, src: &str, what: &str) -> naga::valid::ModuleInfo {
     let mut v = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default());
-    if let Err(e) = v.validate(m) {
-        panic!("{what}: {}", e.emit_to_string(src));
-    }
+    v.validate(m).unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(src)))
 }
 
 /// (span, [(member name, offset)]) of the WGSL struct `name`.
@@ -108,4 +109,78 @@ fn bytes_per_agent_are_as_documented() {
     // docs/gpu.md: 64 bytes per creator plus 8 per unit slot, 44 per buyer.
     assert_eq!(gpu::bytes_per_creator(64), 64 + 8 * 64);
     assert_eq!(gpu::bytes_per_buyer(), 44);
+}
+
+/// How the WGSL declares a buffer, in the host's terms (None for non-buffer spaces).
+fn wgsl_access(space: naga::AddressSpace) -> Option<Access> {
+    match space {
+        naga::AddressSpace::Uniform => Some(Access::Uniform),
+        naga::AddressSpace::Storage { access } if access.contains(naga::StorageAccess::STORE) => Some(Access::Write),
+        naga::AddressSpace::Storage { .. } => Some(Access::Read),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_kernel_binds_its_wgsl_globals_by_name_number_and_access() {
+    // Two bindings of the same type swapped in the table would still build and run, on
+    // the wrong buffers; only the names tie a number to a buffer.
+    let mut names: Vec<&str> = KERNELS.iter().map(|k| k.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), KERNELS.len(), "kernel names must be unique");
+    for k in KERNELS {
+        let what = format!("kernel {} ({}.wgsl, entry {})", k.name, k.stage, k.entry);
+        let src = k.module_source((2, 12));
+        let m = parse(&src, &what);
+        let info = validate(&m, &src, &what);
+        let ep = m
+            .entry_points
+            .iter()
+            .position(|e| e.name == k.entry)
+            .unwrap_or_else(|| panic!("{what}: no entry point {}", k.entry));
+        let uses = info.get_entry_point(ep);
+        let group0: Vec<_> = m
+            .global_variables
+            .iter()
+            .filter_map(|(h, g)| g.binding.as_ref().filter(|b| b.group == 0).map(|b| (h, b.binding, g)))
+            .collect();
+        let table: Vec<_> = k.all_bindings().collect();
+        let mut slots: Vec<u32> = table.iter().map(|b| b.slot).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        assert_eq!(slots.len(), table.len(), "{what}: a binding number is declared twice");
+        assert!(table.iter().any(|b| b.slot == 31 && b.name == "batch"), "{what}: the ensemble layout at 31");
+        for b in &table {
+            let (_, _, g) = group0.iter().find(|(_, slot, _)| *slot == b.slot).unwrap_or_else(|| {
+                panic!("{what}: the table binds {} at {}, the WGSL declares nothing there", b.name, b.slot)
+            });
+            let wname = g.name.as_deref().unwrap_or("<unnamed>");
+            assert_eq!(wname, b.name, "{what}: binding {} is {wname} in the WGSL, {} in the table", b.slot, b.name);
+            assert_eq!(
+                wgsl_access(g.space),
+                Some(b.access),
+                "{what}: {} at {} ({:?} in the WGSL)",
+                b.name,
+                b.slot,
+                g.space
+            );
+        }
+        // The module may declare bindings another entry point uses (reduce.wgsl serves
+        // two kernels); every one this entry point touches must be in its layout.
+        for (h, slot, g) in &group0 {
+            if uses[*h].is_empty() {
+                continue;
+            }
+            assert!(
+                table.iter().any(|b| b.slot == *slot),
+                "{what}: uses {} at binding {slot}, which the table does not bind",
+                g.name.as_deref().unwrap_or("<unnamed>")
+            );
+        }
+    }
+    // Every stage file has at least one kernel, so no shader is left out of this check.
+    for (name, _, _) in shaders::STAGES {
+        assert!(KERNELS.iter().any(|k| k.stage == name), "no kernel of stage {name}");
+    }
 }

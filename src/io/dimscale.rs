@@ -53,21 +53,55 @@ pub fn set_scale(scale: &Dataset, name: &str) -> Result<()> {
     put_fixed(scale, "NAME", name)
 }
 
+/// Makes `dim` a netCDF dimension that is not a variable (no coordinate values: the
+/// second dimension of a CF `bounds` variable, say), with the NAME netCDF-4 and h5netcdf
+/// write for one: their marker text and the length.
+pub fn set_dimension_only(dim: &Dataset) -> Result<()> {
+    put_fixed(dim, "CLASS", "DIMENSION_SCALE")?;
+    put_fixed(dim, "NAME", &format!("{NOT_A_VARIABLE}{:10}", dim.size()))
+}
+
+/// The NAME prefix netCDF-4 gives a dimension scale that is not a netCDF variable.
+const NOT_A_VARIABLE: &str = "This is a netCDF dimension but not a netCDF variable.";
+
 /// Attaches `scales[d]` to dimension d of every dataset in `data` (all in the file `root`,
 /// addressed by their full paths). `scales` must already be scales (`set_scale`).
 pub fn attach(root: &Location, data: &[&Dataset], scales: &[&Dataset]) -> Result<()> {
-    let refs: Vec<ObjectReference1> =
-        scales.iter().map(|s| ObjectReference1::create(root, &s.name())).collect::<Result<_>>()?;
-    let mut back: Vec<Vec<RefEntry>> = vec![Vec::new(); scales.len()];
-    for ds in data {
+    let links: Vec<(&Dataset, &[&Dataset])> = data.iter().map(|&d| (d, scales)).collect();
+    attach_each(root, &links)
+}
+
+/// Attaches scales to many datasets at once: each pair is a dataset and its scales by
+/// dimension. A scale may serve many datasets (a histogram's bin axis, a label axis);
+/// its REFERENCE_LIST, an attribute written once, lists them all, so every attachment of
+/// a file goes through one call.
+pub fn attach_each(root: &Location, links: &[(&Dataset, &[&Dataset])]) -> Result<()> {
+    // Scales by path, with the (dataset, dimension) pairs that use them.
+    let mut back: Vec<(String, &Dataset, Vec<RefEntry>)> = Vec::new();
+    for (ds, scales) in links {
+        if scales.len() != ds.ndim() {
+            return Err(::hdf5::Error::from(format!(
+                "{} has {} dimensions, {} scales were given",
+                ds.name(),
+                ds.ndim(),
+                scales.len()
+            )));
+        }
+        let refs: Vec<ObjectReference1> =
+            scales.iter().map(|s| ObjectReference1::create(root, &s.name())).collect::<Result<_>>()?;
         let list: Vec<VarLenArray<ObjectReference1>> = refs.iter().map(|r| VarLenArray::from_slice(&[*r])).collect();
         ds.new_attr::<VarLenArray<ObjectReference1>>().shape([list.len()]).create("DIMENSION_LIST")?.write(&list)?;
         let me = ObjectReference1::create(root, &ds.name())?;
-        for (d, b) in back.iter_mut().enumerate() {
-            b.push(RefEntry { dataset: me, dimension: d as u32 });
+        for (d, s) in scales.iter().enumerate() {
+            let entry = RefEntry { dataset: me, dimension: d as u32 };
+            let name = s.name();
+            match back.iter_mut().find(|b| b.0 == name) {
+                Some(b) => b.2.push(entry),
+                None => back.push((name, s, vec![entry])),
+            }
         }
     }
-    for (s, b) in scales.iter().zip(back) {
+    for (_, s, b) in back {
         s.new_attr::<RefEntry>().shape([b.len()]).create("REFERENCE_LIST")?.write(&b)?;
     }
     Ok(())

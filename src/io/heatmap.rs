@@ -2,9 +2,11 @@
 //! log) with a colour bar (sequential, or diverging around zero) or a category legend,
 //! and regime boundaries outlined where a categorical grid changes; and a line plot with a
 //! ±1 std band for one-axis sweeps. Knows nothing about sweeps or HDF5: the caller
-//! (`hollow plot phase`) hands it plain grids.
+//! (`hollow plot phase`) hands it plain grids. Colours and ticks are `scale.rs`'s; the
+//! PNG is written through `plot::write_png`, like every figure.
 
-use plotters::coord::Shift;
+use super::plot::{Canvas, FigureError, fig_err, write_png};
+use super::scale::{CATEGORY_COLOURS, Mapper, NO_DATA, edges, fmt_log_tick, fmt_tick, log_ticks, nice_step, warp};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -78,215 +80,12 @@ pub struct LinePlot {
     pub size: (u32, u32),
 }
 
-/// A figure could not be drawn or written.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}: {reason}")]
-pub struct PlotError {
-    pub file: String,
-    pub reason: String,
-}
-
 const FONT: &str = "sans-serif";
-/// Grey of cells without data.
-const NO_DATA: RGBColor = RGBColor(215, 215, 215);
-/// Qualitative palette of categories (exit grey, AI orange, human blue for segments).
-const CATEGORY_COLOURS: [RGBColor; 8] = [
-    RGBColor(158, 158, 158),
-    RGBColor(224, 123, 57),
-    RGBColor(59, 117, 175),
-    RGBColor(81, 158, 62),
-    RGBColor(192, 61, 62),
-    RGBColor(141, 105, 184),
-    RGBColor(132, 88, 78),
-    RGBColor(213, 125, 191),
-];
-/// Viridis at 9 stops (matplotlib's), interpolated linearly between them.
-const VIRIDIS: [(u8, u8, u8); 9] = [
-    (68, 1, 84),
-    (71, 44, 122),
-    (59, 81, 139),
-    (44, 113, 142),
-    (33, 144, 141),
-    (39, 173, 129),
-    (92, 200, 99),
-    (170, 220, 50),
-    (253, 231, 37),
-];
-/// Blue–white–red (ColorBrewer RdBu reversed, 7 stops).
-const DIVERGING: [(u8, u8, u8); 7] =
-    [(33, 102, 172), (103, 169, 207), (209, 229, 240), (247, 247, 247), (253, 219, 199), (239, 138, 98), (178, 24, 43)];
-
-fn err(file: &Path, reason: impl ToString) -> PlotError {
-    PlotError { file: file.display().to_string(), reason: reason.to_string() }
+fn err(file: &Path, reason: impl ToString) -> FigureError {
+    fig_err(file, reason)
 }
 
-fn ramp(stops: &[(u8, u8, u8)], t: f64) -> RGBColor {
-    let t = t.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
-    let i = (t.floor() as usize).min(stops.len() - 2);
-    let f = t - i as f64;
-    let mix = |a: u8, b: u8| (a as f64 + f * (b as f64 - a as f64)).round() as u8;
-    let (a, b) = (stops[i], stops[i + 1]);
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
-}
-
-/// Maps values to colours: the colour-bar limits and the map.
-struct Mapper {
-    lo: f64,
-    hi: f64,
-    diverging: bool,
-}
-
-impl Mapper {
-    fn new(z: &[f64], diverging: bool) -> Mapper {
-        let (mut lo, mut hi) = z
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-        if !lo.is_finite() {
-            (lo, hi) = (0.0, 1.0);
-        }
-        // Diverging only where zero lies inside the data: then white means "no change", and
-        // each side spans its own range (a two-slope map), so a small gain beside a large
-        // loss is still visible.
-        let diverging = diverging && lo < 0.0 && hi > 0.0;
-        if hi - lo <= 1e-12 * hi.abs().max(1.0) {
-            let pad = (hi.abs() * 0.01).max(1e-9);
-            (lo, hi) = (lo - pad, hi + pad);
-        }
-        Mapper { lo, hi, diverging }
-    }
-    /// Position of `v` on the colour bar, 0 at `lo` and 1 at `hi` (zero at 1/2 when diverging).
-    fn frac(&self, v: f64) -> f64 {
-        if self.diverging {
-            if v >= 0.0 { 0.5 + 0.5 * v / self.hi } else { 0.5 - 0.5 * v / self.lo }
-        } else {
-            (v - self.lo) / (self.hi - self.lo)
-        }
-    }
-    fn colour(&self, v: f64) -> RGBColor {
-        if !v.is_finite() {
-            return NO_DATA;
-        }
-        self.colour_at(self.frac(v))
-    }
-    fn colour_at(&self, t: f64) -> RGBColor {
-        if self.diverging { ramp(&DIVERGING, t) } else { ramp(&VIRIDIS, t) }
-    }
-    /// Colour-bar ticks: on a two-slope map, each side gets its own.
-    fn ticks(&self) -> Vec<(f64, f64)> {
-        let side = |a: f64, b: f64, n: usize| {
-            let step = nice_step(b - a, n);
-            linear_ticks(a, b, n).into_iter().map(move |v| (v, step)).collect::<Vec<_>>()
-        };
-        if self.diverging {
-            let mut t = side(self.lo, 0.0, 4);
-            t.extend(side(0.0, self.hi, 4).into_iter().filter(|p| p.0 != 0.0));
-            t
-        } else {
-            side(self.lo, self.hi, 8)
-        }
-    }
-}
-
-/// Position on the drawing axis: log10 for log axes.
-fn warp(v: f64, log: bool) -> f64 {
-    if log { v.log10() } else { v }
-}
-
-/// Cell edges (in warped units) around `values`: midpoints inside, half a step outside.
-fn edges(a: &PlotAxis) -> Vec<f64> {
-    let u: Vec<f64> = a.values.iter().map(|&v| warp(v, a.log)).collect();
-    let n = u.len();
-    if n == 1 {
-        let h = if a.log { 0.5 } else { (u[0].abs() * 0.5).max(0.5) };
-        return vec![u[0] - h, u[0] + h];
-    }
-    let mut e = Vec::with_capacity(n + 1);
-    e.push(u[0] - 0.5 * (u[1] - u[0]));
-    for w in u.windows(2) {
-        e.push(0.5 * (w[0] + w[1]));
-    }
-    e.push(u[n - 1] + 0.5 * (u[n - 1] - u[n - 2]));
-    e
-}
-
-/// A "nice" tick step for `span` split in about `n` parts (1, 2 or 5 × 10^k).
-fn nice_step(span: f64, n: usize) -> f64 {
-    let raw = (span / n.max(1) as f64).abs().max(1e-300);
-    let mag = 10f64.powf(raw.log10().floor());
-    let r = raw / mag;
-    mag * if r <= 1.0 {
-        1.0
-    } else if r <= 2.0 {
-        2.0
-    } else if r <= 5.0 {
-        5.0
-    } else {
-        10.0
-    }
-}
-
-/// Ticks of a linear range.
-fn linear_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    let step = nice_step(hi - lo, n);
-    let mut t = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while t <= hi + step * 1e-9 {
-        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        t += step;
-    }
-    out
-}
-
-/// Ticks of a log range (in value units): decades, plus 2× and 5× when it spans little.
-fn log_ticks(ulo: f64, uhi: f64) -> (Vec<f64>, Vec<f64>) {
-    let (k0, k1) = (ulo.floor() as i32, uhi.ceil() as i32);
-    let few = uhi - ulo < 2.5;
-    let (mut major, mut minor) = (Vec::new(), Vec::new());
-    for k in k0..=k1 {
-        let d = 10f64.powi(k);
-        for m in 1..10 {
-            let v = m as f64 * d;
-            let u = v.log10();
-            if u < ulo - 1e-9 || u > uhi + 1e-9 {
-                continue;
-            }
-            if m == 1 || (few && (m == 2 || m == 5)) {
-                major.push(v);
-            } else {
-                minor.push(v);
-            }
-        }
-    }
-    (major, minor)
-}
-
-/// A tick label: short, with as many decimals as the step needs.
-fn fmt_tick(v: f64, step: f64) -> String {
-    // Ticks are multiples of the step computed in floating point: one a rounding error
-    // away from zero is zero.
-    if v == 0.0 || v.abs() < 1e-9 * step.abs() {
-        return "0".into();
-    }
-    let a = v.abs();
-    if !(1e-3..1e5).contains(&a) {
-        return format!("{v:.0e}");
-    }
-    let decimals = if step >= 1.0 { 0 } else { (-step.log10().floor()) as usize };
-    format!("{v:.decimals$}")
-}
-
-fn fmt_log_tick(v: f64) -> String {
-    let a = v.abs();
-    if (1e-3..1e5).contains(&a) {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        format!("{v:.0e}")
-    }
-}
-
-type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+type Area<'a> = Canvas<'a>;
 
 fn text_style(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font()).pos(Pos::new(h, v))
@@ -297,7 +96,7 @@ pub const SEP: &str = " · ";
 
 /// Draws the title and the subtitle (wrapped at [`SEP`] to fit the width) at the top of
 /// `root`; returns the height they take.
-fn draw_titles(root: &Area, file: &Path, title: &str, subtitle: &str) -> Result<u32, PlotError> {
+fn draw_titles(root: &Area, file: &Path, title: &str, subtitle: &str) -> Result<u32, FigureError> {
     let w = root.dim_in_pixel().0 as i32;
     root.draw(&Text::new(title.to_string(), (w / 2, 12), text_style(24, HPos::Center, VPos::Top)))
         .map_err(|e| err(file, e))?;
@@ -335,7 +134,7 @@ fn draw_log_axis(
     ulo: f64,
     uhi: f64,
     horizontal: bool,
-) -> Result<(), PlotError> {
+) -> Result<(), FigureError> {
     let (major, minor) = log_ticks(ulo, uhi);
     for (vals, len) in [(&major, 7), (&minor, 4)] {
         for &v in vals {
@@ -356,8 +155,7 @@ fn draw_log_axis(
 }
 
 /// Writes a heatmap PNG.
-pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
-    super::plot::init_fonts();
+pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), FigureError> {
     let (nx, ny) = (h.x.values.len(), h.y.values.len());
     if nx == 0 || ny == 0 || h.z.len() != nx * ny {
         return Err(err(path, format!("heatmap data has {} values for a {nx} × {ny} grid", h.z.len())));
@@ -367,13 +165,17 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
             return Err(err(path, format!("axis {}: a log axis needs positive values", a.label)));
         }
     }
-    let (w, ht) = h.size;
-    let root = BitMapBackend::new(path, (w, ht)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(path, e))?;
-    let top = draw_titles(&root, path, &h.title, &h.subtitle)?;
+    write_png(path, h.size, |root| draw_heatmap_on(root, path, h))
+}
+
+/// The heatmap on a white canvas of `h.size`.
+fn draw_heatmap_on(root: &Area, path: &Path, h: &Heatmap) -> Result<(), FigureError> {
+    let (nx, ny) = (h.x.values.len(), h.y.values.len());
+    let w = h.size.0;
+    let top = draw_titles(root, path, &h.title, &h.subtitle)?;
     let legend_w = 190u32.min(w / 3);
     let (main, side) = root.split_horizontally(w - legend_w);
-    let (xe, ye) = (edges(&h.x), edges(&h.y));
+    let (xe, ye) = (edges(&h.x.values, h.x.log), edges(&h.y.values, h.y.log));
     let (x0, x1, y0, y1) = (xe[0], xe[nx], ye[0], ye[ny]);
     let mut chart = ChartBuilder::on(&main)
         .margin_top(top)
@@ -509,11 +311,11 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
     let (px, py) = chart.plotting_area().get_pixel_range();
     if h.x.log {
         let to = |u: f64| (chart.backend_coord(&(u, y0)).0, py.end);
-        draw_log_axis(&root, path, &to, x0, x1, true)?;
+        draw_log_axis(root, path, &to, x0, x1, true)?;
     }
     if h.y.log {
         let to = |u: f64| (px.start, chart.backend_coord(&(x0, u)).1);
-        draw_log_axis(&root, path, &to, y0, y1, false)?;
+        draw_log_axis(root, path, &to, y0, y1, false)?;
     }
 
     // Colour bar or legend, aligned with the plot.
@@ -522,7 +324,7 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), PlotError> {
         (None, Some(m), ColourScale::Continuous { label, .. }) => draw_colour_bar(&side, path, m, label, py.clone())?,
         _ => {}
     }
-    root.present().map_err(|e| err(path, format!("cannot write the PNG: {e}")))
+    Ok(())
 }
 
 /// A polyline cut into dashes about `dx` (or `dy`) long, in chart units.
@@ -589,7 +391,7 @@ fn draw_colour_bar(
     m: &Mapper,
     label: &str,
     py: std::ops::Range<i32>,
-) -> Result<(), PlotError> {
+) -> Result<(), FigureError> {
     let (x0, bw) = (20, 26);
     let (top, bottom) = (py.start, py.end);
     let hgt = (bottom - top).max(1);
@@ -617,7 +419,7 @@ fn draw_colour_bar(
     side.draw(&Text::new(label.to_string(), (lx, (top + bottom) / 2), style)).map_err(|e| err(file, e))
 }
 
-fn draw_legend(side: &Area, file: &Path, labels: &[String], top: i32, no_data: bool) -> Result<(), PlotError> {
+fn draw_legend(side: &Area, file: &Path, labels: &[String], top: i32, no_data: bool) -> Result<(), FigureError> {
     let mut y = top + 4;
     let mut items: Vec<(String, RGBColor)> =
         labels.iter().enumerate().map(|(i, l)| (l.clone(), CATEGORY_COLOURS[i % CATEGORY_COLOURS.len()])).collect();
@@ -634,17 +436,20 @@ fn draw_legend(side: &Area, file: &Path, labels: &[String], top: i32, no_data: b
 }
 
 /// Writes a line plot with a ±1 std band (one-axis sweeps).
-pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
-    super::plot::init_fonts();
+pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), FigureError> {
     let n = p.x.values.len();
     if n == 0 || p.mean.len() != n || p.std.len() != n {
         return Err(err(path, "line plot: x, mean and std lengths differ"));
     }
-    let root = BitMapBackend::new(path, p.size).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(path, e))?;
-    let top = draw_titles(&root, path, &p.title, &p.subtitle)?;
+    write_png(path, p.size, |root| draw_line_on(root, path, p))
+}
+
+/// The line plot on a white canvas of `p.size`.
+fn draw_line_on(root: &Area, path: &Path, p: &LinePlot) -> Result<(), FigureError> {
+    let n = p.x.values.len();
+    let top = draw_titles(root, path, &p.title, &p.subtitle)?;
     let u: Vec<f64> = p.x.values.iter().map(|&v| warp(v, p.x.log)).collect();
-    let e = edges(&p.x);
+    let e = edges(&p.x.values, p.x.log);
     // A little room either side so the end points do not sit on the frame.
     let (x0, x1) =
         if n == 1 { (e[0], e[1]) } else { (u[0] - 0.03 * (u[n - 1] - u[0]), u[n - 1] + 0.03 * (u[n - 1] - u[0])) };
@@ -661,7 +466,7 @@ pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
     }
     let pad = ((y1 - y0) * 0.06).max(1e-9);
     let (y0, y1) = (y0 - pad, y1 + pad);
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .margin(15)
         .margin_top(top)
         .x_label_area_size(60)
@@ -707,27 +512,14 @@ pub fn draw_line(path: &Path, p: &LinePlot) -> Result<(), PlotError> {
     if p.x.log {
         let (_, py) = chart.plotting_area().get_pixel_range();
         let to = |uu: f64| (chart.backend_coord(&(uu, y0)).0, py.end);
-        draw_log_axis(&root, path, &to, x0, x1, true)?;
+        draw_log_axis(root, path, &to, x0, x1, true)?;
     }
-    root.present().map_err(|e| err(path, format!("cannot write the PNG: {e}")))
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn log_ticks_are_decades_over_wide_ranges() {
-        let (major, _) = log_ticks(-1.0, 2.0);
-        assert_eq!(major, vec![0.1, 1.0, 10.0, 100.0]);
-    }
-
-    #[test]
-    fn edges_of_a_log_axis_are_geometric_midpoints() {
-        let a = PlotAxis { label: "s".into(), values: vec![0.1, 1.0, 10.0], log: true };
-        let e = edges(&a);
-        assert!((e[1] + 0.5).abs() < 1e-12 && (e[2] - 0.5).abs() < 1e-12, "{e:?}");
-    }
 
     #[test]
     fn regions_split_disconnected_cells_of_one_category() {
@@ -736,21 +528,5 @@ mod tests {
         let r = regions(&g, 3, 3);
         assert_eq!(r.iter().filter(|(c, _)| *c == 1).count(), 2);
         assert_eq!(r.iter().find(|(c, _)| *c == 0).map(|(_, v)| v.len()), Some(7));
-    }
-
-    #[test]
-    fn a_tick_a_rounding_error_from_zero_is_zero() {
-        assert_eq!(fmt_tick(-3e-18, 0.02), "0");
-        assert_eq!(fmt_tick(0.02, 0.02), "0.02");
-    }
-
-    #[test]
-    fn diverging_map_is_white_at_zero() {
-        let m = Mapper::new(&[-2.0, 1.0], true);
-        assert_eq!(m.colour(0.0), RGBColor(247, 247, 247));
-        // Two slopes: each end of the data gets the full colour of its side.
-        assert_eq!(m.colour(1.0), RGBColor(178, 24, 43));
-        assert_eq!(m.colour(-2.0), RGBColor(33, 102, 172));
-        assert!((m.frac(0.5) - 0.75).abs() < 1e-12 && (m.frac(-1.0) - 0.25).abs() < 1e-12);
     }
 }

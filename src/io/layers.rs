@@ -4,8 +4,9 @@
 //! are described in docs/output.md.
 
 use crate::config::Config;
+use crate::io::error::OutputError;
 use crate::io::plot::{self, AI_C, EXIT_C, HUMAN_C, Panel, Series, Style};
-use crate::io::tables::{TableError, TableFile};
+use crate::io::tables::TableFile;
 use crate::layers::equilibrium::{StaticEquilibrium, StaticOptions, frontier, quality_histogram};
 use crate::observe::{Outcomes, Recorder, SNAP_BINS};
 use std::path::{Path, PathBuf};
@@ -52,13 +53,8 @@ pub fn write_equilibrium(
     opts: &StaticOptions,
     pre: &StaticEquilibrium,
     post: &StaticEquilibrium,
-) -> Result<(), TableError> {
-    let out = crate::io::output::Output::create(path, &[], false).map_err(|e| TableError {
-        file: path.display().to_string(),
-        doing: "writing".into(),
-        reason: e.to_string(),
-    })?;
-    write_equilibrium_to(out, cfg, opts, pre, post)
+) -> Result<(), OutputError> {
+    write_equilibrium_to(crate::io::output::Output::create(path, &[], false)?, cfg, opts, pre, post)
 }
 
 /// [`write_equilibrium`] into an output taken earlier (checked and locked before the work).
@@ -68,7 +64,7 @@ pub fn write_equilibrium_to(
     opts: &StaticOptions,
     pre: &StaticEquilibrium,
     post: &StaticEquilibrium,
-) -> Result<(), TableError> {
+) -> Result<(), OutputError> {
     let t = TableFile::create_in(out, EQUILIBRIUM_FORMAT)?;
     t.attr_str("/", "config", &cfg.to_toml())?;
     t.attr("/", "classes", opts.classes as f64)?;

@@ -1,11 +1,13 @@
-//! Output safety, shared by every HDF5 writer (runs, mean-field and equilibrium files,
-//! sweeps, checkpoints, merges, `facts.h5`): an [`Output`] is taken before any work is
-//! done and checks the target, locks it and creates the temporary file next to it, so a
-//! command that cannot write its output fails in its first second, not after the
-//! simulation. It refuses to replace
+//! Output safety, shared by every file hollow writes (runs, mean-field and equilibrium
+//! files, sweeps, checkpoints, merges, `facts.h5`, CSV exports) and every PNG figure: an
+//! [`Output`] is taken before any work is done and checks the target, locks it and creates
+//! the temporary file next to it, so a command that cannot write its output fails in its
+//! first second, not after the simulation; [`Output::commit`] syncs the temporary file and
+//! renames it over the path, so a file is either whole or absent. It refuses to replace
 //!
 //! - a file that is not an HDF5 file written by hollow (root attribute `format` starting
-//!   with `hollow-`), unless `force` — a config, a note, someone else's data;
+//!   with `hollow-`), unless `force` — a config, a note, someone else's data; a figure
+//!   ([`Output::create_png`]) replaces only a PNG image;
 //! - an input of the same command (even with `force`: it is read while being replaced);
 //! - anything that is not a regular file: a symlink, a device such as `/dev/null`, a
 //!   directory, a FIFO (even with `force`: the temp-then-rename would replace the node or
@@ -17,13 +19,27 @@
 //! `Output` is dropped; the lock is per path, not per inode of the data file, because
 //! every [`Output::commit`] renames a new inode over the path.
 
-use super::hdf5::OutputError;
+use super::error::OutputError;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 /// Bytes of the HDF5 signature at the start of a file (superblock at offset 0, which is
 /// where the library writes it unless a user block is requested; hollow never does).
 const HDF5_MAGIC: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+/// Bytes of the PNG signature.
+const PNG_MAGIC: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
+
+/// What an output holds: which existing file it may replace, and how its temporary file
+/// is named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// An HDF5 file or a CSV table: replaces a hollow file (anything with `force`);
+    /// temporary file `<path>.tmp`.
+    Data,
+    /// A PNG figure: replaces a PNG image; temporary file `<stem>.tmp.png`, because the
+    /// image encoder picks the format from the file name's extension.
+    Png,
+}
 
 /// A checked, locked output path and its temporary file `<path>.tmp`.
 #[derive(Debug)]
@@ -54,6 +70,15 @@ fn sibling(path: &Path, suffix: &str) -> Result<PathBuf, OutputError> {
     Ok(path.with_file_name(n))
 }
 
+/// `<stem>.tmp.png` in the same directory: `fig.png` → `fig.tmp.png`, `fig` → `fig.tmp.png`.
+fn png_sibling(path: &Path) -> Result<PathBuf, OutputError> {
+    let plain = sibling(path, "")?;
+    let is_png = path.extension().is_some_and(|e| e == "png");
+    let mut n = if is_png { path.file_stem() } else { path.file_name() }.unwrap_or_default().to_os_string();
+    n.push(".tmp.png");
+    Ok(plain.with_file_name(n))
+}
+
 /// The directory `path` is in ("." for a bare name).
 fn dir_of(path: &Path) -> &Path {
     match path.parent() {
@@ -71,9 +96,7 @@ pub fn is_hollow_file(path: &Path) -> bool {
 /// any other file.
 pub fn hollow_format(path: &Path) -> Option<String> {
     // The signature first: opening a text file with the HDF5 library prints its error stack.
-    let mut magic = [0u8; 8];
-    let ok = File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok();
-    if !ok || &magic != HDF5_MAGIC {
+    if !starts_with(path, HDF5_MAGIC) {
         return None;
     }
     ::hdf5::File::open(path)
@@ -102,6 +125,16 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Checks that `path` may be replaced by a hollow output (see the module docs).
 pub fn check_target(path: &Path, inputs: &[&Path], force: bool) -> Result<(), OutputError> {
+    check(path, inputs, force, Kind::Data)
+}
+
+/// Whether the file at `path` starts with `magic`.
+fn starts_with(path: &Path, magic: &[u8; 8]) -> bool {
+    let mut head = [0u8; 8];
+    File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok() && &head == magic
+}
+
+fn check(path: &Path, inputs: &[&Path], force: bool, kind: Kind) -> Result<(), OutputError> {
     let dir = dir_of(path);
     if !dir.is_dir() {
         return Err(OutputError::Io {
@@ -136,6 +169,15 @@ pub fn check_target(path: &Path, inputs: &[&Path], force: bool) -> Result<(), Ou
         let what = if ft.is_dir() { "a directory" } else { "not a regular file (a device, FIFO or socket)" };
         return Err(refused(path, format!("it exists and is {what}; give the path of a regular file")));
     }
+    if kind == Kind::Png {
+        if !starts_with(path, PNG_MAGIC) {
+            return Err(refused(
+                path,
+                "it exists and is not a PNG image; give another path for the figure, or remove it",
+            ));
+        }
+        return Ok(());
+    }
     if !force && !is_hollow_file(path) {
         return Err(refused(
             path,
@@ -150,8 +192,22 @@ impl Output {
     /// Checks `path` (see [`check_target`]), takes the lock and creates the empty
     /// temporary file, so that an unwritable output fails here.
     pub fn create(path: &Path, inputs: &[&Path], force: bool) -> Result<Output, OutputError> {
-        check_target(path, inputs, force)?;
-        let tmp = sibling(path, ".tmp")?;
+        Self::create_kind(path, inputs, force, Kind::Data)
+    }
+
+    /// An output for a PNG figure at `path`: as [`Output::create`], but it replaces only a
+    /// PNG image, and its temporary file is `<stem>.tmp.png` (`fig.png` → `fig.tmp.png`),
+    /// which the image encoder recognises as PNG.
+    pub fn create_png(path: &Path) -> Result<Output, OutputError> {
+        Self::create_kind(path, &[], false, Kind::Png)
+    }
+
+    fn create_kind(path: &Path, inputs: &[&Path], force: bool, kind: Kind) -> Result<Output, OutputError> {
+        check(path, inputs, force, kind)?;
+        let tmp = match kind {
+            Kind::Data => sibling(path, ".tmp")?,
+            Kind::Png => png_sibling(path)?,
+        };
         let lock_path = sibling(path, ".lock")?;
         let lock = take_lock(path, &lock_path)?;
         let out = Output { path: path.to_path_buf(), tmp, lock_path, lock: Some(lock) };
@@ -272,6 +328,24 @@ mod tests {
         drop(a);
         assert!(!dir.path().join("o.h5.lock").exists() && !dir.path().join("o.h5.tmp").exists());
         Output::create(&p, &[], false).unwrap();
+    }
+
+    #[test]
+    fn a_figure_replaces_a_png_but_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let fig = dir.path().join("f.png");
+        let out = Output::create_png(&fig).unwrap();
+        assert_eq!(out.tmp(), dir.path().join("f.tmp.png"));
+        std::fs::write(out.tmp(), b"\x89PNG\r\n\x1a\nrest").unwrap();
+        out.commit().unwrap();
+        drop(out);
+        assert!(Output::create_png(&fig).is_ok(), "an existing PNG is replaced");
+        let notes = dir.path().join("notes.png");
+        std::fs::write(&notes, "mine").unwrap();
+        let e = Output::create_png(&notes).unwrap_err().to_string();
+        assert!(e.contains("notes.png") && e.contains("not a PNG"), "{e}");
+        assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
+        assert_eq!(Output::create_png(&dir.path().join("g")).unwrap().tmp(), dir.path().join("g.tmp.png"));
     }
 
     #[test]

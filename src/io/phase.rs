@@ -2,9 +2,11 @@
 //! (`sweep::analysis`): the welfare-maximising cost scale s*(row) with its spread over
 //! replicas and the laissez-faire line s = 1, drawn over any heatmap of the file, and the
 //! regime map (monotone gains / gains with a dip / inverted U / harmful from entry, per row,
-//! with the cells where AI lowers welfare below the no-AI run outlined).
+//! with the cells where AI lowers welfare below the no-AI run outlined); and, for any
+//! heatmap of a sweep file, the outline of where a categorical outcome changes.
 
-use super::heatmap::{self, ColourScale, Heatmap, Overlay, PlotAxis, PlotError, Regimes};
+use super::heatmap::{self, ColourScale, Heatmap, Overlay, PlotAxis, Regimes};
+use super::plot::FigureError;
 use crate::model::welfare::ExpansionRegime;
 use crate::sweep::analysis::{self, Expansion};
 use crate::sweep::store::SweepFile;
@@ -40,6 +42,38 @@ pub fn optimum_overlays(sf: &SweepFile, e: &Expansion) -> Vec<Overlay> {
     out
 }
 
+/// s* and the laissez-faire line over a heatmap of the welfare metric `metric` of a sweep
+/// over the AI cost scale, and what the subtitle says of them; `None` for another metric or
+/// a sweep without that axis (or with too little to analyse).
+pub fn welfare_optimum(sf: &SweepFile, metric: &str) -> Option<(Vec<Overlay>, &'static str)> {
+    match analysis::expansion(sf) {
+        Ok(e) if metric.starts_with("welfare_") => {
+            Some((optimum_overlays(sf, &e), "dots: s* per row, whiskers: its range over replicas"))
+        }
+        _ => None,
+    }
+}
+
+/// The outline of where the categorical outcome `name` changes, over a heatmap of `metric`,
+/// and what the subtitle says of it when `name` is not `metric` itself: that it is the same
+/// in every cell, or that the lines are its changes. Promises no lines that are not drawn.
+pub fn regime_outline(sf: &SweepFile, metric: &str, name: String) -> (Regimes, Option<String>) {
+    let (grid, present) = analysis::category_grid(sf, &name);
+    let labels = crate::observe::outcome_categories(&name).unwrap_or(&[]);
+    let note = match present.as_slice() {
+        [one] if name != metric => {
+            let l = labels.get(*one as usize).copied().unwrap_or("?");
+            Some(format!("{name}: {l} in every cell"))
+        }
+        [_, _, ..] if name != metric => Some(format!("lines: {name} changes")),
+        _ => None,
+    };
+    let labels = labels.iter().map(|s| s.to_string()).collect();
+    // Regions of the plotted metric itself need no name in their labels.
+    let regimes = Regimes { labels, name: if name == metric { String::new() } else { name }, grid };
+    (regimes, note)
+}
+
 /// The regime map of `sf` to `path`: each cell coloured by its row's regime, the cells
 /// where mean welfare is below the no-AI run outlined, s* and s = 1 drawn over it.
 pub fn draw_regime_map(
@@ -50,7 +84,7 @@ pub fn draw_regime_map(
     y: PlotAxis,
     subtitle: String,
     size: (u32, u32),
-) -> Result<(), PlotError> {
+) -> Result<(), FigureError> {
     let (n1, n2) = sf.shape();
     let mut z = vec![f64::NAN; n1 * n2];
     let mut gain = vec![f64::NAN; n1 * n2];

@@ -1,10 +1,15 @@
 //! PNG figures with plotters: the embedded font (DejaVu Sans, so figures render the same
-//! on machines without fontconfig) and the figure helpers of `equilibrium`, `meanfield`
-//! and `reproduce`: a grid of panels, each a set of line, step-histogram or stacked-bar
-//! series with a legend, optional log x axis and marked x positions. Knows nothing about
-//! the model: callers hand it plain numbers. Files are written to `<name>.tmp.png` and
-//! renamed, so a figure is either whole or absent.
+//! on machines without fontconfig), the one PNG writer and error of every figure
+//! ([`write_png`], [`FigureError`]; the heatmaps of `heatmap.rs` use them too), and the
+//! figure helpers of `equilibrium`, `meanfield` and `reproduce`: a grid of panels, each a
+//! set of line, step-histogram or stacked-bar series with a legend, optional log x axis
+//! and marked x positions. Knows nothing about the model: callers hand it plain numbers.
+//! Figures go through [`Output::create_png`]: drawn into `<name>.tmp.png` and renamed, so
+//! a figure is either whole or absent, and a file that is not a PNG is never replaced.
 
+use crate::io::error::OutputError;
+use crate::io::output::Output;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use std::path::Path;
@@ -24,10 +29,38 @@ pub fn init_fonts() {
 
 /// A figure could not be drawn or written; names the file.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: {reason}")]
-pub struct FigureError {
-    pub file: String,
-    pub reason: String,
+pub enum FigureError {
+    /// Drawing or encoding the image failed, or its data cannot be drawn.
+    #[error("{file}: {reason}")]
+    Draw { file: String, reason: String },
+    /// The figure's path may not be written, or the rename failed (`io::output`); the
+    /// source, so the CLI's exit code is that of any refused output.
+    #[error("{0}")]
+    Output(#[from] OutputError),
+}
+
+/// The drawing area of a whole figure.
+pub type Canvas<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// Draws a PNG of `size` pixels with `draw` (on a white canvas) and writes it at `path`
+/// through [`Output::create_png`]: the figure is encoded into the temporary file and
+/// renamed over `path` once complete; on any error the temporary file is removed.
+pub fn write_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&Canvas) -> Result<(), FigureError>,
+) -> Result<(), FigureError> {
+    init_fonts();
+    let out = Output::create_png(path)?;
+    {
+        let root = BitMapBackend::new(out.tmp(), size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+        draw(&root)?;
+        root.present().map_err(|e| fig_err(path, format!("cannot write the PNG: {e}")))?;
+    }
+    // Dropping `out` on an error above removes the temporary file.
+    out.commit()?;
+    Ok(())
 }
 
 /// How a series is drawn.
@@ -94,8 +127,9 @@ pub const PALETTE: [(u8, u8, u8); 8] = [
     (188, 143, 0),
 ];
 
-fn fig_err(path: &Path, reason: impl ToString) -> FigureError {
-    FigureError { file: path.display().to_string(), reason: reason.to_string() }
+/// A [`FigureError::Draw`] of the figure at `path`.
+pub fn fig_err(path: &Path, reason: impl ToString) -> FigureError {
+    FigureError::Draw { file: path.display().to_string(), reason: reason.to_string() }
 }
 
 /// Draws `panels` on a grid of `cols` columns under `title` into the PNG at `path`
@@ -107,7 +141,6 @@ pub fn draw_figure(
     cols: usize,
     panel_size: (u32, u32),
 ) -> Result<(), FigureError> {
-    init_fonts();
     if panels.is_empty() {
         return Err(fig_err(path, "a figure needs at least one panel"));
     }
@@ -115,12 +148,7 @@ pub fn draw_figure(
     let rows = panels.len().div_ceil(cols);
     let head = if title.is_empty() { 0 } else { 40 };
     let size = (panel_size.0 * cols as u32, panel_size.1 * rows as u32 + head);
-    let name = path.file_name().ok_or_else(|| fig_err(path, "not a file path"))?.to_string_lossy().to_string();
-    let stem = name.strip_suffix(".png").unwrap_or(&name);
-    let tmp = path.with_file_name(format!("{stem}.tmp.png"));
-    let drawn = (|| -> Result<(), FigureError> {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+    write_png(path, size, |root| {
         let body = if head > 0 {
             root.draw_text(title, &("sans-serif", 22).into_font().color(&BLACK), (12, 10))
                 .map_err(|e| fig_err(path, e))?;
@@ -132,13 +160,8 @@ pub fn draw_figure(
         for (panel, area) in panels.iter().zip(areas.iter()) {
             draw_panel(path, area, panel)?;
         }
-        root.present().map_err(|e| fig_err(path, format!("cannot write the PNG: {e}")))
-    })();
-    if let Err(e) = drawn {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, path).map_err(|e| fig_err(path, format!("renaming {} over it: {e}", tmp.display())))
+        Ok(())
+    })
 }
 
 /// Data range of the panel's series: (x0, x1, y0, y1), padded, stacked bars summed.
@@ -211,9 +234,7 @@ fn step_width(points: &[(f64, f64)], i: usize) -> f64 {
     }
 }
 
-type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
-
-fn draw_panel(path: &Path, area: &Area, p: &Panel) -> Result<(), FigureError> {
+fn draw_panel(path: &Path, area: &Canvas, p: &Panel) -> Result<(), FigureError> {
     let (x0, x1, y0, y1) = ranges(p);
     let mut b = ChartBuilder::on(area);
     b.margin(12).caption(&p.title, ("sans-serif", 17)).x_label_area_size(42).y_label_area_size(62);

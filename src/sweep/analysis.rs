@@ -1,10 +1,11 @@
 //! What a sweep over the AI cost scale says about welfare (MODEL.md F5): for each value of
 //! the other axis (pollution, say), the welfare-maximising cost scale s* with its spread
 //! over replicas, and the regime of welfare along AI expansion against the no-AI run (the
-//! largest s). Pure arithmetic on a `SweepFile`; `hollow plot phase` draws s* on the
-//! welfare heatmap and `hollow plot regimes` the regime map.
+//! largest s). Also which categorical outcome (segment, welfare regime) a phase diagram
+//! outlines and its grid of per-cell values. Pure arithmetic on a `SweepFile`; `hollow plot
+//! phase` draws s* and the outlines on its heatmap and `hollow plot regimes` the regime map.
 
-use super::store::SweepFile;
+use super::store::{self, SweepFile};
 use crate::model::welfare::{ExpansionRegime, expansion_regime};
 
 /// The config key of the AI-expansion axis.
@@ -105,4 +106,95 @@ pub fn boundaries(e: &Expansion) -> Vec<(f64, f64, &'static str)> {
         .filter(|w| w[0].regime != w[1].regime)
         .map(|w| (w[0].value, w[1].value, w[1].regime.map_or("no AI", |g| g.label())))
         .collect()
+}
+
+/// The categorical outcomes a phase diagram outlines when none is named, by preference.
+pub const REGIME_METRICS: [&str; 2] = ["dominant_segment", "welfare_regime"];
+
+/// The categorical outcome whose changes a phase diagram of `metric` outlines when none is
+/// named: `metric` itself if categorical, else the first of [`REGIME_METRICS`] that `sf` recorded
+/// and that changes somewhere on the grid (else the first recorded, so that the figure can
+/// say it is the same everywhere); `None` when `sf` recorded none of them.
+pub fn default_regimes(sf: &SweepFile, metric: &str) -> Option<String> {
+    if crate::observe::outcome_categories(metric).is_some() {
+        return Some(metric.to_string());
+    }
+    let recorded: Vec<&str> = REGIME_METRICS.into_iter().filter(|n| sf.metric(n).is_some()).collect();
+    let varies = |n: &str| {
+        let (g, _) = category_grid(sf, n);
+        let first = g.iter().find(|v| v.is_finite());
+        g.iter().any(|v| v.is_finite() && Some(v) != first)
+    };
+    recorded.iter().find(|n| varies(n)).or(recorded.first()).map(|n| n.to_string())
+}
+
+/// Per cell, the most frequent value over replicas of the categorical metric `name` (NaN
+/// where a replica is missing; no cells when `sf` did not record it), and the distinct
+/// values on the grid, ascending.
+pub fn category_grid(sf: &SweepFile, name: &str) -> (Vec<f64>, Vec<f64>) {
+    let grid = store::cell_stats(sf.metric(name).unwrap_or(&[]), sf.replicas as usize, true).0;
+    let mut present: Vec<f64> = grid.iter().copied().filter(|v| v.is_finite()).collect();
+    present.sort_by(f64::total_cmp);
+    present.dedup();
+    (grid, present)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::{Axis, Scale, Shard};
+
+    /// A 2 × 2 sweep file of two replicas with these metrics (`cell * 2 + replica`).
+    fn file(metrics: &[(&str, [f64; 8])]) -> SweepFile {
+        let axis =
+            |key: &str| Axis { key: key.into(), label: key.into(), scale: Scale::Linear, values: vec![1.0, 2.0] };
+        SweepFile {
+            format_version: 1,
+            hollow_version: String::new(),
+            created: String::new(),
+            spec_text: String::new(),
+            spec_file: String::new(),
+            spec_hash: String::new(),
+            base_config: String::new(),
+            seed: 0,
+            seeds: "common".into(),
+            steps: 1,
+            replicas: 2,
+            block: 4,
+            shard: Shard::ALL,
+            complete: true,
+            executor: String::new(),
+            axes: vec![axis("a"), axis("b")],
+            metrics: metrics.iter().map(|(n, _)| n.to_string()).collect(),
+            done: vec![true; 4],
+            values: metrics.iter().map(|(_, v)| v.to_vec()).collect(),
+            run_seeds: vec![0; 8],
+        }
+    }
+
+    const WELFARE: [f64; 8] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+    const UNIFORM: [f64; 8] = [2.0; 8];
+    const VARIES: [f64; 8] = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+
+    #[test]
+    fn the_outlined_outcome_is_the_first_that_changes_else_the_first_recorded() {
+        let both = file(&[("welfare_final", WELFARE), ("dominant_segment", UNIFORM), ("welfare_regime", VARIES)]);
+        assert_eq!(default_regimes(&both, "welfare_final").as_deref(), Some("welfare_regime"));
+        // A categorical metric outlines itself.
+        assert_eq!(default_regimes(&both, "dominant_segment").as_deref(), Some("dominant_segment"));
+        let uniform = file(&[("welfare_final", WELFARE), ("dominant_segment", UNIFORM), ("welfare_regime", UNIFORM)]);
+        assert_eq!(default_regimes(&uniform, "welfare_final").as_deref(), Some("dominant_segment"));
+        assert_eq!(default_regimes(&file(&[("welfare_final", WELFARE)]), "welfare_final"), None);
+    }
+
+    #[test]
+    fn a_category_grid_holds_each_cells_most_frequent_value_and_the_values_present() {
+        // Cell 1's replicas disagree 1:1 (the smaller wins the tie); cell 3 lacks a replica.
+        let f = file(&[("welfare_regime", [0.0, 0.0, 2.0, 1.0, 2.0, 2.0, 1.0, f64::NAN])]);
+        let (grid, present) = category_grid(&f, "welfare_regime");
+        assert_eq!(&grid[..3], &[0.0, 1.0, 2.0]);
+        assert!(grid[3].is_nan());
+        assert_eq!(present, vec![0.0, 1.0, 2.0]);
+        assert!(category_grid(&f, "dominant_segment").0.is_empty());
+    }
 }

@@ -31,7 +31,7 @@ pub enum SweepError {
     /// Reading or writing a file (I/O, HDF5, a file that is not what it should be): the
     /// same errors, with file and operation, as run outputs.
     #[error(transparent)]
-    File(#[from] crate::io::hdf5::OutputError),
+    File(#[from] crate::io::OutputError),
     #[error("{file}: cannot resume: {reason}")]
     Resume { file: String, reason: String },
     #[error("merge: {0}")]
@@ -194,7 +194,7 @@ pub fn empty_file(spec: &Spec, shard: Shard, executor: &str) -> SweepFile {
     SweepFile {
         format_version: store::FORMAT_VERSION,
         hollow_version: env!("CARGO_PKG_VERSION").to_string(),
-        created: crate::io::hdf5::now_rfc3339(),
+        created: crate::io::now_rfc3339(),
         spec_text: spec.text.clone(),
         spec_file: spec.file.clone(),
         spec_hash: spec.hash.clone(),
@@ -385,7 +385,7 @@ pub fn run(
 
     let mut l = live.into_inner().unwrap_or_else(|p| p.into_inner());
     l.sf.complete = my_cells.iter().all(|&c| l.sf.done[c]);
-    l.sf.created = crate::io::hdf5::now_rfc3339();
+    l.sf.created = crate::io::now_rfc3339();
     // Save what is done whatever happened, then report the first failure.
     let saved = store::write(&target, &l.sf);
     ran?;
@@ -590,7 +590,7 @@ fn merge_files(out: &Path, shards: &[PathBuf], force: bool, partial: bool) -> Re
     merged.executor = execs.join("; ");
     merged.shard = Shard::ALL;
     merged.complete = missing.is_empty();
-    merged.created = crate::io::hdf5::now_rfc3339();
+    merged.created = crate::io::now_rfc3339();
     store::write(&target, &merged)?;
     Ok(MergeReport {
         files: files.len(),

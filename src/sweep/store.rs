@@ -1,23 +1,26 @@
 //! The sweep file: one HDF5 file per sweep, shard or checkpoint (they are the same
 //! format; a checkpoint is a file whose `complete` is 0). [`write`] stores a
-//! [`SweepFile`] atomically (`<path>.tmp`, fsync, rename, through `io::output`), [`read`] loads it back, and
-//! [`cell_stats`] gives the per-cell mean/std (numeric) or mode/agreement (categorical)
-//! that are stored next to the raw values. Layout in `docs/sweeps.md`.
+//! [`SweepFile`] atomically (`<path>.tmp`, fsync, rename, through `io::output`), [`read`]
+//! loads it back, and [`cell_stats`] gives the per-cell mean/std (numeric) or
+//! mode/agreement (categorical) that are stored next to the raw values. Attributes and
+//! datasets are written with `io::h5`, as in run files. Layout in `docs/sweeps.md`.
 
 use super::spec::{Axis, Scale};
 use super::{Shard, SweepError};
-use crate::io::hdf5::OutputError;
+use crate::io::h5::{Ctx, OutputError, get, get_str, get_str_list, put, put_described, put_str, put_str_list};
 use crate::io::output::Output;
-use crate::observe::{outcome_categories, outcome_unit};
-use ::hdf5::types::VarLenUnicode;
-use ::hdf5::{File, Group, H5Type, Location};
+use crate::observe::{outcome_categories, outcome_description, outcome_unit};
+use ::hdf5::File;
 use std::path::Path;
 
 /// Root attribute `format` of a sweep file.
 pub const FORMAT: &str = "hollow-sweep";
-/// Root attribute `format_version`; bump it when the layout changes.
-pub const FORMAT_VERSION: u32 = 1;
-const DEFLATE_LEVEL: u8 = 4;
+/// Root attribute `format_version`; bump it when the layout changes. Version 2 names the
+/// metric groups' unit attribute `units` (was `unit`) and describes every dataset; this
+/// build reads versions 1 and 2 (hollow reads neither attribute).
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest `format_version` this build reads.
+const OLDEST_READABLE: u32 = 1;
 
 /// A sweep's results and everything needed to interpret, resume or merge them.
 #[derive(Clone, Debug, PartialEq)]
@@ -133,7 +136,7 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
     {
         return Err(fmt_err(file, "internal: sweep data does not match its grid shape"));
     }
-    let f = File::create(tmp).map_err(h5(file, format!("creating {}", tmp.display())))?;
+    let f = File::create(tmp).ctx(file, || format!("creating {}", tmp.display()))?;
     put_str(&f, file, "format", FORMAT)?;
     put(&f, file, "format_version", FORMAT_VERSION)?;
     put_str(&f, file, "hollow_version", &s.hollow_version)?;
@@ -156,33 +159,63 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
     put_str_list(&f, file, "axis_keys", s.axes.iter().map(|a| a.key.as_str()))?;
     put_str_list(&f, file, "metrics", s.metrics.iter().map(String::as_str))?;
 
-    let axes = f.create_group("axes").map_err(h5(file, "creating group /axes".into()))?;
+    let axes = f.create_group("axes").ctx(file, || "creating group /axes".into())?;
     for (i, a) in s.axes.iter().enumerate() {
-        let ds = dataset(&axes, file, &format!("axis{i}"), &[a.len()], &a.values)?;
+        let ds = put_described(&axes, file, &format!("axis{i}"), &[a.len()], &a.values, "", &axis_description(a))?;
         put_str(&ds, file, "key", &a.key)?;
         put_str(&ds, file, "label", &a.label)?;
         put_str(&ds, file, "scale", a.scale.name())?;
     }
     let done: Vec<u8> = s.done.iter().map(|&d| u8::from(d)).collect();
-    dataset(&f, file, "done", &[n1, n2], &done)?;
-    dataset(&f, file, "run_seeds", &[n1, n2, r], &s.run_seeds)?;
-    let mg = f.create_group("metrics").map_err(h5(file, "creating group /metrics".into()))?;
+    put_described(&f, file, "done", &[n1, n2], &done, "", "1 where all replicas of the cell are stored, by cell")?;
+    let seeds_doing = "seed of every run, by cell and replica (0 where not done)";
+    put_described(&f, file, "run_seeds", &[n1, n2, r], &s.run_seeds, "", seeds_doing)?;
+    let mg = f.create_group("metrics").ctx(file, || "creating group /metrics".into())?;
     for (name, v) in s.metrics.iter().zip(&s.values) {
-        let g = mg.create_group(name).map_err(h5(file, format!("creating group /metrics/{name}")))?;
-        put_str(&g, file, "unit", outcome_unit(name).unwrap_or(""))?;
+        let g = mg.create_group(name).ctx(file, || format!("creating group /metrics/{name}"))?;
+        let units = outcome_unit(name).unwrap_or("");
+        let what = outcome_description(name).unwrap_or(name);
+        put_str(&g, file, "units", units)?;
         let cats = outcome_categories(name);
         put_str(&g, file, "kind", if cats.is_some() { "categorical" } else { "numeric" })?;
         if let Some(c) = cats {
             put_str_list(&g, file, "categories", c.iter().copied())?;
         }
-        dataset(&g, file, "values", &[n1, n2, r], v)?;
+        put_described(
+            &g,
+            file,
+            "values",
+            &[n1, n2, r],
+            v,
+            units,
+            &format!("{what}: every run, by cell and replica; NaN where not done"),
+        )?;
         let (a, b) = cell_stats(v, r, cats.is_some());
         let (na, nb) = if cats.is_some() { ("mode", "agreement") } else { ("mean", "std") };
-        dataset(&g, file, na, &[n1, n2], &a)?;
-        dataset(&g, file, nb, &[n1, n2], &b)?;
+        let (da, db, ub) = if cats.is_some() {
+            (
+                "most frequent category over the replicas (ties to the lower)",
+                "share of the replicas in the most frequent category",
+                "1",
+            )
+        } else {
+            ("mean over the replicas", "sample standard deviation over the replicas (NaN with one replica)", units)
+        };
+        put_described(&g, file, na, &[n1, n2], &a, units, &format!("{what}: {da}, by cell"))?;
+        put_described(&g, file, nb, &[n1, n2], &b, ub, &format!("{what}: {db}, by cell"))?;
     }
     write_grid(&f, file, s)?;
-    f.close().map_err(h5(file, format!("closing {}", tmp.display())))
+    f.close().ctx(file, || format!("closing {}", tmp.display()))?;
+    Ok(())
+}
+
+/// What an axis dataset holds: the swept config key and its label.
+fn axis_description(a: &Axis) -> String {
+    if a.label == a.key {
+        format!("values of the swept config key {}", a.key)
+    } else {
+        format!("values of the swept config key {} ({})", a.key, a.label)
+    }
 }
 
 /// `/grid`: every metric's runs again, as one variable over the axis keys and `replica`,
@@ -192,82 +225,33 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
 fn write_grid(f: &File, file: &str, s: &SweepFile) -> Result<(), SweepError> {
     use crate::io::dimscale;
     let r = s.replicas as usize;
-    let g = f.create_group("grid").map_err(h5(file, "creating group /grid".into()))?;
-    let scale_err = |what: String| move |e: ::hdf5::Error| fmt_err(file, &format!("{what}: {e}"));
+    let g = f.create_group("grid").ctx(file, || "creating group /grid".into())?;
     let mut scales = Vec::new();
     for a in &s.axes {
-        let ds = dataset(&g, file, &a.key, &[a.len()], &a.values)?;
+        let ds = put_described(&g, file, &a.key, &[a.len()], &a.values, "", &axis_description(a))?;
         put_str(&ds, file, "long_name", &a.label)?;
-        dimscale::set_scale(&ds, &a.key).map_err(scale_err(format!("making /grid/{} a dimension scale", a.key)))?;
+        dimscale::set_scale(&ds, &a.key).ctx(file, || format!("making /grid/{} a dimension scale", a.key))?;
         scales.push(ds);
     }
     let replicas: Vec<u32> = (0..s.replicas).collect();
-    let ds = dataset(&g, file, "replica", &[r], &replicas)?;
-    dimscale::set_scale(&ds, "replica").map_err(scale_err("making /grid/replica a dimension scale".into()))?;
+    let ds = put_described(&g, file, "replica", &[r], &replicas, "", "replica number (its seed is in /run_seeds)")?;
+    dimscale::set_scale(&ds, "replica").ctx(file, || "making /grid/replica a dimension scale".into())?;
     scales.push(ds);
     let shape: Vec<usize> = s.axes.iter().map(|a| a.len()).chain([r]).collect();
     let mut vars = Vec::new();
     for (name, v) in s.metrics.iter().zip(&s.values) {
-        let ds = dataset(&g, file, name, &shape, v)?;
-        put_str(&ds, file, "units", outcome_unit(name).unwrap_or(""))?;
+        let what = outcome_description(name).unwrap_or(name);
         let what = match outcome_categories(name) {
-            Some(c) => format!("{name} of every run (category index: {})", c.join(", ")),
-            None => format!("{name} of every run"),
+            Some(c) => format!("{what}, every run (category index: {})", c.join(", ")),
+            None => format!("{what}, every run"),
         };
-        put_str(&ds, file, "description", &format!("{what}, by axis values and replica; NaN where not done"))?;
-        vars.push(ds);
+        let description = format!("{what}, by axis values and replica; NaN where not done");
+        vars.push(put_described(&g, file, name, &shape, v, outcome_unit(name).unwrap_or(""), &description)?);
     }
     let vars: Vec<&::hdf5::Dataset> = vars.iter().collect();
     let scales: Vec<&::hdf5::Dataset> = scales.iter().collect();
-    dimscale::attach(f, &vars, &scales).map_err(scale_err("attaching the /grid dimension scales".into()))
-}
-
-fn dataset<T: H5Type>(
-    g: &Group,
-    file: &str,
-    name: &str,
-    shape: &[usize],
-    data: &[T],
-) -> Result<::hdf5::Dataset, SweepError> {
-    let path = format!("{}/{name}", g.name().trim_end_matches('/'));
-    let mut b = g.new_dataset::<T>();
-    if ::hdf5::filters::deflate_available() && shape.iter().all(|&d| d > 0) {
-        b = b.chunk(shape.to_vec()).shuffle().deflate(DEFLATE_LEVEL);
-    }
-    let ds = b.shape(shape).create(name).map_err(h5(file, format!("creating dataset {path}")))?;
-    ds.write_raw(data).map_err(h5(file, format!("writing dataset {path}")))?;
-    Ok(ds)
-}
-
-fn put<T: H5Type>(loc: &Location, file: &str, name: &str, v: T) -> Result<(), SweepError> {
-    loc.new_attr::<T>()
-        .create(name)
-        .and_then(|a| a.write_scalar(&v))
-        .map_err(h5(file, format!("writing attribute {name}")))
-}
-
-fn vlu(file: &str, name: &str, v: &str) -> Result<VarLenUnicode, SweepError> {
-    v.parse::<VarLenUnicode>().map_err(|e| {
-        fmt_err(file, format!("attribute {name} cannot be stored as HDF5 text ({e}); remove NUL characters"))
-    })
-}
-
-fn put_str(loc: &Location, file: &str, name: &str, v: &str) -> Result<(), SweepError> {
-    put(loc, file, name, vlu(file, name, v)?)
-}
-
-fn put_str_list<'a>(
-    loc: &Location,
-    file: &str,
-    name: &str,
-    vs: impl Iterator<Item = &'a str>,
-) -> Result<(), SweepError> {
-    let v = vs.map(|s| vlu(file, name, s)).collect::<Result<Vec<_>, _>>()?;
-    loc.new_attr::<VarLenUnicode>()
-        .shape(v.len())
-        .create(name)
-        .and_then(|a| a.write_raw(&v[..]))
-        .map_err(h5(file, format!("writing attribute {name}")))
+    dimscale::attach(f, &vars, &scales).ctx(file, || "attaching the /grid dimension scales".into())?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -280,31 +264,34 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
     if !path.is_file() {
         return Err(fmt_err(file, "no such file; check the path"));
     }
-    let f = File::open(path).map_err(h5(file, "opening it as HDF5 (is it a hollow sweep file?)".into()))?;
+    let f = File::open(path).ctx(file, || "opening it as HDF5 (is it a hollow sweep file?)".into())?;
     let format =
         get_str(&f, file, "format").map_err(|_| fmt_err(file, "not a hollow sweep file (no `format` attribute)"))?;
     if format != FORMAT {
         return Err(fmt_err(file, format!("is a \"{format}\" file, not a \"{FORMAT}\" file")));
     }
     let format_version: u32 = get(&f, file, "format_version")?;
-    if format_version != FORMAT_VERSION {
+    if !(OLDEST_READABLE..=FORMAT_VERSION).contains(&format_version) {
         return Err(fmt_err(
             file,
-            format!("sweep format version {format_version}; this build reads version {FORMAT_VERSION}"),
+            format!(
+                "sweep format version {format_version}; this build reads versions {OLDEST_READABLE} to \
+                 {FORMAT_VERSION} (upgrade hollow for a newer file)"
+            ),
         ));
     }
     let replicas: u32 = get(&f, file, "replicas")?;
     let keys = get_str_list(&f, file, "axis_keys")?;
     let mut axes = Vec::new();
     for i in 0..keys.len() {
-        let ds = f.dataset(&format!("axes/axis{i}")).map_err(h5(file, format!("opening /axes/axis{i}")))?;
+        let ds = f.dataset(&format!("axes/axis{i}")).ctx(file, || format!("opening /axes/axis{i}"))?;
         let scale = get_str(&ds, file, "scale")?;
         axes.push(Axis {
             key: get_str(&ds, file, "key")?,
             label: get_str(&ds, file, "label")?,
             scale: Scale::parse(&scale)
                 .ok_or_else(|| fmt_err(file, format!("/axes/axis{i}: unknown scale \"{scale}\"")))?,
-            values: ds.read_raw().map_err(h5(file, format!("reading /axes/axis{i}")))?,
+            values: ds.read_raw().ctx(file, || format!("reading /axes/axis{i}"))?,
         });
     }
     if axes.is_empty() || axes.len() > 2 {
@@ -313,18 +300,18 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
     let cells = axes.iter().map(Axis::len).product::<usize>();
     let r = replicas as usize;
     let read_flat = |name: &str, len: usize| -> Result<Vec<f64>, SweepError> {
-        let v: Vec<f64> = f.dataset(name).and_then(|d| d.read_raw()).map_err(h5(file, format!("reading /{name}")))?;
+        let v: Vec<f64> = f.dataset(name).and_then(|d| d.read_raw()).ctx(file, || format!("reading /{name}"))?;
         if v.len() != len {
             return Err(fmt_err(file, format!("/{name} has {} values, the grid needs {len}", v.len())));
         }
         Ok(v)
     };
-    let done: Vec<u8> = f.dataset("done").and_then(|d| d.read_raw()).map_err(h5(file, "reading /done".into()))?;
+    let done: Vec<u8> = f.dataset("done").and_then(|d| d.read_raw()).ctx(file, || "reading /done".into())?;
     if done.len() != cells {
         return Err(fmt_err(file, format!("/done has {} cells, the axes give {cells}", done.len())));
     }
     let run_seeds: Vec<u64> =
-        f.dataset("run_seeds").and_then(|d| d.read_raw()).map_err(h5(file, "reading /run_seeds".into()))?;
+        f.dataset("run_seeds").and_then(|d| d.read_raw()).ctx(file, || "reading /run_seeds".into())?;
     if run_seeds.len() != cells * r {
         return Err(fmt_err(file, format!("/run_seeds has {} values, the grid needs {}", run_seeds.len(), cells * r)));
     }
@@ -355,31 +342,6 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
     })
 }
 
-fn get<T: H5Type>(loc: &Location, file: &str, name: &str) -> Result<T, SweepError> {
-    loc.attr(name)
-        .map_err(|_| fmt_err(file, format!("no attribute {name}: not a complete hollow sweep file")))?
-        .read_scalar()
-        .map_err(h5(file, format!("reading attribute {name}")))
-}
-
-fn get_str(loc: &Location, file: &str, name: &str) -> Result<String, SweepError> {
-    get::<VarLenUnicode>(loc, file, name).map(|s| s.as_str().to_string())
-}
-
-fn get_str_list(loc: &Location, file: &str, name: &str) -> Result<Vec<String>, SweepError> {
-    let v: Vec<VarLenUnicode> = loc
-        .attr(name)
-        .map_err(|_| fmt_err(file, format!("no attribute {name}: not a complete hollow sweep file")))?
-        .read_raw()
-        .map_err(h5(file, format!("reading attribute {name}")))?;
-    Ok(v.into_iter().map(|s| s.as_str().to_string()).collect())
-}
-
-fn h5(file: &str, doing: String) -> impl FnOnce(::hdf5::Error) -> SweepError {
-    let file = file.to_string();
-    move |source| OutputError::Hdf5 { file, doing, source }.into()
-}
-
 fn fmt_err(file: &str, reason: impl Into<String>) -> SweepError {
-    OutputError::Format { file: file.to_string(), reason: reason.into() }.into()
+    OutputError::format(file, reason).into()
 }

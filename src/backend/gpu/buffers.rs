@@ -456,6 +456,47 @@ impl Buffers {
         })
     }
 
+    /// The buffer bound as the WGSL global `name` (the names of bindings::KERNELS), so a
+    /// kernel's bindings are resolved by name rather than by position; `level` picks the
+    /// scan level uniform for `lv` and is ignored otherwise. None for a name no kernel binds.
+    pub fn by_name(&self, name: &str, level: usize) -> Option<&wgpu::Buffer> {
+        let (c, b) = (&self.c, &self.b);
+        Some(match name {
+            "params" => &self.params,
+            "batch" => &self.batch,
+            "lv" => self.levels.get(level)?,
+            "aux" => &self.aux,
+            "totals" => &self.totals,
+            "rd" => &self.red,
+            "deciles" => &self.deciles,
+            "part" => &self.part,
+            "curves" => &self.curves,
+            "grid" => &self.grid,
+            "talent" => &c.talent,
+            "x" => &c.x,
+            "mode" => &c.mode,
+            "provider" => &c.provider,
+            "vol" => &c.vol,
+            "offer" => &c.offer,
+            "cap" => &c.cap,
+            "offset" => &c.offset,
+            "sold" => &c.sold,
+            "revenue" => &c.revenue,
+            "qvals" => &c.qvals,
+            "reskill" => &c.reskill,
+            "theta" => &b.theta,
+            "util" => &b.util,
+            "d" => &b.d,
+            "experience" => &b.exp,
+            "active_flag" => &b.active,
+            "proposal" => &b.proposal,
+            "bought" => &b.bought,
+            "searches" => &b.searches,
+            "gain" => &b.gain,
+            _ => return None,
+        })
+    }
+
     /// Writes a whole field, in pieces so the driver's staging stays bounded.
     pub fn upload<T: Pod>(&self, gpu: &Gpu, buf: &wgpu::Buffer, data: &[T]) -> Result<(), GpuError> {
         let bytes: &[u8] = bytemuck::cast_slice(data);

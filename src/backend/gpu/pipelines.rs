@@ -1,10 +1,11 @@
 //! Shader assembly and the compute pipelines of the GPU backend, made once at start-up:
 //! each stage's source is common.wgsl + rng.wgsl (+ the unit-chunk accessors for stages
-//! that touch units) + the stage file, since WGSL has no #include. Bind group layouts are
-//! derived from one declarative list of bindings per kernel, and every bind group is made
-//! here, so a step only sets pipelines and dispatches.
+//! that touch units) + the stage file, since WGSL has no #include. Bind group layouts and
+//! bind groups are built from the named table of bindings::KERNELS (names resolved by
+//! `Buffers::by_name`) and all made here, so a step only sets pipelines and dispatches.
 
 use super::GpuError;
+use super::bindings::{Access, KERNELS, KernelDecl};
 use super::buffers::Buffers;
 use super::device::Gpu;
 use std::fmt::Write as _;
@@ -79,48 +80,34 @@ pub fn stage_source(stage: &str, units: Option<(u32, u32)>) -> String {
     s
 }
 
-/// How a buffer is bound.
-#[derive(Clone, Copy)]
-pub enum Bind<'a> {
-    Uniform(&'a wgpu::Buffer),
-    Read(&'a wgpu::Buffer),
-    Write(&'a wgpu::Buffer),
+/// One bind group entry: binding number, how it is bound, the buffer.
+type Entry<'a> = (u32, Access, &'a wgpu::Buffer);
+
+fn binding_type(a: Access) -> wgpu::BindingType {
+    let ty = match a {
+        Access::Uniform => wgpu::BufferBindingType::Uniform,
+        Access::Read => wgpu::BufferBindingType::Storage { read_only: true },
+        Access::Write => wgpu::BufferBindingType::Storage { read_only: false },
+    };
+    wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None }
 }
 
-impl Bind<'_> {
-    fn buffer(&self) -> &wgpu::Buffer {
-        match self {
-            Bind::Uniform(b) | Bind::Read(b) | Bind::Write(b) => b,
-        }
-    }
-    fn ty(&self) -> wgpu::BindingType {
-        let ty = match self {
-            Bind::Uniform(_) => wgpu::BufferBindingType::Uniform,
-            Bind::Read(_) => wgpu::BufferBindingType::Storage { read_only: true },
-            Bind::Write(_) => wgpu::BufferBindingType::Storage { read_only: false },
-        };
-        wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None }
-    }
-}
-
-fn layout_of(gpu: &Gpu, label: &str, binds: &[(u32, Bind)]) -> wgpu::BindGroupLayout {
+fn layout_of(gpu: &Gpu, label: &str, binds: &[Entry]) -> wgpu::BindGroupLayout {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = binds
         .iter()
-        .map(|(i, b)| wgpu::BindGroupLayoutEntry {
+        .map(|(i, a, _)| wgpu::BindGroupLayoutEntry {
             binding: *i,
             visibility: wgpu::ShaderStages::COMPUTE,
-            ty: b.ty(),
+            ty: binding_type(*a),
             count: None,
         })
         .collect();
     gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(label), entries: &entries })
 }
 
-fn group_of(gpu: &Gpu, label: &str, layout: &wgpu::BindGroupLayout, binds: &[(u32, Bind)]) -> wgpu::BindGroup {
-    let entries: Vec<wgpu::BindGroupEntry> = binds
-        .iter()
-        .map(|(i, b)| wgpu::BindGroupEntry { binding: *i, resource: b.buffer().as_entire_binding() })
-        .collect();
+fn group_of(gpu: &Gpu, label: &str, layout: &wgpu::BindGroupLayout, binds: &[Entry]) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> =
+        binds.iter().map(|(i, _, b)| wgpu::BindGroupEntry { binding: *i, resource: b.as_entire_binding() }).collect();
     gpu.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout, entries: &entries })
 }
 
@@ -157,49 +144,69 @@ pub struct Pipelines {
 
 struct Builder<'a> {
     gpu: &'a Gpu,
+    bufs: &'a Buffers,
+    chunks: (u32, u32),
     units_layout: wgpu::BindGroupLayout,
-    /// The ensemble layout uniform, bound at 31 in every kernel (common.wgsl's `batch`).
-    batch: &'a wgpu::Buffer,
+    /// Compiled modules by stage, shared by the kernels of a stage.
+    modules: Vec<(&'static str, wgpu::ShaderModule)>,
 }
 
 impl Builder<'_> {
-    fn module(&self, name: &str, src: &str) -> wgpu::ShaderModule {
-        self.gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(name),
+    fn module(&mut self, k: &KernelDecl) -> usize {
+        if let Some(i) = self.modules.iter().position(|(s, _)| *s == k.stage) {
+            return i;
+        }
+        let src = k.module_source(self.chunks);
+        let m = self.gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(k.stage),
             source: wgpu::ShaderSource::Wgsl(src.into()),
-        })
+        });
+        self.modules.push((k.stage, m));
+        self.modules.len() - 1
     }
 
-    /// A kernel whose bind groups all share the shape of `sets[0]` (plus the ensemble layout).
-    fn kernel(&self, module: &wgpu::ShaderModule, entry: &str, sets: &[Vec<(u32, Bind)>], units: bool) -> Kernel {
-        let sets: Vec<Vec<(u32, Bind)>> = sets
-            .iter()
-            .map(|s| {
-                let mut s = s.clone();
-                s.push((31, Bind::Uniform(self.batch)));
-                s
+    /// The bind group entries of `k` for scan level `level`, each name resolved to its
+    /// buffer. An unknown name is a mistake in bindings::KERNELS, caught at start-up.
+    fn entries(&self, k: &KernelDecl, level: usize) -> Vec<Entry<'_>> {
+        k.all_bindings()
+            .map(|b| {
+                let buf = self.bufs.by_name(b.name, level).unwrap_or_else(|| {
+                    panic!(
+                        "kernel {}: binding {} names {:?}, which Buffers::by_name does not know \
+                         (src/backend/gpu/bindings.rs)",
+                        k.name, b.slot, b.name
+                    )
+                });
+                (b.slot, b.access, buf)
             })
-            .collect();
-        let layout = layout_of(self.gpu, entry, &sets[0]);
+            .collect()
+    }
+
+    /// A kernel with one bind group, or one per scan level, all of the same layout.
+    fn kernel(&mut self, k: &KernelDecl) -> Kernel {
+        let mi = self.module(k);
+        let levels = if k.per_level { self.bufs.levels.len() } else { 1 };
+        let sets: Vec<Vec<Entry>> = (0..levels).map(|l| self.entries(k, l)).collect();
+        let layout = layout_of(self.gpu, k.name, &sets[0]);
         let mut layouts = vec![Some(&layout)];
-        if units {
+        if k.units {
             layouts.push(Some(&self.units_layout));
         }
         let pl = self.gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(entry),
+            label: Some(k.name),
             bind_group_layouts: &layouts,
             immediate_size: 0,
         });
         let pipeline = self.gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(entry),
+            label: Some(k.name),
             layout: Some(&pl),
-            module,
-            entry_point: Some(entry),
+            module: &self.modules[mi].1,
+            entry_point: Some(k.entry),
             compilation_options: Default::default(),
             cache: None,
         });
-        let groups = sets.iter().map(|s| group_of(self.gpu, entry, &layout, s)).collect();
-        Kernel { pipeline, groups, units }
+        let groups = sets.iter().map(|s| group_of(self.gpu, k.name, &layout, s)).collect();
+        Kernel { pipeline, groups, units: k.units }
     }
 }
 
@@ -209,193 +216,47 @@ impl Pipelines {
         gpu.scoped("shader compilation and pipelines", 0, || Self::build(gpu, b, chunks))
     }
 
+    /// Builds every kernel of bindings::KERNELS; its field here is found by name.
     fn build(gpu: &Gpu, b: &Buffers, chunks: (u32, u32)) -> Pipelines {
-        use Bind::*;
         let n = chunks.0.max(1);
-        let mut unit_binds: Vec<(u32, Bind)> = Vec::new();
+        let mut unit_binds: Vec<Entry> = Vec::new();
         for (k, buf) in b.owner.iter().enumerate() {
-            unit_binds.push((k as u32, Write(buf)));
+            unit_binds.push((k as u32, Access::Write, buf));
         }
         for (k, buf) in b.claim.iter().enumerate() {
-            unit_binds.push((n + k as u32, Write(buf)));
+            unit_binds.push((n + k as u32, Access::Write, buf));
         }
         let units_layout = layout_of(gpu, "units", &unit_binds);
         let units = group_of(gpu, "units", &units_layout, &unit_binds);
-        let bld = Builder { gpu, units_layout, batch: &b.batch };
-        let (c, y) = (&b.c, &b.b);
-        let pm = (0, Read(&b.params));
-
-        let m = bld.module("offers", &stage_source(shaders::OFFERS, None));
-        let offers = bld.kernel(
-            &m,
-            "main",
-            &[vec![
-                pm,
-                (1, Read(&c.mode)),
-                (2, Read(&c.talent)),
-                (3, Read(&c.x)),
-                (4, Read(&c.vol)),
-                (5, Write(&c.offer)),
-                (6, Write(&c.cap)),
-                (7, Write(&c.sold)),
-                (8, Read(&c.reskill)),
-            ]],
-            false,
-        );
-
-        let m = bld.module("scan", &stage_source(shaders::SCAN, Some(chunks)));
-        let scan_sets: Vec<Vec<(u32, Bind)>> = b
-            .levels
-            .iter()
-            .map(|lv| {
-                vec![
-                    pm,
-                    (1, Uniform(lv)),
-                    (2, Read(&c.mode)),
-                    (3, Read(&c.cap)),
-                    (4, Write(&c.offset)),
-                    (5, Write(&b.aux)),
-                    (6, Write(&b.totals)),
-                ]
-            })
-            .collect();
-        let scan_up = bld.kernel(&m, "scan_up", &scan_sets, false);
-        let scan_top = bld.kernel(&m, "scan_top", &scan_sets, false);
-        let scan_down = bld.kernel(&m, "scan_down", &scan_sets, false);
-        let scan_down0 = bld.kernel(&m, "scan_down0", &scan_sets, false);
-        let scan_fill = bld.kernel(&m, "scan_fill", &scan_sets[..1], true);
-        let scan_seg = bld.kernel(&m, "scan_seg", &scan_sets[..1], false);
-
-        let m = bld.module("search", &stage_source(shaders::SEARCH, Some(chunks)));
-        let search = bld.kernel(
-            &m,
-            "main",
-            &[vec![
-                pm,
-                (1, Read(&y.active)),
-                (2, Read(&y.theta)),
-                (3, Read(&y.d)),
-                (4, Read(&c.offer)),
-                (5, Write(&y.proposal)),
-                (6, Write(&y.bought)),
-                (7, Write(&y.searches)),
-            ]],
-            true,
-        );
-
-        let m = bld.module("resolve", &stage_source(shaders::RESOLVE, Some(chunks)));
-        let resolve = bld.kernel(
-            &m,
-            "main",
-            &[vec![pm, (1, Write(&y.proposal)), (2, Write(&y.bought)), (3, Write(&c.sold))]],
-            true,
-        );
-
-        let m = bld.module("buyers", &stage_source(shaders::BUYERS, None));
-        let buyers = bld.kernel(
-            &m,
-            "main",
-            &[vec![
-                pm,
-                (1, Read(&c.offer)),
-                (2, Read(&y.theta)),
-                (3, Read(&y.searches)),
-                (4, Read(&y.bought)),
-                (5, Write(&y.util)),
-                (6, Write(&y.active)),
-                (7, Write(&y.exp)),
-                (8, Write(&y.d)),
-                (9, Write(&y.gain)),
-            ]],
-            false,
-        );
-
-        let m = bld.module("accounts", &stage_source(shaders::ACCOUNTS, None));
-        let accounts = bld.kernel(
-            &m,
-            "main",
-            &[vec![
-                pm,
-                (1, Read(&c.mode)),
-                (2, Read(&c.cap)),
-                (3, Read(&c.sold)),
-                (4, Write(&c.revenue)),
-                (5, Write(&c.offer)),
-                (6, Write(&c.vol)),
-            ]],
-            false,
-        );
-
-        let m = bld.module("reduce", &stage_source(shaders::REDUCE, None));
-        let rd = (1, Uniform(&b.red));
-        let part = (16, Write(&b.part));
-        let reduce_buyers = bld.kernel(
-            &m,
-            "reduce_buyers",
-            &[vec![pm, rd, (3, Read(&y.searches)), (4, Read(&y.gain)), (5, Read(&y.d)), (6, Read(&y.bought)), part]],
-            false,
-        );
-        let reduce_creators = bld.kernel(
-            &m,
-            "reduce_creators",
-            &[vec![
-                pm,
-                rd,
-                (2, Read(&b.deciles)),
-                (7, Read(&c.mode)),
-                (8, Read(&c.talent)),
-                (9, Read(&c.x)),
-                (10, Read(&c.cap)),
-                (11, Read(&c.sold)),
-                (12, Read(&c.offer)),
-                (13, Read(&c.revenue)),
-                (14, Read(&c.vol)),
-                (15, Read(&c.provider)),
-                part,
-                (17, Read(&c.reskill)),
-            ]],
-            false,
-        );
-
-        let m = bld.module("decide", &stage_source(shaders::DECIDE, None));
-        let decide = bld.kernel(
-            &m,
-            "main",
-            &[vec![
-                pm,
-                (1, Read(&b.curves)),
-                (2, Read(&b.grid)),
-                (3, Read(&c.talent)),
-                (4, Write(&c.mode)),
-                (5, Write(&c.x)),
-                (6, Write(&c.offer)),
-                (7, Write(&c.vol)),
-                (8, Write(&c.provider)),
-                (9, Write(&c.qvals)),
-                (10, Write(&c.reskill)),
-                (11, Read(&c.revenue)),
-                (12, Read(&c.cap)),
-                (13, Read(&c.sold)),
-            ]],
-            false,
-        );
-
-        Pipelines {
-            offers,
-            scan_up,
-            scan_top,
-            scan_down,
-            scan_down0,
-            scan_fill,
-            scan_seg,
-            search,
-            resolve,
-            buyers,
-            accounts,
-            reduce_buyers,
-            reduce_creators,
-            decide,
+        let mut bld = Builder { gpu, bufs: b, chunks, units_layout, modules: Vec::new() };
+        let mut built: Vec<(&str, Kernel)> = KERNELS.iter().map(|k| (k.name, bld.kernel(k))).collect();
+        let mut take = |name: &str| -> Kernel {
+            let i = built
+                .iter()
+                .position(|(n, _)| *n == name)
+                .unwrap_or_else(|| panic!("no kernel {name:?} in src/backend/gpu/bindings.rs KERNELS"));
+            built.swap_remove(i).1
+        };
+        let pipes = Pipelines {
+            offers: take("offers"),
+            scan_up: take("scan_up"),
+            scan_top: take("scan_top"),
+            scan_down: take("scan_down"),
+            scan_down0: take("scan_down0"),
+            scan_fill: take("scan_fill"),
+            scan_seg: take("scan_seg"),
+            search: take("search"),
+            resolve: take("resolve"),
+            buyers: take("buyers"),
+            accounts: take("accounts"),
+            reduce_buyers: take("reduce_buyers"),
+            reduce_creators: take("reduce_creators"),
+            decide: take("decide"),
             units,
-        }
+        };
+        // A kernel declared but never dispatched would be checked by the tests for nothing.
+        let unused: Vec<&str> = built.iter().map(|(n, _)| *n).collect();
+        assert!(unused.is_empty(), "kernels {unused:?} in bindings::KERNELS have no field in Pipelines");
+        pipes
     }
 }

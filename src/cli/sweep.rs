@@ -1,0 +1,266 @@
+//! `hollow sweep` (a parameter sweep to a sweep file, resumed where it stopped; with
+//! `--dry-run` only its plan and a time estimate), `hollow merge` (shard files into one sweep
+//! file) and `hollow export` (any hollow file as a CSV table).
+
+use super::progress::{Progress, Signals, fmt_secs};
+use super::{BackendKind, CliError, auto_takes_gpu, usage};
+use crate::backend::cpu::CpuBackend;
+use crate::observe::Recorder;
+use crate::sim::Simulation;
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// The sweep executor for `--backend`: `auto` takes the GPU when wgpu finds an adapter.
+pub(super) fn sweep_executor(
+    kind: BackendKind,
+    threads: usize,
+    batch: usize,
+    streams: usize,
+) -> Result<Box<dyn crate::sweep::Executor>> {
+    use crate::backend::gpu::GpuOptions;
+    use crate::sweep::{CpuExecutor, GpuExecutor};
+    let use_gpu = match kind {
+        BackendKind::Cpu => false,
+        BackendKind::Gpu => true,
+        BackendKind::Auto => {
+            let gpu = auto_takes_gpu();
+            eprintln!(
+                "backend auto: {}",
+                if gpu {
+                    "using the GPU executor"
+                } else {
+                    "no hardware GPU adapter (set HOLLOW_ADAPTER to use a software one); using the CPU executor"
+                }
+            );
+            gpu
+        }
+    };
+    if use_gpu {
+        let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
+        Ok(Box::new(GpuExecutor::new(opts, batch, streams).map_err(|e| anyhow::anyhow!("--backend gpu: {e}"))?))
+    } else {
+        Ok(Box::new(CpuExecutor::new(threads)?))
+    }
+}
+
+/// Longest `--checkpoint-secs` (a day): beyond it a checkpoint would never come.
+const MAX_CHECKPOINT_SECS: f64 = 86_400.0;
+
+/// `--checkpoint-secs` as a duration, refused unless in [0, MAX_CHECKPOINT_SECS].
+pub(super) fn checkpoint_interval(secs: f64) -> Result<std::time::Duration> {
+    if !(secs.is_finite() && (0.0..=MAX_CHECKPOINT_SECS).contains(&secs)) {
+        return Err(usage(format!(
+            "--checkpoint-secs: must be a number of seconds in [0, {MAX_CHECKPOINT_SECS}], got {secs}"
+        )));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| usage(format!("--checkpoint-secs {secs}: {e}")))
+}
+
+/// `hollow sweep --dry-run`: what the sweep (or its shard) would run and how long the CPU
+/// executor would take on this machine, from a calibration run of one cell; writes nothing.
+pub(super) fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: BackendKind, threads: usize) -> Result<()> {
+    use crate::sweep::{Shard, Spec, shard_blocks};
+    let spec = Spec::load(spec_path)?;
+    let shard: Shard = shard.map_or(Ok(Shard::ALL), |s| Shard::resolve(s, &spec))?;
+    let cells: usize = shard_blocks(&spec, shard).map(|b| spec.block_cells(b).len()).sum();
+    let runs = cells as u64 * u64::from(spec.replicas);
+    let agents = u64::from(spec.base.top.creators) + u64::from(spec.base.top.buyers);
+    let agent_steps = runs as f64 * f64::from(spec.steps) * agents as f64;
+    println!(
+        "{}{}: {cells} cells × {} replicas = {runs} runs of {} steps on {agents}-agent markets: {agent_steps:.3e} agent-steps",
+        spec_path.display(),
+        if shard == Shard::ALL { String::new() } else { format!(" shard {shard}") },
+        spec.replicas,
+        spec.steps
+    );
+    // Calibration: the middle cell, replica 0, on one thread (as the CPU executor runs it),
+    // with its shock moved to step 10 so that 20 of the 30 steps carry the AI flood.
+    let cell = spec.n_cells() / 2;
+    let mut cfg = spec.cell_config(cell, 0)?;
+    let k = cfg.top.steps.min(30);
+    cfg.top.steps = k;
+    cfg.technology.shock_step = cfg.technology.shock_step.min(10);
+    let mut sim = Simulation::new(cfg, |s| Box::new(CpuBackend::new(s, 1)));
+    let started = Instant::now();
+    sim.run(k, &mut Recorder::new(), &AtomicBool::new(false), |_| {});
+    let per_run = started.elapsed().as_secs_f64() / f64::from(k.max(1)) * f64::from(spec.steps);
+    let workers = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
+    println!(
+        "estimate for the CPU executor with {workers} threads: {} ({:.2} s per run; calibrated on {k} steps of cell \
+         {} replica 0 on one thread, shock at step {}, just now: an estimate, not a measurement)",
+        fmt_secs(runs as f64 * per_run / workers as f64),
+        per_run,
+        spec.describe_cell(cell),
+        k.min(10)
+    );
+    if kind != BackendKind::Cpu {
+        println!(
+            "the GPU executor is not calibrated by --dry-run: its rate depends on the ensemble size and the device \
+             (README, Benchmarks: 188 runs/s of 1.5·10^4-agent, 400-step markets on an H200)"
+        );
+    }
+    Ok(())
+}
+
+/// The flags of `hollow sweep` that are not the spec, shard or executor.
+#[derive(Clone, Copy)]
+pub(super) struct SweepFlags {
+    pub(super) fresh: bool,
+    pub(super) force: bool,
+    pub(super) quiet: bool,
+    pub(super) max_blocks: Option<usize>,
+    pub(super) checkpoint: std::time::Duration,
+}
+
+pub(super) fn cmd_sweep(
+    spec_path: &Path,
+    output: Option<PathBuf>,
+    shard: Option<&str>,
+    exec: &dyn crate::sweep::Executor,
+    flags: &SweepFlags,
+) -> Result<()> {
+    use crate::sweep::{self, Options, Shard, Spec};
+    let SweepFlags { fresh, force, quiet, max_blocks, checkpoint } = *flags;
+    // First: a signal from here on is a clean stop, not a kill.
+    let signals = Signals::install()?;
+    let spec = Spec::load(spec_path)?;
+    let shard: Shard = match shard {
+        Some(s) => Shard::resolve(s, &spec)?,
+        None => Shard::ALL,
+    };
+    let output = output.unwrap_or_else(|| {
+        let stem = spec_path.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
+        if shard == Shard::ALL {
+            PathBuf::from(format!("{stem}.h5"))
+        } else {
+            PathBuf::from(format!("{stem}.shard{}of{}.h5", shard.index, shard.count))
+        }
+    });
+    let (n1, n2) = spec.shape();
+    let shape = if spec.axes.len() == 2 { format!("{n1} × {n2}") } else { format!("{n1}") };
+    if !quiet {
+        eprintln!(
+            "sweep {}: {shape} cells × {} replicas, {} steps each, {} creators + {} buyers per market; {} blocks of {} cells{}; {}",
+            spec_path.display(),
+            spec.replicas,
+            spec.steps,
+            spec.base.top.creators,
+            spec.base.top.buyers,
+            spec.n_blocks(),
+            spec.block,
+            if shard == Shard::ALL {
+                String::new()
+            } else {
+                format!(", shard {shard} ({} blocks)", sweep::shard_blocks(&spec, shard).count())
+            },
+            exec.describe()
+        );
+    }
+    let stop = signals.stop.clone();
+    let pb = Progress::new(0, quiet, "cells");
+    let first = AtomicBool::new(true);
+    let progress = |p: sweep::Progress| {
+        if first.swap(false, Ordering::SeqCst) {
+            // Cells found done in a resumed file do not count toward the rate.
+            pb.restart(p.cells_total as u64, p.cells_done as u64);
+            if p.cells_done > 0 {
+                pb.println(format!(
+                    "resuming {}: {} of {} cells already done",
+                    output.display(),
+                    p.cells_done,
+                    p.cells_total
+                ));
+            }
+        } else {
+            pb.set_position(p.cells_done as u64);
+        }
+    };
+    let opts = Options { fresh, shard, max_blocks, checkpoint_interval: checkpoint, force };
+    let report = sweep::run(&spec, &output, &opts, exec, &stop, &progress)?;
+    pb.finish();
+    if report.cells_computed == 0 && report.complete {
+        println!(
+            "{}: all {} cells already done; nothing to compute (--fresh starts over)",
+            output.display(),
+            report.cells_total
+        );
+        return Ok(());
+    }
+    let secs = report.seconds.max(1e-9);
+    println!(
+        "computed {} cells ({} runs) in {:.1} s: {:.3} cells/s, {:.3} runs/s ({})",
+        report.cells_computed,
+        report.runs_computed,
+        report.seconds,
+        report.cells_computed as f64 / secs,
+        report.runs_computed as f64 / secs,
+        report.executor
+    );
+    if let Some(t) = exec.time_report() {
+        println!("{t}");
+    }
+    println!(
+        "output: {} ({} of {} cells done)",
+        output.display(),
+        report.cells_before + report.cells_computed,
+        report.cells_total
+    );
+    if !report.complete {
+        let msg = format!(
+            "stopped with {} of {} cells done; the finished cells are saved in {}: run the same command again to resume",
+            report.cells_before + report.cells_computed,
+            report.cells_total,
+            output.display()
+        );
+        if signals.received().is_some() {
+            return Err(signals.interrupted(msg));
+        }
+        bail!(msg);
+    }
+    Ok(())
+}
+
+pub(super) fn cmd_merge(output: &Path, shards: &[PathBuf], force: bool) -> Result<()> {
+    let r = crate::sweep::merge_partial(output, shards, force)?;
+    println!(
+        "merged {} files, {} of {} cells (spec {}) into {}",
+        r.files,
+        r.cells_done,
+        r.cells,
+        r.spec_hash,
+        output.display()
+    );
+    if !r.complete {
+        return Err(r.incomplete_error(output).into());
+    }
+    Ok(())
+}
+
+pub(super) fn cmd_export(file: &Path, output: Option<PathBuf>, format: &str, force: bool) -> Result<()> {
+    use crate::io::export;
+    if format != "csv" {
+        return Err(usage(format!("--format {format}: expected csv (Parquet is not built in; see README)")));
+    }
+    let input = |e: crate::io::OutputError| CliError::Input(e.to_string());
+    let kind = export::file_format(file).map_err(input)?;
+    let table = match kind.as_str() {
+        crate::sweep::store::FORMAT => {
+            export::sweep_csv(&crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?)
+        }
+        crate::io::hdf5::FORMAT => export::run_csv(&crate::io::read_run(file).map_err(input)?),
+        "hollow-facts" => export::facts_csv(file).map_err(input)?,
+        other => return Err(CliError::Input(format!("{}: cannot export a {other} file", file.display())).into()),
+    };
+    let output = output.unwrap_or_else(|| file.with_extension("csv"));
+    if output.as_os_str() == "-" {
+        print!("{table}");
+        return Ok(());
+    }
+    let out = crate::io::output::Output::create(&output, &[file], force)?;
+    std::fs::write(out.tmp(), &table).map_err(|e| anyhow::anyhow!("{}: writing: {e}", output.display()))?;
+    out.commit()?;
+    eprintln!("wrote {} ({} rows)", output.display(), table.lines().count().saturating_sub(1));
+    Ok(())
+}
