@@ -26,7 +26,6 @@ pub use setup::{PaperRow, paper_rows};
 
 use crate::backend::Backend;
 use crate::config::{Config, ConfigError};
-use crate::io::hdf5::OutputError;
 use crate::io::plot::FigureError;
 use crate::io::tables::TableError;
 use crate::layers::meanfield::{MeanField, MeanFieldOptions};
@@ -78,8 +77,6 @@ pub enum ReproduceError {
     Table(#[from] TableError),
     #[error(transparent)]
     Figure(#[from] FigureError),
-    #[error(transparent)]
-    Output(#[from] OutputError),
     #[error("{0}")]
     Other(String),
 }

@@ -4,7 +4,7 @@
 //! temporary file and renamed into place by `io::output::Output`.
 
 use super::{Report, ReproduceError};
-use crate::io::hdf5::OutputError;
+use crate::io::OutputError;
 use crate::io::output::Output;
 use crate::io::tables::TableFile;
 use std::fmt::Write as _;
