@@ -4,7 +4,7 @@
 //! curves, welfare and concentration, the summary and snapshots; the market's slow state
 //! and its rules are `model::dynamics`. Knows no backend details.
 
-use crate::backend::{Backend, Ensemble, Separate, Stage, Totals};
+use crate::backend::{Backend, BackendError, Ensemble, Separate, Stage, Totals};
 use crate::config::Config;
 use crate::model::dynamics::{self, Dynamics};
 use crate::model::market::Curves;
@@ -274,7 +274,7 @@ impl Simulation {
     }
 
     /// The backend's first failure (a lost GPU, say); the run stops at the step it happened.
-    pub fn error(&self) -> Option<String> {
+    pub fn error(&self) -> Option<&BackendError> {
         self.ens.0[0].error()
     }
 
@@ -348,7 +348,7 @@ pub fn run_lockstep(
     while markets[0].t < steps && !stop.load(Ordering::Relaxed) {
         let out = step_markets(markets, ens, false, &mut clock);
         if let Some(e) = ens.error() {
-            return Err(e);
+            return Err(e.to_string());
         }
         recs.par_iter_mut().zip(&out).for_each(|(rec, (s, _))| rec.push(s));
         times.market_steps += markets.len() as u64;
@@ -356,7 +356,7 @@ pub fn run_lockstep(
     }
     times.ensemble_secs = clock.stage_secs.iter().sum();
     times.host_secs = started.elapsed().as_secs_f64() - times.ensemble_secs;
-    ens.error().map_or(Ok(times), Err)
+    ens.error().map_or(Ok(times), |e| Err(e.to_string()))
 }
 
 #[cfg(test)]
@@ -403,7 +403,7 @@ mod tests {
         fn state(&mut self, _: usize) -> State {
             State::default()
         }
-        fn error(&self) -> Option<String> {
+        fn error(&self) -> Option<&BackendError> {
             None
         }
     }

@@ -430,7 +430,7 @@ fn a_lost_device_is_a_clear_error_not_a_hang_or_panic() {
     gpu.search(&p);
     let t = gpu.reduce(&p, &State::init(&cfg).deciles());
     assert_eq!(t.matched, 0);
-    let e = gpu.error().unwrap_or_default();
+    let e = gpu.error().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("device lost"), "{e}");
     assert!(gpu.failure().is_some());
 }

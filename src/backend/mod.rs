@@ -13,8 +13,58 @@ pub mod stage;
 
 pub use stage::Stage;
 
+use crate::config::Config;
 use crate::model::market::Histogram;
 use crate::state::{Deciles, State, StepParams};
+
+/// Which backend runs the step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    Cpu,
+    Gpu,
+    /// The GPU when an adapter is found, else the CPU.
+    Auto,
+}
+
+/// Builds the backend named by `kind` over `state`, with `threads` CPU threads (0: all).
+/// Fails cleanly (no panic, the state is not lost to a half-built device) when the GPU is
+/// asked for and cannot start; `Auto` falls back to the CPU then, saying so on stderr.
+pub fn create(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>, BackendError> {
+    use gpu::{GpuEnsemble, GpuOptions};
+    let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
+    match kind {
+        BackendKind::Cpu => Ok(Box::new(cpu::CpuBackend::new(state, threads))),
+        BackendKind::Gpu => Ok(Box::new(GpuEnsemble::one(state, cfg, &opts)?)),
+        BackendKind::Auto if !auto_takes_gpu() => {
+            eprintln!(
+                "backend auto: no hardware GPU adapter (set HOLLOW_ADAPTER to use a software one); using the CPU"
+            );
+            Ok(Box::new(cpu::CpuBackend::new(state, threads)))
+        }
+        // Keep a copy: a failed GPU start must not cost the population.
+        BackendKind::Auto => match GpuEnsemble::one(state.clone(), cfg, &opts) {
+            Ok(g) => {
+                eprintln!("backend auto: using the GPU");
+                Ok(Box::new(g))
+            }
+            Err(e) => {
+                eprintln!("backend auto: no usable GPU ({e}); using the CPU");
+                Ok(Box::new(cpu::CpuBackend::new(state, threads)))
+            }
+        },
+    }
+}
+
+/// The one rule of `--backend auto` (run and sweep alike): a hardware adapter if there is
+/// one, else the CPU; a software adapter (lavapipe) only when named by HOLLOW_ADAPTER,
+/// because emulated Vulkan is slower than the CPU backend.
+pub fn auto_takes_gpu() -> bool {
+    std::env::var_os("HOLLOW_ADAPTER").is_some() || gpu::has_hardware_adapter()
+}
+
+/// What can make a backend fail. Only the GPU can (no adapter, out of memory, a lost
+/// device); the CPU backend cannot fail once built.
+pub type BackendError = gpu::GpuError;
 
 /// Aggregates of one step, produced by `reduce` after `accounts`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -92,7 +142,7 @@ pub trait Backend: Send {
     fn units(&mut self) -> (Vec<u32>, Vec<u32>);
     /// The first error the backend met, after which its results are meaningless (a GPU
     /// lost mid-run); `None` while healthy. Callers check it after a run.
-    fn error(&self) -> Option<String> {
+    fn error(&self) -> Option<&BackendError> {
         None
     }
     /// Device time of each stage in the last step (seconds), where the backend can measure
@@ -120,7 +170,7 @@ pub trait Ensemble: Send {
     /// The agent state of market `m` (a readback on a device; for snapshots).
     fn state(&mut self, m: usize) -> State;
     /// The first error, after which every market's results are meaningless.
-    fn error(&self) -> Option<String>;
+    fn error(&self) -> Option<&BackendError>;
 }
 
 /// An ensemble of separate backends, one per market, each stage run market after market:
@@ -163,7 +213,7 @@ impl Ensemble for Separate {
     fn state(&mut self, m: usize) -> State {
         self.0[m].state()
     }
-    fn error(&self) -> Option<String> {
+    fn error(&self) -> Option<&BackendError> {
         self.0.iter().find_map(|b| b.error())
     }
 }

@@ -16,12 +16,12 @@ pub use plot::PlotCmd;
 pub use progress::Signals;
 pub use reproduce::ScaleArg;
 
-use crate::backend::{Backend, cpu::CpuBackend};
+use crate::backend::Backend;
 use crate::config::{self, Config};
 use crate::observe::Recorder;
 use crate::state::State;
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
 /// Exit codes (README, "Exit codes"); clap exits with 2 on a usage error by itself.
@@ -111,14 +111,7 @@ pub struct Cli {
     pub cmd: Cmd,
 }
 
-/// Which backend runs the step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum BackendKind {
-    Cpu,
-    Gpu,
-    /// The GPU when an adapter is found, else the CPU.
-    Auto,
-}
+pub use crate::backend::BackendKind;
 
 /// Options shared by commands that run simulations.
 #[derive(clap::Args, Clone, Debug)]
@@ -411,45 +404,12 @@ pub fn load_config(path: &Path, opts: &RunOpts) -> Result<Config> {
     Ok(cfg)
 }
 
-/// Builds the backend named by `kind` over `state`; returns it and a note for the user.
+/// Builds the backend named by `kind` over `state` (see `backend::create`).
 pub fn make_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
-    match kind {
-        BackendKind::Cpu => Ok(Box::new(CpuBackend::new(state, threads))),
-        BackendKind::Gpu | BackendKind::Auto => gpu_backend(kind, state, cfg, threads),
-    }
+    Ok(crate::backend::create(kind, state, cfg, threads)?)
 }
 
-/// The one rule of `--backend auto` (run and sweep alike): a hardware adapter if there is
-/// one, else the CPU; a software adapter (lavapipe) only when named by HOLLOW_ADAPTER,
-/// because emulated Vulkan is slower than the CPU backend.
-pub fn auto_takes_gpu() -> bool {
-    std::env::var_os("HOLLOW_ADAPTER").is_some() || crate::backend::gpu::has_hardware_adapter()
-}
-
-fn gpu_backend(kind: BackendKind, state: State, cfg: &Config, threads: usize) -> Result<Box<dyn Backend>> {
-    use crate::backend::gpu::{GpuEnsemble, GpuOptions};
-    let opts = GpuOptions { adapter: std::env::var("HOLLOW_ADAPTER").ok(), ..Default::default() };
-    if kind == BackendKind::Auto {
-        if !auto_takes_gpu() {
-            eprintln!(
-                "backend auto: no hardware GPU adapter (set HOLLOW_ADAPTER to use a software one); using the CPU"
-            );
-            return Ok(Box::new(CpuBackend::new(state, threads)));
-        }
-        // Keep a copy: a failed GPU start must not cost the population.
-        return match GpuEnsemble::one(state.clone(), cfg, &opts) {
-            Ok(g) => {
-                eprintln!("backend auto: using the GPU");
-                Ok(Box::new(g))
-            }
-            Err(e) => {
-                eprintln!("backend auto: no usable GPU ({e}); using the CPU");
-                Ok(Box::new(CpuBackend::new(state, threads)))
-            }
-        };
-    }
-    Ok(Box::new(GpuEnsemble::one(state, cfg, &opts)?))
-}
+pub use crate::backend::auto_takes_gpu;
 
 /// Metrics printed by `--trace` (run and meanfield alike, so their lines compare).
 const TRACED: [&str; 10] = [

@@ -5,7 +5,6 @@
 use super::layers::{MeanfieldCheck, meanfield_check, print_meanfield_check};
 use super::progress::{Progress, Signals};
 use super::{BackendKind, RunOpts, load_config, make_backend, trace_header, trace_row, usage};
-use crate::backend::cpu::CpuBackend;
 use crate::config::{self, Config};
 use crate::observe::{Outcomes, Recorder};
 use crate::sim::Simulation;
@@ -85,17 +84,7 @@ pub(super) fn cmd_run(
     let steps = cfg.top.steps;
     let threads = opts.threads;
     let cfg2 = cfg.clone();
-    let mut backend_err = None;
-    let mut sim = Simulation::new(cfg.clone(), |state| match make_backend(kind, state.clone(), &cfg2, threads) {
-        Ok(b) => b,
-        Err(e) => {
-            backend_err = Some(e);
-            Box::new(CpuBackend::new(state, 1))
-        }
-    });
-    if let Some(e) = backend_err {
-        return Err(e);
-    }
+    let mut sim = Simulation::try_new(cfg.clone(), |state| make_backend(kind, state, &cfg2, threads))?;
     let info = sim.backend().info();
     if !quiet {
         eprintln!(
@@ -282,18 +271,11 @@ pub(super) fn cmd_bench(
     let mut bounds: Vec<(String, Vec<f64>, [StageWork; crate::sim::STAGES.len()], (usize, usize))> = Vec::new();
     for &kind in kinds {
         let cfg2 = cfg.clone();
-        let mut err = None;
-        let mut sim =
-            Simulation::new(cfg.clone(), |state| match make_backend(kind, state.clone(), &cfg2, opts.threads) {
-                Ok(b) => b,
-                Err(e) => {
-                    err = Some(e);
-                    Box::new(CpuBackend::new(state, 1))
-                }
-            });
-        if let Some(e) = err {
-            return Err(e).with_context(|| format!("backend {kind:?}"));
-        }
+        let sim = Simulation::try_new(cfg.clone(), |state| make_backend(kind, state, &cfg2, opts.threads));
+        let mut sim = match sim {
+            Ok(s) => s,
+            Err(e) => return Err(e).with_context(|| format!("backend {kind:?}")),
+        };
         for _ in 0..warmup {
             sim.step();
         }

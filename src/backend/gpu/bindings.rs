@@ -5,6 +5,7 @@
 //! The unit chunks of group 1 are generated per run (`units_prelude`) and are not here.
 
 use super::pipelines::{shaders, stage_source};
+use crate::backend::Stage;
 
 /// How a kernel binds a buffer; must be the WGSL declaration's address space and access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,9 +45,8 @@ pub const SHARED: [Binding; 2] = [read(0, "params"), uniform(31, "batch")];
 pub struct KernelDecl {
     /// Unique; the pipeline's label and its field in `Pipelines`.
     pub name: &'static str,
-    /// The stage file that holds it (several kernels share one module) and its source.
-    pub stage: &'static str,
-    pub source: &'static str,
+    /// The stage whose WGSL file holds it (several kernels share one module).
+    pub stage: Stage,
     pub entry: &'static str,
     /// Group-0 bindings besides [`SHARED`].
     pub bindings: &'static [Binding],
@@ -67,7 +67,7 @@ impl KernelDecl {
     /// units, since all its kernels share one compiled module.
     pub fn module_source(&self, chunks: (u32, u32)) -> String {
         let units = KERNELS.iter().any(|k| k.stage == self.stage && k.units);
-        stage_source(self.source, units.then_some(chunks))
+        stage_source(shaders::source(self.stage), units.then_some(chunks))
     }
 }
 
@@ -78,8 +78,7 @@ const SCAN: &[Binding] =
 pub const KERNELS: &[KernelDecl] = &[
     KernelDecl {
         name: "offers",
-        stage: "offers",
-        source: shaders::OFFERS,
+        stage: Stage::Offers,
         entry: "main",
         bindings: &[
             read(1, "mode"),
@@ -94,19 +93,10 @@ pub const KERNELS: &[KernelDecl] = &[
         units: false,
         per_level: false,
     },
-    KernelDecl {
-        name: "scan_up",
-        stage: "scan",
-        source: shaders::SCAN,
-        entry: "scan_up",
-        bindings: SCAN,
-        units: false,
-        per_level: true,
-    },
+    KernelDecl { name: "scan_up", stage: Stage::Scan, entry: "scan_up", bindings: SCAN, units: false, per_level: true },
     KernelDecl {
         name: "scan_top",
-        stage: "scan",
-        source: shaders::SCAN,
+        stage: Stage::Scan,
         entry: "scan_top",
         bindings: SCAN,
         units: false,
@@ -114,8 +104,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "scan_down",
-        stage: "scan",
-        source: shaders::SCAN,
+        stage: Stage::Scan,
         entry: "scan_down",
         bindings: SCAN,
         units: false,
@@ -123,8 +112,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "scan_down0",
-        stage: "scan",
-        source: shaders::SCAN,
+        stage: Stage::Scan,
         entry: "scan_down0",
         bindings: SCAN,
         units: false,
@@ -132,8 +120,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "scan_fill",
-        stage: "scan",
-        source: shaders::SCAN,
+        stage: Stage::Scan,
         entry: "scan_fill",
         bindings: SCAN,
         units: true,
@@ -141,8 +128,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "scan_seg",
-        stage: "scan",
-        source: shaders::SCAN,
+        stage: Stage::Scan,
         entry: "scan_seg",
         bindings: SCAN,
         units: false,
@@ -150,8 +136,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "search",
-        stage: "search",
-        source: shaders::SEARCH,
+        stage: Stage::Search,
         entry: "main",
         bindings: &[
             read(1, "active_flag"),
@@ -167,8 +152,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "resolve",
-        stage: "resolve",
-        source: shaders::RESOLVE,
+        stage: Stage::Resolve,
         entry: "main",
         bindings: &[write(1, "proposal"), write(2, "bought"), write(3, "sold")],
         units: true,
@@ -176,8 +160,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "buyers",
-        stage: "buyers",
-        source: shaders::BUYERS,
+        stage: Stage::Buyers,
         entry: "main",
         bindings: &[
             read(1, "offer"),
@@ -195,8 +178,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "accounts",
-        stage: "accounts",
-        source: shaders::ACCOUNTS,
+        stage: Stage::Accounts,
         entry: "main",
         bindings: &[
             read(1, "mode"),
@@ -211,8 +193,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "reduce_buyers",
-        stage: "reduce",
-        source: shaders::REDUCE,
+        stage: Stage::Reduce,
         entry: "reduce_buyers",
         bindings: &[
             uniform(1, "rd"),
@@ -227,8 +208,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "reduce_creators",
-        stage: "reduce",
-        source: shaders::REDUCE,
+        stage: Stage::Reduce,
         entry: "reduce_creators",
         bindings: &[
             uniform(1, "rd"),
@@ -250,8 +230,7 @@ pub const KERNELS: &[KernelDecl] = &[
     },
     KernelDecl {
         name: "decide",
-        stage: "decide",
-        source: shaders::DECIDE,
+        stage: Stage::Decide,
         entry: "main",
         bindings: &[
             read(1, "curves"),

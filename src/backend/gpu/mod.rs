@@ -24,7 +24,7 @@ pub use buffers::{BatchLayout, Level, Plan, ReduceLayout, bytes_per_buyer, bytes
 pub use pipelines::{shaders, stage_source, units_prelude};
 pub use probe::run_probe;
 
-use super::{Ensemble, Totals};
+use super::{BackendError, Ensemble, Totals};
 use crate::config::Config;
 use crate::model::market::Histogram;
 use crate::model::rules;
@@ -639,7 +639,7 @@ impl Ensemble for GpuEnsemble {
         self.states().into_iter().nth(m).unwrap_or_default()
     }
 
-    fn error(&self) -> Option<String> {
-        self.failed.as_ref().map(|e| e.to_string())
+    fn error(&self) -> Option<&BackendError> {
+        self.failed.as_ref()
     }
 }

@@ -8,10 +8,13 @@ use super::GpuError;
 use super::bindings::{Access, KERNELS, KernelDecl};
 use super::buffers::Buffers;
 use super::device::Gpu;
+use crate::backend::Stage;
 use std::fmt::Write as _;
 
 /// The WGSL sources, one file per stage plus the shared prelude.
 pub mod shaders {
+    use crate::backend::Stage;
+
     pub const COMMON: &str = include_str!("../../../shaders/common.wgsl");
     pub const RNG: &str = include_str!("../../../shaders/rng.wgsl");
     pub const OFFERS: &str = include_str!("../../../shaders/offers.wgsl");
@@ -23,17 +26,37 @@ pub mod shaders {
     pub const REDUCE: &str = include_str!("../../../shaders/reduce.wgsl");
     pub const DECIDE: &str = include_str!("../../../shaders/decide.wgsl");
 
-    /// Every stage: (name, source, whether it touches the unit chunks).
-    pub const STAGES: [(&str, &str, bool); 8] = [
-        ("offers", OFFERS, false),
-        ("scan", SCAN, true),
-        ("search", SEARCH, true),
-        ("resolve", RESOLVE, true),
-        ("buyers", BUYERS, false),
-        ("accounts", ACCOUNTS, false),
-        ("reduce", REDUCE, false),
-        ("decide", DECIDE, false),
-    ];
+    /// A stage's WGSL file (one per stage of `Stage::ALL`; the match is exhaustive, so a new
+    /// stage without a shader does not compile).
+    pub const fn source(stage: Stage) -> &'static str {
+        match stage {
+            Stage::Offers => OFFERS,
+            Stage::Scan => SCAN,
+            Stage::Search => SEARCH,
+            Stage::Resolve => RESOLVE,
+            Stage::Buyers => BUYERS,
+            Stage::Accounts => ACCOUNTS,
+            Stage::Reduce => REDUCE,
+            Stage::Decide => DECIDE,
+        }
+    }
+
+    /// Whether a stage's kernels read or write the unit chunks (bind group 1).
+    pub const fn touches_units(stage: Stage) -> bool {
+        matches!(stage, Stage::Scan | Stage::Search | Stage::Resolve)
+    }
+
+    /// Every stage in `Stage::ALL` order: (name, source, whether it touches the unit chunks).
+    pub const STAGES: [(&str, &str, bool); Stage::COUNT] = {
+        let mut out = [("", "", false); Stage::COUNT];
+        let mut i = 0;
+        while i < Stage::COUNT {
+            let s = Stage::ALL[i];
+            out[i] = (Stage::NAMES[i], source(s), touches_units(s));
+            i += 1;
+        }
+        out
+    };
 }
 
 /// Accessors of the chunked unit arrays (`owner`, `claim`) in bind group 1: unit u lives
@@ -148,7 +171,7 @@ struct Builder<'a> {
     chunks: (u32, u32),
     units_layout: wgpu::BindGroupLayout,
     /// Compiled modules by stage, shared by the kernels of a stage.
-    modules: Vec<(&'static str, wgpu::ShaderModule)>,
+    modules: Vec<(Stage, wgpu::ShaderModule)>,
 }
 
 impl Builder<'_> {
@@ -158,7 +181,7 @@ impl Builder<'_> {
         }
         let src = k.module_source(self.chunks);
         let m = self.gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(k.stage),
+            label: Some(k.stage.name()),
             source: wgpu::ShaderSource::Wgsl(src.into()),
         });
         self.modules.push((k.stage, m));

@@ -3,7 +3,7 @@
 //! make sense for one run.
 
 use super::{GpuEnsemble, GpuError, GpuOptions};
-use crate::backend::{Backend, BackendInfo, Ensemble, Totals};
+use crate::backend::{Backend, BackendError, BackendInfo, Ensemble, Totals};
 use crate::config::Config;
 use crate::state::{Deciles, State, StepParams};
 
@@ -74,7 +74,7 @@ impl Backend for GpuEnsemble {
         GpuEnsemble::units(self)
     }
 
-    fn error(&self) -> Option<String> {
+    fn error(&self) -> Option<&BackendError> {
         Ensemble::error(self)
     }
 
