@@ -5,6 +5,7 @@
 use super::facts::{mean_sd, scan};
 use super::setup::load;
 use super::{Fact, Measure, ReproduceError, m};
+use crate::model::dynamics::congestion_rest;
 use crate::observe::Outcomes;
 use crate::sweep::Executor;
 use std::path::Path;
@@ -57,12 +58,14 @@ pub fn measure_f6(
         Ok(Regime { name: name.to_string(), setting, runs })
     };
     let lf = run("policy.unit_tax", 0.0, "laissez-faire", "no policy".into())?;
-    // The Pigouvian rate: an AI unit raises D_A by 1/N_b now and by half as much each
-    // step after (D_A = 0.5 D_A + units / N_b), 2/N_b in all, so it costs all buyers
-    // 2 pollution cong_eta / (1 + cong_eta D_A) at the laissez-faire D_A.
-    let d_a = 2.0 * lf.mean(|o| o.units_ai_final);
+    // The Pigouvian rate: an AI unit raises D_A by 1/N_b now and by `congestion_decay` times
+    // as much each step after, 1/(N_b (1 - decay)) in all (2/N_b at MODEL.md's 0.5), so it
+    // costs all buyers that lifetime times pollution cong_eta / (1 + cong_eta D_A) at the
+    // laissez-faire D_A (the rest point of its AI flow).
+    let decay = cfg.market.congestion_decay;
+    let d_a = congestion_rest(decay, lf.mean(|o| o.units_ai_final));
     let (beta, eta) = (cfg.market.pollution as f64, cfg.market.cong_eta as f64);
-    let t_star = 2.0 * beta * eta / (1.0 + eta * d_a);
+    let t_star = congestion_rest(decay, 1.0) * beta * eta / (1.0 + eta * d_a);
     let mut pairs = Vec::new();
     for (label, t) in [("quarter-Pigouvian", 0.25 * t_star), ("Pigouvian", t_star)] {
         let unit = run("policy.unit_tax", t, &format!("unit tax ({label})"), format!("unit_tax = {t:.4}"))?;
@@ -103,7 +106,12 @@ pub fn measure_f6(
     let noise = mean_sd(&lf.runs.iter().map(|o| o.welfare_final).collect::<Vec<_>>()).1;
     let holds = adoption_gap.abs() <= 0.03 && min_gain > 0.0 && (replicas < 2 || min_gain > 3.0 * noise);
     let mut measures = vec![
-        m("pigouvian_unit_tax", t_star, "money/unit", "2 beta eta / (1 + eta D_A) at the laissez-faire D_A"),
+        m(
+            "pigouvian_unit_tax",
+            t_star,
+            "money/unit",
+            "beta eta / ((1 - congestion_decay) (1 + eta D_A)) at the laissez-faire D_A",
+        ),
         m(
             "adoption_gap",
             adoption_gap,
