@@ -105,7 +105,7 @@ fn parse_size(size: &str) -> Result<(u32, u32)> {
 fn sweep_axis(sf: &crate::sweep::SweepFile, i: usize) -> crate::io::heatmap::PlotAxis {
     let a = &sf.axes[i];
     crate::io::heatmap::PlotAxis {
-        label: a.label.clone(),
+        label: crate::io::labels::axis_label(&a.key, &a.label),
         values: a.values.clone(),
         log: a.scale == crate::sweep::Scale::Log,
     }
@@ -200,7 +200,7 @@ fn cmd_plot_phase(
     optimum: bool,
 ) -> Result<()> {
     use crate::io::heatmap::{self, ColourScale, Heatmap, LinePlot};
-    use crate::observe::{outcome_categories, outcome_unit};
+    use crate::observe::outcome_categories;
     use crate::sweep::store;
     // The sweep file is this command's input: a bad one is exit 3.
     let sf = store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
@@ -227,12 +227,9 @@ fn cmd_plot_phase(
         "viridis" => false,
         other => return Err(usage(format!("--cmap {other}: expected auto, viridis or diverging"))),
     };
-    // "1" (a share or index) and "category" say nothing on an axis.
-    let value_label = match outcome_unit(metric).unwrap_or("") {
-        "" | "1" | "category" => metric.to_string(),
-        unit => format!("{metric} ({unit})"),
-    };
-    let title = format!("{metric}: {stat_name} over {r} replica{}", if r == 1 { "" } else { "s" });
+    let value_label = crate::io::labels::with_unit(metric);
+    let title =
+        format!("{}: {stat_name} over {r} replica{}", crate::io::labels::label(metric), if r == 1 { "" } else { "s" });
     let sep = heatmap::SEP;
     let mut subtitle = sweep_subtitle(file, &sf);
     let axis = |i: usize| sweep_axis(&sf, i);
@@ -245,7 +242,16 @@ fn cmd_plot_phase(
         }
         heatmap::draw_line(
             &output,
-            &LinePlot { title, subtitle, x: axis(0), y_label: value_label, mean: z, std, size },
+            &LinePlot {
+                title,
+                subtitle,
+                x: axis(0),
+                y_label: value_label,
+                mean: z,
+                std,
+                y_categories: cats.map_or(Vec::new(), |c| c.iter().map(|s| s.to_string()).collect()),
+                size,
+            },
         )?;
     } else {
         let regime_name = match regimes {

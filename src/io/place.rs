@@ -157,9 +157,7 @@ pub fn place_labels(
     let mut placed: Vec<Rect> = taken.to_vec();
     let mut out = Vec::with_capacity(requests.len());
     for req in requests {
-        let fits = |r: &Rect, placed: &[Rect]| {
-            bounds.contains(r) && !placed.iter().any(|p| p.inflate(gap).overlaps(r))
-        };
+        let fits = |r: &Rect, placed: &[Rect]| bounds.contains(r) && !placed.iter().any(|p| p.inflate(gap).overlaps(r));
         let boxes: Vec<Rect> =
             req.candidates.iter().map(|&c| Rect::centred(c, req.size).clamped_into(bounds)).collect();
         let choice = boxes
@@ -241,7 +239,13 @@ mod tests {
     #[test]
     fn a_label_with_no_room_is_left_out_rather_than_overlapping() {
         let full = [plot()];
-        let r = place_labels(&plot(), &[LabelRequest { size: (10.0, 10.0), candidates: vec![(50.0, 50.0)] }], &full, &[], 0.0);
+        let r = place_labels(
+            &plot(),
+            &[LabelRequest { size: (10.0, 10.0), candidates: vec![(50.0, 50.0)] }],
+            &full,
+            &[],
+            0.0,
+        );
         assert_eq!(r, vec![None]);
     }
 

@@ -1,9 +1,12 @@
 //! PNG figures with plotters: the embedded font (DejaVu Sans, so figures render the same
 //! on machines without fontconfig), the one PNG writer and error of every figure
 //! ([`write_png`], [`FigureError`]; the heatmaps of `heatmap.rs` use them too), and the
-//! figure helpers of `equilibrium`, `meanfield` and `reproduce`: a grid of panels, each a
-//! set of line, step-histogram or stacked-bar series with a legend, optional log x axis
-//! and marked x positions. Knows nothing about the model: callers hand it plain numbers.
+//! figure helpers of `equilibrium`, `meanfield`, `reproduce` and `plot run`: a grid of
+//! panels, each a set of line, step-histogram or stacked-bar series with a legend (in a
+//! corner the data leaves free, else beside the plot), optional log x axis, integer ticks
+//! on integer axes, and marked x positions labelled above the plot; and [`rebin`] to draw a
+//! histogram on another grid of bins. Knows nothing about the model: callers hand it plain
+//! numbers (and names through `labels.rs`).
 //! Figures go through [`Output::create_png`]: drawn into `<name>.tmp.png` and renamed, so
 //! a figure is either whole or absent, and a file that is not a PNG is never replaced.
 
@@ -269,7 +272,9 @@ fn legend_size(area: &Canvas, items: &[&Series]) -> (f64, f64) {
     let widest = items.iter().map(|s| area.estimate_text_size(&s.name, &font).map_or(90, |(w, _)| w as i32)).max();
     match widest {
         None => (0.0, 0.0),
-        Some(w) => ((LEGEND_PAD * 2 + SWATCH + 6 + w) as f64, (LEGEND_PAD * 2 + LEGEND_ROW * items.len() as i32) as f64),
+        Some(w) => {
+            ((LEGEND_PAD * 2 + SWATCH + 6 + w) as f64, (LEGEND_PAD * 2 + LEGEND_ROW * items.len() as i32) as f64)
+        }
     }
 }
 
@@ -285,15 +290,16 @@ fn integer_valued(values: impl Iterator<Item = f64>) -> bool {
     any
 }
 
-/// How many tick labels an axis of `span` gets: plotters' ten, or fewer on an integer axis
-/// so that its step is at least 1 (plotters then steps by 1, 2 or 5 × 10^k, all integers).
+/// How many tick labels an axis of `span` gets: plotters' default of 11, or on an integer
+/// axis no more than the integers in the span, so that its step is at least 1 (plotters
+/// then steps by 1, 2 or 5 × 10^k: integers).
 fn tick_count(span: f64, integer: bool) -> usize {
-    if integer { ((span.floor() as usize) + 1).clamp(2, 10) } else { 10 }
+    if integer { ((span.floor() as usize) + 1).clamp(2, 11) } else { 11 }
 }
 
-/// The series and marks of `p` as pixel obstacles in `plot`, the rectangle its data range
-/// `(x0, x1, y0, y1)` fills.
-fn obstacles(p: &Panel, (x0, x1, y0, y1): (f64, f64, f64, f64), plot: &Rect) -> Vec<Obstacle> {
+/// The series (and with `marks`, the marks' lines) of `p` as pixel obstacles in `plot`,
+/// the rectangle its data range `(x0, x1, y0, y1)` fills.
+fn obstacles(p: &Panel, (x0, x1, y0, y1): (f64, f64, f64, f64), plot: &Rect, marks: bool) -> Vec<Obstacle> {
     let fx = |v: f64| {
         if p.log_x {
             (v.max(1e-300).ln() - x0.max(1e-300).ln()) / (x1.max(1e-300).ln() - x0.max(1e-300).ln())
@@ -310,8 +316,7 @@ fn obstacles(p: &Panel, (x0, x1, y0, y1): (f64, f64, f64, f64), plot: &Rect) -> 
         match s.style {
             Style::Line | Style::Dashed => out.extend(polyline(&pts.iter().map(|&q| px(q)).collect::<Vec<_>>())),
             Style::Steps => {
-                let v: Vec<(f64, f64)> =
-                    step_path(&pts).into_iter().filter(|q| ok(q)).map(px).collect();
+                let v: Vec<(f64, f64)> = step_path(&pts).into_iter().filter(|q| ok(q)).map(px).collect();
                 out.extend(polyline(&v));
             }
             Style::Points => out.extend(pts.iter().map(|&q| Obstacle::Area(Rect::centred(px(q), (9.0, 9.0))))),
@@ -323,14 +328,16 @@ fn obstacles(p: &Panel, (x0, x1, y0, y1): (f64, f64, f64, f64), plot: &Rect) -> 
             }
         }
     }
-    for (m, _) in p.marks.iter().filter(|(m, _)| m.is_finite()) {
+    for (m, _) in p.marks.iter().filter(|(m, _)| marks && m.is_finite()) {
         out.push(Obstacle::Segment(px((*m, y0)), px((*m, y1))));
     }
     out
 }
 
 /// Where the legend of `p` goes in a panel body of `body` pixels whose plot leaves
-/// `mark_band` pixels above it: a free corner of the plot if there is one.
+/// `mark_band` pixels above it: a corner of the plot free of data and marks, else one free
+/// of data (a mark's line may pass under the legend: its label stays above the plot), else
+/// beside the plot.
 fn legend_at(p: &Panel, legend: (f64, f64), body: (u32, u32), mark_band: u32) -> LegendAt {
     let plot = Rect {
         x0: Y_LABEL_AREA as f64,
@@ -338,10 +345,10 @@ fn legend_at(p: &Panel, legend: (f64, f64), body: (u32, u32), mark_band: u32) ->
         x1: body.0 as f64,
         y1: body.1.saturating_sub(X_LABEL_AREA) as f64,
     };
-    match free_corner(&plot, legend, LEGEND_INSET, &obstacles(p, ranges(p), &plot)) {
-        Some((_, r)) => LegendAt::Inside(r),
-        None => LegendAt::Outside,
-    }
+    [true, false]
+        .into_iter()
+        .find_map(|marks| free_corner(&plot, legend, LEGEND_INSET, &obstacles(p, ranges(p), &plot, marks)))
+        .map_or(LegendAt::Outside, |(_, r)| LegendAt::Inside(r))
 }
 
 /// A histogram's points as the path of its steps.
@@ -458,7 +465,8 @@ where
 {
     let cats = &p.x_categories;
     let (x0, x1, _, _) = ranges(p);
-    let x_int = !p.log_x && cats.is_empty() && integer_valued(p.series.iter().flat_map(|s| s.points.iter().map(|q| q.0)));
+    let x_int =
+        !p.log_x && cats.is_empty() && integer_valued(p.series.iter().flat_map(|s| s.points.iter().map(|q| q.0)));
     let y_int = integer_valued(p.series.iter().flat_map(|s| s.points.iter().map(|q| q.1)));
     // Integer axes label only integers (a tick between two steps would read as a step).
     let tick = |v: &f64, integer: bool| if integer && *v != v.round() { String::new() } else { fmt_tick(*v) };
@@ -565,6 +573,27 @@ pub fn hist_points(counts: &[f64], lo: f64, hi: f64) -> Vec<(f64, f64)> {
     counts.iter().enumerate().map(|(i, &c)| (lo + (hi - lo) * i as f64 / n as f64, c)).collect()
 }
 
+/// Counts of bins with edges `from` moved onto bins with edges `to`: each source bin's
+/// count is shared among the target bins it overlaps, in proportion to the overlap (as if
+/// spread evenly over the bin), and what lies outside `to` is dropped. When every edge of
+/// `to` is an edge of `from` (64 histogram bins onto 32 curve bins), the counts just add up.
+pub fn rebin(counts: &[f64], from: &[f64], to: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; to.len().saturating_sub(1)];
+    for (i, &c) in counts.iter().enumerate().take(from.len().saturating_sub(1)) {
+        let (a, b) = (from[i], from[i + 1]);
+        if b <= a {
+            continue;
+        }
+        for (k, o) in out.iter_mut().enumerate() {
+            let overlap = b.min(to[k + 1]) - a.max(to[k]);
+            if overlap > 0.0 {
+                *o += c * overlap / (b - a);
+            }
+        }
+    }
+    out
+}
+
 /// A time series as points (step index, value).
 pub fn series_points(v: &[f64]) -> Vec<(f64, f64)> {
     v.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect()
@@ -636,12 +665,26 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(legend_at(&both, legend, body, 0), LegendAt::Outside);
+        // A mark through the free corner: the legend still goes there, over the mark's line.
+        let marked = Panel { marks: vec![(5.0, "m".into())], ..rising.clone() };
+        assert!(matches!(legend_at(&marked, legend, body, 20), LegendAt::Inside(_)));
         // Full-height bars: no corner is free either.
         let bars = Panel {
             series: vec![Series::new("s", (1..=10).map(|i| (i as f64, 1.0)).collect(), EXIT_C, Style::Bars)],
             ..Default::default()
         };
         assert_eq!(legend_at(&bars, legend, body, 0), LegendAt::Outside);
+    }
+
+    #[test]
+    fn rebinning_keeps_the_counts() {
+        // Two fine bins per coarse bin: the counts add up in pairs.
+        assert_eq!(rebin(&[1.0, 2.0, 3.0, 4.0], &[0.0, 1.0, 2.0, 3.0, 4.0], &[0.0, 2.0, 4.0]), vec![3.0, 7.0]);
+        // Edges that do not line up: a bin is shared by overlap, and the total is kept.
+        let r = rebin(&[3.0, 3.0], &[0.0, 1.5, 3.0], &[0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(r, vec![2.0, 2.0, 2.0]);
+        // What lies outside the target range is dropped.
+        assert_eq!(rebin(&[1.0, 1.0], &[0.0, 1.0, 2.0], &[0.0, 1.0]), vec![1.0]);
     }
 
     #[test]
@@ -652,7 +695,7 @@ mod tests {
         // A short integer axis gets no more ticks than integers in its span, so plotters
         // cannot step by less than 1.
         assert_eq!(tick_count(4.0, true), 5);
-        assert_eq!(tick_count(300.0, true), 10);
-        assert_eq!(tick_count(4.0, false), 10);
+        assert_eq!(tick_count(300.0, true), 11);
+        assert_eq!(tick_count(4.0, false), 11);
     }
 }

@@ -110,9 +110,19 @@ pub fn measure_f2(b: &Run) -> Fact {
             ("human_units_pre".into(), pre.units_quality[1].clone()),
             ("human_units_post".into(), post.units_quality[1].clone()),
             ("ai_units_post".into(), post.units_quality[0].clone()),
+            // The histograms' bin edges and the market curves' (the figure draws the
+            // histograms on the curves' bins: within one curve bin every quality earns the
+            // same, so how creators spread inside it is the best response's tie-breaking).
+            ("quality_edges".into(), uniform_edges(q_max, pre.units_quality[1].len())),
+            ("curve_edges".into(), uniform_edges(q_max, b.cfg.market.bins as usize)),
         ],
         figure: None,
     }
+}
+
+/// `n + 1` edges of `n` equal bins on [0, q_max].
+fn uniform_edges(q_max: f64, n: usize) -> Vec<f64> {
+    (0..=n).map(|i| q_max * i as f64 / n.max(1) as f64).collect()
 }
 
 /// F3: the non-monotonic transition (collapse, then selective recovery).

@@ -3,9 +3,9 @@
 //! the paper's set-up. Drawing itself is `io::plot`'s.
 
 use super::{Fact, ReproduceError, Run};
+use crate::io::labels::{label, with_unit};
 use crate::io::plot::{self, AI_C, EXIT_C, HUMAN_C, PALETTE, Panel, Series, Style};
 use crate::model::welfare::ExpansionRegime;
-use crate::observe::SNAP_BINS;
 use std::path::{Path, PathBuf};
 
 /// `paper.png` in `dir`: the human share and the median human revenue of up to eight
@@ -28,7 +28,7 @@ pub(super) fn paper_figure(dir: &Path, runs: &[Run]) -> Result<PathBuf, Reproduc
         Panel {
             title: "Human share of creators (paper set-up)".into(),
             x_label: "step".into(),
-            y_label: "share".into(),
+            y_label: with_unit("share_human"),
             series: human,
             marks: vec![(shock, "shock".into())],
             y_range: Some((0.0, 1.05)),
@@ -80,31 +80,58 @@ pub(super) fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
             }]
         }
         "F2" => {
-            let q = f.measures.iter().find(|x| x.name == "q67").map_or(4.0, |x| x.value);
-            let q33 = f.measures.iter().find(|x| x.name == "q33").map_or(0.0, |x| x.value);
-            let n = get("human_units_pre").len().max(1) as f64;
-            let q_max = 4.0f64.max(q * 1.2);
-            let pts = |v: Vec<f64>| plot::hist_points(&v, 0.0, q_max.max(n / SNAP_BINS as f64 * 4.0));
+            let q = f.measures.iter().find(|x| x.name == "q67").map_or(f64::NAN, |x| x.value);
+            let q33 = f.measures.iter().find(|x| x.name == "q33").map_or(f64::NAN, |x| x.value);
+            // The histograms are drawn on the market curves' bins: the histograms' finer bins
+            // alternate full and empty (a comb) because within one curve bin every quality
+            // earns the same and creators' best responses bunch at one end of it.
+            let (from, to) = (get("quality_edges"), get("curve_edges"));
+            let on_curve_bins = |v: Vec<f64>| {
+                if from.len() == v.len() + 1 && to.len() >= 2 {
+                    plot::hist_points(&plot::rebin(&v, &from, &to), to[0], to[to.len() - 1])
+                } else {
+                    plot::hist_points(&v, 0.0, from.last().copied().unwrap_or(4.0))
+                }
+            };
+            let width = if to.len() >= 2 { to[1] - to[0] } else { f64::NAN };
+            let x_label = format!("nominal quality q (in the market curves' {} bins)", to.len().saturating_sub(1));
+            let y_label = format!("units per bin (width {width})");
+            let human_post = on_curve_bins(get("human_units_post"));
+            let ai_post = on_curve_bins(get("ai_units_post"));
+            // AI output piles up in the ceiling's bin: clip it so the human mass stays visible.
+            let top = 1.3 * human_post.iter().map(|p| p.1).fold(1.0, f64::max);
+            let spike = ai_post.iter().map(|p| p.1).fold(0.0, f64::max);
+            let (all_title, all_range) = if spike > top {
+                (format!("All units offered after the shock (AI peak {spike:.0}, clipped)"), Some((0.0, top)))
+            } else {
+                ("All units offered after the shock".to_string(), None)
+            };
             vec![
                 Panel {
                     title: "Human units offered by quality".into(),
-                    x_label: "nominal quality q".into(),
-                    y_label: "units".into(),
+                    x_label: x_label.clone(),
+                    y_label: y_label.clone(),
                     series: vec![
-                        Series::new("before the shock", pts(get("human_units_pre")), (150, 150, 150), Style::Steps),
-                        Series::new("after the shock", pts(get("human_units_post")), HUMAN_C, Style::Steps),
+                        Series::new(
+                            "before the shock",
+                            on_curve_bins(get("human_units_pre")),
+                            (150, 150, 150),
+                            Style::Steps,
+                        ),
+                        Series::new("after the shock", human_post.clone(), HUMAN_C, Style::Steps),
                     ],
                     marks: vec![(q33, "tercile".into()), (q, "tercile".into())],
                     ..Default::default()
                 },
                 Panel {
-                    title: "All units offered after the shock".into(),
-                    x_label: "nominal quality q".into(),
-                    y_label: "units".into(),
+                    title: all_title,
+                    x_label,
+                    y_label,
                     series: vec![
-                        Series::new("AI", pts(get("ai_units_post")), AI_C, Style::Steps),
-                        Series::new("human", pts(get("human_units_post")), HUMAN_C, Style::Steps),
+                        Series::new("AI", ai_post, AI_C, Style::Steps),
+                        Series::new("human", human_post, HUMAN_C, Style::Steps),
                     ],
+                    y_range: all_range,
                     ..Default::default()
                 },
             ]
@@ -152,7 +179,7 @@ pub(super) fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
         "F4" => vec![Panel {
             title: "Mean creative share x".into(),
             x_label: "step".into(),
-            y_label: "x".into(),
+            y_label: "creative share x".into(),
             series: vec![
                 Series::new("human, shock", plot::series_points(&get("mean_x_human")), HUMAN_C, Style::Line),
                 Series::new(
@@ -193,9 +220,9 @@ pub(super) fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                     }
                     // Pollution levels come from f32 config values: print them as written.
                     Panel {
-                        title: format!("β = {}: {regime}", pol as f32),
+                        title: format!("{} = {}: {regime}", label("market.pollution"), pol as f32),
                         x_label: "AI expansion 1/s (log scale)".into(),
-                        y_label: "final welfare per buyer".into(),
+                        y_label: with_unit("welfare_final"),
                         log_x: true,
                         series: vec![
                             Series::new(
@@ -240,7 +267,7 @@ pub(super) fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                 Panel {
                     title: "Final welfare by policy regime (¼: a quarter of the Pigouvian rate, P: the rate)".into(),
                     x_label: "regime (adoption: the adoption tax matched to the unit tax's AI share)".into(),
-                    y_label: "welfare per buyer".into(),
+                    y_label: with_unit("welfare_final"),
                     series: bars(get("welfare")),
                     x_categories: names.clone(),
                     ..Default::default()
@@ -248,7 +275,7 @@ pub(super) fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
                 Panel {
                     title: "AI share of creators".into(),
                     x_label: "regime".into(),
-                    y_label: "share".into(),
+                    y_label: with_unit("share_ai"),
                     series: bars(get("share_ai")),
                     x_categories: names,
                     ..Default::default()
@@ -258,7 +285,7 @@ pub(super) fn draw_fact(path: &Path, f: &Fact) -> Result<(), ReproduceError> {
         "F7" => vec![Panel {
             title: "Revenue HHI (creators and providers)".into(),
             x_label: "step".into(),
-            y_label: "HHI".into(),
+            y_label: with_unit("hhi"),
             series: vec![
                 Series::new("shock", plot::series_points(&get("hhi")), PALETTE[0], Style::Line),
                 Series::new("no shock", plot::series_points(&get("control_hhi")), (150, 150, 150), Style::Line),
