@@ -68,13 +68,28 @@ pub(super) fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: Backen
     let runs = cells as u64 * u64::from(spec.replicas);
     let agents = u64::from(spec.base.top.creators) + u64::from(spec.base.top.buyers);
     let agent_steps = runs as f64 * f64::from(spec.steps) * agents as f64;
+    let plan = if spec.is_run_list() {
+        format!("a run list; {cells} runs")
+    } else {
+        let n = spec.axes.len();
+        format!("{n} ax{}, {}; {cells} cells", if n == 1 { "is" } else { "es" }, spec.describe_dims())
+    };
     println!(
-        "{}{}: {cells} cells × {} replicas = {runs} runs of {} steps on {agents}-agent markets: {agent_steps:.3e} agent-steps",
+        "{}{}: {plan} × {} replicas = {runs} runs of {} steps on {agents}-agent markets: {agent_steps:.3e} agent-steps",
         spec_path.display(),
         if shard == Shard::ALL { String::new() } else { format!(" shard {shard}") },
         spec.replicas,
         spec.steps
     );
+    if !spec.series.is_empty() {
+        let values = runs * u64::from(spec.steps) * spec.series.len() as u64;
+        println!(
+            "per-step series ({}): {values} values, {} held in memory and written with every checkpoint \
+             (before compression)",
+            spec.series.join(", "),
+            fmt_bytes(values * 8)
+        );
+    }
     // Calibration: the middle cell, replica 0, on one thread (as the CPU executor runs it),
     // with its shock moved to step 10 so that 20 of the 30 steps carry the AI flood.
     let cell = spec.n_cells() / 2;
@@ -102,6 +117,17 @@ pub(super) fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: Backen
         );
     }
     Ok(())
+}
+
+/// A byte count in B, kB, MB or GB (powers of 1000), for estimates.
+fn fmt_bytes(b: u64) -> String {
+    let b = b as f64;
+    match b {
+        _ if b < 1e3 => format!("{b} B"),
+        _ if b < 1e6 => format!("{:.1} kB", b / 1e3),
+        _ if b < 1e9 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.1} GB", b / 1e9),
+    }
 }
 
 /// The flags of `hollow sweep` that are not the spec, shard or executor.
@@ -138,11 +164,10 @@ pub(super) fn cmd_sweep(
             PathBuf::from(format!("{stem}.shard{}of{}.h5", shard.index, shard.count))
         }
     });
-    let (n1, n2) = spec.shape();
-    let shape = if spec.axes.len() == 2 { format!("{n1} × {n2}") } else { format!("{n1}") };
+    let shape = spec.describe_dims();
     if !quiet {
         eprintln!(
-            "sweep {}: {shape} cells × {} replicas, {} steps each, {} creators + {} buyers per market; {} blocks of {} cells{}; {}",
+            "sweep {}: {shape} × {} replicas, {} steps each, {} creators + {} buyers per market; {} blocks of {} cells{}; {}",
             spec_path.display(),
             spec.replicas,
             spec.steps,

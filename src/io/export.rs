@@ -1,6 +1,7 @@
 //! `hollow export`: hollow's HDF5 files as tidy CSV tables for pandas, R or a spreadsheet.
-//! A sweep becomes one row per cell and replica (its seed, one column per axis key, one
-//! per metric; categorical metrics by label); a run one row per step (one column per
+//! A sweep becomes one row per cell and replica (its seed, one column per axis key — of a
+//! run list, per overridden key — one per metric; categorical metrics by label); a run one
+//! row per step (one column per
 //! series); a `reproduce` file (`facts.h5`) one row per measured number. Empty fields are
 //! values not computed (NaN). Knows the file layouts through their readers; writes nothing
 //! itself (the caller writes the text through the guarded output).
@@ -28,25 +29,33 @@ fn text(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
-/// One row per cell and replica, in cell order (cells not done have empty metrics).
+/// One row per cell and replica, in cell order (cells not done have empty metrics). A
+/// grid's rows name the cell and give every axis value; a run list's name the run and give
+/// the value of every overridden key in it (the base config's where it does not override).
 pub fn sweep_csv(sf: &SweepFile) -> String {
-    let mut out = String::from("cell,replica,seed");
-    for a in &sf.axes {
-        let _ = write!(out, ",{}", text(&a.key));
+    let (first, keys, values): (&str, Vec<&str>, Vec<&[f64]>) = match &sf.runs {
+        Some(t) => ("run", t.keys.iter().map(String::as_str).collect(), t.values.iter().map(Vec::as_slice).collect()),
+        None => ("cell", sf.axes.iter().map(|a| a.key.as_str()).collect(), Vec::new()),
+    };
+    let mut out = format!("{first},replica,seed");
+    for k in &keys {
+        let _ = write!(out, ",{}", text(k));
     }
     for m in &sf.metrics {
         let _ = write!(out, ",{}", text(m));
     }
     out.push('\n');
     let r = sf.replicas as usize;
-    let n2 = sf.axes.get(1).map_or(1, |a| a.len());
     for cell in 0..sf.n_cells() {
-        let idx = [cell / n2, cell % n2];
+        let coords: Vec<f64> = match &sf.runs {
+            Some(_) => values.iter().map(|v| v[cell]).collect(),
+            None => sf.axes.iter().zip(sf.cell_indices(cell)).map(|(a, i)| a.values[i]).collect(),
+        };
         for q in 0..r {
             let at = cell * r + q;
             let _ = write!(out, "{cell},{q},{}", sf.run_seeds[at]);
-            for (k, a) in sf.axes.iter().enumerate() {
-                let _ = write!(out, ",{}", num(a.values[idx[k]]));
+            for v in &coords {
+                let _ = write!(out, ",{}", num(*v));
             }
             for (m, name) in sf.metrics.iter().enumerate() {
                 let v = sf.values[m][at];
