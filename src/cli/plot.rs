@@ -86,7 +86,8 @@ pub enum PlotCmd {
 pub(super) fn cmd_plot(what: PlotCmd) -> Result<()> {
     match what {
         PlotCmd::Phase { file, metric, at, output, stat, regimes, cmap, size, no_optimum } => {
-            let look = Look { stat: &stat, regimes: regimes.as_deref(), cmap: &cmap, size: &size, optimum: !no_optimum };
+            let look =
+                Look { stat: &stat, regimes: regimes.as_deref(), cmap: &cmap, size: &size, optimum: !no_optimum };
             cmd_plot_phase(&file, &metric, &at, output, &look)
         }
         PlotCmd::Regimes { file, at, output, size } => cmd_plot_regimes(&file, &at, output, &size),

@@ -103,11 +103,11 @@ pub(super) fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: Backen
     let per_run = started.elapsed().as_secs_f64() / f64::from(k.max(1)) * f64::from(spec.steps);
     let workers = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
     println!(
-        "estimate for the CPU executor with {workers} threads: {} ({:.2} s per run; calibrated on {k} steps of cell \
-         {} replica 0 on one thread, shock at step {}, just now: an estimate, not a measurement)",
+        "estimate for the CPU executor with {workers} threads: {} ({:.2} s per run; calibrated on {k} steps of {}, \
+         replica 0 on one thread, shock at step {}, just now: an estimate, not a measurement)",
         fmt_secs(runs as f64 * per_run / workers as f64),
         per_run,
-        spec.describe_cell(cell),
+        if spec.is_run_list() { spec.describe_cell(cell) } else { format!("cell {}", spec.describe_cell(cell)) },
         k.min(10)
     );
     if kind != BackendKind::Cpu {

@@ -161,7 +161,8 @@ pub fn slice_at(sf: &SweepFile, at: &[(String, f64)], keep: usize) -> Result<(Sw
         let index = (0..axis.len()).fold(0, |b, i| if dist(axis.values[i]) < dist(axis.values[b]) { i } else { b });
         fixed.push(Fixed { axis: a, key: key.clone(), asked: *asked, index, value: axis.values[index] });
     }
-    let free: Vec<&str> = keys.iter().enumerate().filter(|(a, _)| !fixed.iter().any(|f| f.axis == *a)).map(|(_, k)| *k).collect();
+    let free: Vec<&str> =
+        keys.iter().enumerate().filter(|(a, _)| !fixed.iter().any(|f| f.axis == *a)).map(|(_, k)| *k).collect();
     let need = sf.axes.len().saturating_sub(keep);
     if free.len() != keep {
         let n = sf.axes.len();

@@ -335,7 +335,9 @@ impl Executor for GpuExecutor {
                         }
                         let batch = self.next_batch(spec, jobs, next);
                         let run = batch.and_then(|b| match b {
-                            Some((start, cfgs)) => Ok(self.run_batch(cfgs, &spec.series, stream, stop)?.map(|o| (start, o))),
+                            Some((start, cfgs)) => {
+                                Ok(self.run_batch(cfgs, &spec.series, stream, stop)?.map(|o| (start, o)))
+                            }
                             None => Ok(None),
                         });
                         match run {

@@ -70,14 +70,14 @@ impl Axis {
 }
 
 /// One entry of a run list (`[[run]]`): the config overrides of that run, numeric keys in
-/// the order the spec gives them.
+/// key order (a TOML table has no other).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunPlan {
     pub overrides: Vec<(String, f64)>,
 }
 
-/// The runs of a run list as a sweep file stores them: every key some run overrides, and
-/// its value in each run (the run's override, else the base config's value).
+/// The runs of a run list as a sweep file stores them: every key some run overrides (in
+/// key order), and its value in each run (the run's override, else the base config's value).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunTable {
     /// Runs in the list (a run may override nothing: the base config itself).
@@ -331,8 +331,7 @@ impl Spec {
             (None, None) => {
                 return Err(bad(
                     "axis",
-                    "missing: give [[axis]] tables (a grid over config keys) or [[run]] tables (a list of runs)"
-                        .into(),
+                    "missing: give [[axis]] tables (a grid over config keys) or [[run]] tables (a list of runs)".into(),
                 ));
             }
             (Some(toml::Value::Array(a)), None) => {
@@ -357,7 +356,8 @@ impl Spec {
                 if a.is_empty() {
                     return Err(bad("run", "is empty: give at least one [[run]] table".into()));
                 }
-                let runs = a.iter().enumerate().map(|(i, v)| parse_run(i, v, &numeric, file)).collect::<Result<_, _>>()?;
+                let runs =
+                    a.iter().enumerate().map(|(i, v)| parse_run(i, v, &numeric, file)).collect::<Result<_, _>>()?;
                 (Vec::new(), runs)
             }
             (None, Some(_)) => {
@@ -453,8 +453,12 @@ impl Spec {
                 if self.axes.iter().enumerate().any(|(a, x)| x.len() == 1 && corner >> a & 1 == 1) {
                     continue;
                 }
-                let idx: Vec<usize> =
-                    self.axes.iter().enumerate().map(|(a, x)| if corner >> a & 1 == 1 { x.len() - 1 } else { 0 }).collect();
+                let idx: Vec<usize> = self
+                    .axes
+                    .iter()
+                    .enumerate()
+                    .map(|(a, x)| if corner >> a & 1 == 1 { x.len() - 1 } else { 0 })
+                    .collect();
                 self.cell_config(self.cell_at(&idx), 0)?;
             }
         }
@@ -466,13 +470,13 @@ impl Spec {
     fn check_runs(&self) -> Result<(), SweepError> {
         for (i, run) in self.runs.iter().enumerate() {
             let base = self.base_file.display().to_string();
-            self.run_config(i)
-                .and_then(|c| crate::state::check_memory(&c, &base).map(|()| c))
-                .map_err(|e| SweepError::Spec {
+            self.run_config(i).and_then(|c| crate::state::check_memory(&c, &base).map(|()| c)).map_err(|e| {
+                SweepError::Spec {
                     file: self.file.clone(),
                     key: format!("run[{i}]"),
                     reason: format!("{} give an invalid config: {e}", describe_overrides(&run.overrides)),
-                })?;
+                }
+            })?;
         }
         Ok(())
     }
@@ -566,12 +570,10 @@ impl Spec {
         if !self.is_run_list() {
             return None;
         }
-        let mut keys: Vec<String> = Vec::new();
-        for (k, _) in self.runs.iter().flat_map(|r| &r.overrides) {
-            if !keys.contains(k) {
-                keys.push(k.clone());
-            }
-        }
+        // In key order: a table of runs reads the same whichever run names a key first.
+        let mut keys: Vec<String> = self.runs.iter().flat_map(|r| &r.overrides).map(|(k, _)| k.clone()).collect();
+        keys.sort();
+        keys.dedup();
         let base: toml::Table = self.base.to_toml().parse().unwrap_or_default();
         let values = keys
             .iter()
@@ -642,7 +644,10 @@ impl Spec {
         }
         for (i, r) in self.runs.iter().enumerate() {
             let _ = write!(s, "run {i}:");
-            for (k, v) in &r.overrides {
+            // By key: the order a run lists its overrides in does not change the run.
+            let mut o: Vec<&(String, f64)> = r.overrides.iter().collect();
+            o.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, v) in o {
                 let _ = write!(s, " {k}={:016x}", v.to_bits());
             }
             s.push('\n');
@@ -932,7 +937,9 @@ fn parse_run(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str) 
         if key == "seed" || key == "steps" {
             return Err(bad(
                 &key,
-                format!("`{key}` cannot be set per run: give it as a top-level key of the spec (seeds come from replicas)"),
+                format!(
+                    "`{key}` cannot be set per run: give it as a top-level key of the spec (seeds come from replicas)"
+                ),
             ));
         }
         let x = as_f64(&value).ok_or_else(|| bad(&key, format!("must be a number, got {value}")))?;

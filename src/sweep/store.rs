@@ -370,7 +370,8 @@ fn write_grid(f: &File, file: &str, s: &SweepFile) -> Result<(), SweepError> {
         }
         Some(t) => {
             let runs: Vec<u32> = (0..t.runs as u32).collect();
-            let ds = put_described(&g, file, "run", &[t.runs], &runs, "", "run number: the spec's [[run]] tables in order")?;
+            let ds =
+                put_described(&g, file, "run", &[t.runs], &runs, "", "run number: the spec's [[run]] tables in order")?;
             dimscale::set_scale(&ds, "run").ctx(file, || "making /grid/run a dimension scale".into())?;
             scales.push(ds);
             for (k, v) in t.keys.iter().zip(&t.values) {
@@ -488,8 +489,10 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
             let values = keys
                 .iter()
                 .map(|k| {
-                    let v: Vec<f64> =
-                        f.dataset(&format!("runs/{k}")).and_then(|d| d.read_raw()).ctx(file, || format!("reading /runs/{k}"))?;
+                    let v: Vec<f64> = f
+                        .dataset(&format!("runs/{k}"))
+                        .and_then(|d| d.read_raw())
+                        .ctx(file, || format!("reading /runs/{k}"))?;
                     if v.len() != n {
                         return Err(fmt_err(file, format!("/runs/{k} has {} values for {n} runs", v.len())));
                     }
