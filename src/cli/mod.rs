@@ -190,8 +190,8 @@ pub enum Cmd {
         #[command(flatten)]
         opts: RunOpts,
     },
-    /// Run a parameter sweep (phase diagram) from a sweep spec; an existing output of the
-    /// same spec is resumed (docs/sweeps.md).
+    /// Run a parameter sweep (a grid over any number of config keys, or a list of runs)
+    /// from a sweep spec; an existing output of the same spec is resumed (docs/sweeps.md).
     Sweep {
         /// Sweep spec (TOML), e.g. configs/phase_cost_pollution.toml.
         spec: PathBuf,
@@ -323,9 +323,9 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// A hollow file as a tidy CSV table: a sweep one row per cell × replica (axis keys and
-    /// metrics as columns), a run one row per step, a reproduce file (facts.h5) one row per
-    /// measured number.
+    /// A hollow file as a tidy CSV table: a sweep one row per cell × replica (axis keys, or
+    /// a run list's overridden keys, and metrics as columns), a run one row per step, a
+    /// reproduce file (facts.h5) one row per measured number.
     Export {
         /// A run, sweep or facts file written by hollow.
         file: PathBuf,

@@ -474,7 +474,7 @@ impl Spec {
                 SweepError::Spec {
                     file: self.file.clone(),
                     key: format!("run[{i}]"),
-                    reason: format!("{} give an invalid config: {e}", describe_overrides(&run.overrides)),
+                    reason: format!("its overrides ({}) give an invalid config: {e}", describe_overrides(&run.overrides)),
                 }
             })?;
         }
