@@ -474,7 +474,10 @@ impl Spec {
                 SweepError::Spec {
                     file: self.file.clone(),
                     key: format!("run[{i}]"),
-                    reason: format!("its overrides ({}) give an invalid config: {e}", describe_overrides(&run.overrides)),
+                    reason: format!(
+                        "its overrides ({}) give an invalid config: {e}",
+                        describe_overrides(&run.overrides)
+                    ),
                 }
             })?;
         }
