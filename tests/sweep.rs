@@ -981,3 +981,38 @@ fn cli_dry_run_counts_and_plot_phase_at_on_a_three_axis_sweep() {
     assert_eq!(code, Some(0));
     assert_eq!(out.lines().count(), 1 + 6);
 }
+
+/// An executor that reports outcomes without the per-step series the spec asks for.
+struct NoSeries(CpuExecutor);
+
+impl Executor for NoSeries {
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
+        let stripped = |i: usize, r: Result<Finished, SweepError>| done(i, r.map(|f| f.outcomes.into()));
+        self.0.run(spec, jobs, stop, &stripped)
+    }
+}
+
+#[test]
+fn a_run_without_its_series_is_never_marked_done() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("runs.toml", RUNS).unwrap();
+    let out = d.path("no_series.h5");
+    let e = sweep::run(
+        &spec,
+        &out,
+        &every_block(),
+        &NoSeries(CpuExecutor::new(1).unwrap()),
+        &AtomicBool::new(false),
+        &no_progress,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("0 of the 1 per-step series") && e.contains("not marked done"), "{e}");
+    let f = sweep::store::read(&out).expect("the file is saved");
+    assert_eq!(f.cells_done(), 0);
+    assert!(f.series("welfare").unwrap().iter().all(|v| v.is_nan()));
+}

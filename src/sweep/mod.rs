@@ -1,9 +1,9 @@
 //! Parameter sweeps (phase diagrams): many simulations over a grid of config keys (any
 //! number of axes) or over an explicit list of runs, with replicas. [`spec`] parses and
-//! validates the sweep spec; [`exec`] is the executor seam (CPU, and GPU ensembles); [`store`] is the
-//! HDF5 sweep file; this module is the driver that cuts the grid into blocks, runs the
-//! blocks of one shard, checkpoints after blocks (atomically) so an interrupted sweep
-//! resumes without recomputing finished cells, and merges shard files.
+//! validates the sweep spec; [`exec`] is the executor seam (CPU, and GPU ensembles);
+//! [`store`] is the HDF5 sweep file; this module is the driver that cuts the cells into
+//! blocks, runs the blocks of one shard, checkpoints after blocks (atomically) so an
+//! interrupted sweep resumes without recomputing finished cells, and merges shard files.
 //! A sweep is many ordinary `Simulation`s, not a different engine.
 
 pub mod analysis;
@@ -354,15 +354,26 @@ pub fn run(
             stop.store(true, Ordering::SeqCst);
             return;
         }
+        // A finished run has every asked-for series, one value per step; a cell stored
+        // without them would be a hole in the file that resume never fills.
+        if series.len() != spec.series.len() || series.iter().any(|s| s.len() != steps) {
+            l.error.get_or_insert(SweepError::Executor(format!(
+                "cell {cell} ({}) replica {replica}: the executor returned {} of the {} per-step series with {:?} \
+                 steps each, not {steps}; the cell is not marked done and the finished cells are saved",
+                spec.describe_cell(cell),
+                series.len(),
+                spec.series.len(),
+                series.iter().map(Vec::len).collect::<Vec<_>>()
+            )));
+            stop.store(true, Ordering::SeqCst);
+            return;
+        }
         let values: Vec<f64> = spec.metrics.iter().map(|name| o.value(name).unwrap_or(f64::NAN)).collect();
         for (m, v) in values.into_iter().enumerate() {
             l.sf.values[m][at] = v;
         }
         for (stored, got) in l.sf.series_values.iter_mut().zip(&series) {
-            // A run gives one value per step; anything else is stored as far as it goes.
-            let dst = &mut stored[at * steps..(at + 1) * steps];
-            dst.fill(f64::NAN);
-            dst.iter_mut().zip(got).for_each(|(d, v)| *d = *v);
+            stored[at * steps..(at + 1) * steps].copy_from_slice(got);
         }
         l.sf.run_seeds[at] = spec.seed_of(cell, replica);
         l.runs_computed += 1;
