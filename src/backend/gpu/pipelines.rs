@@ -99,6 +99,7 @@ pub fn units_prelude(n_chunks: u32, shift: u32) -> String {
 /// The full source of a stage: the shared prelude, the unit accessors when needed, the stage.
 pub fn stage_source(stage: &str, units: Option<(u32, u32)>) -> String {
     let mut s = String::with_capacity(stage.len() + 16_000);
+    s.push_str(crate::state::StepParams::WGSL);
     s.push_str(shaders::COMMON);
     s.push_str(shaders::RNG);
     if let Some((n, shift)) = units {
