@@ -89,8 +89,10 @@ fn gpu_ensemble_markets_equal_their_runs_alone_bit_for_bit() {
     let refs: Vec<&Config> = cfgs.iter().collect();
     let plain = GpuOptions::default();
     let recs = lockstep(&cfgs, |states| Box::new(gpu_or_explain(GpuEnsemble::new(states, &refs, &plain))));
-    // Small bindings split the unit arrays into chunks that cut across markets.
-    let small = GpuOptions { max_binding_bytes: Some(256 << 10), ..Default::default() };
+    // Small bindings split the unit arrays into chunks that cut across markets (15 chunks of
+    // 32,768 16-byte unit records for 3 x 160,000 slots; at 256 KiB the 30 chunks would
+    // exceed lavapipe's 32 storage buffers per stage, 7 of which search binds besides them).
+    let small = GpuOptions { max_binding_bytes: Some(512 << 10), ..Default::default() };
     let chunked = lockstep(&cfgs, |states| {
         let e = gpu_or_explain(GpuEnsemble::new(states, &refs, &small));
         assert!(e.plan().n_chunks >= 4, "chunks: {}", e.plan().n_chunks);
