@@ -329,12 +329,12 @@ pub enum Cmd {
     Export {
         /// A run, sweep or facts file written by hollow.
         file: PathBuf,
-        /// Output path (default: FILE with the extension .csv); "-" writes to stdout.
+        /// Output path (default: FILE with the format's extension, .csv or .parquet); "-" writes to stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Table format: csv (Parquet is not built in).
-        #[arg(long, default_value = "csv")]
-        format: String,
+        /// Table format: csv or parquet (default: parquet when OUT ends in .parquet, else csv).
+        #[arg(long)]
+        format: Option<String>,
         /// Replace an existing output (hollow never replaces a file it did not write).
         #[arg(long)]
         force: bool,
@@ -377,7 +377,7 @@ pub fn main() -> Result<()> {
         }
         Cmd::Plot { what } => plot::cmd_plot(what),
         Cmd::Merge { output, shards, force } => sweep::cmd_merge(&output, &shards, force),
-        Cmd::Export { file, output, format, force } => sweep::cmd_export(&file, output, &format, force),
+        Cmd::Export { file, output, format, force } => sweep::cmd_export(&file, output, format.as_deref(), force),
         Cmd::Equilibrium { config, output, png_dir, sell_through, set, force } => {
             layers::cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set, force)
         }

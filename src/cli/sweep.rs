@@ -1,6 +1,6 @@
 //! `hollow sweep` (a parameter sweep to a sweep file, resumed where it stopped; with
 //! `--dry-run` only its plan and a time estimate), `hollow merge` (shard files into one sweep
-//! file) and `hollow export` (any hollow file as a CSV table).
+//! file) and `hollow export` (any hollow file as a CSV or Parquet table).
 
 use super::progress::{Progress, Signals, fmt_secs};
 use super::{BackendKind, CliError, auto_takes_gpu, usage};
@@ -263,29 +263,37 @@ pub(super) fn cmd_merge(output: &Path, shards: &[PathBuf], force: bool) -> Resul
     Ok(())
 }
 
-pub(super) fn cmd_export(file: &Path, output: Option<PathBuf>, format: &str, force: bool) -> Result<()> {
-    use crate::io::export;
-    if format != "csv" {
-        return Err(usage(format!("--format {format}: expected csv (Parquet is not built in; see README)")));
-    }
+pub(super) fn cmd_export(file: &Path, output: Option<PathBuf>, format: Option<&str>, force: bool) -> Result<()> {
+    use crate::io::export::{self, TableFormat};
+    // Named, or the output's extension (`-o t.parquet`), else CSV, the format a spreadsheet opens.
+    let format = match format {
+        Some(name) => TableFormat::from_name(name)
+            .ok_or_else(|| usage(format!("--format {name}: expected csv or parquet")))?,
+        None => match output.as_deref().and_then(Path::extension) {
+            Some(e) if e == "parquet" => TableFormat::Parquet,
+            _ => TableFormat::Csv,
+        },
+    };
     let input = |e: crate::io::OutputError| CliError::Input(e.to_string());
     let kind = export::file_format(file).map_err(input)?;
     let table = match kind.as_str() {
         crate::sweep::store::FORMAT => {
-            export::sweep_csv(&crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?)
+            export::sweep_table(&crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?)
         }
-        crate::io::hdf5::FORMAT => export::run_csv(&crate::io::read_run(file).map_err(input)?),
-        "hollow-facts" => export::facts_csv(file).map_err(input)?,
+        crate::io::hdf5::FORMAT => export::run_table(&crate::io::read_run(file).map_err(input)?),
+        "hollow-facts" => export::facts_table(file).map_err(input)?,
         other => return Err(CliError::Input(format!("{}: cannot export a {other} file", file.display())).into()),
     };
-    let output = output.unwrap_or_else(|| file.with_extension("csv"));
+    let output = output.unwrap_or_else(|| file.with_extension(format.extension()));
+    let bytes = table.encode(format, &output.display().to_string())?;
     if output.as_os_str() == "-" {
-        print!("{table}");
+        use std::io::Write as _;
+        std::io::stdout().lock().write_all(&bytes).map_err(|e| anyhow::anyhow!("stdout: writing: {e}"))?;
         return Ok(());
     }
     let out = crate::io::output::Output::create(&output, &[file], force)?;
-    std::fs::write(out.tmp(), &table).map_err(|e| anyhow::anyhow!("{}: writing: {e}", output.display()))?;
+    std::fs::write(out.tmp(), &bytes).map_err(|e| anyhow::anyhow!("{}: writing: {e}", output.display()))?;
     out.commit()?;
-    eprintln!("wrote {} ({} rows)", output.display(), table.lines().count().saturating_sub(1));
+    eprintln!("wrote {} ({} rows)", output.display(), table.rows);
     Ok(())
 }
