@@ -243,7 +243,15 @@ pub fn run_table(rf: &super::RunFile) -> Table {
     let mut t = Table { columns: Vec::new(), rows };
     for n in rf.series_order.iter().filter(|n| rf.series.contains_key(*n)) {
         let s = &rf.series[n];
-        t.push(n, Column::F64((0..rows).map(|i| s.get(i).copied().unwrap_or(f64::NAN)).collect()));
+        let values: Vec<f64> = (0..rows).map(|i| s.get(i).copied().unwrap_or(f64::NAN)).collect();
+        // The step index is stored as a float series like the rest; as an integer column it
+        // reads as pandas reads the CSV's (int64), and prints the same in the CSV.
+        let column = if n == "step" && values.iter().all(|v| v.fract() == 0.0 && v.abs() < 2f64.powi(53)) {
+            Column::I64(values.iter().map(|&v| v as i64).collect())
+        } else {
+            Column::F64(values)
+        };
+        t.push(n, column);
     }
     t
 }
