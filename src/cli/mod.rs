@@ -323,7 +323,7 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// A hollow file as a tidy CSV table: a sweep one row per cell × replica (axis keys, or
+    /// A hollow file as a tidy CSV or Parquet table: a sweep one row per cell × replica (axis keys, or
     /// a run list's overridden keys, and metrics as columns), a run one row per step, a
     /// reproduce file (facts.h5) one row per measured number.
     Export {

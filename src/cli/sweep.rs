@@ -267,8 +267,9 @@ pub(super) fn cmd_export(file: &Path, output: Option<PathBuf>, format: Option<&s
     use crate::io::export::{self, TableFormat};
     // Named, or the output's extension (`-o t.parquet`), else CSV, the format a spreadsheet opens.
     let format = match format {
-        Some(name) => TableFormat::from_name(name)
-            .ok_or_else(|| usage(format!("--format {name}: expected csv or parquet")))?,
+        Some(name) => {
+            TableFormat::from_name(name).ok_or_else(|| usage(format!("--format {name}: expected csv or parquet")))?
+        }
         None => match output.as_deref().and_then(Path::extension) {
             Some(e) if e == "parquet" => TableFormat::Parquet,
             _ => TableFormat::Csv,

@@ -33,7 +33,7 @@ const PNG_MAGIC: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
 /// is named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    /// An HDF5 file or a CSV table: replaces a hollow file (anything with `force`);
+    /// An HDF5 file or a CSV or Parquet table: replaces a hollow file (anything with `force`);
     /// temporary file `<path>.tmp`.
     Data,
     /// A PNG figure: replaces a PNG image; temporary file `<stem>.tmp.png`, because the
