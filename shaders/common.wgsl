@@ -1,8 +1,8 @@
-//! Shared by every stage shader, after the generated `struct Params`: the
-//! ensemble layout (`Batch`), the constants mirrored from Rust (checked by name and value
-//! against `backend::gpu::mirrored_constants` in a test), the 2-D dispatch index, and
-//! the technology functions several stages use. The host prepends this file and rng.wgsl
-//! to each stage's source (WGSL has no #include).
+//! Shared by every stage shader, after the generated `struct Params`: the ensemble layout
+//! (`Batch`), the unit record (`Unit`), the constants mirrored from Rust (checked by name
+//! and value against `backend::gpu::mirrored_constants` in a test), the 2-D dispatch
+//! index, and the technology functions several stages use. The host prepends this file
+//! and rng.wgsl to each stage's source (WGSL has no #include).
 //!
 //! Ensembles: the buffers hold `batch.n_markets` independent markets of equal size, market
 //! m's creators at [m nc, (m + 1) nc), its buyers at [m nb, (m + 1) nb) and its units at
@@ -20,6 +20,27 @@ struct Batch {
     nc: u32,
     nb: u32,
     unit_stride: u32,
+}
+
+// One unit slot of the chunked unit arrays (bind group 1; src/backend/gpu/buffers.rs,
+// `UnitRecord`): its owner (creator id in the ensemble), its claim word (CLAIM_EMPTY,
+// CLAIM_SOLD or the smallest key proposing this round) and the owner's offer of this step
+// (nominal quality, price), copied in by `scan_fill`. A search sample thus touches one
+// 16-byte record; reading the claim, then the owner, then the owner's offer would be three
+// dependent random loads.
+struct Unit {
+    owner: u32,
+    claim: atomic<u32>,
+    q: f32,
+    price: f32,
+}
+
+// A `Unit` as read by `unit_view`: the claim word by `atomicLoad`, the rest plainly.
+struct UnitView {
+    owner: u32,
+    claim: u32,
+    q: f32,
+    price: f32,
 }
 
 @group(0) @binding(0) var<storage, read> params: array<Params>;

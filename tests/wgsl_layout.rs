@@ -1,11 +1,12 @@
 //! The WGSL side of the GPU backend checked on the CPU (no adapter needed): every stage's
 //! assembled source parses and validates with naga, and the structs the host uploads
-//! (`StepParams`, the ensemble `Batch`, the scan `Level`, the reduce layout) have the same size and member
-//! offsets in WGSL as in Rust, and every kernel's group-0 bindings (bindings::KERNELS, by
-//! which the host builds its bind groups) carry the WGSL globals of those names.
+//! (`StepParams`, the ensemble `Batch`, the scan `Level`, the reduce layout, the unit
+//! record) have the same size and member offsets in WGSL as in Rust, and every kernel's
+//! group-0 bindings (bindings::KERNELS, by which the host builds its bind groups) carry the
+//! WGSL globals of those names.
 
 use hollow::backend::gpu::{
-    self, Access, BatchLayout, KERNELS, Level, ReduceLayout, shaders, stage_source, units_prelude,
+    self, Access, BatchLayout, KERNELS, Level, ReduceLayout, UnitRecord, shaders, stage_source, units_prelude,
 };
 use hollow::state::StepParams;
 use std::mem::{offset_of, size_of};
@@ -63,6 +64,23 @@ fn params_struct_matches_step_params_field_for_field() {
 }
 
 #[test]
+fn unit_record_matches_its_wgsl_struct_in_sixteen_bytes() {
+    // The host downloads the chunks as UnitRecords (units()): the WGSL array stride (the
+    // struct's span) must be the Rust size, and a search sample's record one 16-byte slot.
+    let m = parse(&format!("{}{}", StepParams::WGSL, shaders::COMMON), "common.wgsl");
+    let rust = offsets!(UnitRecord; owner, claim, q, price);
+    check(wgsl_struct(&m, "Unit"), &rust, size_of::<UnitRecord>(), "Unit");
+    check(wgsl_struct(&m, "UnitView"), &rust, size_of::<UnitRecord>(), "UnitView");
+    assert_eq!(size_of::<UnitRecord>(), 16);
+    assert_eq!(gpu::UNIT_BYTES, 16);
+    // The chunks are arrays of it, and search reads nothing else of a unit.
+    let p = units_prelude(3, 12);
+    assert!(p.contains("units_2: array<Unit>") && !p.contains("owner_0"), "{p}");
+    let search = stage_source(shaders::SEARCH, Some((3, 12)));
+    assert!(search.contains("unit_view(unit)") && !search.contains("offer["), "search reads the unit record only");
+}
+
+#[test]
 fn scan_level_and_reduce_layout_match_their_wgsl_structs() {
     let src = stage_source(shaders::SCAN, Some((1, 20)));
     let m = parse(&src, "scan.wgsl");
@@ -96,13 +114,14 @@ fn every_stage_shader_parses_and_validates() {
         }
     }
     let p = units_prelude(5, 20);
-    assert!(p.contains("claim_4") && p.contains("case 4u"));
+    assert!(p.contains("units_4") && p.contains("case 4u"));
 }
 
 #[test]
 fn bytes_per_agent_are_as_documented() {
-    // docs/gpu.md: 64 bytes per creator plus 8 per unit slot, 44 per buyer.
-    assert_eq!(gpu::bytes_per_creator(64), 64 + 8 * 64);
+    // docs/gpu.md: 64 bytes per creator plus 16 per unit slot, 44 per buyer.
+    assert_eq!(gpu::bytes_per_creator(64), 64 + 16 * 64);
+    assert_eq!(hollow::state::Units::BYTES_PER_UNIT, 16);
     assert_eq!(gpu::bytes_per_buyer(), 44);
 }
 

@@ -277,7 +277,7 @@ pub fn scan(
         (0..axis.1.len()).flat_map(|cell| (0..replicas).map(move |replica| Job { cell, replica })).collect();
     let got: Mutex<Vec<Option<Result<Outcomes, String>>>> = Mutex::new(vec![None; jobs.len()]);
     exec.run(&spec, &jobs, stop, &|i, r| {
-        got.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r.map_err(|e| e.to_string()));
+        got.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r.map(|f| f.outcomes).map_err(|e| e.to_string()));
     })
     .map_err(|e| ReproduceError::Other(format!("{name}: {e}")))?;
     let got = got.into_inner().unwrap_or_else(|p| p.into_inner());

@@ -31,8 +31,8 @@ pub(super) fn write_outputs(dir: &Path, r: &Report) -> Result<(), ReproduceError
         t.attr("/paper", &format!("{}_paper", p.name), p.paper)?;
     }
     t.finish()?;
-    write_text(&dir.join("facts.md"), &markdown(r))?;
-    let mut csv = String::from("id,measure,value,unit\n");
+    write_text(&dir.join("facts.md"), MD_HEAD, &markdown(r))?;
+    let mut csv = format!("{CSV_HEAD}\n");
     for f in &r.facts {
         let _ = writeln!(csv, "{},holds,{},1", f.id, u8::from(f.holds));
         for x in &f.measures {
@@ -44,7 +44,7 @@ pub(super) fn write_outputs(dir: &Path, r: &Report) -> Result<(), ReproduceError
         let _ = writeln!(csv, "paper,{}_sd,{},{}", p.name, p.sd, p.unit);
         let _ = writeln!(csv, "paper,{}_paper,{},{}", p.name, p.paper, p.unit);
     }
-    write_text(&dir.join("facts.csv"), &csv)
+    write_text(&dir.join("facts.csv"), CSV_HEAD, &csv)
 }
 
 /// The markdown summary: the fact table, each fact's numbers, the paper comparison.
@@ -81,13 +81,16 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
-/// Writes `text` to `path` through the crate's one atomic writer (`Output`: a locked
-/// `<path>.tmp`, synced, then renamed over the path).
-fn write_text(path: &Path, text: &str) -> Result<(), ReproduceError> {
-    // `force`: these are text files, which `Output` would otherwise refuse to replace as
-    // not written by hollow; a rerun into the same directory replaces them, as it does
-    // facts.h5 (links, devices and directories are still refused).
-    let out = Output::create(path, &[], true)?;
+/// The first lines of facts.md and facts.csv: a rerun replaces a file that starts with
+/// its line (an earlier report), never another file of that name.
+const MD_HEAD: &str = "# Stylized facts, measured";
+const CSV_HEAD: &str = "id,measure,value,unit";
+
+/// Writes `text` (whose first line is `head`) to `path` through the crate's one atomic
+/// writer (`Output`: a locked `<path>.tmp`, synced, then renamed over the path).
+fn write_text(path: &Path, head: &'static str, text: &str) -> Result<(), ReproduceError> {
+    debug_assert!(text.starts_with(head));
+    let out = Output::create_text(path, head, false)?;
     std::fs::write(out.tmp(), text).map_err(|source| OutputError::Io {
         file: path.display().to_string(),
         doing: format!("writing temporary file {}", out.tmp().display()),

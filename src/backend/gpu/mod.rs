@@ -20,7 +20,7 @@ mod probe;
 mod single;
 
 pub use bindings::{Access, Binding, KERNELS, KernelDecl, SHARED};
-pub use buffers::{BatchLayout, Level, Plan, ReduceLayout, bytes_per_buyer, bytes_per_creator};
+pub use buffers::{BatchLayout, Level, Plan, ReduceLayout, UNIT_BYTES, UnitRecord, bytes_per_buyer, bytes_per_creator};
 pub use pipelines::{shaders, stage_source, units_prelude};
 pub use probe::run_probe;
 
@@ -471,11 +471,11 @@ impl GpuEnsemble {
             return (Vec::new(), Vec::new());
         }
         let shift = self.plan.chunk_shift;
-        let r = (|| -> Result<(Vec<u32>, Vec<u32>), GpuError> {
-            let owner = self.bufs.download_units(&self.gpu, &self.bufs.owner, shift, self.n_units)?;
-            let claim = self.bufs.download_units(&self.gpu, &self.bufs.claim, shift, self.n_units)?;
-            Ok((owner, claim))
-        })();
+        let r = self.bufs.download_units(&self.gpu, shift, self.n_units).map(|recs| {
+            let owner = recs.iter().map(|r| r.owner).collect();
+            let claim = recs.iter().map(|r| r.claim).collect();
+            (owner, claim)
+        });
         r.unwrap_or_else(|e| {
             self.fail(e);
             (Vec::new(), Vec::new())
