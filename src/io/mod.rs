@@ -21,6 +21,7 @@ pub mod output;
 pub mod phase;
 pub mod place;
 pub mod plot;
+mod regions;
 pub mod runplot;
 pub mod scale;
 pub mod snapshots;
