@@ -14,11 +14,13 @@ pub fn nominal_quality(mode: u32, talent: f32, x: f32, p: &StepParams) -> f32 {
 }
 
 /// Units emitted: 0 in exit, 1 in human craft, floor(v + U[0,1)) in [1, v_max] in AI mode.
+/// `u` gives the random word; it is called only in AI mode (draws are addressed, so one
+/// not drawn changes no other; the CPU skips the Philox block for everyone else).
 #[inline]
-pub fn capacity(mode: u32, vol: f32, u: u32, vmax: f32) -> u32 {
+pub fn capacity(mode: u32, vol: f32, u: impl FnOnce() -> u32, vmax: f32) -> u32 {
     match mode {
         // vol + U >= 0, so truncation is floor.
-        AI => ((vol + rng::unit_f32(u)) as u32).clamp(1, vmax as u32),
+        AI => ((vol + rng::unit_f32(u())) as u32).clamp(1, vmax as u32),
         HUMAN => 1,
         _ => 0,
     }
@@ -28,9 +30,23 @@ pub fn capacity(mode: u32, vol: f32, u: u32, vmax: f32) -> u32 {
 /// Signal noise needs no more, and it saves a second Philox call per sample.
 #[inline]
 pub fn normal16(w: u32) -> f32 {
-    let u1 = ((w >> 16) + 1) as f32 * (1.0 / 65536.0);
-    let u2 = (w & 0xffff) as f32 * (1.0 / 65536.0);
-    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+    normal16_radius(w >> 16) * normal16_angle(w & 0xffff)
+}
+
+/// The radius factor of `normal16` from the word's high half `hi` (< 2^16): sqrt(-2 ln u1).
+/// Each half takes only 2^16 values, so the CPU tabulates both factors once per process
+/// (`backend::cpu`), which gives the same bits as computing them.
+#[inline]
+pub fn normal16_radius(hi: u32) -> f32 {
+    let u1 = (hi + 1) as f32 * (1.0 / 65536.0);
+    (-2.0 * u1.ln()).sqrt()
+}
+
+/// The angle factor of `normal16` from the word's low half `lo` (< 2^16): cos(2 pi u2).
+#[inline]
+pub fn normal16_angle(lo: u32) -> f32 {
+    let u2 = lo as f32 * (1.0 / 65536.0);
+    (std::f32::consts::TAU * u2).cos()
 }
 
 /// Channel of one search sample: true for human. With probability d the pick is directed
@@ -65,7 +81,8 @@ pub fn is_junk(unit: u32, p: &StepParams) -> bool {
 }
 
 /// The buyer rule after matching. Returns (U', active', u_human', u_ai', d', u, paid) given
-/// this step's purchase (quality true, price, was it AI) or none.
+/// this step's purchase (quality true, price, was it AI) or none. `u_return` gives the
+/// random word of an inactive buyer's return; it is called only for inactive buyers.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn buyer_update(
@@ -76,11 +93,11 @@ pub fn buyer_update(
     d: f32,
     searches: u32,
     purchase: Option<(f32, f32, bool)>,
-    u_return: u32,
+    u_return: impl FnOnce() -> u32,
     p: &StepParams,
 ) -> (f32, bool, [f32; 2], f32, f32, f32) {
     if !active {
-        return (util, rng::unit_f32(u_return) < p.eps_c, exp, d, 0.0, 0.0);
+        return (util, rng::unit_f32(u_return()) < p.eps_c, exp, d, 0.0, 0.0);
     }
     let mut exp = exp;
     let (mut u, paid) = match purchase {
@@ -193,6 +210,47 @@ pub fn grid_factors(p: &StepParams) -> Vec<f32> {
     (0..p.x_grid.max(2)).map(|g| human_factor(grid_x(g, p), p.w, p.inv_z)).collect()
 }
 
+/// Grid points whose curve bins `decide` computes together (a block the compiler
+/// vectorises; the grid has at most 256 points).
+const GRID_BLOCK: usize = 32;
+
+/// What the best response reads, prepared once per step: the creative-share grid (x_g and
+/// `human_factor(x_g)`) and the expected human profit in every bin of the human curve.
+/// A grid point's value depends on the point only through the curve bin its quality falls
+/// in, so `decide` computes each point's bin and reads one profit per distinct bin: the
+/// values `mode_profit` gives, compared in the same order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BestResponse {
+    /// x_g per grid point (`grid_x`).
+    pub x: Vec<f32>,
+    /// human_factor(x_g) per grid point (`grid_factors`).
+    pub hf: Vec<f32>,
+    /// `expected_profit_human` per bin of the human curve.
+    pub profit_h: Vec<f32>,
+}
+
+impl BestResponse {
+    /// The tables of step `p` against curves `rp`.
+    pub fn new(p: &StepParams, rp: &[[f32; 2]]) -> Self {
+        let mut b = Self::default();
+        b.fill(p, rp);
+        b
+    }
+
+    /// Refills the tables for step `p`, keeping their allocations.
+    pub fn fill(&mut self, p: &StepParams, rp: &[[f32; 2]]) {
+        let n = p.x_grid.max(2);
+        self.x.clear();
+        self.x.extend((0..n).map(|g| grid_x(g, p)));
+        self.hf.clear();
+        self.hf.extend(self.x.iter().map(|&x| human_factor(x, p.w, p.inv_z)));
+        let c = costs_of(p);
+        let bins = p.bins as usize;
+        self.profit_h.clear();
+        self.profit_h.extend(rp[CH_HUMAN * bins..][..bins].iter().map(|&cell| market::expected_profit_human(cell, &c)));
+    }
+}
+
 /// Result of a creator's decision.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Decided {
@@ -203,7 +261,8 @@ pub struct Decided {
     pub provider: u32,
 }
 
-/// The logit decision and skill drift of one creator. `w` are four random words.
+/// The logit decision and skill drift of one creator. `w` are four random words; `br`
+/// the step's grid and tables (`BestResponse::new(p, rp)`).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn decide(
@@ -215,29 +274,33 @@ pub fn decide(
     provider: u32,
     w: [u32; 4],
     rp: &[[f32; 2]],
-    grid: &[f32],
+    br: &BestResponse,
     p: &StepParams,
 ) -> Decided {
-    let hf = human_factor(x, p.w, p.inv_z);
     let v_star = expected_volume(mode, vol, p);
-    let pi_ai = mode_profit(AI, talent, x, hf, v_star, rp, p);
-    let pi_h = mode_profit(HUMAN, talent, x, hf, v_star, rp, p);
+    let revise = rng::unit_f32(w[0]) < p.revise;
+    // A creator that does not revise reads only the profit of the mode it is in (an exited
+    // one compares both): the other is not computed (the human one costs two powf).
+    let pi_ai = if revise || mode == AI || mode == EXIT {
+        // AI quality does not depend on the human factor.
+        mode_profit(AI, talent, x, 0.0, v_star, rp, p)
+    } else {
+        0.0
+    };
+    let pi_h = if revise || mode != AI {
+        mode_profit(HUMAN, talent, x, human_factor(x, p.w, p.inv_z), v_star, rp, p)
+    } else {
+        0.0
+    };
     let mut new_mode = mode;
-    if rng::unit_f32(w[0]) < p.revise {
+    if revise {
         new_mode = market::logit_choice([0.0, pi_ai, pi_h], p.logit, rng::unit_f32(w[1]));
     }
     // Skill drift toward the best response of the better productive mode.
     let target_mode = if new_mode == EXIT { if pi_ai > pi_h { AI } else { HUMAN } } else { new_mode };
-    let mut best = if target_mode == AI { pi_ai } else { pi_h };
-    let mut x_star = x;
-    for (g, &gf) in grid.iter().enumerate() {
-        let xg = grid_x(g as u32, p);
-        let v = mode_profit(target_mode, talent, xg, gf, v_star, rp, p);
-        if v > best {
-            best = v;
-            x_star = xg;
-        }
-    }
+    let ai = target_mode == AI;
+    let best = if ai { pi_ai } else { pi_h };
+    let x_star = best_share(talent, x, ai, best, v_star, rp, br, p);
     let new_x = (x + p.eta * (x_star - x)).clamp(p.x_lo, p.x_hi);
     let mut out = Decided { mode: new_mode, x: new_x, price, vol, provider };
     if new_mode != mode && new_mode != EXIT {
@@ -252,6 +315,55 @@ pub fn decide(
         }
     }
     out
+}
+
+/// The creative share of the first grid point whose expected profit in AI mode (`ai`) or
+/// human craft beats `best` (the profit at the current share `x`) and every earlier point;
+/// `x` if none does. Equal to maximising `mode_profit` over the grid point by point: a point
+/// in the same bin as the point before it has that point's value, which cannot beat the
+/// best so far, so only the first point of each run of equal bins is read.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn best_share(
+    talent: f32,
+    x: f32,
+    ai: bool,
+    mut best: f32,
+    v_star: f32,
+    rp: &[[f32; 2]],
+    br: &BestResponse,
+    p: &StepParams,
+) -> f32 {
+    let c = costs_of(p);
+    let curve_ai = &rp[CH_AI * p.bins as usize..][..p.bins as usize];
+    let mut x_star = x;
+    let mut prev = u32::MAX;
+    for (xs, hfs) in br.x.chunks(GRID_BLOCK).zip(br.hf.chunks(GRID_BLOCK)) {
+        let mut bins = [0u32; GRID_BLOCK];
+        // The qualities `mode_profit` computes, and their bins (`curve_at`).
+        if ai {
+            for (b, &xg) in bins.iter_mut().zip(xs) {
+                *b = market::bin_of(q_ai(talent, xg, p.alpha_a, p.qbar_a), p.q_max, p.bins);
+            }
+        } else {
+            for (b, &gf) in bins.iter_mut().zip(hfs) {
+                *b = market::bin_of(talent * gf, p.q_max, p.bins);
+            }
+        }
+        for (&b, &xg) in bins.iter().zip(xs) {
+            if b == prev {
+                continue;
+            }
+            prev = b;
+            let v =
+                if ai { market::expected_profit_ai(curve_ai[b as usize], &c, v_star) } else { br.profit_h[b as usize] };
+            if v > best {
+                best = v;
+                x_star = xg;
+            }
+        }
+    }
+    x_star
 }
 
 // ---------------------------------------------------------------------------------------
@@ -280,13 +392,14 @@ pub fn reskill_left(word: u32) -> u32 {
 /// Units emitted, with re-skilling at half output: `capacity`, except that a creator
 /// re-skilling this step offers its human unit with probability one half, or half its
 /// AI volume. (Identical to `capacity` when not re-skilling, so both rules call it.)
+/// `u` gives the random word, called only when the count depends on it.
 #[inline]
-pub fn capacity_q(mode: u32, vol: f32, u: u32, vmax: f32, reskill: u32) -> u32 {
+pub fn capacity_q(mode: u32, vol: f32, u: impl FnOnce() -> u32, vmax: f32, reskill: u32) -> u32 {
     if reskill_left(reskill) == 0 {
         return capacity(mode, vol, u, vmax);
     }
     match mode {
-        HUMAN => u32::from(rng::unit_f32(u) < 0.5),
+        HUMAN => u32::from(rng::unit_f32(u()) < 0.5),
         AI => capacity(AI, 0.5 * vol, u, vmax),
         _ => 0,
     }
@@ -442,11 +555,11 @@ mod tests {
 
     #[test]
     fn ai_capacity_rounds_volume_randomly_within_bounds() {
-        assert_eq!(capacity(AI, 3.0, 0, 64.0), 3);
-        assert_eq!(capacity(AI, 3.5, u32::MAX, 64.0), 4);
-        assert_eq!(capacity(AI, 0.2, 0, 64.0), 1);
-        assert_eq!(capacity(HUMAN, 9.0, 0, 64.0), 1);
-        assert_eq!(capacity(EXIT, 9.0, 0, 64.0), 0);
+        assert_eq!(capacity(AI, 3.0, || 0, 64.0), 3);
+        assert_eq!(capacity(AI, 3.5, || u32::MAX, 64.0), 4);
+        assert_eq!(capacity(AI, 0.2, || 0, 64.0), 1);
+        assert_eq!(capacity(HUMAN, 9.0, || 0, 64.0), 1);
+        assert_eq!(capacity(EXIT, 9.0, || 0, 64.0), 0);
     }
 
     #[test]
@@ -455,7 +568,7 @@ mod tests {
         p.ai_present = 1;
         // theta 1, bought human quality 1.0 at 0.4 after one round: u = 0.6 - 4 * 0.01.
         let (util, active, exp, d, u, paid) =
-            buyer_update(1.0, 0.0, true, [0.0, 0.0], 0.5, 1, Some((1.0, 0.4, false)), 0, &p);
+            buyer_update(1.0, 0.0, true, [0.0, 0.0], 0.5, 1, Some((1.0, 0.4, false)), || 0, &p);
         assert!((u - 0.56).abs() < 1e-6);
         assert_eq!(paid, 0.4);
         assert!((util - 0.28).abs() < 1e-6);
@@ -518,10 +631,10 @@ mod tests {
         assert!((state.0 - 0.6).abs() < 1e-5, "x moved by reskill_delta: {}", state.0);
         assert_eq!(reskill_left(state.1), 0);
         // Half output: a human unit half the time, half the AI volume.
-        let n = (0..1000u32).filter(|&i| capacity_q(HUMAN, 1.0, rng::hash32(i), 64.0, 3) == 1).count();
+        let n = (0..1000u32).filter(|&i| capacity_q(HUMAN, 1.0, || rng::hash32(i), 64.0, 3) == 1).count();
         assert!((400..600).contains(&n), "{n}");
-        assert_eq!(capacity_q(AI, 10.0, 0, 64.0, 3), 5);
-        assert_eq!(capacity_q(AI, 10.0, 0, 64.0, 0), 10);
+        assert_eq!(capacity_q(AI, 10.0, || 0, 64.0, 3), 5);
+        assert_eq!(capacity_q(AI, 10.0, || 0, 64.0, 0), 10);
     }
 
     #[test]
