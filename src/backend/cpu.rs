@@ -15,7 +15,10 @@ use crate::rng::{self, Stream};
 use crate::state::*;
 use rayon::prelude::*;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::AtomicU32;
+
+mod gather;
+use gather::{CHUNK_BUYERS, SEARCH_AHEAD, SearchChunk};
 
 /// Agents per chunk of the deterministic reductions and scans (fixed, so sums are
 /// associated the same way on any thread count).
@@ -41,14 +44,6 @@ const U_OWNER: usize = 0;
 const U_CLAIM: usize = 1;
 const U_Q: usize = 2;
 const U_PRICE: usize = 3;
-
-/// Search samples drawn, and their unit records prefetched, before a batch of buyers is
-/// evaluated: enough independent loads in flight to cover a DRAM access (the records of a
-/// 10^6-creator market are ~50 MB). Also the most samples a buyer may draw per round
-/// (`market.k` is at most 64).
-const SEARCH_AHEAD: usize = 64;
-/// Proposals per batch of `resolve` (records, then owners' sold counts, prefetched first).
-const RESOLVE_AHEAD: usize = 64;
 
 /// The threads the stages run on: a rayon pool, or none. With one thread every stage runs
 /// on the caller's thread: a sweep runs many single-threaded simulations side by side, and
@@ -160,15 +155,29 @@ impl Backend for CpuBackend {
         let c = &mut self.state.creators;
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
-            (&mut c.offer, &mut c.cap, &mut c.sold, &c.mode, &c.talent, &c.x, &c.vol, &c.reskill)
+            (
+                c.offer.par_chunks_mut(DRAW_BATCH),
+                c.cap.par_chunks_mut(DRAW_BATCH),
+                c.sold.par_chunks_mut(DRAW_BATCH),
+                c.mode.par_chunks(DRAW_BATCH),
+                c.talent.par_chunks(DRAW_BATCH),
+                c.x.par_chunks(DRAW_BATCH),
+                c.vol.par_chunks(DRAW_BATCH),
+                c.reskill.par_chunks(DRAW_BATCH),
+            )
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(i, (offer, cap, sold, &mode, &talent, &x, &vol, &reskill))| {
-                    offer[0] = rules::nominal_quality(mode, talent, x, p);
-                    let u = || rng::draw4(p.key, i as u32, p.step, Stream::Offers as u32, 0)[0];
-                    *cap = rules::capacity_q(mode, vol, u, p.ai_volume_max, reskill);
-                    *sold = 0;
+                .for_each(|(ci, (offer, cap, sold, mode, talent, x, vol, reskill))| {
+                    // The words `capacity_q` reads, drawn together.
+                    let w = Words::of_some(p, Stream::Offers, ci * DRAW_BATCH, offer.len(), |i| {
+                        rules::capacity_reads_word(mode[i], reskill[i])
+                    });
+                    for i in 0..offer.len() {
+                        offer[i][0] = rules::nominal_quality(mode[i], talent[i], x[i], p);
+                        cap[i] = rules::capacity_q(mode[i], vol[i], || w.word(i), p.ai_volume_max, reskill[i]);
+                        sold[i] = 0;
+                    }
                 });
         });
     }
@@ -238,27 +247,25 @@ impl Backend for CpuBackend {
     fn search(&mut self, p: &StepParams) {
         let k = p.k as usize;
         assert!(k <= SEARCH_AHEAD, "search: k = {k} samples per buyer, at most {SEARCH_AHEAD} (market.k)");
-        // Buyers per batch: as many as keep SEARCH_AHEAD samples in flight.
-        let per = (SEARCH_AHEAD / k.max(1)).max(1);
         let b = &mut self.state.buyers;
         let units = as_atomic(bytemuck::cast_slice_mut(&mut self.units));
         let normal = Normal16::get();
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
             (
-                b.proposal.par_chunks_mut(per),
-                b.bought.par_chunks_mut(per),
-                b.searches.par_chunks_mut(per),
-                b.active.par_chunks(per),
-                b.theta.par_chunks(per),
-                b.d.par_chunks(per),
+                b.proposal.par_chunks_mut(CHUNK_BUYERS),
+                b.bought.par_chunks_mut(CHUNK_BUYERS),
+                b.searches.par_chunks_mut(CHUNK_BUYERS),
+                b.active.par_chunks(CHUNK_BUYERS),
+                b.theta.par_chunks(CHUNK_BUYERS),
+                b.d.par_chunks(CHUNK_BUYERS),
             )
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
                 .for_each(|(ci, (proposal, bought, searches, active, theta, d))| {
-                    let batch = SearchBatch { j0: (ci * per) as u32, proposal, bought, searches, active, theta, d };
-                    batch.run(units, normal, p);
+                    let j0 = (ci * CHUNK_BUYERS) as u32;
+                    SearchChunk { j0, proposal, bought, searches, active, theta, d }.run(units, normal, p);
                 });
         });
     }
@@ -269,12 +276,12 @@ impl Backend for CpuBackend {
         let sold = as_atomic(&mut self.state.creators.sold);
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
-            (b.proposal.par_chunks_mut(RESOLVE_AHEAD), b.bought.par_chunks_mut(RESOLVE_AHEAD))
+            (b.proposal.par_chunks_mut(CHUNK_BUYERS), b.bought.par_chunks_mut(CHUNK_BUYERS))
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
                 .for_each(|(ci, (proposal, bought))| {
-                    resolve_batch((ci * RESOLVE_AHEAD) as u32, proposal, bought, units, sold, p);
+                    gather::resolve_chunk((ci * CHUNK_BUYERS) as u32, proposal, bought, units, sold, p);
                 });
         });
     }
@@ -283,25 +290,61 @@ impl Backend for CpuBackend {
         let b = &mut self.state.buyers;
         let offer = &self.state.creators.offer;
         let min_len = self.workers.min_len(1);
+        // The sellers' offers of a block of buyers start loading one block ahead of its update.
+        let prefetch_offers = |bought: &[u32]| {
+            for &bo in bought {
+                if bo != NONE {
+                    prefetch(offer.as_ptr().wrapping_add((bo & ID_MASK) as usize));
+                }
+            }
+        };
         self.workers.install(|| {
-            (&mut b.util, &mut b.active, &mut b.exp, &mut b.d, &mut b.gain, &b.theta, &b.searches, &b.bought)
+            (
+                b.util.par_chunks_mut(CHUNK_BUYERS),
+                b.active.par_chunks_mut(CHUNK_BUYERS),
+                b.exp.par_chunks_mut(CHUNK_BUYERS),
+                b.d.par_chunks_mut(CHUNK_BUYERS),
+                b.gain.par_chunks_mut(CHUNK_BUYERS),
+                b.theta.par_chunks(CHUNK_BUYERS),
+                b.searches.par_chunks(CHUNK_BUYERS),
+                b.bought.par_chunks(CHUNK_BUYERS),
+            )
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(j, (util, active, exp, d, gain, &theta, &searches, &bought))| {
-                    let purchase = (bought != NONE).then(|| {
-                        let [q, price] = offer[(bought & ID_MASK) as usize];
-                        let q_true = if bought & JUNK_BIT != 0 { 0.0 } else { q };
-                        (q_true, price, bought & AI_BIT != 0)
-                    });
-                    let u_return = || rng::draw4(p.key, j as u32, p.step, Stream::Buyers as u32, 0)[0];
-                    let (u2, a2, e2, d2, u, paid) =
-                        rules::buyer_update(theta, *util, *active != 0, *exp, *d, searches, purchase, u_return, p);
-                    *util = u2;
-                    *active = u32::from(a2);
-                    *exp = e2;
-                    *d = d2;
-                    *gain = [u, paid];
+                .for_each(|(ci, (util, active, exp, d, gain, theta, searches, bought))| {
+                    prefetch_offers(&bought[..bought.len().min(DRAW_BATCH)]);
+                    for j0 in (0..util.len()).step_by(DRAW_BATCH) {
+                        let block = j0..(j0 + DRAW_BATCH).min(util.len());
+                        prefetch_offers(bought.get(block.end..(block.end + DRAW_BATCH).min(util.len())).unwrap_or(&[]));
+                        // The inactive draw their return word (the only buyers whose rule reads
+                        // one), all together.
+                        let first = ci * CHUNK_BUYERS + j0;
+                        let w = Words::of_some(p, Stream::Buyers, first, block.len(), |l| active[j0 + l] == 0);
+                        for (l, j) in block.enumerate() {
+                            let purchase = (bought[j] != NONE).then(|| {
+                                let [q, price] = offer[(bought[j] & ID_MASK) as usize];
+                                let q_true = if bought[j] & JUNK_BIT != 0 { 0.0 } else { q };
+                                (q_true, price, bought[j] & AI_BIT != 0)
+                            });
+                            let (u2, a2, e2, d2, u, paid) = rules::buyer_update(
+                                theta[j],
+                                util[j],
+                                active[j] != 0,
+                                exp[j],
+                                d[j],
+                                searches[j],
+                                purchase,
+                                || w.word(l),
+                                p,
+                            );
+                            util[j] = u2;
+                            active[j] = u32::from(a2);
+                            exp[j] = e2;
+                            d[j] = d2;
+                            gain[j] = [u, paid];
+                        }
+                    }
                 });
         });
     }
@@ -411,46 +454,49 @@ impl Backend for CpuBackend {
             // The paper's Q-learning: the reward is this step's profit.
             self.workers.install(|| {
                 (
-                    &mut c.mode,
-                    &mut c.x,
-                    &mut c.offer,
-                    &mut c.vol,
-                    &mut c.provider,
-                    &mut c.qvals,
-                    &mut c.reskill,
-                    &c.talent,
-                    &c.revenue,
-                    &c.cap,
-                    &c.sold,
+                    c.mode.par_chunks_mut(DRAW_BATCH),
+                    c.x.par_chunks_mut(DRAW_BATCH),
+                    c.offer.par_chunks_mut(DRAW_BATCH),
+                    c.vol.par_chunks_mut(DRAW_BATCH),
+                    c.provider.par_chunks_mut(DRAW_BATCH),
+                    c.qvals.par_chunks_mut(DRAW_BATCH),
+                    c.reskill.par_chunks_mut(DRAW_BATCH),
+                    c.talent.par_chunks(DRAW_BATCH),
+                    c.revenue.par_chunks(DRAW_BATCH),
+                    c.cap.par_chunks(DRAW_BATCH),
+                    c.sold.par_chunks(DRAW_BATCH),
                 )
                     .into_par_iter()
                     .with_min_len(min_len)
                     .enumerate()
                     .for_each(
-                        |(i, (mode, x, offer, vol, provider, qvals, reskill, &talent, &revenue, &cap, &sold))| {
-                            let w = rng::draw4(p.key, i as u32, p.step, Stream::Decide as u32, 0);
-                            let profit = revenue as f64 - rules::cost_with_reskill(*mode, cap, sold, *reskill, p);
-                            let d = rules::decide_q(
-                                talent,
-                                *x,
-                                *mode,
-                                offer[1],
-                                *vol,
-                                *provider,
-                                *qvals,
-                                *reskill,
-                                profit as f32,
-                                w,
-                                rp,
-                                p,
-                            );
-                            *mode = d.d.mode;
-                            *x = d.d.x;
-                            offer[1] = d.d.price;
-                            *vol = d.d.vol;
-                            *provider = d.d.provider;
-                            *qvals = d.qvals;
-                            *reskill = d.reskill;
+                        |(ci, (mode, x, offer, vol, provider, qvals, reskill, talent, revenue, cap, sold))| {
+                            let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
+                            for i in 0..mode.len() {
+                                let profit = revenue[i] as f64
+                                    - rules::cost_with_reskill(mode[i], cap[i], sold[i], reskill[i], p);
+                                let d = rules::decide_q(
+                                    talent[i],
+                                    x[i],
+                                    mode[i],
+                                    offer[i][1],
+                                    vol[i],
+                                    provider[i],
+                                    qvals[i],
+                                    reskill[i],
+                                    profit as f32,
+                                    w.block(i),
+                                    rp,
+                                    p,
+                                );
+                                mode[i] = d.d.mode;
+                                x[i] = d.d.x;
+                                offer[i][1] = d.d.price;
+                                vol[i] = d.d.vol;
+                                provider[i] = d.d.provider;
+                                qvals[i] = d.qvals;
+                                reskill[i] = d.reskill;
+                            }
                         },
                     );
             });
@@ -459,18 +505,38 @@ impl Backend for CpuBackend {
         self.best_response.fill(p, rp);
         let br = &self.best_response;
         self.workers.install(|| {
-            (&mut c.mode, &mut c.x, &mut c.offer, &mut c.vol, &mut c.provider, &c.talent)
+            (
+                c.mode.par_chunks_mut(DRAW_BATCH),
+                c.x.par_chunks_mut(DRAW_BATCH),
+                c.offer.par_chunks_mut(DRAW_BATCH),
+                c.vol.par_chunks_mut(DRAW_BATCH),
+                c.provider.par_chunks_mut(DRAW_BATCH),
+                c.talent.par_chunks(DRAW_BATCH),
+            )
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(i, (mode, x, offer, vol, provider, &talent))| {
-                    let w = rng::draw4(p.key, i as u32, p.step, Stream::Decide as u32, 0);
-                    let d = rules::decide(talent, *x, *mode, offer[1], *vol, *provider, w, rp, br, p);
-                    *mode = d.mode;
-                    *x = d.x;
-                    offer[1] = d.price;
-                    *vol = d.vol;
-                    *provider = d.provider;
+                .for_each(|(ci, (mode, x, offer, vol, provider, talent))| {
+                    let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
+                    for i in 0..mode.len() {
+                        let d = rules::decide(
+                            talent[i],
+                            x[i],
+                            mode[i],
+                            offer[i][1],
+                            vol[i],
+                            provider[i],
+                            w.block(i),
+                            rp,
+                            br,
+                            p,
+                        );
+                        mode[i] = d.mode;
+                        x[i] = d.x;
+                        offer[i][1] = d.price;
+                        vol[i] = d.vol;
+                        provider[i] = d.provider;
+                    }
                 });
         });
     }
@@ -484,123 +550,47 @@ impl Backend for CpuBackend {
     }
 }
 
-/// One batch of consecutive buyers in `search`, from buyer `j0` on.
-struct SearchBatch<'a> {
-    j0: u32,
-    proposal: &'a mut [u32],
-    bought: &'a mut [u32],
-    searches: &'a mut [u32],
-    active: &'a [u32],
-    theta: &'a [f32],
-    d: &'a [f32],
+/// Agents per batch of the per-agent stages that draw random words: the words of a batch
+/// are drawn together (`rng::draw4_many`, several blocks per instruction).
+const DRAW_BATCH: usize = 64;
+
+/// The words `draw4(p.key, agent, p.step, stream, 0)` of a batch of up to `DRAW_BATCH`
+/// consecutive agents, drawn together: of all of them, or of those a rule will read.
+struct Words {
+    words: [[u32; 4]; DRAW_BATCH],
+    /// Where agent i's words are in `words`; `u8::MAX` for an agent not drawn (reading
+    /// its word then fails loudly instead of returning another agent's).
+    slot: [u8; DRAW_BATCH],
 }
 
-impl SearchBatch<'_> {
-    /// Each searching buyer of the batch samples k units of this round and proposes to the
-    /// best unsold one by a `fetch_min` of its claim key. Every sample of the batch is drawn
-    /// and its unit record prefetched first, then the buyers are evaluated in order: the
-    /// draws are addressed and the records' quality, price and sold mark do not change during
-    /// search (claims only fall, never to `CLAIM_SOLD`), so this is the buyer-by-buyer rule.
-    fn run(self, units: &[AtomicU32], normal: &Normal16, p: &StepParams) {
-        let total = p.n_ai_units + p.n_human_units;
-        let sw = rng::stream_word(Stream::Search, p.round);
-        // (unit, noise word) of every sample, in buyer then sample order.
-        let mut picks = [(0u32, 0u32); SEARCH_AHEAD];
-        let mut searching = [false; SEARCH_AHEAD];
-        let mut n = 0;
-        for b in 0..self.proposal.len() {
-            if p.round == 0 {
-                self.bought[b] = NONE;
-                self.searches[b] = 0;
-            }
-            self.proposal[b] = NONE;
-            if self.active[b] == 0 || self.bought[b] != NONE || total == 0 {
-                continue;
-            }
-            searching[b] = true;
-            self.searches[b] += 1;
-            for s in 0..p.k {
-                let w = rng::draw4(p.key, self.j0 + b as u32, p.step, sw, s);
-                let human = rules::sample_is_human(w[0], w[1], self.d[b], p);
-                let unit = rules::sample_unit(human, w[2], p);
-                prefetch(units.as_ptr().wrapping_add(unit as usize * UNIT_WORDS));
-                picks[n] = (unit, w[3]);
-                n += 1;
-            }
-        }
-        let mut picks = picks[..n].iter();
-        for b in 0..self.proposal.len() {
-            if !searching[b] {
-                continue;
-            }
-            let mut best = NONE;
-            let mut best_score = 0.0f32;
-            for &(unit, noise) in picks.by_ref().take(p.k as usize) {
-                let rec = &units[unit as usize * UNIT_WORDS..][..UNIT_WORDS];
-                if rec[U_CLAIM].load(Relaxed) == CLAIM_SOLD {
-                    continue;
-                }
-                let q = f32::from_bits(rec[U_Q].load(Relaxed));
-                let price = f32::from_bits(rec[U_PRICE].load(Relaxed));
-                let y = q + p.sigma * normal.at(noise);
-                let score = self.theta[b] * y - price;
-                if score > best_score {
-                    best_score = score;
-                    best = unit;
-                }
-            }
-            if best != NONE {
-                self.proposal[b] = best;
-                let key = rng::claim_key(self.j0 + b as u32, p.perm_key);
-                units[best as usize * UNIT_WORDS + U_CLAIM].fetch_min(key, Relaxed);
-            }
-        }
+impl Words {
+    /// The words of agents `i0 .. i0 + n`.
+    fn of_range(p: &StepParams, stream: Stream, i0: usize, n: usize) -> Words {
+        Self::of_some(p, stream, i0, n, |_| true)
     }
-}
 
-/// `resolve` for the buyers from `j0` on: a buyer whose key is still on its unit's claim
-/// word wins the unit (marked sold), its owner's sold count rises and the buyer records
-/// the purchase. Three passes so the random loads of a batch overlap: prefetch the
-/// proposed records; settle the claims and prefetch the winners' owners' counts; count.
-/// Each unit has one winner, so the order of the buyers changes nothing.
-fn resolve_batch(
-    j0: u32,
-    proposal: &mut [u32],
-    bought: &mut [u32],
-    units: &[AtomicU32],
-    sold: &[AtomicU32],
-    p: &StepParams,
-) {
-    for &unit in proposal.iter() {
-        if unit != NONE {
-            prefetch(units.as_ptr().wrapping_add(unit as usize * UNIT_WORDS));
+    /// The words of those of agents `i0 .. i0 + n` for which `drawn(i - i0)` holds.
+    fn of_some(p: &StepParams, stream: Stream, i0: usize, n: usize, drawn: impl Fn(usize) -> bool) -> Words {
+        let mut w = Words { words: [[0; 4]; DRAW_BATCH], slot: [u8::MAX; DRAW_BATCH] };
+        let mut agents = [0u32; DRAW_BATCH];
+        let mut m = 0;
+        for l in (0..n).filter(|&l| drawn(l)) {
+            agents[m] = (i0 + l) as u32;
+            w.slot[l] = m as u8;
+            m += 1;
         }
+        rng::draw4_many(p.key, p.step, stream as u32, &agents[..m], &[0; DRAW_BATCH][..m], &mut w.words[..m]);
+        w
     }
-    // The unit each buyer won, and its owner.
-    let mut won = [(NONE, 0u32); RESOLVE_AHEAD];
-    for (b, prop) in proposal.iter_mut().enumerate() {
-        let unit = *prop;
-        if unit == NONE {
-            continue;
-        }
-        *prop = NONE;
-        let rec = &units[unit as usize * UNIT_WORDS..][..UNIT_WORDS];
-        if rec[U_CLAIM].load(Relaxed) != rng::claim_key(j0 + b as u32, p.perm_key) {
-            continue;
-        }
-        rec[U_CLAIM].store(CLAIM_SOLD, Relaxed);
-        let o = rec[U_OWNER].load(Relaxed);
-        prefetch(sold.as_ptr().wrapping_add(o as usize));
-        won[b] = (unit, o);
+
+    /// The four words of agent `i0 + l`.
+    fn block(&self, l: usize) -> [u32; 4] {
+        self.words[self.slot[l] as usize]
     }
-    for (out, &(unit, o)) in bought.iter_mut().zip(&won) {
-        if unit == NONE {
-            continue;
-        }
-        sold[o as usize].fetch_add(1, Relaxed);
-        let ai = if unit < p.n_ai_units { AI_BIT } else { 0 };
-        let junk = if rules::is_junk(unit, p) { JUNK_BIT } else { 0 };
-        *out = o | ai | junk;
+
+    /// The first word of agent `i0 + l`.
+    fn word(&self, l: usize) -> u32 {
+        self.block(l)[0]
     }
 }
 

@@ -16,6 +16,22 @@ pub fn bin_of(q: f32, q_max: f32, bins: u32) -> u32 {
     ((q / q_max * bins as f32) as u32).min(bins - 1)
 }
 
+/// `bin_of` in a form a loop over many qualities vectorises: the scaled quality is clamped
+/// to [0, bins - 1] before it is truncated (NaN and negatives to 0), so the conversion
+/// needs no saturation. The same bin for every `q` when `bins` <= 2^24 (bins - 1 is
+/// exact in f32; a curve has at most 1024 bins): truncation is monotone and every clamped
+/// value's bin is the one `bin_of`'s `min` gives.
+#[inline]
+pub fn bin_of_clamped(q: f32, q_max: f32, bins: u32) -> u32 {
+    let f = q / q_max * bins as f32;
+    // `>` is false for NaN: NaN and everything not above zero go to 0.
+    let f = if f > 0.0 { f } else { 0.0 };
+    let top = (bins - 1) as f32;
+    let f = if f < top { f } else { top };
+    // SAFETY: f is in [0, bins - 1], finite and below 2^31, so it fits an i32.
+    unsafe { f.to_int_unchecked::<i32>() as u32 }
+}
+
 /// One step's histogram per channel and bin: units offered, units sold, revenue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Histogram {
@@ -125,7 +141,19 @@ pub fn expected_profit_human(rp: [f32; 2], c: &Costs) -> f32 {
 /// sell-through: its own, or what AI creators produce), else 1 (MODEL.md step 6).
 #[inline]
 pub fn expected_profit_ai(rp: [f32; 2], c: &Costs, vol: f32) -> f32 {
-    let m = rp[0] * (rp[1] - c.api_fee) - c.c_ai - c.unit_tax;
+    profit_ai_of_margin(margin_ai(rp, c), c, vol)
+}
+
+/// The AI margin per unit m_A = R_A (P_A - api_fee) - c_A - unit_tax of `expected_profit_ai`
+/// (the same for every creator in a bin, so a step can tabulate it).
+#[inline]
+pub fn margin_ai(rp: [f32; 2], c: &Costs) -> f32 {
+    rp[0] * (rp[1] - c.api_fee) - c.c_ai - c.unit_tax
+}
+
+/// `expected_profit_ai` from its margin `m` (`margin_ai`).
+#[inline]
+pub fn profit_ai_of_margin(m: f32, c: &Costs, vol: f32) -> f32 {
     let v = if m > 0.0 { vol } else { 1.0 };
     v * m - c.f_ai - c.adoption_tax
 }
@@ -159,6 +187,33 @@ pub fn logit_probs(pi: [f64; 3], beta: f64) -> [f64; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clamped_bins_equal_bin_of_everywhere() {
+        let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0, -1.0, f32::MAX, f32::MIN_POSITIVE];
+        for bins in [2u32, 3, 32, 1024] {
+            for q_max in [0.001f32, 1.0, 4.0, 1.0e6] {
+                // Every bin edge and its neighbours in f32, random qualities and the specials.
+                let mut qs: Vec<f32> = specials.to_vec();
+                for b in 0..=bins {
+                    let edge = b as f32 * q_max / bins as f32;
+                    qs.extend([
+                        edge,
+                        f32::from_bits(edge.to_bits().wrapping_sub(1)),
+                        f32::from_bits(edge.to_bits() + 1),
+                    ]);
+                }
+                qs.extend((0..10_000u32).map(|i| f32::from_bits(crate::rng::hash32(i ^ bins))));
+                for q in qs {
+                    assert_eq!(
+                        bin_of_clamped(q, q_max, bins),
+                        bin_of(q, q_max, bins),
+                        "q {q:e} q_max {q_max} bins {bins}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn bins_clamp_at_both_ends() {

@@ -215,10 +215,10 @@ pub fn grid_factors(p: &StepParams) -> Vec<f32> {
 const GRID_BLOCK: usize = 32;
 
 /// What the best response reads, prepared once per step: the creative-share grid (x_g and
-/// `human_factor(x_g)`) and the expected human profit in every bin of the human curve.
+/// `human_factor(x_g)`) and, per curve bin, the expected human profit and the AI margin.
 /// A grid point's value depends on the point only through the curve bin its quality falls
-/// in, so `decide` computes each point's bin and reads one profit per distinct bin: the
-/// values `mode_profit` gives, compared in the same order.
+/// in, so `decide` computes every point's bin (vectorised) and reads its value from these:
+/// the values `mode_profit` gives, compared in the same order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BestResponse {
     /// x_g per grid point (`grid_x`).
@@ -227,6 +227,8 @@ pub struct BestResponse {
     pub hf: Vec<f32>,
     /// `expected_profit_human` per bin of the human curve.
     pub profit_h: Vec<f32>,
+    /// `market::margin_ai` per bin of the AI curve.
+    pub margin_ai: Vec<f32>,
 }
 
 impl BestResponse {
@@ -248,6 +250,8 @@ impl BestResponse {
         let bins = p.bins as usize;
         self.profit_h.clear();
         self.profit_h.extend(rp[CH_HUMAN * bins..][..bins].iter().map(|&cell| market::expected_profit_human(cell, &c)));
+        self.margin_ai.clear();
+        self.margin_ai.extend(rp[CH_AI * bins..][..bins].iter().map(|&cell| market::margin_ai(cell, &c)));
     }
 }
 
@@ -300,7 +304,7 @@ pub fn decide(
     let target_mode = if new_mode == EXIT { if pi_ai > pi_h { AI } else { HUMAN } } else { new_mode };
     let ai = target_mode == AI;
     let best = if ai { pi_ai } else { pi_h };
-    let x_star = best_share(talent, x, ai, best, v_star, rp, br, p);
+    let x_star = best_share(talent, x, ai, best, v_star, br, p);
     let new_x = (x + p.eta * (x_star - x)).clamp(p.x_lo, p.x_hi);
     let mut out = Decided { mode: new_mode, x: new_x, price, vol, provider };
     if new_mode != mode && new_mode != EXIT {
@@ -319,47 +323,39 @@ pub fn decide(
 
 /// The creative share of the first grid point whose expected profit in AI mode (`ai`) or
 /// human craft beats `best` (the profit at the current share `x`) and every earlier point;
-/// `x` if none does. Equal to maximising `mode_profit` over the grid point by point: a point
-/// in the same bin as the point before it has that point's value, which cannot beat the
-/// best so far, so only the first point of each run of equal bins is read.
+/// `x` if none does: `mode_profit` maximised over the grid point by point, each point's
+/// value read from its curve bin. The bins of a block of points are computed first
+/// (independent of each other, so the compiler vectorises them); the scan that follows
+/// compares the same values in the same order as the point-by-point loop.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-fn best_share(
-    talent: f32,
-    x: f32,
-    ai: bool,
-    mut best: f32,
-    v_star: f32,
-    rp: &[[f32; 2]],
-    br: &BestResponse,
-    p: &StepParams,
-) -> f32 {
+fn best_share(talent: f32, x: f32, ai: bool, mut best: f32, v_star: f32, br: &BestResponse, p: &StepParams) -> f32 {
     let c = costs_of(p);
-    let curve_ai = &rp[CH_AI * p.bins as usize..][..p.bins as usize];
     let mut x_star = x;
-    let mut prev = u32::MAX;
     for (xs, hfs) in br.x.chunks(GRID_BLOCK).zip(br.hf.chunks(GRID_BLOCK)) {
-        let mut bins = [0u32; GRID_BLOCK];
         // The qualities `mode_profit` computes, and their bins (`curve_at`).
+        let mut bins = [0u32; GRID_BLOCK];
         if ai {
             for (b, &xg) in bins.iter_mut().zip(xs) {
-                *b = market::bin_of(q_ai(talent, xg, p.alpha_a, p.qbar_a), p.q_max, p.bins);
+                *b = market::bin_of_clamped(q_ai(talent, xg, p.alpha_a, p.qbar_a), p.q_max, p.bins);
+            }
+            for (&b, &xg) in bins.iter().zip(xs) {
+                let v = market::profit_ai_of_margin(br.margin_ai[b as usize], &c, v_star);
+                if v > best {
+                    best = v;
+                    x_star = xg;
+                }
             }
         } else {
             for (b, &gf) in bins.iter_mut().zip(hfs) {
-                *b = market::bin_of(talent * gf, p.q_max, p.bins);
+                *b = market::bin_of_clamped(talent * gf, p.q_max, p.bins);
             }
-        }
-        for (&b, &xg) in bins.iter().zip(xs) {
-            if b == prev {
-                continue;
-            }
-            prev = b;
-            let v =
-                if ai { market::expected_profit_ai(curve_ai[b as usize], &c, v_star) } else { br.profit_h[b as usize] };
-            if v > best {
-                best = v;
-                x_star = xg;
+            for (&b, &xg) in bins.iter().zip(xs) {
+                let v = br.profit_h[b as usize];
+                if v > best {
+                    best = v;
+                    x_star = xg;
+                }
             }
         }
     }
@@ -403,6 +399,14 @@ pub fn capacity_q(mode: u32, vol: f32, u: impl FnOnce() -> u32, vmax: f32, reski
         AI => capacity(AI, 0.5 * vol, u, vmax),
         _ => 0,
     }
+}
+
+/// Whether `capacity_q` calls for its random word, for a creator in `mode` with the packed
+/// `reskill` word: in AI mode, and for a human re-skilling at half output. A backend that
+/// draws words ahead (several at once) draws these and no others.
+#[inline]
+pub fn capacity_reads_word(mode: u32, reskill: u32) -> bool {
+    mode == AI || (mode == HUMAN && reskill_left(reskill) > 0)
 }
 
 /// Costs a creator paid this step, re-skilling included: `cost_of` plus `reskill_cost`

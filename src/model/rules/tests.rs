@@ -130,6 +130,26 @@ fn re_skilling_moves_skill_to_creativity_over_its_spell_at_half_output() {
 }
 
 #[test]
+fn capacity_reads_its_word_exactly_when_said() {
+    for mode in [EXIT, AI, HUMAN] {
+        for reskill in [0, 3, RESKILL_INIT, RESKILL_INIT | 2] {
+            let read = std::cell::Cell::new(false);
+            capacity_q(
+                mode,
+                5.5,
+                || {
+                    read.set(true);
+                    7
+                },
+                64.0,
+                reskill,
+            );
+            assert_eq!(read.get(), capacity_reads_word(mode, reskill), "mode {mode} reskill {reskill:#x}");
+        }
+    }
+}
+
+#[test]
 fn human_cost_per_unit_produced_charges_an_unsold_unit() {
     let mut p = params();
     assert_eq!(cost_of(HUMAN, 1, 0, &p), 0.0, "per unit sold: an unsold unit costs nothing");
