@@ -1,8 +1,8 @@
-//! Shared by every stage shader: `Params`, the per-step parameters mirroring `StepParams`
-//! in src/state.rs field for field (a test checks sizes and offsets with naga), the
-//! ensemble layout (`Batch`), the constants of src/state.rs, the 2-D dispatch index, and
-//! the technology functions several stages use. The host prepends this file and rng.wgsl
-//! to each stage's source (WGSL has no #include).
+//! Shared by every stage shader, after the generated `struct Params`: the ensemble layout
+//! (`Batch`), the unit record (`Unit`), the constants mirrored from Rust (checked by name
+//! and value against `backend::gpu::mirrored_constants` in a test), the 2-D dispatch
+//! index, and the technology functions several stages use. The host prepends this file
+//! and rng.wgsl to each stage's source (WGSL has no #include).
 //!
 //! Ensembles: the buffers hold `batch.n_markets` independent markets of equal size, market
 //! m's creators at [m nc, (m + 1) nc), its buyers at [m nb, (m + 1) nb) and its units at
@@ -11,66 +11,8 @@
 //! claim keys then use the agent's id *within* its market, so a market's numbers do not
 //! depend on which ensemble it runs in (a single run is an ensemble of one).
 
-struct Params {
-    key: vec2<u32>,
-    step: u32,
-    round: u32,
-    n_creators: u32,
-    n_buyers: u32,
-    n_ai_units: u32,
-    n_human_units: u32,
-    perm_key: vec2<u32>,
-    k: u32,
-    bins: u32,
-    w: f32,
-    inv_z: f32,
-    alpha_a: f32,
-    qbar_a: f32,
-    x_lo: f32,
-    x_hi: f32,
-    c_ai: f32,
-    f_ai: f32,
-    api_fee: f32,
-    c_human: f32,
-    ai_volume_max: f32,
-    vol_speed: f32,
-    junk_share: f32,
-    sigma: f32,
-    h_share: f32,
-    label_accuracy: f32,
-    search_cost: f32,
-    congestion: f32,
-    lam_c: f32,
-    eps_c: f32,
-    lam_d: f32,
-    lam_u: f32,
-    price_speed: f32,
-    unit_tax: f32,
-    adoption_tax: f32,
-    subsidy: f32,
-    q_max: f32,
-    revise: f32,
-    logit: f32,
-    eta: f32,
-    x_grid: u32,
-    n_providers: u32,
-    ai_volume_init: f32,
-    cong_in_u: u32,
-    ai_present: u32,
-    decision: u32,
-    q_alpha: f32,
-    q_gamma: f32,
-    q_epsilon: f32,
-    reskill_steps: u32,
-    reskill_cost: f32,
-    reskill_delta: f32,
-    ai_floor: f32,
-    vol_expect: f32,
-    human_cost_produced: u32,
-    q_reversible: u32,
-    q_init: f32,
-    q_outside: f32,
-}
+// `struct Params` (the per-step parameters) is generated from `StepParams` in
+// src/model/params.rs and prepended by the host.
 
 // Sizes shared by every market of the ensemble (src/backend/gpu/buffers.rs, `BatchLayout`).
 struct Batch {
@@ -78,6 +20,27 @@ struct Batch {
     nc: u32,
     nb: u32,
     unit_stride: u32,
+}
+
+// One unit slot of the chunked unit arrays (bind group 1; src/backend/gpu/buffers.rs,
+// `UnitRecord`): its owner (creator id in the ensemble), its claim word (CLAIM_EMPTY,
+// CLAIM_SOLD or the smallest key proposing this round) and the owner's offer of this step
+// (nominal quality, price), copied in by `scan_fill`. A search sample thus touches one
+// 16-byte record; reading the claim, then the owner, then the owner's offer would be three
+// dependent random loads.
+struct Unit {
+    owner: u32,
+    claim: atomic<u32>,
+    q: f32,
+    price: f32,
+}
+
+// A `Unit` as read by `unit_view`: the claim word by `atomicLoad`, the rest plainly.
+struct UnitView {
+    owner: u32,
+    claim: u32,
+    q: f32,
+    price: f32,
 }
 
 @group(0) @binding(0) var<storage, read> params: array<Params>;

@@ -24,11 +24,12 @@ fn main(ids: Ids) {
         return;
     }
     proposal[g] = NONE;
-    if (claim_load(unit) != claim_key(j, p.perm_key)) {
+    let r = unit_view(unit);
+    if (r.claim != claim_key(j, p.perm_key)) {
         return;
     }
     claim_store(unit, CLAIM_SOLD);
-    let o = owner_load(unit);
+    let o = r.owner;
     atomicAdd(&sold[o], 1u);
     let local = unit - unit_base();
     var flags = 0u;

@@ -1,13 +1,13 @@
 //! Stage 1b, scan (mirrors CpuBackend::scan): exclusive prefix sums of capacities per
 //! channel (AI units first, then human units), as a multi-level block scan, then the unit
-//! layout (owner of each unit) and the claim reset.
+//! records (owner, an empty claim, and the owner's offer of this step per unit).
 //!
 //! Values are (AI units, human units) pairs: an AI creator contributes (cap, 0), anyone
 //! else (0, cap), so an exit creator's offset is the running human count, as on the CPU.
 //! Blocks of BLOCK = 1024 values (256 threads x 4) are reduced level by level into `aux`
 //! until one block remains (`scan_up`), that block is scanned and the grand
 //! totals stored (`scan_top`), and the scans are pushed back down (`scan_down`,
-//! `scan_down0`). `scan_fill` then writes owners and empty claims. Integer sums are exact,
+//! `scan_down0`). `scan_fill` then writes the unit records. Integer sums are exact,
 //! so the result equals the CPU's whatever the block size.
 //!
 //! An ensemble of several markets uses `scan_seg` instead of the levels: one workgroup per
@@ -31,6 +31,7 @@ struct Level {
 @group(0) @binding(4) var<storage, read_write> offset: array<u32>;
 @group(0) @binding(5) var<storage, read_write> aux: array<vec2<u32>>;
 @group(0) @binding(6) var<storage, read_write> totals: array<vec2<u32>>;
+@group(0) @binding(7) var<storage, read> offer: array<vec2<f32>>;
 
 const ITEMS: u32 = 4u;
 const BLOCK: u32 = 1024u;
@@ -214,8 +215,9 @@ fn scan_seg(
 }
 
 // Unit layout: market m's AI units at [0, n_ai), its human units at [n_ai, n_ai + n_human),
-// both from the market's first unit slot; every unit of this step starts unclaimed. One
-// thread per creator writes its own disjoint range; owners are ids in the ensemble.
+// both from the market's first unit slot; every unit of this step starts unclaimed and
+// carries its owner's offer, which no stage changes before `accounts`. One thread per
+// creator writes its own disjoint range; owners are ids in the ensemble.
 @compute @workgroup_size(256)
 fn scan_fill(ids: Ids) {
     let g = agent_thread(ids, batch.nc);
@@ -227,8 +229,8 @@ fn scan_fill(ids: Ids) {
     if (mode[g] != AI) {
         base += totals[mk].x;
     }
+    let o = offer[g];
     for (var u = base; u < base + k; u++) {
-        owner_store(u, g);
-        claim_store(u, CLAIM_EMPTY);
+        unit_store(u, g, CLAIM_EMPTY, o);
     }
 }

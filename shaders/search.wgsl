@@ -1,15 +1,16 @@
 //! Stage 2a, search (mirrors CpuBackend::search): each active, unmatched buyer samples k
 //! offers of round `p.round`, scores the unsold ones and proposes to the best by an
 //! `atomicMin` of its claim key on the unit's claim word. One thread per buyer; the same
-//! four random words per sample as the CPU (channel, direction, pick, noise).
+//! four random words per sample as the CPU (channel, direction, pick, noise). A sample
+//! reads one unit record (`Unit`: claim, quality and price side by side), not the claim,
+//! then the owner, then the owner's offer.
 
 @group(0) @binding(1) var<storage, read> active_flag: array<u32>;
 @group(0) @binding(2) var<storage, read> theta: array<f32>;
 @group(0) @binding(3) var<storage, read> d: array<f32>;
-@group(0) @binding(4) var<storage, read> offer: array<vec2<f32>>;
-@group(0) @binding(5) var<storage, read_write> proposal: array<u32>;
-@group(0) @binding(6) var<storage, read_write> bought: array<u32>;
-@group(0) @binding(7) var<storage, read_write> searches: array<u32>;
+@group(0) @binding(4) var<storage, read_write> proposal: array<u32>;
+@group(0) @binding(5) var<storage, read_write> bought: array<u32>;
+@group(0) @binding(6) var<storage, read_write> searches: array<u32>;
 
 // Mirrors model::rules::normal16.
 fn normal16(w: u32) -> f32 {
@@ -70,12 +71,12 @@ fn main(ids: Ids) {
         let w = draw4(p.key, j, p.step, sw, s);
         let human = sample_is_human(w.x, w.y, dj);
         let unit = base + sample_unit(human, w.z);
-        if (claim_load(unit) == CLAIM_SOLD) {
+        let r = unit_view(unit);
+        if (r.claim == CLAIM_SOLD) {
             continue;
         }
-        let o = offer[owner_load(unit)];
-        let y = o.x + p.sigma * normal16(w.w);
-        let score = th * y - o.y;
+        let y = r.q + p.sigma * normal16(w.w);
+        let score = th * y - r.price;
         if (score > best_score) {
             best_score = score;
             best = unit;

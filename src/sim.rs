@@ -281,6 +281,19 @@ impl Simulation {
     /// Runs until `steps` steps are done, `stop` is raised or the backend fails (see
     /// `error`), recording into `rec`; `progress` is called after every step.
     pub fn run(&mut self, steps: u32, rec: &mut Recorder, stop: &AtomicBool, mut progress: impl FnMut(u32)) {
+        self.run_with(steps, rec, stop, |s, _| progress(s.step + 1));
+    }
+
+    /// `run`, with `after_step` called after every recorded step with its summary and the
+    /// backend (to read the agents' state), for callers that need more than the recorder
+    /// keeps (reproduce: talent deciles, median revenues, states around the shock).
+    pub fn run_with(
+        &mut self,
+        steps: u32,
+        rec: &mut Recorder,
+        stop: &AtomicBool,
+        mut after_step: impl FnMut(&StepSummary, &mut dyn Backend),
+    ) {
         while self.t < steps && !stop.load(Ordering::Relaxed) && self.error().is_none() {
             let (s, snap) = self.step();
             if self.error().is_some() {
@@ -291,7 +304,7 @@ impl Simulation {
             if let Some(snap) = snap {
                 rec.snapshots.push(snap);
             }
-            progress(self.t);
+            after_step(&s, self.backend());
         }
     }
 }

@@ -103,7 +103,10 @@ pub struct Units {
 }
 
 impl Units {
-    pub const BYTES_PER_UNIT: u64 = 8;
+    /// Bytes a unit slot takes in a backend: both keep a 16-byte record per slot (owner,
+    /// claim, and the owner's quality and price, so a search sample is one load), not
+    /// just the two words of this view.
+    pub const BYTES_PER_UNIT: u64 = 16;
 }
 
 /// The full agent state.

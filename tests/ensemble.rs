@@ -89,8 +89,10 @@ fn gpu_ensemble_markets_equal_their_runs_alone_bit_for_bit() {
     let refs: Vec<&Config> = cfgs.iter().collect();
     let plain = GpuOptions::default();
     let recs = lockstep(&cfgs, |states| Box::new(gpu_or_explain(GpuEnsemble::new(states, &refs, &plain))));
-    // Small bindings split the unit arrays into chunks that cut across markets.
-    let small = GpuOptions { max_binding_bytes: Some(256 << 10), ..Default::default() };
+    // Small bindings split the unit arrays into chunks that cut across markets (15 chunks of
+    // 32,768 16-byte unit records for 3 x 160,000 slots; at 256 KiB the 30 chunks would
+    // exceed lavapipe's 32 storage buffers per stage, 7 of which search binds besides them).
+    let small = GpuOptions { max_binding_bytes: Some(512 << 10), ..Default::default() };
     let chunked = lockstep(&cfgs, |states| {
         let e = gpu_or_explain(GpuEnsemble::new(states, &refs, &small));
         assert!(e.plan().n_chunks >= 4, "chunks: {}", e.plan().n_chunks);
@@ -202,6 +204,36 @@ fn gpu_sweep_is_independent_of_ensemble_size_and_matches_the_cpu_sweep() {
     // The sweep is not flat: AI takes a larger share at low cost than at high cost.
     let ai = all.metric("share_ai").unwrap();
     assert!(ai[0] > ai[ai.len() - 1] + 0.2, "share_ai {ai:?}");
+}
+
+#[test]
+fn gpu_sweep_of_a_run_list_records_each_runs_series() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("base.toml"), BASE.replace("steps = 80", "steps = 30")).unwrap();
+    let runs = "base = \"base.toml\"\nmetrics = [\"welfare_final\", \"share_ai\"]\nseries = [\"welfare\"]\n\
+                [[run]]\ntechnology.ai_cost_scale = 0.1\n[[run]]\nmarket.pollution = 1.5\n[[run]]\n";
+    std::fs::write(d.path().join("r.toml"), runs).unwrap();
+    let spec = Spec::load(&d.path().join("r.toml")).unwrap();
+    let go = |name: &str, exec: &dyn sweep::Executor| {
+        let out = d.path().join(name);
+        let r = sweep::run(&spec, &out, &Options::default(), exec, &AtomicBool::new(false), &|_| {}).unwrap();
+        assert!(r.complete && r.runs_computed == 3, "{r:?}");
+        sweep::store::read(&out).unwrap()
+    };
+    let all = go("all.h5", &GpuExecutor::new(GpuOptions::default(), 0, 1).expect("GPU adapter"));
+    let pairs = go("pairs.h5", &GpuExecutor::new(GpuOptions::default(), 2, 1).expect("GPU adapter"));
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let w = all.series("welfare").unwrap();
+    assert_eq!(bits(w), bits(pairs.series("welfare").unwrap()), "the series depend on the ensemble size");
+    // Each run's series is the one its outcomes come from: its final welfare is the mean
+    // of the series over the last window, bit for bit.
+    let window = spec.base.equilibrium.window as usize;
+    for run in 0..3 {
+        let s = &w[run * 30..(run + 1) * 30];
+        let tail = s[30 - window..].iter().sum::<f64>() / window as f64;
+        assert_eq!(tail.to_bits(), all.metric("welfare_final").unwrap()[run].to_bits(), "run {run}");
+    }
+    assert_ne!(bits(&w[..30]), bits(&w[60..]), "the runs differ");
 }
 
 #[test]

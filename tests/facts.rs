@@ -1,5 +1,5 @@
 //! The stylized facts of MODEL.md, measured as `hollow reproduce` measures them
-//! (src/reproduce.rs) on the shipped scenario configs, at populations that run in
+//! (src/reproduce/) on the shipped scenario configs, at populations that run in
 //! seconds: F1-F4 and F7 on the base scenario and its no-shock control, F5's three
 //! regimes (monotone gains, inverted U, harmful from entry), F6 at equal AI adoption, and
 //! the paper's set-up (its Q-learning creators, the recognition phase, who stays).

@@ -278,3 +278,26 @@ fn with_the_floor_binding_static_ai_units_grow_like_one_over_the_ai_cost() {
         last = Some(units);
     }
 }
+
+#[test]
+fn the_equilibrium_file_names_every_dimension_with_a_coordinate() {
+    let cfg = Config::default();
+    let opts = StaticOptions::default();
+    let (pre, post) = pre_and_post(&cfg, &opts);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eq.h5");
+    hollow::io::layers::write_equilibrium(&path, &cfg, &opts, &pre, &post).unwrap();
+    let f = hdf5::File::open(&path).unwrap();
+    let k = post.talent.len();
+    let scales = |name: &str| hollow::io::dimscale::scales_of(&f, &f.dataset(name).unwrap()).unwrap();
+    for g in ["/pre", "/post"] {
+        let at = |s: &str| format!("{g}/{s}");
+        assert_eq!(scales(&at("share")), vec![(at("talent"), k), (at("mode"), 3)]);
+        assert_eq!(scales(&at("price")), vec![(at("talent"), k), (at("channel"), 2)]);
+        assert_eq!(scales(&at("theta_price")), vec![(at("theta"), post.theta.len())]);
+        let q = scales(&at("units_quality"));
+        assert_eq!(q[0], (at("channel"), 2));
+        assert_eq!(q[1].0, at("q"));
+        assert!(q[1].1 > 1);
+    }
+}

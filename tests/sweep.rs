@@ -5,7 +5,9 @@
 //! whole file runs in seconds.
 
 use hollow::observe::{self, Outcomes};
-use hollow::sweep::{self, CpuExecutor, Executor, Job, Options, Shard, Spec, SweepError, SweepFile, exec::Done};
+use hollow::sweep::{
+    self, CpuExecutor, Executor, Finished, Job, Options, Shard, Spec, SweepError, SweepFile, exec::Done,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -80,9 +82,13 @@ fn assert_same_data(a: &SweepFile, b: &SweepFile) {
     assert_eq!(a.done, b.done, "done masks differ");
     assert_eq!(a.run_seeds, b.run_seeds, "seeds differ");
     assert_eq!(a.metrics, b.metrics);
+    let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     for (m, (x, y)) in a.metrics.iter().zip(a.values.iter().zip(&b.values)) {
-        let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(x), bits(y), "metric {m} differs");
+    }
+    assert_eq!(a.series, b.series);
+    for (m, (x, y)) in a.series.iter().zip(a.series_values.iter().zip(&b.series_values)) {
+        assert_eq!(bits(x), bits(y), "series {m} differs");
     }
 }
 
@@ -99,7 +105,7 @@ impl Executor for Counting {
     }
     fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
         self.cells.lock().unwrap().extend(jobs.iter().map(|j| j.cell));
-        let counted = |i: usize, r: Result<Outcomes, SweepError>| {
+        let counted = |i: usize, r: Result<Finished, SweepError>| {
             self.runs.fetch_add(1, Ordering::SeqCst);
             done(i, r)
         };
@@ -192,11 +198,9 @@ fn spec_errors_name_the_file_and_the_key() {
     // A bad [set] key is reported with the spec file.
     let e = d.spec("bad.toml", &SPEC.replace("market.k = 3", "market.kk = 3")).unwrap_err().to_string();
     assert!(e.contains("bad.toml") && e.contains("set") && e.contains("kk"), "{e}");
-    let e = d
-        .spec("bad.toml", &format!("{SPEC}\n[[axis]]\nkey = \"market.k\"\nvalues = [2, 3]\n"))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("one or two axes"), "{e}");
+    // A grid or a run list, not both (a third axis is fine: see the N-axis tests).
+    let e = d.spec("bad.toml", &format!("{SPEC}\n[[run]]\nmarket.k = 2\n")).unwrap_err().to_string();
+    assert!(e.contains("bad.toml") && e.contains("`run`") && e.contains("not both"), "{e}");
 }
 
 #[test]
@@ -548,14 +552,14 @@ impl Executor for NanCell {
         self.inner.describe()
     }
     fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
-        let poisoned = |i: usize, r: Result<Outcomes, SweepError>| {
+        let poisoned = |i: usize, r: Result<Finished, SweepError>| {
             if jobs[i].cell == self.bad_cell {
                 let nan = Outcomes {
                     share_ai: f64::NAN,
                     welfare_final: f64::NAN,
-                    ..r.as_ref().ok().copied().unwrap_or_default()
+                    ..r.as_ref().ok().map(|f| f.outcomes).unwrap_or_default()
                 };
-                done(i, Ok(nan))
+                done(i, Ok(nan.into()))
             } else {
                 done(i, r)
             }
@@ -594,4 +598,421 @@ fn welfare_min_is_nan_without_a_post_shock_step() {
     let o = sim.outcomes(&rec);
     assert!(o.welfare_min.is_nan(), "welfare_min = {}", o.welfare_min);
     assert!(o.welfare_final.is_finite());
+}
+
+// ---------------------------------------------------------------------------------------
+// Grids of more than two axes, run lists and per-step series
+
+/// A 3 × 2 × 2 grid (cost scale, pollution, k), 2 replicas, blocks of 4 cells, two
+/// per-step series.
+const SPEC3: &str = r#"
+base = "base.toml"
+replicas = 2
+block = 4
+metrics = ["welfare_final", "share_ai", "dominant_segment"]
+series = ["welfare", "share_ai"]
+
+[[axis]]
+key = "technology.ai_cost_scale"
+scale = "log"
+values = [0.1, 1.0, 10.0]
+
+[[axis]]
+key = "market.pollution"
+values = [0.0, 1.0]
+
+[[axis]]
+key = "market.k"
+values = [2, 3]
+"#;
+
+/// Three runs: two overrides, one override (quoted key), none (the base config).
+const RUNS: &str = r#"
+base = "base.toml"
+replicas = 2
+metrics = ["welfare_final", "share_ai"]
+series = ["welfare"]
+
+[set]
+market.k = 3
+
+[[run]]
+technology.ai_cost_scale = 0.2
+market.pollution = 1.5
+
+[[run]]
+"market.k" = 5
+
+[[run]]
+"#;
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|f| f.to_bits()).collect()
+}
+
+#[test]
+fn a_three_axis_grid_numbers_cells_row_major_and_stores_one_dimension_per_axis() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("s3.toml", SPEC3).unwrap();
+    assert_eq!((spec.dims(), spec.n_cells(), spec.n_blocks()), (vec![3, 2, 2], 12, 3));
+    // Row-major, the last axis fastest: cell 7 is (1, 1, 1), cell 9 is (2, 0, 1).
+    assert_eq!(spec.cell_indices(7), [1, 1, 1]);
+    assert_eq!(spec.cell_indices(9), [2, 0, 1]);
+    assert_eq!(spec.cell_at(&[2, 0, 1]), 9);
+    let cfg = spec.cell_config(9, 1).unwrap();
+    assert_eq!((cfg.technology.ai_cost_scale, cfg.market.pollution, cfg.market.k), (10.0, 0.0, 3));
+    assert_eq!(cfg.top.seed, spec.seed_of(9, 1));
+    assert_eq!(spec.describe_cell(9), "technology.ai_cost_scale=10, market.pollution=0, market.k=3");
+
+    let out = d.path("s3.h5");
+    let r = run(&spec, &out, &Options::default(), &CpuExecutor::new(2).unwrap());
+    assert!(r.complete && (r.cells_computed, r.runs_computed) == (12, 24));
+    let f = sweep::store::read(&out).unwrap();
+    assert_eq!((f.dims(), f.axes.len(), f.cells_done()), (vec![3, 2, 2], 3, 12));
+    // Every stored run is the cell's ordinary run, bit for bit.
+    for (cell, replica) in [(0, 0), (7, 1), (9, 1), (11, 0)] {
+        let o = sweep::exec::run_job(&spec, Job { cell, replica }, &AtomicBool::new(false)).unwrap().unwrap();
+        let at = cell * 2 + replica as usize;
+        for m in ["welfare_final", "share_ai"] {
+            assert_eq!(o.value(m).unwrap().to_bits(), f.metric(m).unwrap()[at].to_bits(), "{m} of cell {cell}");
+        }
+        assert_eq!(f.run_seeds[at], spec.seed_of(cell, replica));
+    }
+    // AI enters at the lowest cost scale and not at the highest, on every (pollution, k).
+    let ai = f.metric("share_ai").unwrap();
+    for rest in 0..4 {
+        assert!(ai[rest * 2] > ai[(8 + rest) * 2], "share_ai {ai:?}");
+    }
+
+    // The stored arrays have one dimension per axis (and replica); /grid names them.
+    let h = hdf5::File::open(&out).unwrap();
+    assert_eq!(h.dataset("done").unwrap().shape(), [3, 2, 2]);
+    assert_eq!(h.dataset("metrics/share_ai/values").unwrap().shape(), [3, 2, 2, 2]);
+    assert_eq!(h.dataset("metrics/share_ai/mean").unwrap().shape(), [3, 2, 2]);
+    let g = h.dataset("grid/welfare_final").unwrap();
+    let grid = |p: &str, n: usize| (format!("/grid/{p}"), n);
+    assert_eq!(
+        hollow::io::dimscale::scales_of(&h, &g).unwrap(),
+        [grid("technology.ai_cost_scale", 3), grid("market.pollution", 2), grid("market.k", 2), grid("replica", 2)]
+    );
+    assert_eq!(bits(&g.read_raw::<f64>().unwrap()), bits(f.metric("welfare_final").unwrap()));
+    // The per-step series along the same dimensions and `step`.
+    let s = h.dataset("grid/welfare_by_step").unwrap();
+    assert_eq!(s.shape(), [3, 2, 2, 2, 30]);
+    let dims = hollow::io::dimscale::scales_of(&h, &s).unwrap();
+    assert_eq!(dims.last(), Some(&grid("step", 30)));
+    assert_eq!(h.dataset("grid/step").unwrap().read_raw::<u32>().unwrap(), (0..30).collect::<Vec<u32>>());
+
+    // The CSV table: one row per cell and replica, one column per axis key.
+    let csv = hollow::io::export::sweep_csv(&f);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "cell,replica,seed,technology.ai_cost_scale,market.pollution,market.k,welfare_final,share_ai,dominant_segment"
+    );
+    assert_eq!(lines.len(), 1 + 24);
+    let row: Vec<&str> = lines[1 + 9 * 2 + 1].split(',').collect();
+    assert_eq!(&row[..6], ["9", "1", &spec.seed_of(9, 1).to_string(), "10", "0", "3"]);
+    assert_eq!(row[6].parse::<f64>().unwrap().to_bits(), f.metric("welfare_final").unwrap()[19].to_bits());
+}
+
+#[test]
+fn existing_one_and_two_axis_layouts_are_unchanged() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("s.toml", SPEC).unwrap();
+    // The canonical text of a two-axis spec without series has no line the new features add.
+    let canon = spec.canonical();
+    assert!(!canon.contains("\nrun ") && !canon.contains("\nseries"), "{canon}");
+    assert_eq!((spec.shape(), spec.cell_index(5)), ((3, 4), (1, 1)));
+    let one = SPEC.split("[[axis]]\nkey = \"market.pollution\"").next().unwrap().to_string();
+    let one = d.spec("one.toml", &one).unwrap();
+    let out = d.path("one.h5");
+    run(&one, &out, &Options::default(), &CpuExecutor::new(2).unwrap());
+    // A one-axis grid keeps its second dimension of length 1 under /metrics (as before).
+    let h = hdf5::File::open(&out).unwrap();
+    assert_eq!(h.dataset("done").unwrap().shape(), [3, 1]);
+    assert_eq!(h.dataset("metrics/share_ai/values").unwrap().shape(), [3, 1, 2]);
+    assert_eq!(h.dataset("grid/share_ai").unwrap().shape(), [3, 2]);
+}
+
+#[test]
+fn a_three_axis_sweep_resumed_after_an_interruption_equals_a_fresh_run() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("s3.toml", SPEC3).unwrap();
+    let whole = d.path("whole.h5");
+    run(&spec, &whole, &Options::default(), &CpuExecutor::new(2).unwrap());
+    let out = d.path("resumed.h5");
+    let first = run(&spec, &out, &Options { max_blocks: Some(1), ..every_block() }, &CpuExecutor::new(2).unwrap());
+    assert!(!first.complete);
+    let partial = sweep::store::read(&out).unwrap();
+    let before = partial.cells_done();
+    assert!((4..12).contains(&before), "{before} cells done after one block");
+    // The checkpoint holds the series of its finished cells and NaN elsewhere.
+    let w = partial.series("welfare").unwrap();
+    for cell in 0..12 {
+        let span = &w[cell * 2 * 30..(cell + 1) * 2 * 30];
+        assert_eq!(span.iter().all(|v| v.is_finite()), partial.done[cell], "cell {cell}");
+    }
+    let counting =
+        Counting { inner: CpuExecutor::new(2).unwrap(), runs: AtomicUsize::new(0), cells: Mutex::new(Vec::new()) };
+    let second = run(&spec, &out, &every_block(), &counting);
+    assert!(second.complete && second.cells_before == before);
+    assert_eq!(counting.runs.load(Ordering::SeqCst), (12 - before) * 2);
+    let (a, b) = (sweep::store::read(&out).unwrap(), sweep::store::read(&whole).unwrap());
+    assert_same_data(&a, &b);
+    // Shards of the 3-axis grid merge into the same file too.
+    let exec = CpuExecutor::new(2).unwrap();
+    for i in 0..2 {
+        run(
+            &spec,
+            &d.path(&format!("p{i}.h5")),
+            &Options { shard: Shard { index: i, count: 2 }, ..Options::default() },
+            &exec,
+        );
+    }
+    sweep::merge(&d.path("merged.h5"), &[d.path("p0.h5"), d.path("p1.h5")]).unwrap();
+    assert_same_data(&sweep::store::read(&d.path("merged.h5")).unwrap(), &b);
+}
+
+#[test]
+fn a_slice_fixes_each_other_axis_at_its_nearest_grid_value() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("s3.toml", SPEC3).unwrap();
+    let out = d.path("s3.h5");
+    run(&spec, &out, &Options::default(), &CpuExecutor::new(2).unwrap());
+    let f = sweep::store::read(&out).unwrap();
+    use hollow::sweep::analysis::slice_at;
+    // k = 2.6 is nearest to 3; pollution 0.4 to 0 (on a log axis, nearest in log: 3 -> 1).
+    let (s, fixed) = slice_at(&f, &[("market.k".into(), 2.6)], 2).unwrap();
+    assert_eq!((fixed[0].index, fixed[0].value), (1, 3.0));
+    assert_eq!(fixed[0].describe(), "market.k = 3 (nearest to 2.6)");
+    assert_eq!(
+        s.axes.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(),
+        ["technology.ai_cost_scale", "market.pollution"]
+    );
+    assert_eq!(s.dims(), [3, 2]);
+    // Slice cell (i, j) is cell (i, j, 1) of the file, all replicas.
+    let (full, part) = (f.metric("welfare_final").unwrap(), s.metric("welfare_final").unwrap());
+    for (i, j) in [(0, 0), (1, 1), (2, 0)] {
+        let c = spec.cell_at(&[i, j, 1]);
+        assert_eq!(bits(&part[(i * 2 + j) * 2..][..2]), bits(&full[c * 2..][..2]));
+        assert_eq!(s.run_seeds[(i * 2 + j) * 2], f.run_seeds[c * 2]);
+    }
+    assert_eq!(s.series("share_ai").unwrap().len(), 6 * 2 * 30);
+    let (_, fixed) = slice_at(&f, &[("technology.ai_cost_scale".into(), 3.0), ("market.k".into(), 2.0)], 1).unwrap();
+    assert_eq!((fixed[0].value, fixed[1].value), (1.0, 2.0), "nearest in log on a log axis");
+    // Under- and over-specified slices and unknown keys name the axes.
+    let keys = "technology.ai_cost_scale, market.pollution, market.k";
+    let e = slice_at(&f, &[], 2).unwrap_err();
+    assert!(e.contains("3 axes") && e.contains(keys) && e.contains("fix 1 more with --at"), "{e}");
+    let two = [("market.k".to_string(), 2.0), ("market.pollution".to_string(), 0.0)];
+    let e = slice_at(&f, &two, 2).unwrap_err();
+    assert!(e.contains(keys) && e.contains("fix 1 of them with --at, not 2"), "{e}");
+    let e = slice_at(&f, &[("market.kk".into(), 2.0)], 2).unwrap_err();
+    assert!(e.contains("`market.kk` is not an axis") && e.contains(keys), "{e}");
+    let e = slice_at(&f, &[("market.k".into(), 2.0), ("market.k".into(), 3.0)], 1).unwrap_err();
+    assert!(e.contains("fixed twice"), "{e}");
+}
+
+#[test]
+fn a_run_list_runs_each_runs_overrides_like_a_single_run() {
+    use hollow::backend::cpu::CpuBackend;
+    use hollow::config::Config;
+    use hollow::observe::Recorder;
+    use hollow::sim::Simulation;
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("runs.toml", RUNS).unwrap();
+    assert!(spec.is_run_list() && spec.axes.is_empty());
+    assert_eq!((spec.dims(), spec.n_cells()), (vec![3], 3));
+    assert_eq!(spec.runs[1].overrides, [("market.k".to_string(), 5.0)]);
+    assert!(spec.runs[2].overrides.is_empty());
+    assert_eq!(spec.describe_cell(2), "run 2: the base config");
+    // The order a run lists its overrides in does not change the spec.
+    let swapped = RUNS.replace(
+        "technology.ai_cost_scale = 0.2\nmarket.pollution = 1.5",
+        "market.pollution = 1.5\ntechnology.ai_cost_scale = 0.2",
+    );
+    assert_ne!(swapped, RUNS);
+    assert_eq!(d.spec("swapped.toml", &swapped).unwrap().hash, spec.hash);
+
+    let out = d.path("runs.h5");
+    let r = run(&spec, &out, &Options::default(), &CpuExecutor::new(2).unwrap());
+    assert!(r.complete && (r.cells_computed, r.runs_computed) == (3, 6));
+    let f = sweep::store::read(&out).unwrap();
+    let t = f.runs.as_ref().expect("a run list");
+    assert_eq!(t.keys, ["market.k", "market.pollution", "technology.ai_cost_scale"]);
+    // Each key's value in each run: the override, else the base config (with [set]).
+    assert_eq!(t.values, [vec![3.0, 5.0, 3.0], vec![1.5, 0.5, 0.5], vec![0.2, 1.0, 1.0]]);
+    // A run is `hollow run` of the base config with [set], steps, its overrides and its
+    // stored seed: the same outcomes and series, bit for bit.
+    for (run_i, sets) in
+        [(0, vec!["technology.ai_cost_scale=0.2", "market.pollution=1.5"]), (1, vec!["market.k=5"]), (2, vec![])]
+    {
+        for replica in 0..2 {
+            let at = run_i * 2 + replica;
+            let mut all = vec!["market.k=3".to_string(), "steps=30".to_string()];
+            all.extend(sets.iter().map(|s| s.to_string()));
+            all.push(format!("seed={}", f.run_seeds[at]));
+            let cfg = Config::from_str_named(BASE, "base.toml", &all).unwrap();
+            let mut sim = Simulation::new(cfg.clone(), |s| Box::new(CpuBackend::new(s, 1)));
+            let mut rec = Recorder::new();
+            sim.run(cfg.top.steps, &mut rec, &AtomicBool::new(false), |_| {});
+            let o = sim.outcomes(&rec);
+            for m in ["welfare_final", "share_ai"] {
+                assert_eq!(o.value(m).unwrap().to_bits(), f.metric(m).unwrap()[at].to_bits(), "{m} of run {run_i}");
+            }
+            assert_eq!(bits(rec.get("welfare").unwrap()), bits(&f.series("welfare").unwrap()[at * 30..][..30]));
+        }
+    }
+    assert_ne!(f.metric("welfare_final").unwrap()[0], f.metric("welfare_final").unwrap()[4], "runs differ");
+
+    // Stored along `run`, with the overridden keys as variables along it (xarray coordinates).
+    let h = hdf5::File::open(&out).unwrap();
+    let g = h.dataset("grid/welfare_final").unwrap();
+    let scales = hollow::io::dimscale::scales_of(&h, &g).unwrap();
+    assert_eq!(scales, [("/grid/run".to_string(), 3), ("/grid/replica".to_string(), 2)]);
+    let k = h.dataset("grid/market.k").unwrap();
+    assert_eq!(hollow::io::dimscale::scales_of(&h, &k).unwrap(), [("/grid/run".to_string(), 3)]);
+    assert_eq!(k.read_raw::<f64>().unwrap(), [3.0, 5.0, 3.0]);
+    let coords = g.attr("coordinates").unwrap().read_scalar::<hdf5::types::VarLenUnicode>().unwrap();
+    assert_eq!(coords.as_str(), "market.k market.pollution technology.ai_cost_scale");
+    assert_eq!(h.dataset("grid/welfare_by_step").unwrap().shape(), [3, 2, 30]);
+
+    // The CSV table: one row per run and replica, a column per overridden key.
+    let csv = hollow::io::export::sweep_csv(&f);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "run,replica,seed,market.k,market.pollution,technology.ai_cost_scale,welfare_final,share_ai");
+    assert_eq!(lines.len(), 1 + 6);
+    assert!(lines[3].starts_with(&format!("1,0,{},5,0.5,1,", f.run_seeds[2])), "{}", lines[3]);
+}
+
+#[test]
+fn a_run_list_is_validated_before_anything_runs() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("\"market.k\" = 5", "\"market.k\" = 100", &["run[1]", "market.k", "100"]),
+        ("\"market.k\" = 5", "market.kk = 5", &["run[1].market.kk", "not a numeric config key"]),
+        ("\"market.k\" = 5", "\"market.k\" = 4.5", &["run[1].market.k", "integer"]),
+        ("\"market.k\" = 5", "seed = 4", &["run[1].seed", "top-level"]),
+        ("\"market.k\" = 5", "technology.shock_ramp = \"linear\"", &["run[1].technology.shock_ramp", "numeric"]),
+        // Cross-key rules are checked per run too: x_lo must stay below x_hi.
+        ("market.pollution = 1.5", "market.pollution = 1.5\ntechnology.x_lo = 0.99", &["run[0]", "x_lo"]),
+    ];
+    for (from, to, want) in cases {
+        let text = RUNS.replacen(from, to, 1);
+        assert_ne!(text, RUNS, "case {to} did not apply");
+        let e = d.spec("bad.toml", &text).expect_err(to).to_string();
+        assert!(e.contains("bad.toml") && want.iter().all(|w| e.contains(w)), "{to}: {e}");
+    }
+    let e = d.spec("bad.toml", "base = \"base.toml\"\nrun = []\n").unwrap_err().to_string();
+    assert!(e.contains("`run`") && e.contains("at least one"), "{e}");
+    let e = d.spec("bad.toml", &RUNS.replace("series = [\"welfare\"]", "series = [\"welfare_final\"]")).unwrap_err();
+    assert!(e.to_string().contains("`series`") && e.to_string().contains("unknown per-step metric"), "{e}");
+}
+
+#[test]
+fn cli_dry_run_counts_and_plot_phase_at_on_a_three_axis_sweep() {
+    let _spawning = SPAWN.write().unwrap_or_else(|p| p.into_inner());
+    let d = Dir::new();
+    std::fs::write(d.path("s3.toml"), SPEC3).unwrap();
+    std::fs::write(d.path("runs.toml"), RUNS).unwrap();
+    let hollow = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_hollow"))
+            .args(args)
+            .current_dir(d.0.path())
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = hollow(&["sweep", "s3.toml", "--dry-run"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("3 axes, 3 × 2 × 2 cells; 12 cells × 2 replicas = 24 runs of 30 steps"), "{out}");
+    assert!(out.contains("per-step series (welfare, share_ai): 1440 values, 11.5 kB"), "{out}");
+    let (code, out, _) = hollow(&["sweep", "runs.toml", "--dry-run", "--shard", "0/1"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("a run list; 3 runs × 2 replicas = 6 runs of 30 steps"), "{out}");
+    assert_eq!(std::fs::read_dir(d.0.path()).unwrap().count(), 3, "a dry run writes nothing");
+
+    assert_eq!(hollow(&["sweep", "-q", "s3.toml", "-o", "s3.h5"]).0, Some(0));
+    assert_eq!(hollow(&["sweep", "-q", "runs.toml", "-o", "runs.h5"]).0, Some(0));
+    let (code, _, err) =
+        hollow(&["plot", "phase", "s3.h5", "share_ai", "--at", "market.k=2.6", "--size", "640x480", "-o", "k3.png"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(png_size(&d.path("k3.png")), (640, 480));
+    // The default name says which slice it is.
+    let (code, out, err) = hollow(&["plot", "phase", "s3.h5", "welfare_final", "--at", "market.pollution=1"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("s3_welfare_final_market.pollution=1.png")
+            && d.path("s3_welfare_final_market.pollution=1.png").exists(),
+        "{out}"
+    );
+    let keys = "technology.ai_cost_scale, market.pollution, market.k";
+    for (args, want) in [
+        (vec!["plot", "phase", "s3.h5", "share_ai"], vec![keys, "fix 1 more with --at"]),
+        (
+            vec!["plot", "phase", "s3.h5", "share_ai", "--at", "market.k=2", "--at", "market.pollution=0"],
+            vec![keys, "not 2"],
+        ),
+        (vec!["plot", "phase", "s3.h5", "share_ai", "--at", "creators=2"], vec![keys, "`creators` is not an axis"]),
+        (vec!["plot", "phase", "s3.h5", "share_ai", "--at", "market.k"], vec!["KEY=VALUE"]),
+        (vec!["plot", "regimes", "s3.h5"], vec![keys, "fix 1 more with --at"]),
+    ] {
+        let (code, _, err) = hollow(&args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(want.iter().all(|w| err.contains(w)), "{args:?}: {err}");
+    }
+    // A run list has no axes to draw.
+    let (code, _, err) = hollow(&["plot", "phase", "runs.h5", "share_ai"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("runs.h5") && err.contains("run list") && err.contains("hollow export"), "{err}");
+    // Its export: one row per run and replica.
+    let (code, out, _) = hollow(&["export", "runs.h5", "-o", "-"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.lines().count(), 1 + 6);
+}
+
+/// An executor that reports outcomes without the per-step series the spec asks for.
+struct NoSeries(CpuExecutor);
+
+impl Executor for NoSeries {
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn run(&self, spec: &Spec, jobs: &[Job], stop: &AtomicBool, done: &Done<'_>) -> Result<(), SweepError> {
+        let stripped = |i: usize, r: Result<Finished, SweepError>| done(i, r.map(|f| f.outcomes.into()));
+        self.0.run(spec, jobs, stop, &stripped)
+    }
+}
+
+#[test]
+fn a_run_without_its_series_is_never_marked_done() {
+    let _hdf5 = shared();
+    let d = Dir::new();
+    let spec = d.spec("runs.toml", RUNS).unwrap();
+    let out = d.path("no_series.h5");
+    let e = sweep::run(
+        &spec,
+        &out,
+        &every_block(),
+        &NoSeries(CpuExecutor::new(1).unwrap()),
+        &AtomicBool::new(false),
+        &no_progress,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("0 of the 1 per-step series") && e.contains("not marked done"), "{e}");
+    let f = sweep::store::read(&out).expect("the file is saved");
+    assert_eq!(f.cells_done(), 0);
+    assert!(f.series("welfare").unwrap().iter().all(|v| v.is_nan()));
 }

@@ -1,11 +1,12 @@
 //! The WGSL side of the GPU backend checked on the CPU (no adapter needed): every stage's
 //! assembled source parses and validates with naga, and the structs the host uploads
-//! (`StepParams`, the ensemble `Batch`, the scan `Level`, the reduce layout) have the same size and member
-//! offsets in WGSL as in Rust, and every kernel's group-0 bindings (bindings::KERNELS, by
-//! which the host builds its bind groups) carry the WGSL globals of those names.
+//! (`StepParams`, the ensemble `Batch`, the scan `Level`, the reduce layout, the unit
+//! record) have the same size and member offsets in WGSL as in Rust, and every kernel's
+//! group-0 bindings (bindings::KERNELS, by which the host builds its bind groups) carry the
+//! WGSL globals of those names.
 
 use hollow::backend::gpu::{
-    self, Access, BatchLayout, KERNELS, Level, ReduceLayout, shaders, stage_source, units_prelude,
+    self, Access, BatchLayout, KERNELS, Level, ReduceLayout, UnitRecord, shaders, stage_source, units_prelude,
 };
 use hollow::state::StepParams;
 use std::mem::{offset_of, size_of};
@@ -50,21 +51,33 @@ macro_rules! offsets {
 
 #[test]
 fn params_struct_matches_step_params_field_for_field() {
-    let m = parse(shaders::COMMON, "common.wgsl");
-    let rust = offsets!(StepParams;
-        key, step, round, n_creators, n_buyers, n_ai_units, n_human_units, perm_key, k, bins, w, inv_z,
-        alpha_a, qbar_a, x_lo, x_hi, c_ai, f_ai, api_fee, c_human, ai_volume_max, vol_speed, junk_share,
-        sigma, h_share, label_accuracy, search_cost, congestion, lam_c, eps_c, lam_d, lam_u, price_speed,
-        unit_tax, adoption_tax, subsidy, q_max, revise, logit, eta, x_grid, n_providers, ai_volume_init,
-        cong_in_u, ai_present, decision, q_alpha, q_gamma, q_epsilon, reskill_steps, reskill_cost,
-        reskill_delta, ai_floor, vol_expect, human_cost_produced, q_reversible, q_init, q_outside,
-    );
+    // `struct Params` is generated from StepParams (model/params.rs); naga's layout of the
+    // generated text must be Rust's, field for field (a wrong WGSL type moves offsets).
+    let m = parse(&format!("{}{}", StepParams::WGSL, shaders::COMMON), "common.wgsl");
+    let rust = StepParams::FIELDS.to_vec();
     check(wgsl_struct(&m, "Params"), &rust, size_of::<StepParams>(), "Params");
     // The host writes one row per market back to back: the WGSL array stride (the
     // struct's span, checked above) must be the Rust size, kept a multiple of 16.
     assert_eq!(size_of::<StepParams>() % 16, 0);
     let rust = offsets!(BatchLayout; n_markets, nc, nb, unit_stride);
     check(wgsl_struct(&m, "Batch"), &rust, size_of::<BatchLayout>(), "Batch");
+}
+
+#[test]
+fn unit_record_matches_its_wgsl_struct_in_sixteen_bytes() {
+    // The host downloads the chunks as UnitRecords (units()): the WGSL array stride (the
+    // struct's span) must be the Rust size, and a search sample's record one 16-byte slot.
+    let m = parse(&format!("{}{}", StepParams::WGSL, shaders::COMMON), "common.wgsl");
+    let rust = offsets!(UnitRecord; owner, claim, q, price);
+    check(wgsl_struct(&m, "Unit"), &rust, size_of::<UnitRecord>(), "Unit");
+    check(wgsl_struct(&m, "UnitView"), &rust, size_of::<UnitRecord>(), "UnitView");
+    assert_eq!(size_of::<UnitRecord>(), 16);
+    assert_eq!(gpu::UNIT_BYTES, 16);
+    // The chunks are arrays of it, and search reads nothing else of a unit.
+    let p = units_prelude(3, 12);
+    assert!(p.contains("units_2: array<Unit>") && !p.contains("owner_0"), "{p}");
+    let search = stage_source(shaders::SEARCH, Some((3, 12)));
+    assert!(search.contains("unit_view(unit)") && !search.contains("offer["), "search reads the unit record only");
 }
 
 #[test]
@@ -101,13 +114,14 @@ fn every_stage_shader_parses_and_validates() {
         }
     }
     let p = units_prelude(5, 20);
-    assert!(p.contains("claim_4") && p.contains("case 4u"));
+    assert!(p.contains("units_4") && p.contains("case 4u"));
 }
 
 #[test]
 fn bytes_per_agent_are_as_documented() {
-    // docs/gpu.md: 64 bytes per creator plus 8 per unit slot, 44 per buyer.
-    assert_eq!(gpu::bytes_per_creator(64), 64 + 8 * 64);
+    // docs/gpu.md: 64 bytes per creator plus 16 per unit slot, 44 per buyer.
+    assert_eq!(gpu::bytes_per_creator(64), 64 + 16 * 64);
+    assert_eq!(hollow::state::Units::BYTES_PER_UNIT, 16);
     assert_eq!(gpu::bytes_per_buyer(), 44);
 }
 
@@ -182,5 +196,39 @@ fn every_kernel_binds_its_wgsl_globals_by_name_number_and_access() {
     // Every stage file has at least one kernel, so no shader is left out of this check.
     for (name, _, _) in shaders::STAGES {
         assert!(KERNELS.iter().any(|k| k.stage.name() == name), "no kernel of stage {name}");
+    }
+}
+
+/// The value of a named WGSL constant, if it is a literal.
+fn wgsl_const(m: &naga::Module, name: &str) -> Option<f64> {
+    let (_, c) = m.constants.iter().find(|(_, c)| c.name.as_deref() == Some(name))?;
+    match m.global_expressions[c.init] {
+        naga::Expression::Literal(l) => Some(match l {
+            naga::Literal::U32(v) => v as f64,
+            naga::Literal::I32(v) => v as f64,
+            naga::Literal::F32(v) => v as f64,
+            naga::Literal::AbstractInt(v) => v as f64,
+            naga::Literal::AbstractFloat(v) => v,
+            other => panic!("{name}: unexpected literal {other:?}"),
+        }),
+        ref e => panic!("{name}: not a literal in WGSL: {e:?}"),
+    }
+}
+
+#[test]
+fn every_mirrored_constant_has_its_rust_value_in_the_wgsl() {
+    let modules: Vec<(&str, naga::Module)> = shaders::STAGES
+        .iter()
+        .map(|(name, src, units)| (*name, parse(&stage_source(src, units.then_some((2, 20))), name)))
+        .collect();
+    let consts = gpu::mirrored_constants();
+    assert!(consts.len() >= 20, "the list of mirrored constants is suspiciously short");
+    for (name, rust) in consts {
+        let found: Vec<(&str, f64)> =
+            modules.iter().filter_map(|(stage, m)| wgsl_const(m, name).map(|v| (*stage, v))).collect();
+        assert!(!found.is_empty(), "{name} is declared in no stage's WGSL");
+        for (stage, v) in found {
+            assert_eq!(v, rust, "{name} in {stage}.wgsl is {v}, in Rust {rust}");
+        }
     }
 }

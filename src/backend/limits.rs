@@ -100,22 +100,11 @@ pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usiz
     }
 }
 
-/// The CPU's random loads of a stage: the CPU packs a unit's owner, claim word, quality and
-/// price into one 16-byte record, so a search sample is one load (not the GPU's three) and
-/// a proposal two (its unit record and the owner's sold count).
-pub fn cpu_random_loads(stage: usize, w: &StageWork) -> f64 {
-    match stage {
-        2 => w.random_loads / 3.0,
-        3 => w.random_loads * 2.0 / 3.0,
-        _ => w.random_loads,
-    }
-}
-
 /// A stage's least time on this CPU (seconds) and what bounds it: "gather", "stream" or
 /// "philox".
-pub fn stage_bound(stage: usize, w: &StageWork, l: &Limits) -> (f64, &'static str) {
+pub fn stage_bound(w: &StageWork, l: &Limits) -> (f64, &'static str) {
     let parts = [
-        (cpu_random_loads(stage, w) / l.gather_per_s, "gather"),
+        (w.random_loads / l.gather_per_s, "gather"),
         (w.stream_bytes / l.stream_bytes_per_s, "stream"),
         (w.philox_blocks / l.philox_per_s, "philox"),
     ];
@@ -136,11 +125,11 @@ mod tests {
             stream_bytes: 0,
             philox_per_s: 1e8,
         };
-        // 3e6 GPU-style loads in search = 1e6 CPU loads = 10 ms; 1e6 blocks = 10 ms; 1e8 bytes = 10 ms.
-        let w = StageWork { stream_bytes: 1e8, random_loads: 3e6, philox_blocks: 2e6 };
-        let (t, by) = stage_bound(2, &w, &l);
+        // 1e6 loads = 10 ms; 2e6 blocks = 20 ms; 1e8 bytes = 10 ms.
+        let w = StageWork { stream_bytes: 1e8, random_loads: 1e6, philox_blocks: 2e6 };
+        let (t, by) = stage_bound(&w, &l);
         assert!((t - 0.02).abs() < 1e-12 && by == "philox", "{t} {by}");
-        let (t, by) = stage_bound(5, &StageWork { stream_bytes: 1e9, ..Default::default() }, &l);
+        let (t, by) = stage_bound(&StageWork { stream_bytes: 1e9, ..Default::default() }, &l);
         assert!((t - 0.1).abs() < 1e-12 && by == "stream");
     }
 }

@@ -266,8 +266,9 @@ pub struct StageWork {
 }
 
 /// The work of each stage of a step (in `Stage::ALL` order), from the step's counts.
-/// Random loads: a search sample reads its unit's record (the GPU reads owner, offer and
-/// claim: 3); a proposal its claim, owner and sold count; a purchase the seller's offer.
+/// Random loads: a search sample reads its unit's 16-byte record (owner, claim, quality,
+/// price: one load on both backends); a proposal its record and the owner's sold count; a
+/// purchase the seller's offer.
 /// Philox: one block per creator in offers and decide, per sample in search, per buyer in
 /// buyers (the return draw).
 pub fn stage_work(p: &StepParams, t: &Totals, rounds: u32) -> [StageWork; Stage::COUNT] {
@@ -279,9 +280,9 @@ pub fn stage_work(p: &StepParams, t: &Totals, rounds: u32) -> [StageWork; Stage:
     };
     Stage::ALL.map(|s| match s {
         Stage::Offers => w(c.nc * 32.0, 0.0, c.nc), // talent, x, mode, vol -> offer, cap, sold
-        Stage::Scan => w(c.nc * 20.0 + c.units * 8.0, 0.0, 0.0), // two passes over caps, owner + claim
-        Stage::Search => w(c.rounds * c.nb * 24.0, c.samples * 3.0, c.samples), // buyer fields; claim, owner, offer
-        Stage::Resolve => w(c.rounds * c.nb * 8.0, c.proposals * 3.0, 0.0), // proposal; claim, owner, sold
+        Stage::Scan => w(c.nc * 28.0 + c.units * 16.0, 0.0, 0.0), // two passes over caps, offers; records
+        Stage::Search => w(c.rounds * c.nb * 24.0, c.samples, c.samples), // buyer fields; unit record
+        Stage::Resolve => w(c.rounds * c.nb * 8.0, c.proposals * 2.0, 0.0), // proposal; unit record, sold
         Stage::Buyers => w(c.nb * 60.0, c.matched, c.nb), // fields; bought creator's offer
         Stage::Accounts => w(c.nc * 40.0, 0.0, 0.0),
         Stage::Reduce => w(c.nc * 40.0 + c.nb * 24.0, 0.0, 0.0),

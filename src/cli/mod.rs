@@ -190,8 +190,8 @@ pub enum Cmd {
         #[command(flatten)]
         opts: RunOpts,
     },
-    /// Run a parameter sweep (phase diagram) from a sweep spec; an existing output of the
-    /// same spec is resumed (docs/sweeps.md).
+    /// Run a parameter sweep (a grid over any number of config keys, or a list of runs)
+    /// from a sweep spec; an existing output of the same spec is resumed (docs/sweeps.md).
     Sweep {
         /// Sweep spec (TOML), e.g. configs/phase_cost_pollution.toml.
         spec: PathBuf,
@@ -323,18 +323,18 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// A hollow file as a tidy CSV table: a sweep one row per cell × replica (axis keys and
-    /// metrics as columns), a run one row per step, a reproduce file (facts.h5) one row per
-    /// measured number.
+    /// A hollow file as a tidy CSV or Parquet table: a sweep one row per cell × replica (axis keys, or
+    /// a run list's overridden keys, and metrics as columns), a run one row per step, a
+    /// reproduce file (facts.h5) one row per measured number.
     Export {
         /// A run, sweep or facts file written by hollow.
         file: PathBuf,
-        /// Output path (default: FILE with the extension .csv); "-" writes to stdout.
+        /// Output path (default: FILE with the format's extension, .csv or .parquet); "-" writes to stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Table format: csv (Parquet is not built in).
-        #[arg(long, default_value = "csv")]
-        format: String,
+        /// Table format: csv or parquet (default: parquet when OUT ends in .parquet, else csv).
+        #[arg(long)]
+        format: Option<String>,
         /// Replace an existing output (hollow never replaces a file it did not write).
         #[arg(long)]
         force: bool,
@@ -377,7 +377,7 @@ pub fn main() -> Result<()> {
         }
         Cmd::Plot { what } => plot::cmd_plot(what),
         Cmd::Merge { output, shards, force } => sweep::cmd_merge(&output, &shards, force),
-        Cmd::Export { file, output, format, force } => sweep::cmd_export(&file, output, &format, force),
+        Cmd::Export { file, output, format, force } => sweep::cmd_export(&file, output, format.as_deref(), force),
         Cmd::Equilibrium { config, output, png_dir, sell_through, set, force } => {
             layers::cmd_equilibrium(&config, &output, png_dir.as_deref(), sell_through, &set, force)
         }

@@ -1,7 +1,8 @@
 //! `hollow plot`: the figures of output files — `phase` (a heatmap or line of one metric of a
-//! sweep file), `run` (time series of run files) and `regimes` (the regime map of a sweep
-//! over the AI cost scale). Checks the flags and the files, then leaves the drawing and the
-//! analysis to `crate::io` and `crate::sweep::analysis`.
+//! sweep file, or of a two-axis slice of a grid of more axes), `run` (time series of run
+//! files) and `regimes` (the regime map of a sweep over the AI cost scale). Checks the flags
+//! and the files, then leaves the drawing and the analysis (slices included) to `crate::io`
+//! and `crate::sweep::analysis`.
 
 use super::{CliError, usage};
 use crate::config::Config;
@@ -13,12 +14,17 @@ use std::path::{Path, PathBuf};
 #[derive(Subcommand)]
 pub enum PlotCmd {
     /// Phase diagram of one outcome of a sweep file: a heatmap over the two axes (a line
-    /// with a ±1 std band for a one-axis sweep), regime boundaries outlined.
+    /// with a ±1 std band for a one-axis sweep), regime boundaries outlined; of a grid of
+    /// more axes, the slice that --at leaves two axes of.
     Phase {
         /// Sweep file (from `hollow sweep` or `hollow merge`).
         file: PathBuf,
         /// Outcome to show (one of the file's metrics).
         metric: String,
+        /// KEY=VALUE: fix axis KEY at its grid value nearest to VALUE (repeat for each
+        /// axis but the two shown; a grid of three or more axes needs them).
+        #[arg(long = "at", value_name = "KEY=VALUE")]
+        at: Vec<String>,
         /// Output PNG (default: <file stem>_<metric>.png next to the file).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -65,6 +71,9 @@ pub enum PlotCmd {
     Regimes {
         /// Sweep file.
         file: PathBuf,
+        /// KEY=VALUE: fix axis KEY at its grid value nearest to VALUE (as for `plot phase`).
+        #[arg(long = "at", value_name = "KEY=VALUE")]
+        at: Vec<String>,
         /// Output PNG (default: <file stem>_regimes.png next to the file).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -76,10 +85,12 @@ pub enum PlotCmd {
 
 pub(super) fn cmd_plot(what: PlotCmd) -> Result<()> {
     match what {
-        PlotCmd::Phase { file, metric, output, stat, regimes, cmap, size, no_optimum } => {
-            cmd_plot_phase(&file, &metric, output, &stat, regimes.as_deref(), &cmap, &size, !no_optimum)
+        PlotCmd::Phase { file, metric, at, output, stat, regimes, cmap, size, no_optimum } => {
+            let look =
+                Look { stat: &stat, regimes: regimes.as_deref(), cmap: &cmap, size: &size, optimum: !no_optimum };
+            cmd_plot_phase(&file, &metric, &at, output, &look)
         }
-        PlotCmd::Regimes { file, output, size } => cmd_plot_regimes(&file, output, &size),
+        PlotCmd::Regimes { file, at, output, size } => cmd_plot_regimes(&file, &at, output, &size),
         PlotCmd::Run { files, metrics, output, band } => cmd_plot_run(&files, metrics, output, band),
     }
 }
@@ -105,10 +116,54 @@ fn parse_size(size: &str) -> Result<(u32, u32)> {
 fn sweep_axis(sf: &crate::sweep::SweepFile, i: usize) -> crate::io::heatmap::PlotAxis {
     let a = &sf.axes[i];
     crate::io::heatmap::PlotAxis {
-        label: a.label.clone(),
+        label: crate::io::labels::axis_label(&a.key, &a.label),
         values: a.values.clone(),
         log: a.scale == crate::sweep::Scale::Log,
     }
+}
+
+/// The part of a sweep file a figure shows: the file itself, or the slice of a grid of
+/// more than two axes that `--at KEY=VALUE` leaves two axes of (the grid value nearest to
+/// each VALUE), with what the subtitle says of it. A run list has no axes to draw.
+fn figure_slice(
+    file: &Path,
+    sf: crate::sweep::SweepFile,
+    at: &[String],
+) -> Result<(crate::sweep::SweepFile, Vec<crate::sweep::analysis::Fixed>)> {
+    if let Some(t) = &sf.runs {
+        return Err(CliError::Input(format!(
+            "{}: holds a run list ({} runs), not a grid: a phase diagram needs axes; `hollow export {}` gives \
+             its runs as a table",
+            file.display(),
+            t.runs,
+            file.display()
+        ))
+        .into());
+    }
+    let mut pairs = Vec::new();
+    for a in at {
+        let parsed = a.split_once('=').and_then(|(k, v)| Some((k.trim().to_string(), v.trim().parse::<f64>().ok()?)));
+        match parsed {
+            Some((k, v)) if v.is_finite() => pairs.push((k, v)),
+            _ => return Err(usage(format!("--at {a}: expected KEY=VALUE with a number, e.g. --at market.k=4"))),
+        }
+    }
+    if pairs.is_empty() && sf.axes.len() <= 2 {
+        return Ok((sf, Vec::new()));
+    }
+    let keep = sf.axes.len().min(2);
+    crate::sweep::analysis::slice_at(&sf, &pairs, keep).map_err(|m| usage(format!("{}: {m}", file.display())))
+}
+
+/// The subtitle's note on a slice: which value each fixed axis takes.
+fn slice_note(fixed: &[crate::sweep::analysis::Fixed]) -> Option<String> {
+    (!fixed.is_empty())
+        .then(|| format!("slice at {}", fixed.iter().map(|f| f.describe()).collect::<Vec<_>>().join(", ")))
+}
+
+/// `_key=value` for each fixed axis: a default figure name per slice.
+fn slice_suffix(fixed: &[crate::sweep::analysis::Fixed]) -> String {
+    fixed.iter().map(|f| format!("_{}={}", f.key, f.value)).collect()
 }
 
 /// What a figure of a sweep file says under its title: the spec, the grid, the seeds, and
@@ -117,11 +172,10 @@ fn sweep_subtitle(file: &Path, sf: &crate::sweep::SweepFile) -> String {
     let sep = crate::io::heatmap::SEP;
     let spec_name =
         Path::new(&sf.spec_file).file_name().map_or(sf.spec_file.clone(), |n| n.to_string_lossy().into_owned());
-    let (n1, n2) = sf.shape();
-    let grid = if sf.axes.len() == 2 { format!("{n1} × {n2}") } else { n1.to_string() };
+    let grid = sf.describe_dims();
     let r = sf.replicas;
     let subtitle = format!(
-        "{spec_name}{sep}{grid} cells × {r} replica{}, {} steps, {} seeds{sep}spec {}",
+        "{spec_name}{sep}{grid} × {r} replica{}, {} steps, {} seeds{sep}spec {}",
         if r == 1 { "" } else { "s" },
         sf.steps,
         sf.seeds.replace('_', "-"),
@@ -166,12 +220,16 @@ fn cmd_plot_run(files: &[PathBuf], metrics: Vec<String>, output: Option<PathBuf>
     Ok(())
 }
 
-fn cmd_plot_regimes(file: &Path, output: Option<PathBuf>, size: &str) -> Result<()> {
-    let sf = crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
+fn cmd_plot_regimes(file: &Path, at: &[String], output: Option<PathBuf>, size: &str) -> Result<()> {
+    let full = crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
     let size = parse_size(size)?;
+    let mut subtitle = sweep_subtitle(file, &full);
+    let (sf, fixed) = figure_slice(file, full, at)?;
     let e = crate::sweep::analysis::expansion(&sf).map_err(|m| CliError::Input(format!("{}: {m}", file.display())))?;
-    let output = output.unwrap_or_else(|| png_beside(file, "sweep", "regimes"));
-    let subtitle = sweep_subtitle(file, &sf);
+    let output = output.unwrap_or_else(|| png_beside(file, "sweep", &format!("regimes{}", slice_suffix(&fixed))));
+    if let Some(note) = slice_note(&fixed) {
+        subtitle = format!("{subtitle}{}{note}", crate::io::heatmap::SEP);
+    }
     crate::io::phase::draw_regime_map(&output, &sf, &e, sweep_axis(&sf, 0), sweep_axis(&sf, 1), subtitle, size)?;
     for r in &e.rows {
         println!(
@@ -188,23 +246,28 @@ fn cmd_plot_regimes(file: &Path, output: Option<PathBuf>, size: &str) -> Result<
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_plot_phase(
-    file: &Path,
-    metric: &str,
-    output: Option<PathBuf>,
-    stat: &str,
-    regimes: Option<&str>,
-    cmap: &str,
-    size: &str,
+/// How `plot phase` draws: its flags other than the file, metric, slice and output.
+struct Look<'a> {
+    stat: &'a str,
+    regimes: Option<&'a str>,
+    cmap: &'a str,
+    size: &'a str,
     optimum: bool,
-) -> Result<()> {
+}
+
+fn cmd_plot_phase(file: &Path, metric: &str, at: &[String], output: Option<PathBuf>, look: &Look<'_>) -> Result<()> {
     use crate::io::heatmap::{self, ColourScale, Heatmap, LinePlot};
-    use crate::observe::{outcome_categories, outcome_unit};
+    use crate::observe::outcome_categories;
     use crate::sweep::store;
+    let Look { stat, regimes, cmap, size, optimum } = *look;
     // The sweep file is this command's input: a bad one is exit 3.
-    let sf = store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
+    let full = store::read(file).map_err(|e| CliError::Input(e.to_string()))?;
     let size = parse_size(size)?;
+    let mut subtitle = sweep_subtitle(file, &full);
+    let (sf, fixed) = figure_slice(file, full, at)?;
+    if let Some(note) = slice_note(&fixed) {
+        subtitle = format!("{subtitle}{}{note}", heatmap::SEP);
+    }
     let Some(values) = sf.metric(metric) else {
         return Err(CliError::Input(format!(
             "{}: no metric \"{metric}\"; this sweep recorded {}",
@@ -227,16 +290,12 @@ fn cmd_plot_phase(
         "viridis" => false,
         other => return Err(usage(format!("--cmap {other}: expected auto, viridis or diverging"))),
     };
-    // "1" (a share or index) and "category" say nothing on an axis.
-    let value_label = match outcome_unit(metric).unwrap_or("") {
-        "" | "1" | "category" => metric.to_string(),
-        unit => format!("{metric} ({unit})"),
-    };
-    let title = format!("{metric}: {stat_name} over {r} replica{}", if r == 1 { "" } else { "s" });
+    let value_label = crate::io::labels::with_unit(metric);
+    let title =
+        format!("{}: {stat_name} over {r} replica{}", crate::io::labels::label(metric), if r == 1 { "" } else { "s" });
     let sep = heatmap::SEP;
-    let mut subtitle = sweep_subtitle(file, &sf);
     let axis = |i: usize| sweep_axis(&sf, i);
-    let output = output.unwrap_or_else(|| png_beside(file, "sweep", metric));
+    let output = output.unwrap_or_else(|| png_beside(file, "sweep", &format!("{metric}{}", slice_suffix(&fixed))));
     if sf.axes.len() == 1 {
         // The band is ±1 std around the mean; a plot of the std itself gets none.
         let std = if cats.is_some() || stat != "mean" { vec![f64::NAN; z.len()] } else { b };
@@ -245,7 +304,16 @@ fn cmd_plot_phase(
         }
         heatmap::draw_line(
             &output,
-            &LinePlot { title, subtitle, x: axis(0), y_label: value_label, mean: z, std, size },
+            &LinePlot {
+                title,
+                subtitle,
+                x: axis(0),
+                y_label: value_label,
+                mean: z,
+                std,
+                y_categories: cats.map_or(Vec::new(), |c| c.iter().map(|s| s.to_string()).collect()),
+                size,
+            },
         )?;
     } else {
         let regime_name = match regimes {

@@ -365,7 +365,7 @@ pub(super) fn cmd_bench(
         );
         println!("\n| stage | ms/step | bound ms/step | bound by | time / bound |\n|---|---|---|---|---|");
         for (i, name) in crate::sim::STAGES.iter().enumerate() {
-            let (b, by) = limits::stage_bound(i, &work[i], &l);
+            let (b, by) = limits::stage_bound(&work[i], &l);
             println!(
                 "| {name} | {:.2} | {:.2} | {by} | {:.1}× |",
                 stage_ms[i],

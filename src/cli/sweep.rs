@@ -1,6 +1,6 @@
 //! `hollow sweep` (a parameter sweep to a sweep file, resumed where it stopped; with
 //! `--dry-run` only its plan and a time estimate), `hollow merge` (shard files into one sweep
-//! file) and `hollow export` (any hollow file as a CSV table).
+//! file) and `hollow export` (any hollow file as a CSV or Parquet table).
 
 use super::progress::{Progress, Signals, fmt_secs};
 use super::{BackendKind, CliError, auto_takes_gpu, usage};
@@ -68,13 +68,28 @@ pub(super) fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: Backen
     let runs = cells as u64 * u64::from(spec.replicas);
     let agents = u64::from(spec.base.top.creators) + u64::from(spec.base.top.buyers);
     let agent_steps = runs as f64 * f64::from(spec.steps) * agents as f64;
+    let plan = if spec.is_run_list() {
+        format!("a run list; {cells} runs")
+    } else {
+        let n = spec.axes.len();
+        format!("{n} ax{}, {}; {cells} cells", if n == 1 { "is" } else { "es" }, spec.describe_dims())
+    };
     println!(
-        "{}{}: {cells} cells × {} replicas = {runs} runs of {} steps on {agents}-agent markets: {agent_steps:.3e} agent-steps",
+        "{}{}: {plan} × {} replicas = {runs} runs of {} steps on {agents}-agent markets: {agent_steps:.3e} agent-steps",
         spec_path.display(),
         if shard == Shard::ALL { String::new() } else { format!(" shard {shard}") },
         spec.replicas,
         spec.steps
     );
+    if !spec.series.is_empty() {
+        let values = runs * u64::from(spec.steps) * spec.series.len() as u64;
+        println!(
+            "per-step series ({}): {values} values, {} held in memory and written with every checkpoint \
+             (before compression)",
+            spec.series.join(", "),
+            fmt_bytes(values * 8)
+        );
+    }
     // Calibration: the middle cell, replica 0, on one thread (as the CPU executor runs it),
     // with its shock moved to step 10 so that 20 of the 30 steps carry the AI flood.
     let cell = spec.n_cells() / 2;
@@ -88,11 +103,11 @@ pub(super) fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: Backen
     let per_run = started.elapsed().as_secs_f64() / f64::from(k.max(1)) * f64::from(spec.steps);
     let workers = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
     println!(
-        "estimate for the CPU executor with {workers} threads: {} ({:.2} s per run; calibrated on {k} steps of cell \
-         {} replica 0 on one thread, shock at step {}, just now: an estimate, not a measurement)",
+        "estimate for the CPU executor with {workers} threads: {} ({:.2} s per run; calibrated on {k} steps of {}, \
+         replica 0 on one thread, shock at step {}, just now: an estimate, not a measurement)",
         fmt_secs(runs as f64 * per_run / workers as f64),
         per_run,
-        spec.describe_cell(cell),
+        if spec.is_run_list() { spec.describe_cell(cell) } else { format!("cell {}", spec.describe_cell(cell)) },
         k.min(10)
     );
     if kind != BackendKind::Cpu {
@@ -102,6 +117,17 @@ pub(super) fn cmd_sweep_plan(spec_path: &Path, shard: Option<&str>, kind: Backen
         );
     }
     Ok(())
+}
+
+/// A byte count in B, kB, MB or GB (powers of 1000), for estimates.
+fn fmt_bytes(b: u64) -> String {
+    let b = b as f64;
+    match b {
+        _ if b < 1e3 => format!("{b} B"),
+        _ if b < 1e6 => format!("{:.1} kB", b / 1e3),
+        _ if b < 1e9 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.1} GB", b / 1e9),
+    }
 }
 
 /// The flags of `hollow sweep` that are not the spec, shard or executor.
@@ -138,11 +164,10 @@ pub(super) fn cmd_sweep(
             PathBuf::from(format!("{stem}.shard{}of{}.h5", shard.index, shard.count))
         }
     });
-    let (n1, n2) = spec.shape();
-    let shape = if spec.axes.len() == 2 { format!("{n1} × {n2}") } else { format!("{n1}") };
+    let shape = spec.describe_dims();
     if !quiet {
         eprintln!(
-            "sweep {}: {shape} cells × {} replicas, {} steps each, {} creators + {} buyers per market; {} blocks of {} cells{}; {}",
+            "sweep {}: {shape} × {} replicas, {} steps each, {} creators + {} buyers per market; {} blocks of {} cells{}; {}",
             spec_path.display(),
             spec.replicas,
             spec.steps,
@@ -238,29 +263,38 @@ pub(super) fn cmd_merge(output: &Path, shards: &[PathBuf], force: bool) -> Resul
     Ok(())
 }
 
-pub(super) fn cmd_export(file: &Path, output: Option<PathBuf>, format: &str, force: bool) -> Result<()> {
-    use crate::io::export;
-    if format != "csv" {
-        return Err(usage(format!("--format {format}: expected csv (Parquet is not built in; see README)")));
-    }
+pub(super) fn cmd_export(file: &Path, output: Option<PathBuf>, format: Option<&str>, force: bool) -> Result<()> {
+    use crate::io::export::{self, TableFormat};
+    // Named, or the output's extension (`-o t.parquet`), else CSV, the format a spreadsheet opens.
+    let format = match format {
+        Some(name) => {
+            TableFormat::from_name(name).ok_or_else(|| usage(format!("--format {name}: expected csv or parquet")))?
+        }
+        None => match output.as_deref().and_then(Path::extension) {
+            Some(e) if e == "parquet" => TableFormat::Parquet,
+            _ => TableFormat::Csv,
+        },
+    };
     let input = |e: crate::io::OutputError| CliError::Input(e.to_string());
     let kind = export::file_format(file).map_err(input)?;
     let table = match kind.as_str() {
         crate::sweep::store::FORMAT => {
-            export::sweep_csv(&crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?)
+            export::sweep_table(&crate::sweep::store::read(file).map_err(|e| CliError::Input(e.to_string()))?)
         }
-        crate::io::hdf5::FORMAT => export::run_csv(&crate::io::read_run(file).map_err(input)?),
-        "hollow-facts" => export::facts_csv(file).map_err(input)?,
+        crate::io::hdf5::FORMAT => export::run_table(&crate::io::read_run(file).map_err(input)?),
+        "hollow-facts" => export::facts_table(file).map_err(input)?,
         other => return Err(CliError::Input(format!("{}: cannot export a {other} file", file.display())).into()),
     };
-    let output = output.unwrap_or_else(|| file.with_extension("csv"));
+    let output = output.unwrap_or_else(|| file.with_extension(format.extension()));
+    let bytes = table.encode(format, &output.display().to_string())?;
     if output.as_os_str() == "-" {
-        print!("{table}");
+        use std::io::Write as _;
+        std::io::stdout().lock().write_all(&bytes).map_err(|e| anyhow::anyhow!("stdout: writing: {e}"))?;
         return Ok(());
     }
     let out = crate::io::output::Output::create(&output, &[file], force)?;
-    std::fs::write(out.tmp(), &table).map_err(|e| anyhow::anyhow!("{}: writing: {e}", output.display()))?;
+    std::fs::write(out.tmp(), &bytes).map_err(|e| anyhow::anyhow!("{}: writing: {e}", output.display()))?;
     out.commit()?;
-    eprintln!("wrote {} ({} rows)", output.display(), table.lines().count().saturating_sub(1));
+    eprintln!("wrote {} ({} rows)", output.display(), table.rows);
     Ok(())
 }

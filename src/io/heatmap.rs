@@ -1,12 +1,19 @@
 //! Phase-diagram figures (PNG, plotters bitmap backend): a heatmap over two axes (linear or
 //! log) with a colour bar (sequential, or diverging around zero) or a category legend,
-//! and regime boundaries outlined where a categorical grid changes; and a line plot with a
-//! ±1 std band for one-axis sweeps. Knows nothing about sweeps or HDF5: the caller
-//! (`hollow plot phase`) hands it plain grids. Colours and ticks are `scale.rs`'s; the
-//! PNG is written through `plot::write_png`, like every figure.
+//! regime boundaries outlined where a categorical grid changes and each region labelled,
+//! lines drawn over it with their labels; and a line plot with a ±1 std band for one-axis
+//! sweeps (categories named on its value axis). Knows nothing about sweeps or HDF5: the
+//! caller (`hollow plot phase`) hands it plain grids. Colours and ticks are `scale.rs`'s,
+//! label positions `place.rs`'s (no two labels overlap, none leaves the plot); the PNG is
+//! written through `plot::write_png`, like every figure.
 
+use super::place::{LabelRequest, Obstacle, Rect, place_labels, polyline};
 use super::plot::{Canvas, FigureError, fig_err, write_png};
-use super::scale::{CATEGORY_COLOURS, Mapper, NO_DATA, edges, fmt_log_tick, fmt_tick, log_ticks, nice_step, warp};
+use super::regions::{region_candidates, regions};
+use super::scale::{
+    CATEGORY_COLOURS, Mapper, NO_DATA, axis_ticks, edges, fmt_log_tick, fmt_tick, log_ticks, nice_step, warp,
+};
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -77,6 +84,9 @@ pub struct LinePlot {
     pub mean: Vec<f64>,
     /// Band half-width per point (NaN: no band there).
     pub std: Vec<f64>,
+    /// Names of the values 0, 1, ... of a categorical metric: the y axis is labelled with
+    /// them (empty for a numeric metric).
+    pub y_categories: Vec<String>,
     pub size: (u32, u32),
 }
 
@@ -125,31 +135,53 @@ fn draw_titles(root: &Area, file: &Path, title: &str, subtitle: &str) -> Result<
     Ok(if lines.is_empty() { 50 } else { y as u32 + 6 })
 }
 
-/// Draws tick marks and labels of a log axis by hand (plotters would put its ticks at
-/// "nice" exponents such as 10^0.5): decades labelled, other integers as minor ticks.
-fn draw_log_axis(
+/// Ticks of one axis, in drawing units (log10 on a log axis): labelled ones and unlabelled
+/// minor ones.
+struct Ticks {
+    major: Vec<(f64, String)>,
+    minor: Vec<f64>,
+}
+
+/// The ticks of `axis` over its drawing range [ulo, uhi]: decades (and minor integers) on a
+/// log axis, where plotters would tick at "nice" exponents such as 10^0.5; integers only on
+/// an axis whose values are all integers (a tick between two of them would be no cell);
+/// nice steps otherwise.
+fn axis_ticks_of(axis: &PlotAxis, ulo: f64, uhi: f64) -> Ticks {
+    if axis.log {
+        let (major, minor) = log_ticks(ulo, uhi);
+        return Ticks {
+            major: major.into_iter().map(|v| (v.log10(), fmt_log_tick(v))).collect(),
+            minor: minor.into_iter().map(f64::log10).collect(),
+        };
+    }
+    let integer = !axis.values.is_empty() && axis.values.iter().all(|v| *v == v.round());
+    let (t, step) = axis_ticks(ulo, uhi, integer);
+    Ticks { major: t.into_iter().map(|v| (v, fmt_tick(v, step))).collect(), minor: Vec::new() }
+}
+
+/// Draws ticks by hand along an axis: `to_px` maps a drawing unit to the tick's foot on
+/// the frame; labels go below (horizontal) or left of it.
+fn draw_ticks(
     root: &Area,
     file: &Path,
     to_px: &dyn Fn(f64) -> (i32, i32),
-    ulo: f64,
-    uhi: f64,
+    ticks: &Ticks,
     horizontal: bool,
 ) -> Result<(), FigureError> {
-    let (major, minor) = log_ticks(ulo, uhi);
-    for (vals, len) in [(&major, 7), (&minor, 4)] {
-        for &v in vals {
-            let (x, y) = to_px(v.log10());
-            let tick = if horizontal { vec![(x, y), (x, y + len)] } else { vec![(x, y), (x - len, y)] };
-            root.draw(&PathElement::new(tick, BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
-            if len == 7 {
-                let (pos, at) = if horizontal {
-                    ((HPos::Center, VPos::Top), (x, y + 10))
-                } else {
-                    ((HPos::Right, VPos::Center), (x - 10, y))
-                };
-                root.draw(&Text::new(fmt_log_tick(v), at, text_style(15, pos.0, pos.1))).map_err(|e| err(file, e))?;
-            }
-        }
+    let foot =
+        |(x, y): (i32, i32), len: i32| if horizontal { vec![(x, y), (x, y + len)] } else { vec![(x, y), (x - len, y)] };
+    for &u in &ticks.minor {
+        root.draw(&PathElement::new(foot(to_px(u), 4), BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
+    }
+    for (u, label) in &ticks.major {
+        let (x, y) = to_px(*u);
+        root.draw(&PathElement::new(foot((x, y), 7), BLACK.stroke_width(1))).map_err(|e| err(file, e))?;
+        let (pos, at) = if horizontal {
+            ((HPos::Center, VPos::Top), (x, y + 10))
+        } else {
+            ((HPos::Right, VPos::Center), (x - 10, y))
+        };
+        root.draw(&Text::new(label.clone(), at, text_style(15, pos.0, pos.1))).map_err(|e| err(file, e))?;
     }
     Ok(())
 }
@@ -166,6 +198,21 @@ pub fn draw_heatmap(path: &Path, h: &Heatmap) -> Result<(), FigureError> {
         }
     }
     write_png(path, h.size, |root| draw_heatmap_on(root, path, h))
+}
+
+/// Pixel size of `text` in the labels' font, padded for its white box.
+fn label_box(root: &Area, text: &str) -> (f64, f64) {
+    let font = TextStyle::from((FONT, 15).into_font());
+    let (w, h) = root.estimate_text_size(text, &font).map_or((100, 16), |(w, h)| (w, h));
+    (w as f64 + 10.0, h as f64 + 8.0)
+}
+
+/// Draws `text` centred in the white box `r`.
+fn draw_label(root: &Area, file: &Path, text: &str, r: &Rect) -> Result<(), FigureError> {
+    let (a, b) = ((r.x0.round() as i32, r.y0.round() as i32), (r.x1.round() as i32, r.y1.round() as i32));
+    root.draw(&Rectangle::new([a, b], WHITE.mix(0.85).filled())).map_err(|e| err(file, e))?;
+    let c = ((a.0 + b.0) / 2, (a.1 + b.1) / 2);
+    root.draw(&Text::new(text.to_string(), c, text_style(15, HPos::Center, VPos::Center))).map_err(|e| err(file, e))
 }
 
 /// The heatmap on a white canvas of `h.size`.
@@ -186,18 +233,12 @@ fn draw_heatmap_on(root: &Area, path: &Path, h: &Heatmap) -> Result<(), FigureEr
         .y_label_area_size(85)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| err(path, e))?;
-    // Linear axes get plotters' ticks; log axes get none here and hand-drawn decades below.
-    let xstep = nice_step(x1 - x0, 7);
-    let ystep = nice_step(y1 - y0, 7);
-    let xfmt = |v: &f64| fmt_tick(*v, xstep);
-    let yfmt = |v: &f64| fmt_tick(*v, ystep);
+    // No ticks from plotters: every axis gets hand-drawn ones below.
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_labels(if h.x.log { 0 } else { 8 })
-        .y_labels(if h.y.log { 0 } else { 8 })
-        .x_label_formatter(&xfmt)
-        .y_label_formatter(&yfmt)
+        .x_labels(0)
+        .y_labels(0)
         .x_desc(h.x.label.as_str())
         .y_desc(h.y.label.as_str())
         .label_style((FONT, 15))
@@ -221,168 +262,144 @@ fn draw_heatmap_on(root: &Area, path: &Path, h: &Heatmap) -> Result<(), FigureEr
         }))
         .map_err(|e| err(path, e))?;
 
-    // Regime boundaries: a line along every edge between two cells of different regimes,
-    // and each regime's label at the cell nearest its centre.
-    if let Some(r) = &h.regimes {
-        if r.grid.len() == nx * ny {
-            let g = |i: usize, j: usize| r.grid[i * ny + j];
-            let differs = |a: f64, b: f64| a.is_finite() && b.is_finite() && a != b;
-            let mut segs = Vec::new();
-            for i in 0..nx {
-                for j in 0..ny {
-                    if i + 1 < nx && differs(g(i, j), g(i + 1, j)) {
-                        segs.push([(xe[i + 1], ye[j]), (xe[i + 1], ye[j + 1])]);
-                    }
-                    if j + 1 < ny && differs(g(i, j), g(i, j + 1)) {
-                        segs.push([(xe[i], ye[j + 1]), (xe[i + 1], ye[j + 1])]);
-                    }
+    // Data to pixels, apart from the chart so that drawing on the chart stays possible.
+    let coord = chart.as_coord_spec().clone();
+    let px = |p: (f64, f64)| {
+        let c = coord.translate(&p);
+        (c.0 as f64, c.1 as f64)
+    };
+    let (prx, pry) = chart.plotting_area().get_pixel_range();
+    let plot =
+        Rect { x0: prx.start as f64, y0: pry.start as f64, x1: prx.end as f64, y1: pry.end as f64 }.inflate(-2.0);
+    // Lines that labels should not hide: regime boundaries and overlays, in pixels.
+    let mut lines: Vec<Obstacle> = Vec::new();
+
+    // Regime boundaries: a line along every edge between two cells of different regimes.
+    let mut region_labels: Vec<(String, Vec<(usize, usize)>)> = Vec::new();
+    let regime_grid = h.regimes.as_ref().filter(|r| r.grid.len() == nx * ny);
+    if let Some(r) = regime_grid {
+        let g = |i: usize, j: usize| r.grid[i * ny + j];
+        let differs = |a: f64, b: f64| a.is_finite() && b.is_finite() && a != b;
+        let mut segs = Vec::new();
+        for i in 0..nx {
+            for j in 0..ny {
+                if i + 1 < nx && differs(g(i, j), g(i + 1, j)) {
+                    segs.push([(xe[i + 1], ye[j]), (xe[i + 1], ye[j + 1])]);
+                }
+                if j + 1 < ny && differs(g(i, j), g(i, j + 1)) {
+                    segs.push([(xe[i], ye[j + 1]), (xe[i + 1], ye[j + 1])]);
                 }
             }
-            let white = WHITE.stroke_width(5);
-            let black = BLACK.stroke_width(2);
-            for style in [white, black] {
-                chart
-                    .draw_series(segs.iter().map(|s| PathElement::new(s.to_vec(), style)))
-                    .map_err(|e| err(path, e))?;
-            }
-            if !segs.is_empty() {
-                let font = TextStyle::from((FONT, 15).into_font());
-                for (c, component) in regions(&r.grid, nx, ny) {
-                    // Label regions big enough to hold a label: at least 4 cells and 2% of the grid.
-                    if component.len() < 4.max(nx * ny / 50) {
-                        continue;
-                    }
-                    let Some(label) = r.labels.get(c) else { continue };
-                    let n = component.len() as f64;
-                    let (ci, cj) =
-                        component.iter().fold((0.0, 0.0), |(a, b), &(i, j)| (a + i as f64 / n, b + j as f64 / n));
-                    let d = |p: &(usize, usize)| (p.0 as f64 - ci).powi(2) + (p.1 as f64 - cj).powi(2);
-                    let Some(&(i, j)) = component.iter().min_by(|a, b| d(a).total_cmp(&d(b))) else { continue };
-                    let at = chart.backend_coord(&(0.5 * (xe[i] + xe[i + 1]), 0.5 * (ye[j] + ye[j + 1])));
-                    let t = if r.name.is_empty() { label.clone() } else { format!("{}: {label}", r.name) };
-                    let (tw, th) = root.estimate_text_size(&t, &font).map_or((100, 16), |(w, h)| (w as i32, h as i32));
-                    let bx = [(at.0 - tw / 2 - 5, at.1 - th / 2 - 4), (at.0 + tw / 2 + 5, at.1 + th / 2 + 4)];
-                    root.draw(&Rectangle::new(bx, WHITE.mix(0.8).filled())).map_err(|e| err(path, e))?;
-                    root.draw(&Text::new(t, at, text_style(15, HPos::Center, VPos::Center)))
-                        .map_err(|e| err(path, e))?;
-                }
+        }
+        for style in [WHITE.stroke_width(5), BLACK.stroke_width(2)] {
+            chart.draw_series(segs.iter().map(|s| PathElement::new(s.to_vec(), style))).map_err(|e| err(path, e))?;
+        }
+        lines.extend(segs.iter().map(|s| Obstacle::Segment(px(s[0]), px(s[1]))));
+        if !segs.is_empty() {
+            // Label regions big enough to hold a label: at least 4 cells and 2% of the grid.
+            let mut comps: Vec<(usize, Vec<(usize, usize)>)> =
+                regions(&r.grid, nx, ny).into_iter().filter(|(_, c)| c.len() >= 4.max(nx * ny / 50)).collect();
+            // The biggest regions choose their spots first.
+            comps.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+            for (c, cells) in comps {
+                let Some(label) = r.labels.get(c) else { continue };
+                let t = if r.name.is_empty() { label.clone() } else { format!("{}: {label}", r.name) };
+                region_labels.push((t, cells));
             }
         }
     }
 
-    // Overlays: a white casing under a black line (readable on any colour), whiskers,
-    // markers, and the label in a white box at the top end.
+    // Overlays: a white casing under a black line (readable on any colour), whiskers and
+    // markers; their labels are placed with the regions' below.
     let at = |p: &(f64, f64)| (warp(p.0, h.x.log), warp(p.1, h.y.log));
+    let mut overlay_requests = Vec::new();
     for o in &h.overlays {
         let pts: Vec<(f64, f64)> = o.points.iter().map(at).filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
-        for (style, w) in [(WHITE, 6), (BLACK, 2)] {
+        let whiskers: Vec<Vec<(f64, f64)>> =
+            o.x_spread.iter().zip(&o.points).map(|(&(lo, hi), &(_, y))| vec![at(&(lo, y)), at(&(hi, y))]).collect();
+        for (style, sw) in [(WHITE, 6), (BLACK, 2)] {
             if o.dashed {
-                let segs = dashes(&pts, (x1 - x0) / 60.0, (y1 - y0) / 60.0);
                 chart
-                    .draw_series(segs.into_iter().map(|s| PathElement::new(s, style.stroke_width(w))))
+                    .draw_series(DashedLineSeries::new(pts.clone(), 10, 8, style.stroke_width(sw)))
                     .map_err(|e| err(path, e))?;
             } else {
                 chart
-                    .draw_series(std::iter::once(PathElement::new(pts.clone(), style.stroke_width(w))))
+                    .draw_series(std::iter::once(PathElement::new(pts.clone(), style.stroke_width(sw))))
                     .map_err(|e| err(path, e))?;
             }
-            let whiskers =
-                o.x_spread.iter().zip(&o.points).map(|(&(lo, hi), &(_, y))| vec![at(&(lo, y)), at(&(hi, y))]);
             chart
-                .draw_series(whiskers.map(|s| PathElement::new(s, style.stroke_width(w))))
+                .draw_series(whiskers.iter().map(|s| PathElement::new(s.clone(), style.stroke_width(sw))))
                 .map_err(|e| err(path, e))?;
         }
         if !o.dashed {
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLACK.filled()))).map_err(|e| err(path, e))?;
         }
-        if let Some(top) = pts.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
-            let c = chart.backend_coord(top);
-            let font = TextStyle::from((FONT, 15).into_font());
-            let (tw, th) = root.estimate_text_size(&o.label, &font).map_or((100, 16), |(w, h)| (w as i32, h as i32));
-            let (lx, ly) = (c.0 + 8, c.1 + th);
-            let bx = [(lx - 4, ly - th / 2 - 4), (lx + tw + 4, ly + th / 2 + 4)];
-            root.draw(&Rectangle::new(bx, WHITE.mix(0.85).filled())).map_err(|e| err(path, e))?;
-            root.draw(&Text::new(o.label.clone(), (lx, ly), text_style(15, HPos::Left, VPos::Center)))
-                .map_err(|e| err(path, e))?;
+        let pix: Vec<(f64, f64)> = pts.iter().map(|&p| px(p)).collect();
+        lines.extend(polyline(&pix));
+        for s in &whiskers {
+            lines.extend(polyline(&s.iter().map(|&p| px(p)).collect::<Vec<_>>()));
+        }
+        // The label beside the line's top end, else beside another of its points.
+        let size = label_box(root, &o.label);
+        let mut by_height = pix.clone();
+        by_height.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let candidates = by_height
+            .iter()
+            .flat_map(|&(x, y)| {
+                let (dx, dy) = (size.0 / 2.0 + 8.0, size.1 / 2.0 + 2.0);
+                [(x + dx, y + dy), (x - dx, y + dy), (x + dx, y - dy), (x - dx, y - dy)]
+            })
+            .collect();
+        overlay_requests.push((o.label.clone(), LabelRequest { size, candidates }));
+    }
+
+    // Labels: the overlays' first, then the regions', none over another, none off the plot.
+    let reqs: Vec<LabelRequest> = overlay_requests.iter().map(|(_, r)| r.clone()).collect();
+    let overlay_boxes = place_labels(&plot, &reqs, &[], &lines, 4.0);
+    let taken: Vec<Rect> = overlay_boxes.iter().flatten().copied().collect();
+    let (xp, yp): (Vec<f64>, Vec<f64>) =
+        (xe.iter().map(|&x| px((x, y0)).0).collect(), ye.iter().map(|&y| px((x0, y)).1).collect());
+    let cell_px = |i: usize, j: usize| px((0.5 * (xe[i] + xe[i + 1]), 0.5 * (ye[j] + ye[j + 1])));
+    // Pixel x grows with i; pixel y falls as j grows.
+    let cell_at = |p: (f64, f64)| {
+        let i = xp.windows(2).position(|w| p.0 >= w[0] && p.0 < w[1])?;
+        let j = yp.windows(2).position(|w| p.1 <= w[0] && p.1 > w[1])?;
+        Some((i, j))
+    };
+    let region_reqs: Vec<LabelRequest> = region_labels
+        .iter()
+        .map(|(t, cells)| {
+            let size = label_box(root, t);
+            LabelRequest { size, candidates: region_candidates((nx, ny), cells, size, &cell_px, &cell_at) }
+        })
+        .collect();
+    let region_boxes = place_labels(&plot, &region_reqs, &taken, &lines, 4.0);
+    for ((t, _), r) in overlay_requests.iter().zip(&overlay_boxes) {
+        if let Some(r) = r {
+            draw_label(root, path, t, r)?;
+        }
+    }
+    for ((t, _), r) in region_labels.iter().zip(&region_boxes) {
+        if let Some(r) = r {
+            draw_label(root, path, t, r)?;
         }
     }
 
-    // Log-axis ticks by hand.
-    let (px, py) = chart.plotting_area().get_pixel_range();
-    if h.x.log {
-        let to = |u: f64| (chart.backend_coord(&(u, y0)).0, py.end);
-        draw_log_axis(root, path, &to, x0, x1, true)?;
-    }
-    if h.y.log {
-        let to = |u: f64| (px.start, chart.backend_coord(&(x0, u)).1);
-        draw_log_axis(root, path, &to, y0, y1, false)?;
-    }
+    // Ticks by hand.
+    let (px_range, py_range) = chart.plotting_area().get_pixel_range();
+    let tx = |u: f64| (chart.backend_coord(&(u, y0)).0, py_range.end);
+    draw_ticks(root, path, &tx, &axis_ticks_of(&h.x, x0, x1), true)?;
+    let ty = |u: f64| (px_range.start, chart.backend_coord(&(x0, u)).1);
+    draw_ticks(root, path, &ty, &axis_ticks_of(&h.y, y0, y1), false)?;
 
     // Colour bar or legend, aligned with the plot.
+    let py = py_range;
     match (cats, &mapper, &h.colour) {
         (Some(labels), _, _) => draw_legend(&side, path, labels, py.start, h.z.iter().any(|v| !v.is_finite()))?,
         (None, Some(m), ColourScale::Continuous { label, .. }) => draw_colour_bar(&side, path, m, label, py.clone())?,
         _ => {}
     }
     Ok(())
-}
-
-/// A polyline cut into dashes about `dx` (or `dy`) long, in chart units.
-fn dashes(pts: &[(f64, f64)], dx: f64, dy: f64) -> Vec<Vec<(f64, f64)>> {
-    let mut out = Vec::new();
-    for w in pts.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let len = (((b.0 - a.0) / dx).powi(2) + ((b.1 - a.1) / dy).powi(2)).sqrt();
-        let n = (len.ceil() as usize).max(1);
-        for k in (0..n).step_by(2) {
-            let t0 = k as f64 / n as f64;
-            let t1 = ((k + 1) as f64 / n as f64).min(1.0);
-            let p = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-            out.push(vec![p(t0), p(t1)]);
-        }
-    }
-    out
-}
-
-/// Connected regions (4-neighbour) of equal finite category in a grid laid out
-/// `grid[i * ny + j]`: (category, cells) per region, in order of first cell.
-fn regions(grid: &[f64], nx: usize, ny: usize) -> Vec<(usize, Vec<(usize, usize)>)> {
-    let mut seen = vec![false; nx * ny];
-    let mut out = Vec::new();
-    for start in 0..nx * ny {
-        let c = grid[start];
-        if seen[start] || !c.is_finite() || c < 0.0 {
-            continue;
-        }
-        let mut cells = Vec::new();
-        let mut stack = vec![start];
-        seen[start] = true;
-        while let Some(k) = stack.pop() {
-            let (i, j) = (k / ny, k % ny);
-            cells.push((i, j));
-            let mut visit = |i2: usize, j2: usize| {
-                let k2 = i2 * ny + j2;
-                if !seen[k2] && grid[k2] == c {
-                    seen[k2] = true;
-                    stack.push(k2);
-                }
-            };
-            if i > 0 {
-                visit(i - 1, j);
-            }
-            if i + 1 < nx {
-                visit(i + 1, j);
-            }
-            if j > 0 {
-                visit(i, j - 1);
-            }
-            if j + 1 < ny {
-                visit(i, j + 1);
-            }
-        }
-        out.push((c as usize, cells));
-    }
-    out
 }
 
 fn draw_colour_bar(
@@ -465,31 +482,37 @@ fn draw_line_on(root: &Area, path: &Path, p: &LinePlot) -> Result<(), FigureErro
         (y0, y1) = (0.0, 1.0);
     }
     let pad = ((y1 - y0) * 0.06).max(1e-9);
-    let (y0, y1) = (y0 - pad, y1 + pad);
+    let cats = &p.y_categories;
+    // A categorical value axis shows every category, each at its index.
+    let (y0, y1) = if cats.is_empty() { (y0 - pad, y1 + pad) } else { (-0.5, cats.len() as f64 - 0.5) };
     let mut chart = ChartBuilder::on(root)
         .margin(15)
         .margin_top(top)
         .x_label_area_size(60)
-        .y_label_area_size(85)
+        .y_label_area_size(if cats.is_empty() { 85 } else { 130 })
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| err(path, e))?;
-    let xstep = nice_step(x1 - x0, 7);
     let ystep = nice_step(y1 - y0, 7);
-    let xfmt = |v: &f64| fmt_tick(*v, xstep);
     let yfmt = |v: &f64| fmt_tick(*v, ystep);
+    // The x axis and a categorical y axis get hand-drawn ticks below.
     chart
         .configure_mesh()
         .max_light_lines(1)
         .light_line_style(RGBColor(245, 245, 245))
         .bold_line_style(RGBColor(225, 225, 225))
-        .x_labels(if p.x.log { 0 } else { 8 })
-        .x_label_formatter(&xfmt)
+        .x_labels(0)
+        .y_labels(if cats.is_empty() { 10 } else { 0 })
         .y_label_formatter(&yfmt)
         .x_desc(p.x.label.as_str())
         .y_desc(p.y_label.as_str())
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))
         .draw()
+        .map_err(|e| err(path, e))?;
+    let xticks = axis_ticks_of(&p.x, x0, x1);
+    let grid = RGBColor(225, 225, 225);
+    chart
+        .draw_series(xticks.major.iter().map(|(v, _)| PathElement::new(vec![(*v, y0), (*v, y1)], grid)))
         .map_err(|e| err(path, e))?;
     let pts: Vec<(f64, f64, f64)> =
         (0..n).filter(|&i| p.mean[i].is_finite()).map(|i| (u[i], p.mean[i], p.std[i])).collect();
@@ -505,28 +528,24 @@ fn draw_line_on(root: &Area, path: &Path, p: &LinePlot) -> Result<(), FigureErro
             .map_err(|e| err(path, e))?;
     }
     let line = RGBColor(59, 117, 175);
+    // Categories have no values between them to draw a line through.
+    if cats.is_empty() {
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|&(x, m, _)| (x, m)), line.stroke_width(2)))
+            .map_err(|e| err(path, e))?;
+    }
+    let dot = if cats.is_empty() { 3 } else { 5 };
     chart
-        .draw_series(LineSeries::new(pts.iter().map(|&(x, m, _)| (x, m)), line.stroke_width(2)))
+        .draw_series(pts.iter().map(|&(x, m, _)| Circle::new((x, m), dot, line.filled())))
         .map_err(|e| err(path, e))?;
-    chart.draw_series(pts.iter().map(|&(x, m, _)| Circle::new((x, m), 3, line.filled()))).map_err(|e| err(path, e))?;
-    if p.x.log {
-        let (_, py) = chart.plotting_area().get_pixel_range();
-        let to = |uu: f64| (chart.backend_coord(&(uu, y0)).0, py.end);
-        draw_log_axis(root, path, &to, x0, x1, true)?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    let tx = |uu: f64| (chart.backend_coord(&(uu, y0)).0, py.end);
+    draw_ticks(root, path, &tx, &xticks, true)?;
+    if !cats.is_empty() {
+        let ticks =
+            Ticks { major: cats.iter().enumerate().map(|(i, c)| (i as f64, c.clone())).collect(), minor: Vec::new() };
+        let ty = |v: f64| (px.start, chart.backend_coord(&(x0, v)).1);
+        draw_ticks(root, path, &ty, &ticks, false)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regions_split_disconnected_cells_of_one_category() {
-        // 3 × 3, category 1 in two separate corners.
-        let g = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
-        let r = regions(&g, 3, 3);
-        assert_eq!(r.iter().filter(|(c, _)| *c == 1).count(), 2);
-        assert_eq!(r.iter().find(|(c, _)| *c == 0).map(|(_, v)| v.len()), Some(7));
-    }
 }

@@ -140,6 +140,38 @@ pub fn write_equilibrium_to(
             "units/creator",
             "units sold by nominal quality on [0, q_max), rows AI, human",
         )?;
+        // Coordinates, so xarray names every dimension: the classes by their talent, the
+        // modes and channels by label, tastes by theta, quality bins by their centres.
+        let w = q_max / SNAP_BINS as f64;
+        let centres: Vec<f64> = (0..SNAP_BINS).map(|i| (i as f64 + 0.5) * w).collect();
+        t.dataset(g, "q", &[SNAP_BINS], &centres, "quality", "centre of each nominal-quality bin on [0, q_max)")?;
+        t.label_scale(g, "mode", &["exit", "AI", "human"], "creator mode")?;
+        t.label_scale(g, "channel", &["AI", "human"], "channel of a good")?;
+        for name in ["talent", "theta", "q"] {
+            t.scale(g, name)?;
+        }
+        let by_class: &[&str] = &["talent"];
+        let class_mode: &[&str] = &["talent", "mode"];
+        let class_channel: &[&str] = &["talent", "channel"];
+        let by_taste: &[&str] = &["theta"];
+        let channel_q: &[&str] = &["channel", "q"];
+        t.dims(
+            g,
+            &[
+                ("share", class_mode),
+                ("profit", class_mode),
+                ("frontier", by_class),
+                ("quality", class_channel),
+                ("creative", class_channel),
+                ("price", class_channel),
+                ("sold_share", class_channel),
+                ("volume", by_class),
+                ("theta_quality", by_taste),
+                ("theta_price", by_taste),
+                ("units_quality", channel_q),
+                ("sold_quality", channel_q),
+            ],
+        )?;
     }
     t.finish()
 }

@@ -6,7 +6,8 @@
 //! `equilibrium` and `reproduce`, `layers` the analytic layers' outputs, `export` the CSV
 //! tables. What is recorded is declared in [`crate::observe`]; this module only stores and
 //! loads it. Figures: `plot` (panels of lines and histograms; the PNG writer and its error),
-//! `heatmap` and `scale` (phase diagrams), `phase`, `runplot`.
+//! `heatmap` and `scale` (phase diagrams), `phase`, `runplot`; `labels` (what every figure
+//! calls a config key or metric: "pollution β") and `place` (where legends and labels go).
 
 pub mod dimscale;
 pub mod error;
@@ -14,10 +15,13 @@ pub mod export;
 pub mod h5;
 pub mod hdf5;
 pub mod heatmap;
+pub mod labels;
 pub mod layers;
 pub mod output;
 pub mod phase;
+pub mod place;
 pub mod plot;
+mod regions;
 pub mod runplot;
 pub mod scale;
 pub mod snapshots;

@@ -33,12 +33,15 @@ const PNG_MAGIC: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
 /// is named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    /// An HDF5 file or a CSV table: replaces a hollow file (anything with `force`);
+    /// An HDF5 file or a CSV or Parquet table: replaces a hollow file (anything with `force`);
     /// temporary file `<path>.tmp`.
     Data,
     /// A PNG figure: replaces a PNG image; temporary file `<stem>.tmp.png`, because the
     /// image encoder picks the format from the file name's extension.
     Png,
+    /// A text file hollow writes with a fixed first line: replaces a file that starts with
+    /// that line (an earlier one of its kind; anything with `force`); `<path>.tmp`.
+    Text(&'static str),
 }
 
 /// A checked, locked output path and its temporary file `<path>.tmp`.
@@ -178,6 +181,19 @@ fn check(path: &Path, inputs: &[&Path], force: bool, kind: Kind) -> Result<(), O
         }
         return Ok(());
     }
+    if let Kind::Text(head) = kind {
+        let first = std::fs::read_to_string(path).ok().and_then(|t| t.lines().next().map(str::to_string));
+        if force || first.as_deref() == Some(head) {
+            return Ok(());
+        }
+        return Err(refused(
+            path,
+            format!(
+                "it exists and was not written by hollow (its first line is not {head:?}); choose another output \
+                 directory, or give --force to replace it"
+            ),
+        ));
+    }
     if !force && !is_hollow_file(path) {
         return Err(refused(
             path,
@@ -202,10 +218,17 @@ impl Output {
         Self::create_kind(path, &[], false, Kind::Png)
     }
 
+    /// An output for a text file whose first line is always `head` (a report, a table):
+    /// as [`Output::create`], but it replaces only a file that starts with `head`, an
+    /// earlier output of the same kind (anything with `force`).
+    pub fn create_text(path: &Path, head: &'static str, force: bool) -> Result<Output, OutputError> {
+        Self::create_kind(path, &[], force, Kind::Text(head))
+    }
+
     fn create_kind(path: &Path, inputs: &[&Path], force: bool, kind: Kind) -> Result<Output, OutputError> {
         check(path, inputs, force, kind)?;
         let tmp = match kind {
-            Kind::Data => sibling(path, ".tmp")?,
+            Kind::Data | Kind::Text(_) => sibling(path, ".tmp")?,
             Kind::Png => png_sibling(path)?,
         };
         let lock_path = sibling(path, ".lock")?;
@@ -317,6 +340,22 @@ fn still_linked(f: &File, path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_output_replaces_only_an_earlier_one_of_its_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("facts.md");
+        std::fs::write(&p, "my own notes\n").unwrap();
+        let e = Output::create_text(&p, "# Report", false).unwrap_err().to_string();
+        assert!(e.contains("facts.md") && e.contains("--force"), "{e}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "my own notes\n", "left as it was");
+        drop(Output::create_text(&p, "# Report", true).unwrap());
+        std::fs::write(&p, "# Report\nold\n").unwrap();
+        let out = Output::create_text(&p, "# Report", false).unwrap();
+        std::fs::write(out.tmp(), "# Report\nnew\n").unwrap();
+        out.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "# Report\nnew\n");
+    }
 
     #[test]
     fn a_second_writer_of_the_same_path_is_refused_until_the_first_is_done() {

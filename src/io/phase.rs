@@ -60,17 +60,18 @@ pub fn welfare_optimum(sf: &SweepFile, metric: &str) -> Option<(Vec<Overlay>, &'
 pub fn regime_outline(sf: &SweepFile, metric: &str, name: String) -> (Regimes, Option<String>) {
     let (grid, present) = analysis::category_grid(sf, &name);
     let labels = crate::observe::outcome_categories(&name).unwrap_or(&[]);
+    let shown = super::labels::label(&name);
     let note = match present.as_slice() {
         [one] if name != metric => {
             let l = labels.get(*one as usize).copied().unwrap_or("?");
-            Some(format!("{name}: {l} in every cell"))
+            Some(format!("{shown}: {l} in every cell"))
         }
-        [_, _, ..] if name != metric => Some(format!("lines: {name} changes")),
+        [_, _, ..] if name != metric => Some(format!("lines: {shown} changes")),
         _ => None,
     };
     let labels = labels.iter().map(|s| s.to_string()).collect();
     // Regions of the plotted metric itself need no name in their labels.
-    let regimes = Regimes { labels, name: if name == metric { String::new() } else { name }, grid };
+    let regimes = Regimes { labels, name: if name == metric { String::new() } else { shown.to_string() }, grid };
     (regimes, note)
 }
 

@@ -5,8 +5,8 @@
 //! window where the file has it.
 
 use super::RunFile;
+use super::labels;
 use super::plot::{self, FigureError, PALETTE, Panel, Series, Style};
-use crate::observe::METRICS;
 use std::path::Path;
 
 /// One run to draw: its file, a label, and its mean-field check's final values by metric
@@ -39,7 +39,6 @@ pub fn meanfield_levels(path: &Path) -> Vec<(String, f64)> {
 /// Draws `metrics` of `runs` to `path`; with `band`, the runs are replicas: their mean and
 /// ±1 sd per step (over the steps all of them have).
 pub fn draw_runs(path: &Path, runs: &[RunToPlot], metrics: &[String], band: bool) -> Result<(), FigureError> {
-    let unit = |m: &str| METRICS.iter().find(|d| d.name == m).map_or("", |d| d.unit);
     let panels: Vec<Panel> = metrics
         .iter()
         .map(|m| {
@@ -85,11 +84,10 @@ pub fn draw_runs(path: &Path, runs: &[RunToPlot], metrics: &[String], band: bool
                 }
             }
             let marks = runs.first().map(|r| vec![(f64::from(r.shock), "shock".to_string())]).unwrap_or_default();
-            let u = unit(m);
             Panel {
-                title: m.clone(),
+                title: labels::label(m).to_string(),
                 x_label: "step".into(),
-                y_label: if u.is_empty() || u == "1" { m.clone() } else { format!("{m} ({u})") },
+                y_label: labels::with_unit(m),
                 series,
                 marks,
                 ..Default::default()

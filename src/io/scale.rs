@@ -1,9 +1,11 @@
 //! How the phase figures (`heatmap.rs`) turn numbers into colours and positions: the
-//! colour maps (viridis, a two-slope blue–white–red map centred on zero, a categorical
-//! palette) with their colour-bar ticks, log or linear axis positions and cell edges, and
-//! the choice and labels of axis ticks. Pure functions of the numbers; no drawing.
+//! colour maps (plotters' viridis, our two-slope blue–white–red map centred on zero, a
+//! categorical palette) with their colour-bar ticks, log or linear axis positions and cell
+//! edges, and the choice and labels of axis ticks (integers only on an integer axis). Pure
+//! functions of the numbers; no drawing.
 
 use plotters::style::RGBColor;
+use plotters::style::colors::colormaps::ViridisRGB;
 
 /// Grey of cells without data.
 pub(crate) const NO_DATA: RGBColor = RGBColor(215, 215, 215);
@@ -18,19 +20,10 @@ pub(crate) const CATEGORY_COLOURS: [RGBColor; 8] = [
     RGBColor(132, 88, 78),
     RGBColor(213, 125, 191),
 ];
-/// Viridis at 9 stops (matplotlib's), interpolated linearly between them.
-const VIRIDIS: [(u8, u8, u8); 9] = [
-    (68, 1, 84),
-    (71, 44, 122),
-    (59, 81, 139),
-    (44, 113, 142),
-    (33, 144, 141),
-    (39, 173, 129),
-    (92, 200, 99),
-    (170, 220, 50),
-    (253, 231, 37),
-];
-/// Blue–white–red (ColorBrewer RdBu reversed, 7 stops).
+/// Blue–white–red (ColorBrewer RdBu reversed, 7 stops). Ours because plotters ships no
+/// diverging map; its sequential viridis (`ViridisRGB`) is used as is: it and the 9-stop
+/// matplotlib table this file had differ by at most 8/255 in any channel (at t ≈ 0.62,
+/// where plotters' 8 stops interpolate), the same map to the eye.
 const DIVERGING: [(u8, u8, u8); 7] =
     [(33, 102, 172), (103, 169, 207), (209, 229, 240), (247, 247, 247), (253, 219, 199), (239, 138, 98), (178, 24, 43)];
 
@@ -84,7 +77,7 @@ impl Mapper {
         self.colour_at(self.frac(v))
     }
     pub(crate) fn colour_at(&self, t: f64) -> RGBColor {
-        if self.diverging { ramp(&DIVERGING, t) } else { ramp(&VIRIDIS, t) }
+        if self.diverging { ramp(&DIVERGING, t) } else { ViridisRGB::get_color(t.clamp(0.0, 1.0)) }
     }
     /// Colour-bar ticks: on a two-slope map, each side gets its own.
     pub(crate) fn ticks(&self) -> Vec<(f64, f64)> {
@@ -151,6 +144,16 @@ pub(crate) fn linear_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         t += step;
     }
     out
+}
+
+/// Ticks of a linear axis over [lo, hi] and their step; on an `integer` axis (its values
+/// are integers: a count, a number of offers) only integers, the step at least 1.
+pub(crate) fn axis_ticks(lo: f64, hi: f64, integer: bool) -> (Vec<f64>, f64) {
+    let step = nice_step(hi - lo, 7);
+    if !integer || step >= 1.0 {
+        return (linear_ticks(lo, hi, 7), step);
+    }
+    ((lo.ceil() as i64..=hi.floor() as i64).map(|v| v as f64).collect(), 1.0)
 }
 
 /// Ticks of a log range (in value units): decades, plus 2× and 5× when it spans little.
@@ -221,6 +224,23 @@ mod tests {
     fn a_tick_a_rounding_error_from_zero_is_zero() {
         assert_eq!(fmt_tick(-3e-18, 0.02), "0");
         assert_eq!(fmt_tick(0.02, 0.02), "0.02");
+    }
+
+    #[test]
+    fn integer_axes_tick_at_integers_only() {
+        // Cells 2 and 3 span 1.5..3.5: a plain linear axis would tick at 0.5 steps.
+        let (t, step) = axis_ticks(1.5, 3.5, true);
+        assert_eq!((t, step), (vec![2.0, 3.0], 1.0));
+        assert_eq!(linear_ticks(1.5, 3.5, 7), vec![1.5, 2.0, 2.5, 3.0, 3.5]);
+        // A long integer axis keeps its coarser nice step.
+        assert_eq!(axis_ticks(-0.5, 100.5, true).0, vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+    }
+
+    #[test]
+    fn viridis_runs_from_purple_to_yellow() {
+        let m = Mapper::new(&[0.0, 1.0], false);
+        assert_eq!(m.colour(0.0), RGBColor(68, 1, 84));
+        assert_eq!(m.colour(1.0), RGBColor(254, 232, 37));
     }
 
     #[test]

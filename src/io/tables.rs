@@ -82,6 +82,38 @@ impl TableFile {
         h5::put_described(&self.group(group)?, &self.name, name, shape, data, units, description).map(drop)
     }
 
+    /// A categorical coordinate: a dataset of `labels` in `group` that is the dimension
+    /// scale `name` (attach it with [`TableFile::dims`]).
+    pub fn label_scale(&self, group: &str, name: &str, labels: &[&str], description: &str) -> Result<(), OutputError> {
+        let g = self.group(group)?;
+        let ds = h5::put_labels(&g, &self.name, name, labels)?;
+        h5::put_meta(&ds, &self.name, "1", description)?;
+        crate::io::dimscale::set_scale(&ds, name).ctx(&self.name, || format!("making {group}/{name} a dimension scale"))
+    }
+
+    /// Makes the existing dataset `group/name` (1-D) the dimension scale `name`: a
+    /// coordinate, as xarray calls it.
+    pub fn scale(&self, group: &str, name: &str) -> Result<(), OutputError> {
+        let ds = self.group(group)?.dataset(name).ctx(&self.name, || format!("opening {group}/{name}"))?;
+        crate::io::dimscale::set_scale(&ds, name).ctx(&self.name, || format!("making {group}/{name} a dimension scale"))
+    }
+
+    /// Attaches dimension scales of `group` (by name, one per dimension) to datasets of
+    /// `group`, all at once (a scale's back-references are written once).
+    pub fn dims(&self, group: &str, links: &[(&str, &[&str])]) -> Result<(), OutputError> {
+        let g = self.group(group)?;
+        let open = |n: &str| g.dataset(n).ctx(&self.name, || format!("opening {group}/{n}"));
+        let mut owned: Vec<(::hdf5::Dataset, Vec<::hdf5::Dataset>)> = Vec::new();
+        for (d, scales) in links {
+            owned.push((open(d)?, scales.iter().map(|s| open(s)).collect::<Result<_, _>>()?));
+        }
+        let refs: Vec<Vec<&::hdf5::Dataset>> = owned.iter().map(|(_, s)| s.iter().collect()).collect();
+        let links: Vec<(&::hdf5::Dataset, &[&::hdf5::Dataset])> =
+            owned.iter().zip(&refs).map(|((d, _), s)| (d, s.as_slice())).collect();
+        crate::io::dimscale::attach_each(self.f(), &links)
+            .ctx(&self.name, || format!("attaching the dimension scales of {group}"))
+    }
+
     /// Closes the file and renames it over its path.
     pub fn finish(mut self) -> Result<(), OutputError> {
         if let Some(f) = self.file.take() {

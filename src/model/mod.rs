@@ -10,6 +10,3 @@ pub mod params;
 pub mod rules;
 pub mod technology;
 pub mod welfare;
-
-// Transitional: old paths of the layers, until every caller names `crate::layers`.
-pub use crate::layers::{equilibrium, meanfield};

@@ -2,7 +2,8 @@
 //! the other axis (pollution, say), the welfare-maximising cost scale s* with its spread
 //! over replicas, and the regime of welfare along AI expansion against the no-AI run (the
 //! largest s). Also which categorical outcome (segment, welfare regime) a phase diagram
-//! outlines and its grid of per-cell values. Pure arithmetic on a `SweepFile`; `hollow plot
+//! outlines and its grid of per-cell values, and the two-axis slice of a grid of more axes
+//! that a figure shows (`--at KEY=VALUE`). Pure arithmetic on a `SweepFile`; `hollow plot
 //! phase` draws s* and the outlines on its heatmap and `hollow plot regimes` the regime map.
 
 use super::store::{self, SweepFile};
@@ -108,6 +109,81 @@ pub fn boundaries(e: &Expansion) -> Vec<(f64, f64, &'static str)> {
         .collect()
 }
 
+/// An axis a slice fixes: the value asked for (`--at KEY=VALUE`) and the grid value used.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fixed {
+    pub axis: usize,
+    pub key: String,
+    pub asked: f64,
+    /// Index and value of the grid point nearest to `asked` (on a log axis, nearest in log).
+    pub index: usize,
+    pub value: f64,
+}
+
+impl Fixed {
+    /// "key = value" (and what was asked, when it is not a grid value), for a subtitle.
+    pub fn describe(&self) -> String {
+        if self.asked == self.value {
+            format!("{} = {}", self.key, self.value)
+        } else {
+            format!("{} = {} (nearest to {})", self.key, self.value, self.asked)
+        }
+    }
+}
+
+/// The slice of grid `sf` that leaves `keep` axes free, the others fixed by `at` (key and
+/// value: each fixes its axis at the grid value nearest to the value; ties to the lower).
+/// An error names the axis keys when `at` leaves more or fewer than `keep` axes free, names
+/// a key that is not an axis or fixes one twice, or when `sf` is a run list.
+pub fn slice_at(sf: &SweepFile, at: &[(String, f64)], keep: usize) -> Result<(SweepFile, Vec<Fixed>), String> {
+    if let Some(t) = &sf.runs {
+        return Err(format!(
+            "holds a run list ({} runs), not a grid: a phase diagram needs axes; `hollow export` gives its runs as a table",
+            t.runs
+        ));
+    }
+    let keys: Vec<&str> = sf.axes.iter().map(|a| a.key.as_str()).collect();
+    let list = keys.join(", ");
+    let mut fixed: Vec<Fixed> = Vec::new();
+    for (key, asked) in at {
+        let Some(a) = keys.iter().position(|k| k == key) else {
+            return Err(format!("--at {key}: `{key}` is not an axis of this sweep; its axes are {list}"));
+        };
+        if fixed.iter().any(|f| f.axis == a) {
+            return Err(format!("--at {key}: `{key}` is fixed twice"));
+        }
+        let axis = &sf.axes[a];
+        let log = axis.scale == super::Scale::Log;
+        if log && *asked <= 0.0 {
+            return Err(format!("--at {key}={asked}: `{key}` is a log axis; give a positive value"));
+        }
+        let dist = |v: f64| if log { (v.ln() - asked.ln()).abs() } else { (v - asked).abs() };
+        let index = (0..axis.len()).fold(0, |b, i| if dist(axis.values[i]) < dist(axis.values[b]) { i } else { b });
+        fixed.push(Fixed { axis: a, key: key.clone(), asked: *asked, index, value: axis.values[index] });
+    }
+    let free: Vec<&str> =
+        keys.iter().enumerate().filter(|(a, _)| !fixed.iter().any(|f| f.axis == *a)).map(|(_, k)| *k).collect();
+    let need = sf.axes.len().saturating_sub(keep);
+    if free.len() != keep {
+        let n = sf.axes.len();
+        let axes = format!("this sweep has {n} ax{} ({list})", if n == 1 { "is" } else { "es" });
+        return Err(if keep < 2 {
+            format!("{axes}, drawn as a line: --at has nothing to fix")
+        } else if free.len() > keep {
+            format!(
+                "{axes} and a figure shows two: fix {} more with --at KEY=VALUE (free now: {})",
+                free.len() - keep,
+                free.join(", ")
+            )
+        } else {
+            format!("{axes} and a figure shows two: fix {need} of them with --at, not {}", at.len())
+        });
+    }
+    fixed.sort_by_key(|f| f.axis);
+    let pick: Vec<(usize, usize)> = fixed.iter().map(|f| (f.axis, f.index)).collect();
+    Ok((sf.slice(&pick), fixed))
+}
+
 /// The categorical outcomes a phase diagram outlines when none is named, by preference.
 pub const REGIME_METRICS: [&str; 2] = ["dominant_segment", "welfare_regime"];
 
@@ -165,10 +241,13 @@ mod tests {
             complete: true,
             executor: String::new(),
             axes: vec![axis("a"), axis("b")],
+            runs: None,
             metrics: metrics.iter().map(|(n, _)| n.to_string()).collect(),
             done: vec![true; 4],
             values: metrics.iter().map(|(_, v)| v.to_vec()).collect(),
             run_seeds: vec![0; 8],
+            series: Vec::new(),
+            series_values: Vec::new(),
         }
     }
 

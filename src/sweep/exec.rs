@@ -4,7 +4,8 @@
 //! consecutive jobs as one `GpuEnsemble` (many small markets in one set of dispatches, a
 //! market index per agent, a table of per-run parameters built from `Spec::cell_config`),
 //! driven in lockstep by `sim::run_lockstep`. Both give every job the outcome of its run
-//! alone. Knows nothing about files, blocks or checkpoints (that is `super::run`).
+//! alone, with the per-step series the spec asks for ([`Finished`]). Knows nothing about
+//! files, blocks or checkpoints (that is `super::run`).
 
 use super::{Spec, SweepError};
 use crate::backend::cpu::CpuBackend;
@@ -25,9 +26,33 @@ pub struct Job {
     pub replica: u32,
 }
 
-/// Reports a finished job: its position in the job list and its outcome (or why it failed).
-/// Called from any thread, in any order, at most once per job.
-pub type Done<'a> = dyn Fn(usize, Result<Outcomes, SweepError>) + Sync + 'a;
+/// What a finished job hands back: its outcome statistics and the per-step series the
+/// spec asks for (`Spec::series`, in that order; empty when it asks for none).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Finished {
+    pub outcomes: Outcomes,
+    /// `series[k][step]`: the values of `spec.series[k]` at every step of the run.
+    pub series: Vec<Vec<f64>>,
+}
+
+impl Finished {
+    /// The outcomes of a run and the series of `names` from its recorder.
+    pub fn of(outcomes: Outcomes, rec: &Recorder, names: &[String]) -> Finished {
+        let series = names.iter().map(|n| rec.get(n).map_or_else(Vec::new, <[f64]>::to_vec)).collect();
+        Finished { outcomes, series }
+    }
+}
+
+impl From<Outcomes> for Finished {
+    /// A run with no series recorded.
+    fn from(outcomes: Outcomes) -> Finished {
+        Finished { outcomes, series: Vec::new() }
+    }
+}
+
+/// Reports a finished job: its position in the job list and what it gave (or why it
+/// failed). Called from any thread, in any order, at most once per job.
+pub type Done<'a> = dyn Fn(usize, Result<Finished, SweepError>) + Sync + 'a;
 
 /// Runs sweep jobs. Implementations must make each job's outcome a function of its config
 /// alone (never of batching, thread count or order), so sweeps are reproducible, resumable
@@ -82,7 +107,7 @@ impl Executor for CpuExecutor {
                 }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
-                match run_job(spec, *job, stop) {
+                match run_recorded(spec, *job, stop) {
                     Ok(Some(o)) => done(i, Ok(o)),
                     Ok(None) => break, // stopped mid-run: the partial run is dropped
                     Err(e) => done(i, Err(e)),
@@ -95,12 +120,17 @@ impl Executor for CpuExecutor {
 
 /// Runs one job to the end on a single thread; `None` if `stop` cut it short.
 pub fn run_job(spec: &Spec, job: Job, stop: &AtomicBool) -> Result<Option<Outcomes>, SweepError> {
+    Ok(run_recorded(spec, job, stop)?.map(|f| f.outcomes))
+}
+
+/// [`run_job`] with the spec's per-step series.
+pub fn run_recorded(spec: &Spec, job: Job, stop: &AtomicBool) -> Result<Option<Finished>, SweepError> {
     let cfg = spec.cell_config(job.cell, job.replica)?;
     let steps = cfg.top.steps;
     let mut sim = Simulation::new(cfg, |state| Box::new(CpuBackend::new(state, 1)));
     let mut rec = Recorder::new();
     sim.run(steps, &mut rec, stop, |_| {});
-    Ok((sim.t >= steps).then(|| sim.outcomes(&rec)))
+    Ok((sim.t >= steps).then(|| Finished::of(sim.outcomes(&rec), &rec, &spec.series)))
 }
 
 /// Jobs on the GPU, many markets per dispatch. Consecutive jobs whose markets have the same
@@ -211,9 +241,10 @@ impl GpuExecutor {
     fn run_batch(
         &self,
         cfgs: Vec<Config>,
+        series: &[String],
         stream: usize,
         stop: &AtomicBool,
-    ) -> Result<Option<Vec<Outcomes>>, SweepError> {
+    ) -> Result<Option<Vec<Finished>>, SweepError> {
         use rayon::prelude::*;
         let t0 = std::time::Instant::now();
         let steps = cfgs[0].top.steps;
@@ -237,8 +268,8 @@ impl GpuExecutor {
                     drop(refs);
                     let mut first = cfgs;
                     let second = first.split_off(first.len() / 2);
-                    let Some(mut a) = self.run_batch(first, stream, stop)? else { return Ok(None) };
-                    let Some(b) = self.run_batch(second, stream, stop)? else { return Ok(None) };
+                    let Some(mut a) = self.run_batch(first, series, stream, stop)? else { return Ok(None) };
+                    let Some(b) = self.run_batch(second, series, stream, stop)? else { return Ok(None) };
                     a.extend(b);
                     return Ok(Some(a));
                 }
@@ -261,7 +292,7 @@ impl GpuExecutor {
         if markets[0].t < steps {
             return Ok(None);
         }
-        Ok(Some(markets.iter().zip(&recs).map(|(m, r)| m.outcomes(r)).collect()))
+        Ok(Some(markets.iter().zip(&recs).map(|(m, r)| Finished::of(m.outcomes(r), r, series)).collect()))
     }
 }
 
@@ -304,7 +335,9 @@ impl Executor for GpuExecutor {
                         }
                         let batch = self.next_batch(spec, jobs, next);
                         let run = batch.and_then(|b| match b {
-                            Some((start, cfgs)) => Ok(self.run_batch(cfgs, stream, stop)?.map(|o| (start, o))),
+                            Some((start, cfgs)) => {
+                                Ok(self.run_batch(cfgs, &spec.series, stream, stop)?.map(|o| (start, o)))
+                            }
                             None => Ok(None),
                         });
                         match run {

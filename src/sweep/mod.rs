@@ -1,9 +1,9 @@
-//! Parameter sweeps (phase diagrams): many simulations over a grid of one or two config
-//! keys, with replicas. [`spec`] parses and validates the sweep spec; [`exec`] is the
-//! executor seam (CPU now; a batched GPU executor would plug in there); [`store`] is the
-//! HDF5 sweep file; this module is the driver that cuts the grid into blocks, runs the
-//! blocks of one shard, checkpoints after blocks (atomically) so an interrupted sweep
-//! resumes without recomputing finished cells, and merges shard files.
+//! Parameter sweeps (phase diagrams): many simulations over a grid of config keys (any
+//! number of axes) or over an explicit list of runs, with replicas. [`spec`] parses and
+//! validates the sweep spec; [`exec`] is the executor seam (CPU, and GPU ensembles);
+//! [`store`] is the HDF5 sweep file; this module is the driver that cuts the cells into
+//! blocks, runs the blocks of one shard, checkpoints after blocks (atomically) so an
+//! interrupted sweep resumes without recomputing finished cells, and merges shard files.
 //! A sweep is many ordinary `Simulation`s, not a different engine.
 
 pub mod analysis;
@@ -11,8 +11,8 @@ pub mod exec;
 pub mod spec;
 pub mod store;
 
-pub use exec::{CpuExecutor, Executor, GpuExecutor, Job};
-pub use spec::{Axis, Scale, SeedMode, Spec};
+pub use exec::{CpuExecutor, Executor, Finished, GpuExecutor, Job};
+pub use spec::{Axis, RunPlan, RunTable, Scale, SeedMode, Spec};
 pub use store::SweepFile;
 
 use crate::io::output::Output;
@@ -208,10 +208,13 @@ pub fn empty_file(spec: &Spec, shard: Shard, executor: &str) -> SweepFile {
         complete: false,
         executor: executor.to_string(),
         axes: spec.axes.clone(),
+        runs: spec.run_table(),
         metrics: spec.metrics.clone(),
         done: vec![false; cells],
         values: vec![vec![f64::NAN; runs]; spec.metrics.len()],
         run_seeds: vec![0; runs],
+        series: spec.series.clone(),
+        series_values: vec![vec![f64::NAN; runs * spec.steps as usize]; spec.series.len()],
     }
 }
 
@@ -325,11 +328,12 @@ pub fn run(
     });
     progress(Progress { cells_done: cells_before, cells_total: my_cells.len() });
 
-    let done = |i: usize, res: Result<crate::observe::Outcomes, SweepError>| {
+    let steps = spec.steps as usize;
+    let done = |i: usize, res: Result<Finished, SweepError>| {
         let mut guard = live.lock().unwrap_or_else(|p| p.into_inner());
         let l = &mut *guard;
-        let o = match res {
-            Ok(o) => o,
+        let Finished { outcomes: o, series } = match res {
+            Ok(f) => f,
             Err(e) => {
                 l.error.get_or_insert(e);
                 stop.store(true, Ordering::SeqCst);
@@ -350,9 +354,26 @@ pub fn run(
             stop.store(true, Ordering::SeqCst);
             return;
         }
+        // A finished run has every asked-for series, one value per step; a cell stored
+        // without them would be a hole in the file that resume never fills.
+        if series.len() != spec.series.len() || series.iter().any(|s| s.len() != steps) {
+            l.error.get_or_insert(SweepError::Executor(format!(
+                "cell {cell} ({}) replica {replica}: the executor returned {} of the {} per-step series with {:?} \
+                 steps each, not {steps}; the cell is not marked done and the finished cells are saved",
+                spec.describe_cell(cell),
+                series.len(),
+                spec.series.len(),
+                series.iter().map(Vec::len).collect::<Vec<_>>()
+            )));
+            stop.store(true, Ordering::SeqCst);
+            return;
+        }
         let values: Vec<f64> = spec.metrics.iter().map(|name| o.value(name).unwrap_or(f64::NAN)).collect();
         for (m, v) in values.into_iter().enumerate() {
             l.sf.values[m][at] = v;
+        }
+        for (stored, got) in l.sf.series_values.iter_mut().zip(&series) {
+            stored[at * steps..(at + 1) * steps].copy_from_slice(got);
         }
         l.sf.run_seeds[at] = spec.seed_of(cell, replica);
         l.runs_computed += 1;
@@ -513,13 +534,11 @@ fn merge_files(out: &Path, shards: &[PathBuf], force: bool, partial: bool) -> Re
     let mut merged = first.clone();
     merged.done = vec![false; n_cells];
     merged.values.iter_mut().for_each(|v| v.fill(f64::NAN));
+    merged.series_values.iter_mut().for_each(|v| v.fill(f64::NAN));
     merged.run_seeds.fill(0);
     let mut owner: Vec<Option<usize>> = vec![None; n_cells];
-    let describe = |cell: usize| {
-        let n2 = first.shape().1;
-        let (i, j) = (cell / n2, cell % n2);
-        first.axes.iter().zip([i, j]).map(|(a, k)| format!("{}={}", a.key, a.values[k])).collect::<Vec<_>>().join(", ")
-    };
+    let describe = |cell: usize| first.describe_cell(cell);
+    let per_run = first.steps as usize;
     for (fi, f) in files.iter().enumerate() {
         for cell in (0..n_cells).filter(|&c| f.done[c]) {
             if let Some(other) = owner[cell] {
@@ -536,6 +555,10 @@ fn merge_files(out: &Path, shards: &[PathBuf], force: bool, partial: bool) -> Re
                 mv[cell * r..(cell + 1) * r].copy_from_slice(&fv[cell * r..(cell + 1) * r]);
             }
             merged.run_seeds[cell * r..(cell + 1) * r].copy_from_slice(&f.run_seeds[cell * r..(cell + 1) * r]);
+            let span = cell * r * per_run..(cell + 1) * r * per_run;
+            for (mv, fv) in merged.series_values.iter_mut().zip(&f.series_values) {
+                mv[span.clone()].copy_from_slice(&fv[span.clone()]);
+            }
         }
     }
     let missing: Vec<usize> = (0..n_cells).filter(|&c| owner[c].is_none()).collect();

@@ -2,23 +2,27 @@
 //! format; a checkpoint is a file whose `complete` is 0). [`write`] stores a
 //! [`SweepFile`] atomically (`<path>.tmp`, fsync, rename, through `io::output`), [`read`]
 //! loads it back, and [`cell_stats`] gives the per-cell mean/std (numeric) or
-//! mode/agreement (categorical) that are stored next to the raw values. Attributes and
-//! datasets are written with `io::h5`, as in run files. Layout in `docs/sweeps.md`.
+//! mode/agreement (categorical) that are stored next to the raw values. A file holds a grid
+//! (any number of axes) or a run list, and optionally per-step series of every run.
+//! Attributes and datasets are written with `io::h5`, as in run files. Layout in
+//! `docs/sweeps.md`.
 
-use super::spec::{Axis, Scale};
+use super::spec::{self, Axis, RunTable, Scale};
 use super::{Shard, SweepError};
 use crate::io::h5::{Ctx, OutputError, get, get_str, get_str_list, put, put_described, put_str, put_str_list};
 use crate::io::output::Output;
-use crate::observe::{outcome_categories, outcome_description, outcome_unit};
+use crate::observe::{METRICS, outcome_categories, outcome_description, outcome_unit};
 use ::hdf5::File;
 use std::path::Path;
 
 /// Root attribute `format` of a sweep file.
 pub const FORMAT: &str = "hollow-sweep";
 /// Root attribute `format_version`; bump it when the layout changes. Version 2 names the
-/// metric groups' unit attribute `units` (was `unit`) and describes every dataset; this
-/// build reads versions 1 and 2 (hollow reads neither attribute).
-pub const FORMAT_VERSION: u32 = 2;
+/// metric groups' unit attribute `units` (was `unit`) and describes every dataset (hollow
+/// reads neither attribute); version 3 allows any number of axes, run lists (`plan`,
+/// `/runs`) and per-step series (`series`, `/grid/<name>_by_step`), and lays out one- and
+/// two-axis grids as version 2 did. This build reads versions 1 to 3.
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest `format_version` this build reads.
 const OLDEST_READABLE: u32 = 1;
 
@@ -48,20 +52,61 @@ pub struct SweepFile {
     pub complete: bool,
     /// What computed the cells (`Executor::describe`, or a list after a merge).
     pub executor: String,
+    /// The axes of a grid (empty for a run list).
     pub axes: Vec<Axis>,
+    /// The runs of a run list (`None` for a grid).
+    pub runs: Option<RunTable>,
     /// Outcome names, in dataset order.
     pub metrics: Vec<String>,
-    /// Per cell (row-major over the axes): all replicas computed.
+    /// Per cell (row-major over the axes; of a run list, by run): all replicas computed.
     pub done: Vec<bool>,
     /// `values[metric][cell * replicas + replica]`, NaN where not done.
     pub values: Vec<Vec<f64>>,
     /// Seed of every run, `cell * replicas + replica` (0 where not done).
     pub run_seeds: Vec<u64>,
+    /// Per-step metrics recorded for every run (`Spec::series`), and their values:
+    /// `series_values[k][(cell * replicas + replica) * steps + step]`, NaN where not done.
+    pub series: Vec<String>,
+    pub series_values: Vec<Vec<f64>>,
 }
 
 impl SweepFile {
+    /// The extent of every dimension of the cells: the axis lengths, or the run count.
+    pub fn dims(&self) -> Vec<usize> {
+        match &self.runs {
+            Some(r) => vec![r.runs],
+            None => self.axes.iter().map(Axis::len).collect(),
+        }
+    }
+    /// The cells as a matrix (n1, n2), as [`super::Spec::shape`]: a one- or two-axis
+    /// grid's shape (n2 = 1 for one axis).
     pub fn shape(&self) -> (usize, usize) {
-        (self.axes[0].len(), self.axes.get(1).map_or(1, Axis::len))
+        let d = self.dims();
+        (d.first().copied().unwrap_or(0), d.iter().skip(1).product())
+    }
+    pub fn is_run_list(&self) -> bool {
+        self.runs.is_some()
+    }
+    /// Index along every dimension of a cell (row-major).
+    pub fn cell_indices(&self, cell: usize) -> Vec<usize> {
+        spec::unravel(cell, &self.dims())
+    }
+    /// "key=value, ..." of a cell, or "run i: key=value, ..." of a run list, for messages.
+    pub fn describe_cell(&self, cell: usize) -> String {
+        match &self.runs {
+            Some(r) => r.describe(cell),
+            None => self
+                .axes
+                .iter()
+                .zip(self.cell_indices(cell))
+                .map(|(a, k)| format!("{}={}", a.key, a.values[k]))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+    /// "3 × 4 × 2 cells" or "5 runs".
+    pub fn describe_dims(&self) -> String {
+        spec::describe_dims(&self.dims(), self.is_run_list())
     }
     pub fn n_cells(&self) -> usize {
         self.done.len()
@@ -72,6 +117,57 @@ impl SweepFile {
     /// Raw values of one metric, `cell * replicas + replica`.
     pub fn metric(&self, name: &str) -> Option<&[f64]> {
         self.metrics.iter().position(|m| m == name).map(|i| self.values[i].as_slice())
+    }
+    /// Raw values of one per-step series, `(cell * replicas + replica) * steps + step`.
+    pub fn series(&self, name: &str) -> Option<&[f64]> {
+        self.series.iter().position(|m| m == name).map(|i| self.series_values[i].as_slice())
+    }
+    /// The sub-grid with axis `a` fixed at value index `i` for every `(a, i)` of `fixed`:
+    /// a file of the remaining axes (in their order) holding those cells' runs, as if
+    /// it had been swept alone (`complete` when all its cells are done). Of a grid only.
+    pub fn slice(&self, fixed: &[(usize, usize)]) -> SweepFile {
+        let dims = self.dims();
+        let keep: Vec<usize> = (0..self.axes.len()).filter(|a| !fixed.iter().any(|(f, _)| f == a)).collect();
+        let kept_dims: Vec<usize> = keep.iter().map(|&a| dims[a]).collect();
+        let n: usize = kept_dims.iter().product();
+        let (r, steps) = (self.replicas as usize, self.steps as usize);
+        let mut out = self.clone();
+        out.axes = keep.iter().map(|&a| self.axes[a].clone()).collect();
+        out.done = Vec::with_capacity(n);
+        out.values.iter_mut().for_each(Vec::clear);
+        out.run_seeds.clear();
+        out.series_values.iter_mut().for_each(Vec::clear);
+        let mut idx = vec![0; dims.len()];
+        for &(a, i) in fixed {
+            idx[a] = i;
+        }
+        for cell in 0..n {
+            for (&a, i) in keep.iter().zip(spec::unravel(cell, &kept_dims)) {
+                idx[a] = i;
+            }
+            let from = spec::ravel(&idx, &dims);
+            out.done.push(self.done[from]);
+            for (o, v) in out.values.iter_mut().zip(&self.values) {
+                o.extend_from_slice(&v[from * r..(from + 1) * r]);
+            }
+            out.run_seeds.extend_from_slice(&self.run_seeds[from * r..(from + 1) * r]);
+            for (o, v) in out.series_values.iter_mut().zip(&self.series_values) {
+                o.extend_from_slice(&v[from * r * steps..(from + 1) * r * steps]);
+            }
+        }
+        out.complete = out.done.iter().all(|&d| d);
+        out
+    }
+    /// The shape `/done` and the per-cell datasets of `/metrics` are stored in: one
+    /// dimension per axis (or the runs of a run list), except that a one-axis grid keeps
+    /// the second dimension of length 1 it has always had, so readers of older files
+    /// keep working.
+    fn stored_dims(&self) -> Vec<usize> {
+        let mut d = self.dims();
+        if self.runs.is_none() && d.len() == 1 {
+            d.push(1);
+        }
+        d
     }
 }
 
@@ -126,16 +222,21 @@ pub fn write(out: &Output, s: &SweepFile) -> Result<(), SweepError> {
 }
 
 fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
-    let (n1, n2) = s.shape();
+    let dims = s.stored_dims();
     let r = s.replicas as usize;
-    let cells = n1 * n2;
+    let cells: usize = dims.iter().product();
+    let per_run = s.steps as usize;
     if s.done.len() != cells
         || s.values.len() != s.metrics.len()
         || s.values.iter().any(|v| v.len() != cells * r)
         || s.run_seeds.len() != cells * r
+        || s.series_values.len() != s.series.len()
+        || s.series_values.iter().any(|v| v.len() != cells * r * per_run)
+        || s.runs.as_ref().is_some_and(|t| !s.axes.is_empty() || t.values.iter().any(|v| v.len() != cells))
     {
         return Err(fmt_err(file, "internal: sweep data does not match its grid shape"));
     }
+    let with_r = |extra: &[usize]| dims.iter().copied().chain(extra.iter().copied()).collect::<Vec<usize>>();
     let f = File::create(tmp).ctx(file, || format!("creating {}", tmp.display()))?;
     put_str(&f, file, "format", FORMAT)?;
     put(&f, file, "format_version", FORMAT_VERSION)?;
@@ -156,20 +257,34 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
     put(&f, file, "shard_count", s.shard.count)?;
     put(&f, file, "complete", u8::from(s.complete))?;
     put_str(&f, file, "executor", &s.executor)?;
+    put_str(&f, file, "plan", if s.is_run_list() { PLAN_RUNS } else { PLAN_GRID })?;
     put_str_list(&f, file, "axis_keys", s.axes.iter().map(|a| a.key.as_str()))?;
     put_str_list(&f, file, "metrics", s.metrics.iter().map(String::as_str))?;
+    put_str_list(&f, file, "series", s.series.iter().map(String::as_str))?;
 
-    let axes = f.create_group("axes").ctx(file, || "creating group /axes".into())?;
-    for (i, a) in s.axes.iter().enumerate() {
-        let ds = put_described(&axes, file, &format!("axis{i}"), &[a.len()], &a.values, "", &axis_description(a))?;
-        put_str(&ds, file, "key", &a.key)?;
-        put_str(&ds, file, "label", &a.label)?;
-        put_str(&ds, file, "scale", a.scale.name())?;
+    match &s.runs {
+        None => {
+            let axes = f.create_group("axes").ctx(file, || "creating group /axes".into())?;
+            for (i, a) in s.axes.iter().enumerate() {
+                let ds =
+                    put_described(&axes, file, &format!("axis{i}"), &[a.len()], &a.values, "", &axis_description(a))?;
+                put_str(&ds, file, "key", &a.key)?;
+                put_str(&ds, file, "label", &a.label)?;
+                put_str(&ds, file, "scale", a.scale.name())?;
+            }
+        }
+        Some(t) => {
+            put_str_list(&f, file, "run_keys", t.keys.iter().map(String::as_str))?;
+            let g = f.create_group("runs").ctx(file, || "creating group /runs".into())?;
+            for (k, v) in t.keys.iter().zip(&t.values) {
+                put_described(&g, file, k, &[t.runs], v, "", &run_key_description(k))?;
+            }
+        }
     }
     let done: Vec<u8> = s.done.iter().map(|&d| u8::from(d)).collect();
-    put_described(&f, file, "done", &[n1, n2], &done, "", "1 where all replicas of the cell are stored, by cell")?;
+    put_described(&f, file, "done", &dims, &done, "", "1 where all replicas of the cell are stored, by cell")?;
     let seeds_doing = "seed of every run, by cell and replica (0 where not done)";
-    put_described(&f, file, "run_seeds", &[n1, n2, r], &s.run_seeds, "", seeds_doing)?;
+    put_described(&f, file, "run_seeds", &with_r(&[r]), &s.run_seeds, "", seeds_doing)?;
     let mg = f.create_group("metrics").ctx(file, || "creating group /metrics".into())?;
     for (name, v) in s.metrics.iter().zip(&s.values) {
         let g = mg.create_group(name).ctx(file, || format!("creating group /metrics/{name}"))?;
@@ -185,7 +300,7 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
             &g,
             file,
             "values",
-            &[n1, n2, r],
+            &with_r(&[r]),
             v,
             units,
             &format!("{what}: every run, by cell and replica; NaN where not done"),
@@ -201,12 +316,20 @@ fn write_file(tmp: &Path, file: &str, s: &SweepFile) -> Result<(), SweepError> {
         } else {
             ("mean over the replicas", "sample standard deviation over the replicas (NaN with one replica)", units)
         };
-        put_described(&g, file, na, &[n1, n2], &a, units, &format!("{what}: {da}, by cell"))?;
-        put_described(&g, file, nb, &[n1, n2], &b, ub, &format!("{what}: {db}, by cell"))?;
+        put_described(&g, file, na, &dims, &a, units, &format!("{what}: {da}, by cell"))?;
+        put_described(&g, file, nb, &dims, &b, ub, &format!("{what}: {db}, by cell"))?;
     }
     write_grid(&f, file, s)?;
     f.close().ctx(file, || format!("closing {}", tmp.display()))?;
     Ok(())
+}
+
+/// Root attribute `plan`: what the cells are (absent in files before version 3: a grid).
+const PLAN_GRID: &str = "grid";
+const PLAN_RUNS: &str = "runs";
+/// The `/grid` name of a per-step series: outcome and series names overlap (`share_ai`).
+pub fn series_var(name: &str) -> String {
+    format!("{name}_by_step")
 }
 
 /// What an axis dataset holds: the swept config key and its label.
@@ -218,26 +341,51 @@ fn axis_description(a: &Axis) -> String {
     }
 }
 
-/// `/grid`: every metric's runs again, as one variable over the axis keys and `replica`,
-/// whose values are dimension scales attached to it (`io::dimscale`), so netCDF readers
-/// (`xarray.open_dataset(FILE, engine="h5netcdf", group="grid")`) get named dimensions
-/// with their coordinates. A copy of `/metrics/*/values` (the runs' outcomes are small).
+/// What a run-list key's dataset holds.
+fn run_key_description(key: &str) -> String {
+    format!("value of the config key {key} in each run: the run's override, else the base config's")
+}
+
+/// `/grid`: every metric's runs again, as one variable over the axis keys (or `run`) and
+/// `replica`, whose values are dimension scales attached to it (`io::dimscale`), so netCDF
+/// readers (`xarray.open_dataset(FILE, engine="h5netcdf", group="grid")`) get named
+/// dimensions with their coordinates. A copy of `/metrics/*/values` (the runs' outcomes are
+/// small). A run list's overridden keys are variables along `run`, named as coordinates
+/// of every metric (the CF `coordinates` attribute). Per-step series live only here
+/// (they are large), along the same dimensions and `step`.
 fn write_grid(f: &File, file: &str, s: &SweepFile) -> Result<(), SweepError> {
     use crate::io::dimscale;
     let r = s.replicas as usize;
     let g = f.create_group("grid").ctx(file, || "creating group /grid".into())?;
     let mut scales = Vec::new();
-    for a in &s.axes {
-        let ds = put_described(&g, file, &a.key, &[a.len()], &a.values, "", &axis_description(a))?;
-        put_str(&ds, file, "long_name", &a.label)?;
-        dimscale::set_scale(&ds, &a.key).ctx(file, || format!("making /grid/{} a dimension scale", a.key))?;
-        scales.push(ds);
+    let mut coords = Vec::new();
+    match &s.runs {
+        None => {
+            for a in &s.axes {
+                let ds = put_described(&g, file, &a.key, &[a.len()], &a.values, "", &axis_description(a))?;
+                put_str(&ds, file, "long_name", &a.label)?;
+                dimscale::set_scale(&ds, &a.key).ctx(file, || format!("making /grid/{} a dimension scale", a.key))?;
+                scales.push(ds);
+            }
+        }
+        Some(t) => {
+            let runs: Vec<u32> = (0..t.runs as u32).collect();
+            let ds =
+                put_described(&g, file, "run", &[t.runs], &runs, "", "run number: the spec's [[run]] tables in order")?;
+            dimscale::set_scale(&ds, "run").ctx(file, || "making /grid/run a dimension scale".into())?;
+            scales.push(ds);
+            for (k, v) in t.keys.iter().zip(&t.values) {
+                coords.push(put_described(&g, file, k, &[t.runs], v, "", &run_key_description(k))?);
+            }
+        }
     }
     let replicas: Vec<u32> = (0..s.replicas).collect();
     let ds = put_described(&g, file, "replica", &[r], &replicas, "", "replica number (its seed is in /run_seeds)")?;
     dimscale::set_scale(&ds, "replica").ctx(file, || "making /grid/replica a dimension scale".into())?;
     scales.push(ds);
-    let shape: Vec<usize> = s.axes.iter().map(|a| a.len()).chain([r]).collect();
+    let shape: Vec<usize> = s.dims().into_iter().chain([r]).collect();
+    let by = if s.is_run_list() { "by run and replica" } else { "by axis values and replica" };
+    let coordinates = s.runs.as_ref().map(|t| t.keys.join(" ")).filter(|c| !c.is_empty());
     let mut vars = Vec::new();
     for (name, v) in s.metrics.iter().zip(&s.values) {
         let what = outcome_description(name).unwrap_or(name);
@@ -245,12 +393,41 @@ fn write_grid(f: &File, file: &str, s: &SweepFile) -> Result<(), SweepError> {
             Some(c) => format!("{what}, every run (category index: {})", c.join(", ")),
             None => format!("{what}, every run"),
         };
-        let description = format!("{what}, by axis values and replica; NaN where not done");
-        vars.push(put_described(&g, file, name, &shape, v, outcome_unit(name).unwrap_or(""), &description)?);
+        let description = format!("{what}, {by}; NaN where not done");
+        let ds = put_described(&g, file, name, &shape, v, outcome_unit(name).unwrap_or(""), &description)?;
+        if let Some(c) = &coordinates {
+            put_str(&ds, file, "coordinates", c)?;
+        }
+        vars.push(ds);
     }
-    let vars: Vec<&::hdf5::Dataset> = vars.iter().collect();
-    let scales: Vec<&::hdf5::Dataset> = scales.iter().collect();
-    dimscale::attach(f, &vars, &scales).ctx(file, || "attaching the /grid dimension scales".into())?;
+    let mut series_vars = Vec::new();
+    if !s.series.is_empty() {
+        let steps: Vec<u32> = (0..s.steps).collect();
+        let step = put_described(&g, file, "step", &[steps.len()], &steps, "step", "step index, as in a run file")?;
+        dimscale::set_scale(&step, "step").ctx(file, || "making /grid/step a dimension scale".into())?;
+        let shape: Vec<usize> = shape.iter().copied().chain([steps.len()]).collect();
+        for (name, v) in s.series.iter().zip(&s.series_values) {
+            let m = METRICS.iter().find(|m| m.name == name);
+            let description = format!(
+                "{} at every step of every run, {by} and step; NaN where not done",
+                m.map_or(name.as_str(), |m| m.description)
+            );
+            let ds = put_described(&g, file, &series_var(name), &shape, v, m.map_or("", |m| m.unit), &description)?;
+            if let Some(c) = &coordinates {
+                put_str(&ds, file, "coordinates", c)?;
+            }
+            series_vars.push(ds);
+        }
+        scales.push(step);
+    }
+    // Outcomes along every scale but `step` (the last, when there are series); series along all.
+    let all: Vec<&::hdf5::Dataset> = scales.iter().collect();
+    let plain = &all[..all.len() - usize::from(!s.series.is_empty())];
+    let mut links: Vec<(&::hdf5::Dataset, &[&::hdf5::Dataset])> = vars.iter().map(|v| (v, plain)).collect();
+    links.extend(series_vars.iter().map(|v| (v, &all[..])));
+    // A run list's key variables run along `run`, the first scale.
+    links.extend(coords.iter().map(|v| (v, &plain[..1])));
+    dimscale::attach_each(f, &links).ctx(file, || "attaching the /grid dimension scales".into())?;
     Ok(())
 }
 
@@ -281,6 +458,10 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
         ));
     }
     let replicas: u32 = get(&f, file, "replicas")?;
+    let steps: u32 = get(&f, file, "steps")?;
+    // Files before version 3 hold a grid and no series.
+    let plan = if has_attr(&f, "plan") { get_str(&f, file, "plan")? } else { PLAN_GRID.to_string() };
+    let series = if has_attr(&f, "series") { get_str_list(&f, file, "series")? } else { Vec::new() };
     let keys = get_str_list(&f, file, "axis_keys")?;
     let mut axes = Vec::new();
     for i in 0..keys.len() {
@@ -294,10 +475,38 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
             values: ds.read_raw().ctx(file, || format!("reading /axes/axis{i}"))?,
         });
     }
-    if axes.is_empty() || axes.len() > 2 {
-        return Err(fmt_err(file, format!("has {} axes; a sweep has one or two", axes.len())));
-    }
-    let cells = axes.iter().map(Axis::len).product::<usize>();
+    let done: Vec<u8> = f.dataset("done").and_then(|d| d.read_raw()).ctx(file, || "reading /done".into())?;
+    let runs = match plan.as_str() {
+        PLAN_GRID => {
+            if axes.is_empty() {
+                return Err(fmt_err(file, "a grid without axes (attribute axis_keys is empty)"));
+            }
+            None
+        }
+        PLAN_RUNS => {
+            let n = done.len();
+            let keys = get_str_list(&f, file, "run_keys")?;
+            let values = keys
+                .iter()
+                .map(|k| {
+                    let v: Vec<f64> = f
+                        .dataset(&format!("runs/{k}"))
+                        .and_then(|d| d.read_raw())
+                        .ctx(file, || format!("reading /runs/{k}"))?;
+                    if v.len() != n {
+                        return Err(fmt_err(file, format!("/runs/{k} has {} values for {n} runs", v.len())));
+                    }
+                    Ok(v)
+                })
+                .collect::<Result<Vec<_>, SweepError>>()?;
+            Some(RunTable { runs: n, keys, values })
+        }
+        other => return Err(fmt_err(file, format!("unknown plan \"{other}\" (expected grid or runs)"))),
+    };
+    let cells = match &runs {
+        Some(t) => t.runs,
+        None => axes.iter().map(Axis::len).product::<usize>(),
+    };
     let r = replicas as usize;
     let read_flat = |name: &str, len: usize| -> Result<Vec<f64>, SweepError> {
         let v: Vec<f64> = f.dataset(name).and_then(|d| d.read_raw()).ctx(file, || format!("reading /{name}"))?;
@@ -306,7 +515,6 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
         }
         Ok(v)
     };
-    let done: Vec<u8> = f.dataset("done").and_then(|d| d.read_raw()).ctx(file, || "reading /done".into())?;
     if done.len() != cells {
         return Err(fmt_err(file, format!("/done has {} cells, the axes give {cells}", done.len())));
     }
@@ -318,6 +526,10 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
     let metrics = get_str_list(&f, file, "metrics")?;
     let values =
         metrics.iter().map(|m| read_flat(&format!("metrics/{m}/values"), cells * r)).collect::<Result<Vec<_>, _>>()?;
+    let series_values = series
+        .iter()
+        .map(|m| read_flat(&format!("grid/{}", series_var(m)), cells * r * steps as usize))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(SweepFile {
         format_version,
         hollow_version: get_str(&f, file, "hollow_version")?,
@@ -328,18 +540,26 @@ pub fn read(path: &Path) -> Result<SweepFile, SweepError> {
         base_config: get_str(&f, file, "base_config")?,
         seed: get(&f, file, "seed")?,
         seeds: get_str(&f, file, "seeds")?,
-        steps: get(&f, file, "steps")?,
+        steps,
         replicas,
         block: get(&f, file, "block")?,
         shard: Shard { index: get(&f, file, "shard_index")?, count: get(&f, file, "shard_count")? },
         complete: get::<u8>(&f, file, "complete")? != 0,
         executor: get_str(&f, file, "executor")?,
         axes,
+        runs,
         metrics,
         done: done.into_iter().map(|d| d != 0).collect(),
         values,
         run_seeds,
+        series,
+        series_values,
     })
+}
+
+/// Whether `f` has the root attribute `name` (attributes added in later format versions).
+fn has_attr(f: &File, name: &str) -> bool {
+    f.attr_names().is_ok_and(|n| n.iter().any(|a| a == name))
 }
 
 fn fmt_err(file: &str, reason: impl Into<String>) -> SweepError {

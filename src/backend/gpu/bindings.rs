@@ -73,6 +73,16 @@ impl KernelDecl {
 
 const SCAN: &[Binding] =
     &[uniform(1, "lv"), read(2, "mode"), read(3, "cap"), write(4, "offset"), write(5, "aux"), write(6, "totals")];
+/// `scan_fill` also copies each creator's offer into its unit records.
+const SCAN_FILL: &[Binding] = &[
+    uniform(1, "lv"),
+    read(2, "mode"),
+    read(3, "cap"),
+    write(4, "offset"),
+    write(5, "aux"),
+    write(6, "totals"),
+    read(7, "offer"),
+];
 
 /// Every kernel of the step, in stage order.
 pub const KERNELS: &[KernelDecl] = &[
@@ -122,7 +132,7 @@ pub const KERNELS: &[KernelDecl] = &[
         name: "scan_fill",
         stage: Stage::Scan,
         entry: "scan_fill",
-        bindings: SCAN,
+        bindings: SCAN_FILL,
         units: true,
         per_level: false,
     },
@@ -142,10 +152,9 @@ pub const KERNELS: &[KernelDecl] = &[
             read(1, "active_flag"),
             read(2, "theta"),
             read(3, "d"),
-            read(4, "offer"),
-            write(5, "proposal"),
-            write(6, "bought"),
-            write(7, "searches"),
+            write(4, "proposal"),
+            write(5, "bought"),
+            write(6, "searches"),
         ],
         units: true,
         per_level: false,

@@ -1,6 +1,7 @@
 //! GPU memory of the backend: the memory plan (how units are split into chunks, the scan
 //! levels, the reduce grid and partial-record layout, bytes per agent), one storage buffer
-//! per struct-of-arrays field of `state::State` (same element types), the unit chunks, the
+//! per struct-of-arrays field of `state::State` (same element types), the unit record
+//! chunks, the
 //! small per-step inputs, and the staging buffers of the readbacks. Owns the uploads and
 //! downloads of whole fields; knows nothing of the shaders' arithmetic.
 //!
@@ -36,10 +37,29 @@ const REDUCE_WORDS: u64 = 1 << 18;
 /// Size of the staging buffer used to download and upload whole fields in pieces.
 const TRANSFER_CHUNK: u64 = 64 << 20;
 
+/// One unit slot of the chunked unit arrays, as `struct Unit` in common.wgsl: the owner
+/// (creator id in the ensemble), the claim word, and the owner's (nominal quality, price)
+/// of this step, copied in by `scan_fill`, so that a search sample reads one 16-byte
+/// record instead of three dependent words (the CPU backend's record too).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct UnitRecord {
+    pub owner: u32,
+    pub claim: u32,
+    pub q: f32,
+    pub price: f32,
+}
+
+/// Device bytes per unit slot.
+pub const UNIT_BYTES: u64 = std::mem::size_of::<UnitRecord>() as u64;
+// The memory check of a population (`state::memory_bytes`) and `hollow info` count unit
+// slots with `Units::BYTES_PER_UNIT`; they must count what the device allocates.
+const _: () = assert!(UNIT_BYTES == crate::state::Units::BYTES_PER_UNIT);
+
 /// Storage bytes per creator: its fields (`Creators::BYTES_PER_AGENT`) plus the worst case
-/// of its units (owner and claim words for `ai_volume_max` units).
+/// of its units (a `UnitRecord` for each of `ai_volume_max` units).
 pub fn bytes_per_creator(ai_volume_max: u32) -> u64 {
-    Creators::BYTES_PER_AGENT + crate::state::Units::BYTES_PER_UNIT * u64::from(ai_volume_max.max(1))
+    Creators::BYTES_PER_AGENT + UNIT_BYTES * u64::from(ai_volume_max.max(1))
 }
 
 /// Storage bytes per buyer.
@@ -99,7 +119,7 @@ pub struct Plan {
     /// Unit slots per market (every creator at `ai_volume_max`) and in all.
     pub unit_stride: u32,
     pub units_cap: u64,
-    /// Units per chunk is 2^chunk_shift; chunks hold the unit arrays in that many pieces.
+    /// Units per chunk is 2^chunk_shift; chunks hold the unit records in that many pieces.
     pub chunk_shift: u32,
     pub n_chunks: u32,
     /// Scan aux levels, (count, offset into aux), lowest first; the last has one block.
@@ -181,11 +201,12 @@ pub fn plan(
             "lower ai_volume_max or the number of creators",
         ));
     }
-    let chunk_shift = (63 - (buffer_max / 4).leading_zeros()).min(30);
+    let chunk_shift = (63 - (buffer_max / UNIT_BYTES).leading_zeros()).min(30);
     let chunk_units = 1u64 << chunk_shift;
     let n_chunks = units_cap.div_ceil(chunk_units).max(1) as u32;
-    // search.wgsl binds 7 agent fields and the parameters plus owner and claim chunks.
-    let need = 8 + 2 * u64::from(n_chunks);
+    // search binds 6 buyer fields and the parameters, scan_fill 6 scan and creator buffers
+    // and the parameters, each plus one buffer per unit chunk.
+    let need = 7 + u64::from(n_chunks);
     let have = u64::from(limits.max_storage_buffers_per_shader_stage);
     if need > have {
         return Err(too_large(
@@ -255,7 +276,7 @@ pub fn plan(
     };
     let total_bytes = all_c * Creators::BYTES_PER_AGENT
         + all_b * Buyers::BYTES_PER_AGENT
-        + units_cap * crate::state::Units::BYTES_PER_UNIT
+        + units_cap * UNIT_BYTES
         + aux_len * 8
         + part_words * 8
         + TRANSFER_CHUNK.min(buffer_max);
@@ -312,9 +333,9 @@ pub struct BuyerBufs {
 pub struct Buffers {
     pub c: CreatorBufs,
     pub b: BuyerBufs,
-    /// Unit chunks: unit u lives in chunk u >> chunk_shift at index u & mask.
-    pub owner: Vec<wgpu::Buffer>,
-    pub claim: Vec<wgpu::Buffer>,
+    /// Unit record chunks (`UnitRecord`): unit u lives in chunk u >> chunk_shift at index
+    /// u & mask.
+    pub units: Vec<wgpu::Buffer>,
     /// The step parameters (`StepParams`), one per market, rewritten before every stage;
     /// the ensemble's sizes (`BatchLayout`).
     pub params: wgpu::Buffer,
@@ -410,13 +431,12 @@ impl Buffers {
                 gain: storage(gpu, "gain", nb * 8),
             };
             let chunk = 1u64 << plan.chunk_shift;
-            let mut owner = Vec::new();
-            let mut claim = Vec::new();
-            for k in 0..u64::from(plan.n_chunks) {
-                let units = (plan.units_cap - k * chunk).min(chunk);
-                owner.push(storage(gpu, &format!("owner{k}"), units * 4));
-                claim.push(storage(gpu, &format!("claim{k}"), units * 4));
-            }
+            let units = (0..u64::from(plan.n_chunks))
+                .map(|k| {
+                    let n = (plan.units_cap - k * chunk).min(chunk);
+                    storage(gpu, &format!("units{k}"), n * UNIT_BYTES)
+                })
+                .collect();
             let params = storage(gpu, "params", m * std::mem::size_of::<crate::state::StepParams>() as u64);
             let layout = BatchLayout {
                 n_markets: plan.n_markets,
@@ -436,8 +456,7 @@ impl Buffers {
             Buffers {
                 c,
                 b,
-                owner,
-                claim,
+                units,
                 params,
                 batch,
                 aux: storage(gpu, "scan aux", plan.aux_len * 8),
@@ -595,23 +614,17 @@ impl Buffers {
         })
     }
 
-    /// Downloads the first `total` units of a chunked unit array.
-    pub fn download_units(
-        &self,
-        gpu: &Gpu,
-        chunks: &[wgpu::Buffer],
-        shift: u32,
-        total: u64,
-    ) -> Result<Vec<u32>, GpuError> {
+    /// Downloads the records of the first `total` unit slots.
+    pub fn download_units(&self, gpu: &Gpu, shift: u32, total: u64) -> Result<Vec<UnitRecord>, GpuError> {
         let chunk = 1u64 << shift;
         let mut out = Vec::with_capacity(total as usize);
-        for (k, buf) in chunks.iter().enumerate() {
+        for (k, buf) in self.units.iter().enumerate() {
             let start = k as u64 * chunk;
             if start >= total {
                 break;
             }
             let n = (total - start).min(chunk) as usize;
-            out.extend(self.download::<u32>(gpu, buf, n)?);
+            out.extend(self.download::<UnitRecord>(gpu, buf, n)?);
         }
         Ok(out)
     }

@@ -20,7 +20,7 @@ mod probe;
 mod single;
 
 pub use bindings::{Access, Binding, KERNELS, KernelDecl, SHARED};
-pub use buffers::{BatchLayout, Level, Plan, ReduceLayout, bytes_per_buyer, bytes_per_creator};
+pub use buffers::{BatchLayout, Level, Plan, ReduceLayout, UNIT_BYTES, UnitRecord, bytes_per_buyer, bytes_per_creator};
 pub use pipelines::{shaders, stage_source, units_prelude};
 pub use probe::run_probe;
 
@@ -33,6 +33,41 @@ use buffers::{Buffers, NF_B, NF_C, NU_B, NU_C, WG};
 use device::Gpu;
 use markets::{Shape, concat_states, split_states};
 use pipelines::{Kernel, Pipelines};
+
+/// Every constant the WGSL declares as a mirror of a Rust one, by its WGSL name, with the
+/// Rust value (tests/wgsl_layout.rs finds each in the parsed shaders with naga and compares).
+pub fn mirrored_constants() -> Vec<(&'static str, f64)> {
+    use crate::model::market::{CH_AI, CH_HUMAN};
+    use crate::model::rules::{Q_ADOPT, Q_EXIT, Q_RESKILL, Q_STAY, RESKILL_ACTION_SHIFT, RESKILL_INIT, RESKILL_LEFT};
+    use crate::state::{AI, AI_BIT, CLAIM_EMPTY, CLAIM_SOLD, EXIT, HUMAN, ID_MASK, JUNK_BIT, NONE};
+    let u = |v: u32| v as f64;
+    vec![
+        ("EXIT", u(EXIT)),
+        ("AI", u(AI)),
+        ("HUMAN", u(HUMAN)),
+        ("NONE", u(NONE)),
+        ("CLAIM_EMPTY", u(CLAIM_EMPTY)),
+        ("CLAIM_SOLD", u(CLAIM_SOLD)),
+        ("JUNK_BIT", u(JUNK_BIT)),
+        ("AI_BIT", u(AI_BIT)),
+        ("ID_MASK", u(ID_MASK)),
+        ("CH_AI", CH_AI as f64),
+        ("CH_HUMAN", CH_HUMAN as f64),
+        ("Q_STAY", u(Q_STAY)),
+        ("Q_RESKILL", u(Q_RESKILL)),
+        ("Q_ADOPT", u(Q_ADOPT)),
+        ("Q_EXIT", u(Q_EXIT)),
+        ("RESKILL_LEFT", u(RESKILL_LEFT)),
+        ("RESKILL_ACTION_SHIFT", u(RESKILL_ACTION_SHIFT)),
+        ("RESKILL_INIT", u(RESKILL_INIT)),
+        ("WG", WG as f64),
+        ("NF_B", NF_B as f64),
+        ("NU_B", NU_B as f64),
+        ("NF_C", NF_C as f64),
+        ("NU_C", NU_C as f64),
+        ("MAX_GRID", buffers::MAX_GRID as f64),
+    ]
+}
 
 /// What can go wrong on the GPU, each with what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -436,11 +471,11 @@ impl GpuEnsemble {
             return (Vec::new(), Vec::new());
         }
         let shift = self.plan.chunk_shift;
-        let r = (|| -> Result<(Vec<u32>, Vec<u32>), GpuError> {
-            let owner = self.bufs.download_units(&self.gpu, &self.bufs.owner, shift, self.n_units)?;
-            let claim = self.bufs.download_units(&self.gpu, &self.bufs.claim, shift, self.n_units)?;
-            Ok((owner, claim))
-        })();
+        let r = self.bufs.download_units(&self.gpu, shift, self.n_units).map(|recs| {
+            let owner = recs.iter().map(|r| r.owner).collect();
+            let claim = recs.iter().map(|r| r.claim).collect();
+            (owner, claim)
+        });
         r.unwrap_or_else(|e| {
             self.fail(e);
             (Vec::new(), Vec::new())

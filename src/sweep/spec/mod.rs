@@ -1,14 +1,20 @@
-//! Sweep specs: the TOML file that names a base config, one or two axes over numeric
-//! config keys, replicas, steps, fixed overrides and the outcomes to record; parsing,
-//! validation (every error names the spec file and the key), the cell grid, per-cell
-//! configs and seeds, and the spec hash that ties checkpoints and shards to one spec.
-//! Running a spec is `super::run`'s job, storing it `super::store`'s.
+//! Sweep specs: the TOML file that names a base config, what to run — a grid of any
+//! number of axes over numeric config keys, or an explicit list of runs, each a table of
+//! overrides — replicas, steps, fixed overrides, the outcomes and per-step series to
+//! record; parsing, validation (every error names the spec file and the key), the cells
+//! (grid points or listed runs), per-cell configs and seeds, and the spec hash that ties
+//! checkpoints and shards to one spec. Running a spec is `super::run`'s job, storing it
+//! `super::store`'s.
 
 use super::SweepError;
 use crate::config::{self, Config};
 use crate::observe::{self, DERIVED_OUTCOMES, OUTCOMES};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+mod parse;
+use parse::*;
+pub use parse::{fnv1a64, known_metrics};
 
 /// Version of the canonical text the spec hash is taken over; bump it when the meaning of
 /// a spec changes, so old checkpoints are not resumed with new semantics.
@@ -17,6 +23,12 @@ const HASH_VERSION: u32 = 1;
 pub const DEFAULT_BLOCK: u32 = 16;
 /// Most cells a sweep may have (the grid is held in memory, `cells × replicas × metrics` f64).
 pub const MAX_CELLS: usize = 1 << 22;
+/// Most axes a grid may have: validation builds the config of every corner of the grid
+/// (2^axes of them), and a grid of more axes than this is better split into several specs.
+pub const MAX_AXES: usize = 16;
+/// Most per-step values (`cells × replicas × steps × series`) a sweep may record: they are
+/// held in memory and rewritten with every checkpoint (8 bytes each, before compression).
+pub const MAX_SERIES_VALUES: u64 = 1 << 27;
 
 /// How the values of an axis are spaced (and how its plot axis is drawn).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +73,32 @@ impl Axis {
     }
 }
 
+/// One entry of a run list (`[[run]]`): the config overrides of that run, numeric keys in
+/// key order (a TOML table has no other).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunPlan {
+    pub overrides: Vec<(String, f64)>,
+}
+
+/// The runs of a run list as a sweep file stores them: every key some run overrides (in
+/// key order), and its value in each run (the run's override, else the base config's value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunTable {
+    /// Runs in the list (a run may override nothing: the base config itself).
+    pub runs: usize,
+    pub keys: Vec<String>,
+    /// `values[key][run]`.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl RunTable {
+    /// "key=value, key=value" of run `i` (every key of the table), for messages.
+    pub fn describe(&self, i: usize) -> String {
+        let kv: Vec<String> = self.keys.iter().zip(&self.values).map(|(k, v)| format!("{k}={}", v[i])).collect();
+        if kv.is_empty() { format!("run {i}") } else { format!("run {i}: {}", kv.join(", ")) }
+    }
+}
+
 /// How seeds are derived for the runs of a sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SeedMode {
@@ -97,8 +135,11 @@ pub struct Spec {
     /// The base config file (resolved against the spec's directory) and its text.
     pub base_file: PathBuf,
     pub base_text: String,
-    /// One or two axes; the first varies slowest (rows of the grid).
+    /// The axes of a grid, the first varying slowest (cells are numbered row-major: the
+    /// last axis varies fastest); empty for a run list.
     pub axes: Vec<Axis>,
+    /// The runs of a run list (`[[run]]`), cell i being run i; empty for a grid.
+    pub runs: Vec<RunPlan>,
     pub replicas: u32,
     /// Steps of every run (the base config's when the spec does not say).
     pub steps: u32,
@@ -113,6 +154,8 @@ pub struct Spec {
     pub shards: Option<u32>,
     /// Outcome names to record (from `observe::OUTCOMES` and `DERIVED_OUTCOMES`).
     pub metrics: Vec<String>,
+    /// Per-step metrics (`observe::METRICS` names) to record for every run; often empty.
+    pub series: Vec<String>,
     /// Fixed overrides `key=value` from `[set]`, applied before the axes.
     pub set: Vec<String>,
     /// The base config with `[set]` and `steps` applied: what every cell starts from.
@@ -146,7 +189,8 @@ pub fn numeric_keys() -> Vec<(String, bool)> {
 }
 
 /// The top-level keys a spec may have.
-const SPEC_KEYS: &[&str] = &["base", "replicas", "steps", "seed", "seeds", "block", "shards", "metrics", "axis", "set"];
+const SPEC_KEYS: &[&str] =
+    &["base", "replicas", "steps", "seed", "seeds", "block", "shards", "metrics", "series", "axis", "run", "set"];
 const AXIS_KEYS: &[&str] = &["key", "label", "scale", "from", "to", "n", "values"];
 
 impl Spec {
@@ -276,28 +320,77 @@ impl Spec {
         let steps = base.top.steps;
         let seed = seed.unwrap_or(base.top.seed);
 
-        // Axes.
-        let axes_v = match table.get("axis") {
-            Some(toml::Value::Array(a)) => a.clone(),
-            Some(_) => return Err(bad("axis", "must be an array of tables: write each axis as [[axis]]".into())),
-            None => return Err(bad("axis", "missing: give one or two [[axis]] tables".into())),
-        };
-        if axes_v.is_empty() || axes_v.len() > 2 {
-            return Err(bad("axis", format!("a sweep has one or two axes, got {}", axes_v.len())));
-        }
+        // Per-step series.
+        let series = parse_series(&table, file)?;
+
+        // What to run: a grid of axes or a list of runs.
         let numeric = numeric_keys();
-        let mut axes = Vec::new();
-        for (i, v) in axes_v.iter().enumerate() {
-            axes.push(parse_axis(i, v, &numeric, file)?);
-        }
-        if axes.len() == 2 && axes[0].key == axes[1].key {
-            return Err(bad("axis[1].key", format!("`{}` is already the first axis", axes[1].key)));
-        }
-        let cells = axes.iter().map(Axis::len).product::<usize>();
+        let (axes, runs) = match (table.get("axis"), table.get("run")) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "run",
+                    "give either [[axis]] tables (a grid) or [[run]] tables (a list of runs), not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(bad(
+                    "axis",
+                    "missing: give [[axis]] tables (a grid over config keys) or [[run]] tables (a list of runs)".into(),
+                ));
+            }
+            (Some(toml::Value::Array(a)), None) => {
+                if a.is_empty() || a.len() > MAX_AXES {
+                    return Err(bad("axis", format!("a grid has 1 to {MAX_AXES} axes, got {}", a.len())));
+                }
+                let mut axes: Vec<Axis> = Vec::new();
+                for (i, v) in a.iter().enumerate() {
+                    let axis = parse_axis(i, v, &numeric, file)?;
+                    if let Some(k) = axes.iter().position(|b| b.key == axis.key) {
+                        let which = if k == 0 { "the first axis".to_string() } else { format!("axis[{k}]") };
+                        return Err(bad(&format!("axis[{i}].key"), format!("`{}` is already {which}", axis.key)));
+                    }
+                    axes.push(axis);
+                }
+                (axes, Vec::new())
+            }
+            (Some(_), None) => {
+                return Err(bad("axis", "must be an array of tables: write each axis as [[axis]]".into()));
+            }
+            (None, Some(toml::Value::Array(a))) => {
+                if a.is_empty() {
+                    return Err(bad("run", "is empty: give at least one [[run]] table".into()));
+                }
+                let runs =
+                    a.iter().enumerate().map(|(i, v)| parse_run(i, v, &numeric, file)).collect::<Result<_, _>>()?;
+                (Vec::new(), runs)
+            }
+            (None, Some(_)) => {
+                return Err(bad("run", "must be an array of tables: write each run as [[run]]".into()));
+            }
+        };
+        let cells = if runs.is_empty() {
+            axes.iter().map(Axis::len).try_fold(1usize, |n, k| n.checked_mul(k)).unwrap_or(usize::MAX)
+        } else {
+            runs.len()
+        };
         if cells > MAX_CELLS {
+            let what = if runs.is_empty() { "axis" } else { "run" };
             return Err(bad(
-                "axis",
+                what,
                 format!("{cells} cells is more than the {MAX_CELLS} a sweep may have; split it into several specs"),
+            ));
+        }
+        let per_step = cells as u64 * replicas * u64::from(steps) * series.len() as u64;
+        if per_step > MAX_SERIES_VALUES {
+            return Err(bad(
+                "series",
+                format!(
+                    "{} series × {cells} cells × {replicas} replicas × {steps} steps is {per_step} values ({:.1} GiB), \
+                     more than the {MAX_SERIES_VALUES} a sweep may hold in memory and rewrite at every checkpoint; \
+                     record fewer series, or split the sweep",
+                    series.len(),
+                    per_step as f64 * 8.0 / f64::from(1u32 << 30)
+                ),
             ));
         }
 
@@ -307,6 +400,7 @@ impl Spec {
             base_file,
             base_text,
             axes,
+            runs,
             replicas: replicas as u32,
             steps,
             seed,
@@ -314,6 +408,7 @@ impl Spec {
             block: block as u32,
             shards: shards.map(|n| n.min(u64::from(u32::MAX)) as u32),
             metrics,
+            series,
             set,
             base,
             hash: String::new(),
@@ -332,13 +427,15 @@ impl Spec {
             }
         }
         spec.check_axis_values()?;
+        spec.check_runs()?;
         spec.hash = format!("fnv1a64:{:016x}", fnv1a64(spec.canonical().as_bytes()));
         Ok(spec)
     }
 
-    /// Checks that every axis value gives a valid config on its own, and that the four
-    /// corners of a 2-D grid do (cross-key rules such as x_lo < x_hi); every run still
-    /// validates its own config, so an inner cell that breaks a rule fails with its key.
+    /// Checks that every axis value gives a valid config on its own, and that every corner
+    /// of the grid does (all 2^N combinations of the axes' first and last values: cross-key
+    /// rules such as x_lo < x_hi); every run still validates its own config, so an inner
+    /// cell that breaks a rule fails with its key.
     fn check_axis_values(&self) -> Result<(), SweepError> {
         for (a, axis) in self.axes.iter().enumerate() {
             for &v in &axis.values {
@@ -353,15 +450,49 @@ impl Spec {
                     })?;
             }
         }
-        if self.axes.len() == 2 {
-            let (x, y) = (&self.axes[0].values, &self.axes[1].values);
-            for &i in &[0, x.len() - 1] {
-                for &j in &[0, y.len() - 1] {
-                    self.cell_config(i * y.len() + j, 0)?;
+        if self.axes.len() >= 2 {
+            for corner in 0..1usize << self.axes.len() {
+                // Bit a of `corner` picks the first or the last value of axis a; an axis of
+                // one value gives the same corner twice, which is checked once.
+                if self.axes.iter().enumerate().any(|(a, x)| x.len() == 1 && corner >> a & 1 == 1) {
+                    continue;
                 }
+                let idx: Vec<usize> = self
+                    .axes
+                    .iter()
+                    .enumerate()
+                    .map(|(a, x)| if corner >> a & 1 == 1 { x.len() - 1 } else { 0 })
+                    .collect();
+                self.cell_config(self.cell_at(&idx), 0)?;
             }
         }
         Ok(())
+    }
+
+    /// Checks that every run of a run list gives a valid config (also its memory), naming
+    /// the run and its overrides.
+    fn check_runs(&self) -> Result<(), SweepError> {
+        for (i, run) in self.runs.iter().enumerate() {
+            let base = self.base_file.display().to_string();
+            self.run_config(i).and_then(|c| crate::state::check_memory(&c, &base).map(|()| c)).map_err(|e| {
+                SweepError::Spec {
+                    file: self.file.clone(),
+                    key: format!("run[{i}]"),
+                    reason: format!(
+                        "its overrides ({}) give an invalid config: {e}",
+                        describe_overrides(&run.overrides)
+                    ),
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The config of run `i` of a run list, before its seed is set.
+    fn run_config(&self, i: usize) -> Result<Config, crate::config::ConfigError> {
+        let mut sets = self.base_sets();
+        sets.extend(self.runs[i].overrides.iter().map(|(k, v)| override_arg(k, *v)));
+        Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets)
     }
 
     /// `[set]` overrides plus `steps`: what every cell applies before its axis values.
@@ -371,13 +502,29 @@ impl Spec {
         s
     }
 
-    /// Cells per axis: (n1, n2), n2 = 1 for a one-axis sweep.
+    /// True for a run list (`[[run]]`), false for a grid.
+    pub fn is_run_list(&self) -> bool {
+        !self.runs.is_empty()
+    }
+
+    /// The extent of every dimension of the cells: the axis lengths of a grid (first axis
+    /// first), or the number of runs of a run list.
+    pub fn dims(&self) -> Vec<usize> {
+        if self.is_run_list() { vec![self.runs.len()] } else { self.axes.iter().map(Axis::len).collect() }
+    }
+
+    /// The cells as a matrix (n1, n2): for one or two axes the grid's shape (n2 = 1 for one
+    /// axis); with more, n2 runs over all axes but the first, row-major. A run list is (runs, 1).
     pub fn shape(&self) -> (usize, usize) {
-        (self.axes[0].len(), self.axes.get(1).map_or(1, Axis::len))
+        let d = self.dims();
+        (d[0], d[1..].iter().product())
+    }
+    /// "3 × 4 × 2 cells" of a grid, "5 runs" of a run list: the extent, for messages.
+    pub fn describe_dims(&self) -> String {
+        describe_dims(&self.dims(), self.is_run_list())
     }
     pub fn n_cells(&self) -> usize {
-        let (a, b) = self.shape();
-        a * b
+        self.dims().iter().product()
     }
     pub fn n_blocks(&self) -> usize {
         self.n_cells().div_ceil(self.block as usize)
@@ -390,16 +537,62 @@ impl Spec {
     pub fn block_of(&self, cell: usize) -> usize {
         cell / self.block as usize
     }
-    /// Grid indices (i, j) of a cell (row-major: the second axis varies fastest).
+    /// Matrix indices (i, j) of a cell in [`Spec::shape`] (row-major: the second axis varies
+    /// fastest): for one or two axes, the grid indices.
     pub fn cell_index(&self, cell: usize) -> (usize, usize) {
         let n2 = self.shape().1;
         (cell / n2, cell % n2)
     }
-    /// "key=value, key=value" of a cell, for messages.
+    /// Index along every dimension of a cell (row-major: the last axis varies fastest).
+    pub fn cell_indices(&self, cell: usize) -> Vec<usize> {
+        unravel(cell, &self.dims())
+    }
+    /// The cell at grid indices `idx` (one per axis).
+    pub fn cell_at(&self, idx: &[usize]) -> usize {
+        ravel(idx, &self.dims())
+    }
+    /// "key=value, key=value" of a cell (of a run list: "run i: key=value, ..."), for messages.
     pub fn describe_cell(&self, cell: usize) -> String {
-        let (i, j) = self.cell_index(cell);
-        let idx = [i, j];
-        self.axes.iter().zip(idx).map(|(a, k)| format!("{}={}", a.key, a.values[k])).collect::<Vec<_>>().join(", ")
+        match self.runs.get(cell) {
+            Some(run) if self.is_run_list() => {
+                if run.overrides.is_empty() {
+                    format!("run {cell}: the base config")
+                } else {
+                    format!("run {cell}: {}", describe_overrides(&run.overrides))
+                }
+            }
+            _ => self
+                .axes
+                .iter()
+                .zip(self.cell_indices(cell))
+                .map(|(a, k)| format!("{}={}", a.key, a.values[k]))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// The runs of a run list as stored (every overridden key, its value in every run);
+    /// `None` for a grid.
+    pub fn run_table(&self) -> Option<RunTable> {
+        if !self.is_run_list() {
+            return None;
+        }
+        // In key order: a table of runs reads the same whichever run names a key first.
+        let mut keys: Vec<String> = self.runs.iter().flat_map(|r| &r.overrides).map(|(k, _)| k.clone()).collect();
+        keys.sort();
+        keys.dedup();
+        let base: toml::Table = self.base.to_toml().parse().unwrap_or_default();
+        let values = keys
+            .iter()
+            .map(|k| {
+                let fallback = config_number(&base, k).unwrap_or(f64::NAN);
+                self.runs
+                    .iter()
+                    .map(|r| r.overrides.iter().find(|(rk, _)| rk == k).map_or(fallback, |(_, v)| *v))
+                    .collect()
+            })
+            .collect();
+        Some(RunTable { runs: self.runs.len(), keys, values })
     }
 
     /// Seed of replica `r` of `cell`: a fixed mix of the base seed, the cell (unless seeds
@@ -416,34 +609,53 @@ impl Spec {
         splitmix64(h ^ u64::from(replica)) >> 1
     }
 
-    /// The full config of replica `r` of `cell`: base, `[set]`, steps, axis values, seed.
+    /// The full config of replica `r` of `cell`: base, `[set]`, steps, the cell's axis
+    /// values (or its run's overrides), seed.
     pub fn cell_config(&self, cell: usize, replica: u32) -> Result<Config, SweepError> {
-        let (i, j) = self.cell_index(cell);
-        let mut sets = self.base_sets();
-        for (a, k) in self.axes.iter().zip([i, j]) {
-            sets.push(override_arg(&a.key, a.values[k]));
-        }
-        let mut cfg =
+        let mut cfg = if self.is_run_list() {
+            self.run_config(cell).map_err(|e| SweepError::Spec {
+                file: self.file.clone(),
+                key: format!("run[{cell}]"),
+                reason: format!("gives an invalid config: {e}"),
+            })?
+        } else {
+            let mut sets = self.base_sets();
+            for (a, k) in self.axes.iter().zip(self.cell_indices(cell)) {
+                sets.push(override_arg(&a.key, a.values[k]));
+            }
             Config::from_str_named(&self.base_text, &self.base_file.display().to_string(), &sets).map_err(|e| {
                 SweepError::Spec {
                     file: self.file.clone(),
                     key: "axis".into(),
                     reason: format!("cell ({}) gives an invalid config: {e}", self.describe_cell(cell)),
                 }
-            })?;
+            })?
+        };
         cfg.top.seed = self.seed_of(cell, replica);
         Ok(cfg)
     }
 
     /// The text the spec hash is taken over: everything that decides the numbers in the
-    /// output (resolved base config, axes bit for bit, replicas, seeds, block, metrics) and
-    /// nothing that does not (comments, key order, file names).
+    /// output (resolved base config, axes or runs bit for bit, replicas, seeds, block,
+    /// metrics, series) and nothing that does not (comments, key order, file names). Lines
+    /// that a one- or two-axis grid without series does not have are left out for it, so
+    /// such specs keep the hash they had before run lists and series existed.
     pub fn canonical(&self) -> String {
         let mut s = format!("hollow-sweep-spec {HASH_VERSION}\n[base]\n{}\n", self.base.to_toml());
         for a in &self.axes {
             let _ = write!(s, "axis {} {}:", a.key, a.scale.name());
             for v in &a.values {
                 let _ = write!(s, " {:016x}", v.to_bits());
+            }
+            s.push('\n');
+        }
+        for (i, r) in self.runs.iter().enumerate() {
+            let _ = write!(s, "run {i}:");
+            // By key: the order a run lists its overrides in does not change the run.
+            let mut o: Vec<&(String, f64)> = r.overrides.iter().collect();
+            o.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, v) in o {
+                let _ = write!(s, " {k}={:016x}", v.to_bits());
             }
             s.push('\n');
         }
@@ -457,201 +669,34 @@ impl Spec {
             self.block
         );
         let _ = writeln!(s, "metrics {}", self.metrics.join(" "));
+        if !self.series.is_empty() {
+            let _ = writeln!(s, "series {}", self.series.join(" "));
+        }
         s
     }
 }
 
-/// `key=value` for `Config::from_str_named`; floats in Rust's round-trip form (always a
-/// valid TOML float), integers as integers.
-fn override_arg(key: &str, v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 9.0e15 && is_integer_key(key) {
-        format!("{key}={}", v as i64)
-    } else {
-        format!("{key}={v:?}")
+/// "3 × 4 × 2 cells" of a grid of these dims, "5 runs" of a run list.
+pub fn describe_dims(dims: &[usize], run_list: bool) -> String {
+    if run_list {
+        let n = dims.iter().product::<usize>();
+        return format!("{n} run{}", if n == 1 { "" } else { "s" });
     }
+    let grid = dims.iter().map(usize::to_string).collect::<Vec<_>>().join(" × ");
+    format!("{grid} cells")
 }
 
-fn is_integer_key(key: &str) -> bool {
-    numeric_keys().iter().any(|(k, int)| k == key && *int)
+/// Row-major indices of flat index `cell` in a grid of `dims` (the last varies fastest).
+pub fn unravel(mut cell: usize, dims: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; dims.len()];
+    for (i, &n) in dims.iter().enumerate().rev() {
+        idx[i] = cell % n.max(1);
+        cell /= n.max(1);
+    }
+    idx
 }
 
-/// `[set]` tables flattened to `a.b=value` strings (both `market.k = 8` and a nested
-/// `[set.market]` table give `market.k=8`).
-fn flatten_set(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
-    for (k, v) in t {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-        match v {
-            toml::Value::Table(sub) => flatten_set(&key, sub, out),
-            other => out.push(format!("{key}={other}")),
-        }
-    }
-}
-
-fn get_uint(t: &toml::Table, key: &str, file: &str) -> Result<Option<u64>, SweepError> {
-    match t.get(key) {
-        None => Ok(None),
-        Some(toml::Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),
-        Some(v) => Err(SweepError::Spec {
-            file: file.to_string(),
-            key: key.to_string(),
-            reason: format!("must be a non-negative integer, got {v}"),
-        }),
-    }
-}
-
-fn as_f64(v: &toml::Value) -> Option<f64> {
-    match v {
-        toml::Value::Integer(i) => Some(*i as f64),
-        toml::Value::Float(f) => Some(*f),
-        _ => None,
-    }
-}
-
-fn parse_axis(i: usize, v: &toml::Value, numeric: &[(String, bool)], file: &str) -> Result<Axis, SweepError> {
-    let bad =
-        |k: &str, reason: String| SweepError::Spec { file: file.to_string(), key: format!("axis[{i}].{k}"), reason };
-    let t = v.as_table().ok_or_else(|| bad("", "must be a table ([[axis]])".into()))?;
-    if let Some(k) = t.keys().find(|k| !AXIS_KEYS.contains(&k.as_str())) {
-        return Err(bad(k, format!("unknown key; an axis has {}", AXIS_KEYS.join(", "))));
-    }
-    let key = t.get("key").and_then(|v| v.as_str()).ok_or_else(|| {
-        bad("key", "missing or not a string: name a numeric config key, e.g. \"market.pollution\"".into())
-    })?;
-    let Some(integer) = numeric.iter().find(|(k, _)| k == key).map(|(_, int)| *int) else {
-        let near: Vec<&str> = numeric
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .filter(|k| k.ends_with(key.rsplit('.').next().unwrap_or(key)))
-            .collect();
-        let hint = if near.is_empty() {
-            "see `hollow config --defaults`".to_string()
-        } else {
-            format!("did you mean {}?", near.join(" or "))
-        };
-        return Err(bad("key", format!("`{key}` is not a numeric config key; {hint}")));
-    };
-    if key == "seed" {
-        return Err(bad("key", "`seed` cannot be an axis: seeds are derived per run; use replicas".into()));
-    }
-    if key == "steps" {
-        // The sweep file stores one `steps` for all cells (and the spec hash takes it from
-        // the spec), so an axis over it would leave a wrong attribute.
-        return Err(bad("key", "`steps` cannot be an axis: give `steps` as a top-level key of the spec".into()));
-    }
-    let label = match t.get("label") {
-        None => key.to_string(),
-        Some(toml::Value::String(s)) => s.clone(),
-        Some(_) => return Err(bad("label", "must be a string".into())),
-    };
-    let scale = match t.get("scale") {
-        None => Scale::Linear,
-        Some(toml::Value::String(s)) => {
-            Scale::parse(s).ok_or_else(|| bad("scale", format!("must be \"linear\" or \"log\", got \"{s}\"")))?
-        }
-        Some(_) => return Err(bad("scale", "must be \"linear\" or \"log\"".into())),
-    };
-    let has_range = ["from", "to", "n"].iter().any(|k| t.contains_key(*k));
-    let mut values = match (t.get("values"), has_range) {
-        (Some(_), true) => return Err(bad("values", "give either values = [...] or from/to/n, not both".into())),
-        (None, false) => return Err(bad("values", "missing: give values = [...] or from, to and n".into())),
-        (Some(toml::Value::Array(a)), false) => {
-            let v: Vec<f64> = a
-                .iter()
-                .map(as_f64)
-                .collect::<Option<_>>()
-                .ok_or_else(|| bad("values", "must be a list of numbers".into()))?;
-            if v.is_empty() {
-                return Err(bad("values", "is empty".into()));
-            }
-            if integer {
-                if let Some(x) = v.iter().find(|x| x.fract() != 0.0) {
-                    return Err(bad("values", format!("`{key}` is an integer key, got {x}")));
-                }
-            }
-            v
-        }
-        (Some(_), false) => return Err(bad("values", "must be a list of numbers".into())),
-        (None, true) => {
-            let num = |k: &str| t.get(k).and_then(as_f64).ok_or_else(|| bad(k, "missing or not a number".into()));
-            let (from, to) = (num("from")?, num("to")?);
-            let n = match t.get("n") {
-                Some(toml::Value::Integer(n)) if (1..=65_536).contains(n) => *n as usize,
-                Some(v) => return Err(bad("n", format!("must be an integer in [1, 65536], got {v}"))),
-                None => return Err(bad("n", "missing: the number of points".into())),
-            };
-            if scale == Scale::Log && (from <= 0.0 || to <= 0.0) {
-                return Err(bad(
-                    if from <= 0.0 { "from" } else { "to" },
-                    format!("a log axis needs positive ends, got from = {from}, to = {to}"),
-                ));
-            }
-            if n == 1 && from != to {
-                return Err(bad("n", "one point needs from = to; give n >= 2 for a range".into()));
-            }
-            let v: Vec<f64> = (0..n)
-                .map(|k| {
-                    let f = if n == 1 { 0.0 } else { k as f64 / (n - 1) as f64 };
-                    match scale {
-                        Scale::Linear => from + f * (to - from),
-                        Scale::Log => (from.ln() + f * (to.ln() - from.ln())).exp(),
-                    }
-                })
-                .collect();
-            // Exact ends, whatever the rounding of the interpolation.
-            let mut v = v;
-            v[0] = from;
-            v[n - 1] = to;
-            if integer {
-                v.iter_mut().for_each(|x| *x = x.round());
-            }
-            v
-        }
-    };
-    if let Some(x) = values.iter().find(|x| !x.is_finite()) {
-        return Err(bad("values", format!("must be finite, got {x}")));
-    }
-    if scale == Scale::Log && values.iter().any(|&x| x <= 0.0) {
-        return Err(bad("values", "a log axis needs positive values".into()));
-    }
-    if let Some(w) = values.windows(2).find(|w| w[1] <= w[0]) {
-        let why = if integer && has_range { " (after rounding to integers: use fewer points)" } else { "" };
-        return Err(bad("values", format!("must be strictly increasing{why}; {} is followed by {}", w[0], w[1])));
-    }
-    if !integer {
-        // Config floats are f32: values distinct in f64 may be one value in the run.
-        if let Some(w) = values.windows(2).find(|w| w[1] as f32 <= w[0] as f32) {
-            return Err(bad(
-                "values",
-                format!(
-                    "{} and {} are the same value as `{key}` stores it (a 32-bit float, {}); space the values further apart",
-                    w[0], w[1], w[0] as f32
-                ),
-            ));
-        }
-    }
-    values.shrink_to_fit();
-    Ok(Axis { key: key.to_string(), label, scale, values })
-}
-
-/// SplitMix64's finaliser: a bijective 64-bit mix.
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// FNV-1a, 64 bit: a stable content hash (identity of a spec, not security).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// Every outcome name a spec may list (for help texts).
-pub fn known_metrics() -> Vec<&'static str> {
-    OUTCOMES.iter().chain(DERIVED_OUTCOMES).copied().collect()
+/// The flat row-major index of grid indices `idx` in a grid of `dims`.
+pub fn ravel(idx: &[usize], dims: &[usize]) -> usize {
+    idx.iter().zip(dims).fold(0, |acc, (&i, &n)| acc * n + i)
 }
