@@ -2,8 +2,9 @@
 //! count: the rate of independent random 16-byte loads from an array the size of the
 //! step's unit records (the bound of `search` and `resolve`), the streaming read bandwidth
 //! over an array the size of the agent state (the bound of the per-agent stages), and the
-//! rate of Philox blocks (`rng::draw4`). Each stage's bound is the largest of its work
-//! (`backend::stage_work`) over these rates: a stage can be no faster than any one of them.
+//! rate of Philox blocks drawn as the stages draw them (`rng::draw4_many`). Each stage's
+//! bound is the largest of its work (`backend::stage_work`) over these rates: a stage can
+//! be no faster than any one of them.
 
 use super::StageWork;
 use crate::rng;
@@ -21,14 +22,17 @@ pub struct Limits {
     /// Bytes per second of a parallel streaming read over `stream_bytes`.
     pub stream_bytes_per_s: f64,
     pub stream_bytes: usize,
-    /// `rng::draw4` calls per second.
+    /// Philox blocks per second, drawn as the stages draw them (`rng::draw4_many`).
     pub philox_per_s: f64,
 }
 
 /// How long each measurement runs (after one warm-up pass).
 const SPAN: Duration = Duration::from_millis(200);
-/// Loads each worker keeps in flight (independent chains of addresses).
+/// Loads each worker keeps in flight (independent chains of addresses; 8 measured best on
+/// the development machine, against 16 and 32).
 const IN_FLIGHT: usize = 8;
+/// Philox blocks per `draw4_many` call (the stages draw a batch of samples or agents at once).
+const PHILOX_BATCH: usize = 256;
 
 /// Repeats `f` (which returns units of work done) until `SPAN` has passed: units per second.
 fn rate(mut f: impl FnMut() -> f64) -> f64 {
@@ -42,11 +46,15 @@ fn rate(mut f: impl FnMut() -> f64) -> f64 {
 }
 
 /// Measures the limits on `pool` over arrays of `gather_bytes` (unit records) and
-/// `stream_bytes` (agent state), each at least 64 KiB.
+/// `stream_bytes` (agent state), each at least 64 KiB. Each loop is written so that what it
+/// measures is the only thing that can hold it back: the addresses come from a multiply,
+/// not a division (a 64-bit division per load would be the limit instead), and the stream
+/// is summed as integers (a float sum is one dependent add after another, a limit of
+/// about 4 bytes per add latency, not of memory).
 pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usize) -> Limits {
     let threads = pool.current_num_threads();
     let records: Vec<[u32; 4]> = (0..(gather_bytes / 16).max(4096) as u32).map(|i| [i, i ^ 7, !i, i >> 1]).collect();
-    let floats: Vec<f32> = (0..(stream_bytes / 4).max(16384)).map(|i| i as f32).collect();
+    let words: Vec<u64> = (0..(stream_bytes / 8).max(8192) as u64).collect();
     let n = records.len() as u64;
     const PER_WORKER: usize = 1 << 16;
     let gather_per_s = pool.install(|| {
@@ -63,7 +71,8 @@ pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usiz
                             *xk ^= *xk << 13;
                             *xk ^= *xk >> 7;
                             *xk ^= *xk << 17;
-                            acc = acc.wrapping_add(records[((*xk >> 11) % n) as usize][0] as u64);
+                            // The high 32 bits scaled to [0, n), as `rng::below` picks a unit.
+                            acc = acc.wrapping_add(records[(((*xk >> 32) * n) >> 32) as usize][0] as u64);
                         }
                     }
                     acc
@@ -75,16 +84,31 @@ pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usiz
     });
     let stream_bytes_per_s = pool.install(|| {
         rate(|| {
-            let s: f32 = floats.par_chunks(16384).map(|c| c.iter().sum::<f32>()).sum();
+            let s = words
+                .par_chunks(8192)
+                .map(|c| c.iter().fold(0u64, |a, &b| a.wrapping_add(b)))
+                .reduce(|| 0, u64::wrapping_add);
             black_box(s);
-            (floats.len() * 4) as f64
+            (words.len() * 8) as f64
         })
     });
     let philox_per_s = pool.install(|| {
         rate(|| {
-            let s: u32 = (0..threads as u32 * 65536)
+            let s: u32 = (0..threads as u32)
                 .into_par_iter()
-                .map(|i| rng::draw4([1, 2], i, 3, 4, 5)[0])
+                .map(|t| {
+                    let (mut agent, draw) = ([0u32; PHILOX_BATCH], [5u32; PHILOX_BATCH]);
+                    let mut out = [[0u32; 4]; PHILOX_BATCH];
+                    let mut acc = 0u32;
+                    for b in 0..(65536 / PHILOX_BATCH) as u32 {
+                        for (k, a) in agent.iter_mut().enumerate() {
+                            *a = (t << 16) + b * PHILOX_BATCH as u32 + k as u32;
+                        }
+                        rng::draw4_many([1, 2], 3, 4, &agent, &draw, &mut out);
+                        acc = out.iter().fold(acc, |a, w| a.wrapping_add(w[0]));
+                    }
+                    acc
+                })
                 .reduce(|| 0, u32::wrapping_add);
             black_box(s);
             (threads * 65536) as f64
@@ -95,7 +119,7 @@ pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usiz
         gather_per_s,
         gather_bytes: records.len() * 16,
         stream_bytes_per_s,
-        stream_bytes: floats.len() * 4,
+        stream_bytes: words.len() * 8,
         philox_per_s,
     }
 }
