@@ -199,7 +199,13 @@ impl State {
 /// Decile (0..10) of a talent value.
 #[inline]
 pub fn decile_of(talent: f32, cuts: &Deciles) -> usize {
-    cuts.iter().take_while(|&&c| talent >= c).count()
+    // The cuts passed before the first one above `talent` (as `take_while` would count
+    // them), without a branch: the decile of a random creator is a coin toss to predict.
+    let mut passed = true;
+    cuts.iter().fold(0, |n, &c| {
+        passed &= talent >= c;
+        n + passed as usize
+    })
 }
 
 /// Bytes the agent state of `cfg` takes at most: every creator, every buyer and the unit

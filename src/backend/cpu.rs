@@ -415,19 +415,19 @@ impl Backend for CpuBackend {
                         t.utility += u as f64;
                         t.search_costs += b.searches[j] as f64 * k_cost;
                         t.d_sum += b.d[j] as f64;
+                        // Selects, not branches (whether a buyer bought, and what, is
+                        // unpredictable): adding +0.0 leaves these non-negative sums'
+                        // bits as they are, so the totals are those of the branches.
                         let bo = b.bought[j];
-                        if bo != NONE {
-                            t.matched += 1;
-                            t.spend += paid as f64;
-                            if bo & AI_BIT != 0 {
-                                t.matched_ai += 1;
-                                t.spend_ai += paid as f64;
-                            }
-                            if bo & JUNK_BIT != 0 {
-                                t.matched_junk += 1;
-                                t.junk_paid += paid as f64;
-                            }
-                        }
+                        let bought = bo != NONE;
+                        let (ai, junk) = (bought && bo & AI_BIT != 0, bought && bo & JUNK_BIT != 0);
+                        let paid = paid as f64;
+                        t.matched += u64::from(bought);
+                        t.spend += if bought { paid } else { 0.0 };
+                        t.matched_ai += u64::from(ai);
+                        t.spend_ai += if ai { paid } else { 0.0 };
+                        t.matched_junk += u64::from(junk);
+                        t.junk_paid += if junk { paid } else { 0.0 };
                     }
                     t
                 })
