@@ -249,6 +249,12 @@ pub struct BestResponse {
     pub profit_h: Vec<f32>,
     /// `market::margin_ai` per bin of the AI curve.
     pub margin_ai: Vec<f32>,
+    /// Whether this CPU has AVX2 (`best_share`'s vector scan), checked by `fill`.
+    pub avx2: bool,
+    /// `x` and `hf` padded with zeros to whole registers of eight, so the vector scan loads
+    /// them directly (a copy into a register-sized buffer first stalls the load).
+    pub x8: Vec<f32>,
+    pub hf8: Vec<f32>,
 }
 
 impl BestResponse {
@@ -261,11 +267,20 @@ impl BestResponse {
 
     /// Refills the tables for step `p`, keeping their allocations.
     pub fn fill(&mut self, p: &StepParams, rp: &[[f32; 2]]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.avx2 = std::arch::is_x86_feature_detected!("avx2");
+        }
         let n = p.x_grid.max(2);
         self.x.clear();
         self.x.extend((0..n).map(|g| grid_x(g, p)));
         self.hf.clear();
         self.hf.extend(self.x.iter().map(|&x| human_factor(x, p.w, p.inv_z)));
+        let padded = (n as usize).div_ceil(8) * 8;
+        for (pad, v) in [(&mut self.x8, &self.x), (&mut self.hf8, &self.hf)] {
+            pad.clear();
+            pad.extend(v.iter().copied().chain(std::iter::repeat(0.0)).take(padded));
+        }
         let c = costs_of(p);
         let bins = p.bins as usize;
         self.profit_h.clear();
@@ -345,9 +360,28 @@ pub fn decide(
 /// value read from its curve bin. The bins of a block of points are computed first
 /// (independent of each other, so the compiler vectorises them); the scan that follows
 /// compares the same values in the same order as the point-by-point loop.
-#[allow(clippy::too_many_arguments)]
 #[inline]
-fn best_share(talent: f32, x: f32, ai: bool, mut best: f32, v_star: f32, br: &BestResponse, p: &StepParams) -> f32 {
+fn best_share(talent: f32, x: f32, ai: bool, best: f32, v_star: f32, br: &BestResponse, p: &StepParams) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if br.avx2 && br.x.len() <= grid::SIMD_POINTS {
+        // SAFETY: `fill` found AVX2 on this CPU and padded the grid; it is within the
+        // vector scan's size.
+        return unsafe { grid::best_share_avx2(talent, x, ai, best, v_star, br, p) };
+    }
+    best_share_scalar(talent, x, ai, best, v_star, br, p)
+}
+
+/// `best_share` point by point (any grid, any CPU; the vector scan's reference).
+#[inline]
+pub(crate) fn best_share_scalar(
+    talent: f32,
+    x: f32,
+    ai: bool,
+    mut best: f32,
+    v_star: f32,
+    br: &BestResponse,
+    p: &StepParams,
+) -> f32 {
     let c = costs_of(p);
     let mut x_star = x;
     for (xs, hfs) in br.x.chunks(GRID_BLOCK).zip(br.hf.chunks(GRID_BLOCK)) {
@@ -528,5 +562,6 @@ pub fn decide_q(
     DecidedQ { d: out, qvals: q, reskill: RESKILL_INIT | (action << RESKILL_ACTION_SHIFT) | left }
 }
 
+mod grid;
 #[cfg(test)]
 mod tests;
