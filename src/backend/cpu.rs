@@ -137,6 +137,9 @@ pub struct CpuBackend {
     state: State,
     /// `[owner, claim, q bits, price bits]` per unit of this step.
     units: Vec<[u32; UNIT_WORDS]>,
+    /// Each proposing buyer's claim key of this round, as `search` computed it, so that
+    /// `resolve` compares it without computing the permutation again.
+    claim_keys: Vec<u32>,
     workers: Workers,
     /// The best response's grid and per-bin profits, refilled every step (kept to reuse
     /// its allocations).
@@ -162,6 +165,7 @@ impl CpuBackend {
         Self {
             state,
             units: Vec::new(),
+            claim_keys: Vec::new(),
             workers: Workers::new(threads),
             best_response: Default::default(),
             factors: Vec::new(),
@@ -280,9 +284,11 @@ impl Backend for CpuBackend {
         let normal = Normal16::get();
         let sharing = self.workers.sharing();
         let min_len = self.workers.min_len(1);
+        self.claim_keys.resize(b.proposal.len(), 0);
         self.workers.install(|| {
             (
                 b.proposal.par_chunks_mut(CHUNK_BUYERS),
+                self.claim_keys.par_chunks_mut(CHUNK_BUYERS),
                 b.bought.par_chunks_mut(CHUNK_BUYERS),
                 b.searches.par_chunks_mut(CHUNK_BUYERS),
                 b.active.par_chunks(CHUNK_BUYERS),
@@ -292,9 +298,10 @@ impl Backend for CpuBackend {
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(ci, (proposal, bought, searches, active, theta, d))| {
+                .for_each(|(ci, (proposal, claim_key, bought, searches, active, theta, d))| {
                     let j0 = (ci * CHUNK_BUYERS) as u32;
-                    SearchChunk { j0, proposal, bought, searches, active, theta, d }.run(units, normal, sharing, p);
+                    SearchChunk { j0, proposal, claim_key, bought, searches, active, theta, d }
+                        .run(units, normal, sharing, p);
                 });
         });
     }
@@ -306,13 +313,15 @@ impl Backend for CpuBackend {
         let sharing = self.workers.sharing();
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
-            (b.proposal.par_chunks_mut(CHUNK_BUYERS), b.bought.par_chunks_mut(CHUNK_BUYERS))
+            (
+                b.proposal.par_chunks_mut(CHUNK_BUYERS),
+                self.claim_keys.par_chunks(CHUNK_BUYERS),
+                b.bought.par_chunks_mut(CHUNK_BUYERS),
+            )
                 .into_par_iter()
                 .with_min_len(min_len)
-                .enumerate()
-                .for_each(|(ci, (proposal, bought))| {
-                    let j0 = (ci * CHUNK_BUYERS) as u32;
-                    gather::resolve_chunk(j0, proposal, bought, units, sold, sharing, p);
+                .for_each(|(proposal, claim_key, bought)| {
+                    gather::resolve_chunk(proposal, claim_key, bought, units, sold, sharing, p);
                 });
         });
     }

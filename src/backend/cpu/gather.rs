@@ -68,6 +68,8 @@ impl Sharing {
 pub struct SearchChunk<'a> {
     pub j0: u32,
     pub proposal: &'a mut [u32],
+    /// The claim key of each buyer's proposal (`rng::claim_key`), for `resolve`.
+    pub claim_key: &'a mut [u32],
     pub bought: &'a mut [u32],
     pub searches: &'a mut [u32],
     pub active: &'a [u32],
@@ -131,17 +133,18 @@ impl SearchChunk<'_> {
     fn draw(&self, batch: &mut SearchBatch, p: &StepParams) {
         let k = p.k as usize;
         let n = batch.len * k;
-        let (mut agent, mut draw) = ([0u32; SEARCH_AHEAD], [0u32; SEARCH_AHEAD]);
+        let (mut agent, mut draw, mut d) = ([0u32; SEARCH_AHEAD], [0u32; SEARCH_AHEAD], [0f32; SEARCH_AHEAD]);
         for (i, &b) in batch.buyers[..batch.len].iter().enumerate() {
             for s in 0..k {
-                (agent[i * k + s], draw[i * k + s]) = (self.j0 + b as u32, s as u32);
+                (agent[i * k + s], draw[i * k + s], d[i * k + s]) = (self.j0 + b as u32, s as u32, self.d[b as usize]);
             }
         }
         let mut words = [[0u32; 4]; SEARCH_AHEAD];
         let sw = rng::stream_word(Stream::Search, p.round);
         rng::draw4_many(p.key, p.step, sw, &agent[..n], &draw[..n], &mut words[..n]);
-        for ((pick, w), &j) in batch.picks.iter_mut().zip(&words[..n]).zip(&agent) {
-            let human = rules::sample_is_human(w[0], w[1], self.d[(j - self.j0) as usize], p);
+        // Sample by sample with no lookup and no branch (the compiler vectorises it).
+        for ((pick, w), &d) in batch.picks[..n].iter_mut().zip(&words[..n]).zip(&d[..n]) {
+            let human = rules::sample_is_human(w[0], w[1], d, p);
             *pick = (rules::sample_unit(human, w[2], p), w[3]);
         }
     }
@@ -177,6 +180,7 @@ impl SearchChunk<'_> {
             if best != NONE {
                 self.proposal[b] = best;
                 let key = rng::claim_key(self.j0 + b as u32, p.perm_key);
+                self.claim_key[b] = key;
                 sharing.claim_min(&units[best as usize * UNIT_WORDS + U_CLAIM], key);
             }
         }
@@ -211,8 +215,8 @@ impl ResolveBatch {
 /// the proposed records (as the batch fills); settle the claims and load the winners'
 /// owners' counts; count.
 pub fn resolve_chunk(
-    j0: u32,
     proposal: &mut [u32],
+    claim_key: &[u32],
     bought: &mut [u32],
     units: &[AtomicU32],
     sold: &[AtomicU32],
@@ -223,7 +227,7 @@ pub fn resolve_chunk(
     let mut ring = [ResolveBatch::EMPTY; 3];
     let mut filling = 0;
     let advance = |ring: &mut [ResolveBatch; 3], filling: usize, bought: &mut [u32]| {
-        settle(&mut ring[(filling + 2) % 3], j0, units, sold, p);
+        settle(&mut ring[(filling + 2) % 3], claim_key, units, sold);
         count(&ring[(filling + 1) % 3], bought, sold, sharing, p);
     };
     for (b, prop) in proposal.iter_mut().enumerate() {
@@ -252,11 +256,11 @@ pub fn resolve_chunk(
 }
 
 /// Settles a batch's claims: a winner marks its unit sold; its owner's count starts loading.
-fn settle(batch: &mut ResolveBatch, j0: u32, units: &[AtomicU32], sold: &[AtomicU32], p: &StepParams) {
+fn settle(batch: &mut ResolveBatch, claim_key: &[u32], units: &[AtomicU32], sold: &[AtomicU32]) {
     for (&(b, unit), owner) in batch.proposals[..batch.len].iter().zip(batch.owner.iter_mut()) {
         *owner = NONE;
         let rec = &units[unit as usize * UNIT_WORDS..][..UNIT_WORDS];
-        if rec[U_CLAIM].load(Relaxed) != rng::claim_key(j0 + b as u32, p.perm_key) {
+        if rec[U_CLAIM].load(Relaxed) != claim_key[b as usize] {
             continue;
         }
         rec[U_CLAIM].store(CLAIM_SOLD, Relaxed);
