@@ -421,4 +421,12 @@ fn bench_prints_the_cpu_limits_and_every_stage_against_its_bound() {
         assert!(ms >= 0.0 && bound >= 0.0, "{row}");
         assert!(["gather", "stream", "philox"].contains(&cells[4]), "{row}");
     }
+    // decide priced in profit evaluations: a positive multiple of a positive time.
+    let line = text.lines().find(|l| l.starts_with("decide: ")).unwrap_or_else(|| panic!("{text}"));
+    let numbers: Vec<f64> = line
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|w| w.trim_matches('.').parse().ok())
+        .collect();
+    assert!(numbers.len() >= 3 && numbers[..3].iter().all(|&v| v > 0.0 && v.is_finite()), "{line}");
+    assert!((numbers[0] / numbers[2] - numbers[1]).abs() <= 0.06 * numbers[1] + 0.05, "{line}");
 }

@@ -269,6 +269,8 @@ pub(super) fn cmd_bench(
     println!("|---|---|---|---|---|---|{}---|---|---|", "---|".repeat(crate::sim::STAGES.len()));
     use crate::backend::StageWork;
     let mut bounds: Vec<(String, Vec<f64>, [StageWork; crate::sim::STAGES.len()], (usize, usize))> = Vec::new();
+    // decide's time per creator against one profit evaluation (docs/performance.md).
+    let mut decide_per_creator: Option<(f64, f64)> = None;
     for &kind in kinds {
         let cfg2 = cfg.clone();
         let sim = Simulation::try_new(cfg.clone(), |state| make_backend(kind, state, &cfg2, opts.threads));
@@ -334,6 +336,17 @@ pub(super) fn cmd_bench(
         if kind == BackendKind::Cpu {
             let stage_ms: Vec<f64> = sim.stage_secs.iter().zip(before).map(|(a, b)| (a - b) * 1e3 / m).collect();
             let state = cfg.top.creators as usize * 64 + cfg.top.buyers as usize * 44;
+            let c = sim.backend().state().creators;
+            let eval = crate::backend::limits::profit_eval_secs(
+                &c.talent,
+                &c.x,
+                &c.mode,
+                &c.vol,
+                &sim.last_params,
+                &sim.curves.rp,
+            );
+            let decide_s = stage_ms[crate::backend::Stage::Decide.index()] / 1e3;
+            decide_per_creator = Some((decide_s / cfg.top.creators.max(1) as f64, eval));
             bounds.push((
                 info.device.clone(),
                 stage_ms,
@@ -373,6 +386,21 @@ pub(super) fn cmd_bench(
                 stage_ms[i] / (b * 1e3).max(1e-12)
             );
         }
+    }
+    if let Some((per_creator, eval)) = decide_per_creator {
+        // Seconds of one thread per creator: the stage ran on the limits' thread count.
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads)
+            .build()
+            .map_or(1, |pool| pool.current_num_threads());
+        let per_creator = per_creator * threads as f64;
+        println!(
+            "\ndecide: {:.1} ns per creator per thread = {:.1}× one profit evaluation ({:.1} ns: `rules::mode_profit` \
+             measured now, one thread, on this run's creators and curves)",
+            per_creator * 1e9,
+            per_creator / eval,
+            eval * 1e9
+        );
     }
     if kinds.contains(&BackendKind::Gpu) {
         println!(
