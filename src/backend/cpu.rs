@@ -140,6 +140,13 @@ pub struct CpuBackend {
     /// Each proposing buyer's claim key of this round, as `search` computed it, so that
     /// `resolve` compares it without computing the permutation again.
     claim_keys: Vec<u32>,
+    /// Per chunk of buyers, the offsets of the buyers that searched in the last round
+    /// (`searching[ci * CHUNK_BUYERS ..][.. n_searching[ci]]`, ascending), so that later
+    /// rounds and `resolve` visit those instead of every buyer; valid for the (step, round)
+    /// in `searching_of`.
+    searching: Vec<u16>,
+    n_searching: Vec<u32>,
+    searching_of: Option<(u32, u32)>,
     workers: Workers,
     /// The best response's grid and per-bin profits, refilled every step (kept to reuse
     /// its allocations).
@@ -166,6 +173,9 @@ impl CpuBackend {
             state,
             units: Vec::new(),
             claim_keys: Vec::new(),
+            searching: Vec::new(),
+            n_searching: Vec::new(),
+            searching_of: None,
             workers: Workers::new(threads),
             best_response: Default::default(),
             factors: Vec::new(),
@@ -285,6 +295,10 @@ impl Backend for CpuBackend {
         let sharing = self.workers.sharing();
         let min_len = self.workers.min_len(1);
         self.claim_keys.resize(b.proposal.len(), 0);
+        self.searching.resize(b.proposal.len(), 0);
+        self.n_searching.resize(b.proposal.len().div_ceil(CHUNK_BUYERS), 0);
+        // The searchers of the round before, of this step: every buyer that may search now.
+        let from_list = p.round > 0 && self.searching_of == Some((p.step, p.round - 1));
         self.workers.install(|| {
             (
                 b.proposal.par_chunks_mut(CHUNK_BUYERS),
@@ -294,16 +308,22 @@ impl Backend for CpuBackend {
                 b.active.par_chunks(CHUNK_BUYERS),
                 b.theta.par_chunks(CHUNK_BUYERS),
                 b.d.par_chunks(CHUNK_BUYERS),
+                self.searching.par_chunks_mut(CHUNK_BUYERS),
+                self.n_searching.par_iter_mut(),
             )
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(ci, (proposal, claim_key, bought, searches, active, theta, d))| {
-                    let j0 = (ci * CHUNK_BUYERS) as u32;
-                    SearchChunk { j0, proposal, claim_key, bought, searches, active, theta, d }
-                        .run(units, normal, sharing, p);
-                });
+                .for_each(
+                    |(ci, (proposal, claim_key, bought, searches, active, theta, d, list, n_list))| {
+                        let j0 = (ci * CHUNK_BUYERS) as u32;
+                        let list = gather::Searching { list, len: n_list, valid: from_list };
+                        SearchChunk { j0, proposal, claim_key, bought, searches, active, theta, d }
+                            .run(list, units, normal, sharing, p);
+                    },
+                );
         });
+        self.searching_of = Some((p.step, p.round));
     }
 
     fn resolve(&mut self, p: &StepParams) {
@@ -312,16 +332,21 @@ impl Backend for CpuBackend {
         let sold = as_atomic(&mut self.state.creators.sold);
         let sharing = self.workers.sharing();
         let min_len = self.workers.min_len(1);
+        let listed = self.searching_of == Some((p.step, p.round)) && self.searching.len() == b.proposal.len();
         self.workers.install(|| {
             (
                 b.proposal.par_chunks_mut(CHUNK_BUYERS),
                 self.claim_keys.par_chunks(CHUNK_BUYERS),
                 b.bought.par_chunks_mut(CHUNK_BUYERS),
+                self.searching.par_chunks(CHUNK_BUYERS),
+                self.n_searching.par_iter(),
             )
                 .into_par_iter()
                 .with_min_len(min_len)
-                .for_each(|(proposal, claim_key, bought)| {
-                    gather::resolve_chunk(proposal, claim_key, bought, units, sold, sharing, p);
+                .for_each(|(proposal, claim_key, bought, list, &n_list)| {
+                    // Only this round's searchers can have proposed.
+                    let searchers = listed.then(|| &list[..n_list as usize]);
+                    gather::resolve_chunk(proposal, claim_key, bought, searchers, units, sold, sharing, p);
                 });
         });
     }

@@ -64,6 +64,15 @@ impl Sharing {
     }
 }
 
+/// A chunk's list of searching buyers (offsets, ascending): in round 0 search writes it
+/// (the active buyers); in a later round, with `valid`, it visits only those and keeps the
+/// ones that have not bought.
+pub struct Searching<'a> {
+    pub list: &'a mut [u16],
+    pub len: &'a mut u32,
+    pub valid: bool,
+}
+
 /// The buyers `j0 ..` of one chunk, with the fields search reads and writes.
 pub struct SearchChunk<'a> {
     pub j0: u32,
@@ -94,34 +103,64 @@ impl SearchBatch {
 impl SearchChunk<'_> {
     /// Each searching buyer samples k units of this round and proposes to the best unsold
     /// one, lowering the unit's claim word to its claim key.
-    pub fn run(mut self, units: &[AtomicU32], normal: &Normal16, sharing: Sharing, p: &StepParams) {
+    pub fn run(
+        mut self,
+        searching: Searching,
+        units: &[AtomicU32],
+        normal: &Normal16,
+        sharing: Sharing,
+        p: &StepParams,
+    ) {
         let k = p.k as usize;
         let total = p.n_ai_units + p.n_human_units;
         let per_batch = SEARCH_AHEAD / k.max(1);
         // A ring of batches: one filling, the others drawn and loading, oldest next.
         let mut ring = [SearchBatch::EMPTY; SEARCH_DEPTH];
         let mut filling = 0;
-        for b in 0..self.proposal.len() {
-            if p.round == 0 {
-                self.bought[b] = NONE;
-                self.searches[b] = 0;
-            }
-            self.proposal[b] = NONE;
-            if self.active[b] == 0 || self.bought[b] != NONE || total == 0 {
-                continue;
-            }
-            self.searches[b] += 1;
+        let mut visit = |chunk: &mut Self, b: usize| {
+            chunk.searches[b] += 1;
             if ring[filling].len == per_batch {
-                self.draw(&mut ring[filling], p);
+                chunk.draw(&mut ring[filling], p);
                 prefetch_units(&ring[filling], units, k);
                 filling = (filling + 1) % SEARCH_DEPTH;
-                self.evaluate(&ring[filling], units, normal, sharing, p);
+                chunk.evaluate(&ring[filling], units, normal, sharing, p);
                 ring[filling].len = 0;
             }
             let batch = &mut ring[filling];
             batch.buyers[batch.len] = b as u16;
             batch.len += 1;
+        };
+        let Searching { list, len, valid } = searching;
+        let mut kept = 0;
+        if valid {
+            // Every buyer not listed has its proposal at NONE (round 0 set it) and does not
+            // search: only the listed may have proposed since.
+            for l in 0..*len as usize {
+                let b = list[l] as usize;
+                self.proposal[b] = NONE;
+                if self.bought[b] != NONE {
+                    continue;
+                }
+                list[kept] = b as u16;
+                kept += 1;
+                visit(&mut self, b);
+            }
+        } else {
+            for b in 0..self.proposal.len() {
+                if p.round == 0 {
+                    self.bought[b] = NONE;
+                    self.searches[b] = 0;
+                }
+                self.proposal[b] = NONE;
+                if self.active[b] == 0 || self.bought[b] != NONE || total == 0 {
+                    continue;
+                }
+                list[kept] = b as u16;
+                kept += 1;
+                visit(&mut self, b);
+            }
         }
+        *len = kept as u32;
         self.draw(&mut ring[filling], p);
         prefetch_units(&ring[filling], units, k);
         for i in 1..=SEARCH_DEPTH {
@@ -209,7 +248,8 @@ impl ResolveBatch {
         ResolveBatch { proposals: [(0, NONE); RESOLVE_AHEAD], len: 0, owner: [NONE; RESOLVE_AHEAD] };
 }
 
-/// `resolve` for the buyers `j0 ..` of one chunk: a buyer whose key is still on its unit's
+/// `resolve` for the buyers of one chunk (or those of them in `searchers`, the only ones
+/// that can have proposed): a buyer whose key is still on its unit's
 /// claim word wins the unit (marked sold), its owner's sold count rises and the buyer
 /// records the purchase. Three steps per batch, each a batch behind the one before: load
 /// the proposed records (as the batch fills); settle the claims and load the winners'
@@ -218,6 +258,7 @@ pub fn resolve_chunk(
     proposal: &mut [u32],
     claim_key: &[u32],
     bought: &mut [u32],
+    searchers: Option<&[u16]>,
     units: &[AtomicU32],
     sold: &[AtomicU32],
     sharing: Sharing,
@@ -230,12 +271,13 @@ pub fn resolve_chunk(
         settle(&mut ring[(filling + 2) % 3], claim_key, units, sold);
         count(&ring[(filling + 1) % 3], bought, sold, sharing, p);
     };
-    for (b, prop) in proposal.iter_mut().enumerate() {
-        let unit = *prop;
+    let n = proposal.len();
+    let mut visit = |b: usize, bought: &mut [u32]| {
+        let unit = proposal[b];
         if unit == NONE {
-            continue;
+            return;
         }
-        *prop = NONE;
+        proposal[b] = NONE;
         prefetch(units.as_ptr().wrapping_add(unit as usize * UNIT_WORDS));
         let batch = &mut ring[filling];
         batch.proposals[batch.len] = (b as u16, unit);
@@ -246,6 +288,11 @@ pub fn resolve_chunk(
             // Its last batch was counted just now.
             ring[filling].len = 0;
         }
+    };
+    // The round's searchers where search listed them (ascending, as the walk over all).
+    match searchers {
+        Some(list) => list.iter().for_each(|&b| visit(b as usize, bought)),
+        None => (0..n).for_each(|b| visit(b, bought)),
     }
     // Drain: the batch being filled and the two behind it.
     for _ in 0..3 {
