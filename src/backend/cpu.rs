@@ -332,7 +332,8 @@ impl Backend for CpuBackend {
         let sold = as_atomic(&mut self.state.creators.sold);
         let sharing = self.workers.sharing();
         let min_len = self.workers.min_len(1);
-        let listed = self.searching_of == Some((p.step, p.round)) && self.searching.len() == b.proposal.len();
+        // Search of this round listed its searchers (and sized the lists to the buyers).
+        let listed = self.searching_of == Some((p.step, p.round));
         self.workers.install(|| {
             (
                 b.proposal.par_chunks_mut(CHUNK_BUYERS),

@@ -7,8 +7,11 @@
 //! be no faster than any one of them.
 
 use super::StageWork;
-use crate::model::params::StepParams;
+use crate::model::params::{AI, HUMAN, StepParams};
+use crate::model::rules;
+use crate::model::technology::human_factor;
 use crate::rng;
+use crate::state::Creators;
 use rayon::prelude::*;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -125,22 +128,21 @@ pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usiz
     }
 }
 
-/// Seconds one `rules::mode_profit` call takes on one thread, measured over creators
-/// (talent, x, mode: exit counts as human) against step `p`'s curves `rp`, the human factor
-/// given as `decide`'s grid gives it: the unit in which item 3 of issue #14 prices `decide`
-/// ("a small multiple of one profit evaluation").
-pub fn profit_eval_secs(talent: &[f32], x: &[f32], mode: &[u32], vol: &[f32], p: &StepParams, rp: &[[f32; 2]]) -> f64 {
-    use crate::model::params::AI;
-    use crate::model::rules;
-    let n = talent.len().min(x.len()).min(mode.len()).min(vol.len()).min(1 << 16);
+/// Seconds one `rules::mode_profit` call takes on one thread, measured over (up to 2^16 of)
+/// `creators` (exit counts as human) against step `p`'s curves `rp`, the human factor given
+/// as `decide`'s grid gives it: the unit in which item 3 of issue #14 prices `decide` ("a
+/// small multiple of one profit evaluation").
+pub fn profit_eval_secs(creators: &Creators, p: &StepParams, rp: &[[f32; 2]]) -> f64 {
+    let n = creators.len().min(1 << 16);
     if n == 0 {
         return f64::NAN;
     }
-    let hf: Vec<f32> = x[..n].iter().map(|&x| crate::model::technology::human_factor(x, p.w, p.inv_z)).collect();
+    let (talent, x, mode, vol) = (&creators.talent[..n], &creators.x[..n], &creators.mode[..n], &creators.vol[..n]);
+    let hf: Vec<f32> = x.iter().map(|&x| human_factor(x, p.w, p.inv_z)).collect();
     let per_s = rate(|| {
         let mut acc = 0.0f32;
         for i in 0..n {
-            let m = if mode[i] == AI { AI } else { crate::model::params::HUMAN };
+            let m = if mode[i] == AI { AI } else { HUMAN };
             let v_star = rules::expected_volume(mode[i], vol[i], p);
             acc += rules::mode_profit(m, black_box(talent[i]), x[i], hf[i], v_star, rp, p);
         }

@@ -336,17 +336,11 @@ pub(super) fn cmd_bench(
         if kind == BackendKind::Cpu {
             let stage_ms: Vec<f64> = sim.stage_secs.iter().zip(before).map(|(a, b)| (a - b) * 1e3 / m).collect();
             let state = cfg.top.creators as usize * 64 + cfg.top.buyers as usize * 44;
-            let c = sim.backend().state().creators;
-            let eval = crate::backend::limits::profit_eval_secs(
-                &c.talent,
-                &c.x,
-                &c.mode,
-                &c.vol,
-                &sim.last_params,
-                &sim.curves.rp,
-            );
+            let creators = sim.backend().state().creators;
+            let eval = crate::backend::limits::profit_eval_secs(&creators, &sim.last_params, &sim.curves.rp);
+            // Seconds of one thread per creator: the stage ran on `info.threads` threads.
             let decide_s = stage_ms[crate::backend::Stage::Decide.index()] / 1e3;
-            decide_per_creator = Some((decide_s / cfg.top.creators.max(1) as f64, eval));
+            decide_per_creator = Some((decide_s * info.threads as f64 / cfg.top.creators.max(1) as f64, eval));
             bounds.push((
                 info.device.clone(),
                 stage_ms,
@@ -388,12 +382,6 @@ pub(super) fn cmd_bench(
         }
     }
     if let Some((per_creator, eval)) = decide_per_creator {
-        // Seconds of one thread per creator: the stage ran on the limits' thread count.
-        let threads = rayon::ThreadPoolBuilder::new()
-            .num_threads(opts.threads)
-            .build()
-            .map_or(1, |pool| pool.current_num_threads());
-        let per_creator = per_creator * threads as f64;
         println!(
             "\ndecide: {:.1} ns per creator per thread = {:.1}× one profit evaluation ({:.1} ns: `rules::mode_profit` \
              measured now, one thread, on this run's creators and curves)",
