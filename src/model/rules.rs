@@ -238,23 +238,23 @@ const GRID_BLOCK: usize = 32;
 /// `human_factor(x_g)`) and, per curve bin, the expected human profit and the AI margin.
 /// A grid point's value depends on the point only through the curve bin its quality falls
 /// in, so `decide` computes every point's bin (vectorised) and reads its value from these:
-/// the values `mode_profit` gives, compared in the same order.
+/// the values `mode_profit` gives, compared in the same order. Every vector is padded with
+/// zeros to whole registers (`grid`'s vector scan loads them directly); `points` and `bins`
+/// say how much of each is real.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BestResponse {
-    /// x_g per grid point (`grid_x`).
+    /// Grid points (`p.x_grid`, at least 2).
+    pub points: usize,
+    /// x_g per grid point (`grid_x`), then zeros to a multiple of eight.
     pub x: Vec<f32>,
-    /// human_factor(x_g) per grid point (`grid_factors`).
+    /// human_factor(x_g) per grid point (`grid_factors`), then zeros.
     pub hf: Vec<f32>,
-    /// `expected_profit_human` per bin of the human curve.
+    /// `expected_profit_human` per bin of the human curve, then zeros to at least 32 entries.
     pub profit_h: Vec<f32>,
-    /// `market::margin_ai` per bin of the AI curve.
+    /// `market::margin_ai` per bin of the AI curve, then zeros to at least 32 entries.
     pub margin_ai: Vec<f32>,
     /// Whether this CPU has AVX2 (`best_share`'s vector scan), checked by `fill`.
     pub avx2: bool,
-    /// `x` and `hf` padded with zeros to whole registers of eight, so the vector scan loads
-    /// them directly (a copy into a register-sized buffer first stalls the load).
-    pub x8: Vec<f32>,
-    pub hf8: Vec<f32>,
 }
 
 impl BestResponse {
@@ -271,22 +271,24 @@ impl BestResponse {
         {
             self.avx2 = std::arch::is_x86_feature_detected!("avx2");
         }
-        let n = p.x_grid.max(2);
+        let n = p.x_grid.max(2) as usize;
+        self.points = n;
+        let padded = n.div_ceil(8) * 8;
         self.x.clear();
-        self.x.extend((0..n).map(|g| grid_x(g, p)));
+        self.x.extend((0..n as u32).map(|g| grid_x(g, p)));
         self.hf.clear();
         self.hf.extend(self.x.iter().map(|&x| human_factor(x, p.w, p.inv_z)));
-        let padded = (n as usize).div_ceil(8) * 8;
-        for (pad, v) in [(&mut self.x8, &self.x), (&mut self.hf8, &self.hf)] {
-            pad.clear();
-            pad.extend(v.iter().copied().chain(std::iter::repeat(0.0)).take(padded));
-        }
+        self.x.resize(padded, 0.0);
+        self.hf.resize(padded, 0.0);
         let c = costs_of(p);
         let bins = p.bins as usize;
+        let table_len = bins.max(grid::TABLE_REGS * 8);
         self.profit_h.clear();
         self.profit_h.extend(rp[CH_HUMAN * bins..][..bins].iter().map(|&cell| market::expected_profit_human(cell, &c)));
+        self.profit_h.resize(table_len, 0.0);
         self.margin_ai.clear();
         self.margin_ai.extend(rp[CH_AI * bins..][..bins].iter().map(|&cell| market::margin_ai(cell, &c)));
+        self.margin_ai.resize(table_len, 0.0);
     }
 }
 
@@ -363,7 +365,7 @@ pub fn decide(
 #[inline]
 fn best_share(talent: f32, x: f32, ai: bool, best: f32, v_star: f32, br: &BestResponse, p: &StepParams) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if br.avx2 && br.x.len() <= grid::SIMD_POINTS {
+    if br.avx2 && br.points <= grid::SIMD_POINTS {
         // SAFETY: `fill` found AVX2 on this CPU and padded the grid; it is within the
         // vector scan's size.
         return unsafe { grid::best_share_avx2(talent, x, ai, best, v_star, br, p) };
@@ -384,7 +386,8 @@ pub(crate) fn best_share_scalar(
 ) -> f32 {
     let c = costs_of(p);
     let mut x_star = x;
-    for (xs, hfs) in br.x.chunks(GRID_BLOCK).zip(br.hf.chunks(GRID_BLOCK)) {
+    let n = br.points;
+    for (xs, hfs) in br.x[..n].chunks(GRID_BLOCK).zip(br.hf[..n].chunks(GRID_BLOCK)) {
         // The qualities `mode_profit` computes, and their bins (`curve_at`).
         let mut bins = [0u32; GRID_BLOCK];
         if ai {

@@ -8,6 +8,10 @@ use crate::model::params::StepParams;
 /// Grid points the vector scan handles (four registers; the default grid has 19). Larger
 /// grids take the scalar scan.
 pub(super) const SIMD_POINTS: usize = 32;
+/// Registers that hold a whole value table when the curves have at most `8 * TABLE_REGS`
+/// bins (the default has 32): a point's value is then picked from registers by permutes
+/// instead of an AVX2 gather, which is slow on AMD (and its latency sits on the scan's path).
+pub(super) const TABLE_REGS: usize = 4;
 
 /// `best_share_scalar` eight grid points at a time: every point's value first (its curve
 /// bin and the bin's profit, by the same float operations in the same order), then the
@@ -16,8 +20,8 @@ pub(super) const SIMD_POINTS: usize = 32;
 /// never replaces anything (here it counts as -inf).
 ///
 /// # Safety
-/// The CPU must have AVX2, `br.x.len() == br.hf.len() <= SIMD_POINTS`, and `br` filled
-/// by `BestResponse::fill` (`x8` and `hf8` padded to whole registers).
+/// The CPU must have AVX2, `br.points <= SIMD_POINTS`, and `br` filled by
+/// `BestResponse::fill` (grid padded to whole registers, tables to `8 * TABLE_REGS` entries).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn best_share_avx2(
@@ -30,8 +34,9 @@ pub(super) unsafe fn best_share_avx2(
     p: &StepParams,
 ) -> f32 {
     use std::arch::x86_64::*;
-    let n = br.x.len();
-    debug_assert!(n == br.hf.len() && n <= SIMD_POINTS);
+    let n = br.points;
+    let regs = n.div_ceil(8);
+    debug_assert!(n <= SIMD_POINTS && br.x.len() >= regs * 8 && br.hf.len() >= regs * 8);
     let c = costs_of(p);
     let (q_max, bins, top) =
         (_mm256_set1_ps(p.q_max), _mm256_set1_ps(p.bins as f32), _mm256_set1_ps((p.bins - 1) as f32));
@@ -43,21 +48,33 @@ pub(super) unsafe fn best_share_avx2(
     let (qbar, talent_v) = (_mm256_set1_ps(p.qbar_a), _mm256_set1_ps(talent));
     let (one, v_star_v) = (_mm256_set1_ps(1.0), _mm256_set1_ps(v_star));
     let (f_ai, adoption_tax) = (_mm256_set1_ps(c.f_ai), _mm256_set1_ps(c.adoption_tax));
-    let (src, table) = if ai { (&br.x8, &br.margin_ai) } else { (&br.hf8, &br.profit_h) };
-    debug_assert!(src.len() >= n.div_ceil(8) * 8);
-    let mut vals = [f32::NEG_INFINITY; SIMD_POINTS];
+    let (src, table) = if ai { (&br.x, &br.margin_ai) } else { (&br.hf, &br.profit_h) };
+    debug_assert!(table.len() >= TABLE_REGS * 8);
+    let in_registers = p.bins as usize <= TABLE_REGS * 8;
+    // SAFETY (and for the intrinsics below): the CPU has AVX2 (this function's contract);
+    // the table has at least 8 * TABLE_REGS entries (`fill` pads it).
+    let t_regs: [__m256; TABLE_REGS] = std::array::from_fn(|r| unsafe { _mm256_loadu_ps(table.as_ptr().add(8 * r)) });
+    let mut vals = [neg_inf; SIMD_POINTS / 8];
     let mut vmax = neg_inf;
-    for base in (0..n).step_by(8) {
-        let lanes = (n - base).min(8);
-        // SAFETY (and for the intrinsics below): the CPU has AVX2 (this function's
-        // contract); `src` is padded to whole registers (`BestResponse::fill`).
-        let g = unsafe { _mm256_loadu_ps(src[base..base + 8].as_ptr()) };
+    for (r, val) in vals.iter_mut().enumerate().take(regs) {
+        let base = 8 * r;
+        // SAFETY: `src` is padded to whole registers.
+        let g = unsafe { _mm256_loadu_ps(src.as_ptr().add(base)) };
         let q = if ai { _mm256_min_ps(_mm256_mul_ps(alpha_talent, g), qbar) } else { _mm256_mul_ps(talent_v, g) };
         // `market::bin_of_clamped`: q / q_max * bins, NaN and <= 0 to 0, capped at bins - 1.
         let f = _mm256_mul_ps(_mm256_div_ps(q, q_max), bins);
         let bin = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(f, zero), top));
-        // SAFETY: every bin is in [0, bins - 1] and the table has `bins` entries.
-        let t = unsafe { _mm256_i32gather_ps::<4>(table.as_ptr(), bin) };
+        let t = if in_registers {
+            // Entry `bin` of the 32 in four registers: bits 0-2 pick within a register
+            // (vpermps), bit 3 then bit 4 pick the register (blendv reads the sign bit).
+            let pick: [__m256; TABLE_REGS] = std::array::from_fn(|k| _mm256_permutevar8x32_ps(t_regs[k], bin));
+            let bit3 = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(bin));
+            let bit4 = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(bin));
+            _mm256_blendv_ps(_mm256_blendv_ps(pick[0], pick[1], bit3), _mm256_blendv_ps(pick[2], pick[3], bit3), bit4)
+        } else {
+            // SAFETY: every bin is in [0, bins - 1] and the table has at least `bins` entries.
+            unsafe { _mm256_i32gather_ps::<4>(table.as_ptr(), bin) }
+        };
         let v = if ai {
             // `market::profit_ai_of_margin`: (m > 0 ? v* : 1) m - f_ai - adoption_tax.
             let vol = _mm256_blendv_ps(one, v_star_v, _mm256_cmp_ps::<_CMP_GT_OQ>(t, zero));
@@ -65,25 +82,31 @@ pub(super) unsafe fn best_share_avx2(
         } else {
             t
         };
+        let lanes = (n - base).min(8) as i32;
         let keep = _mm256_and_ps(
             _mm256_cmp_ps::<_CMP_ORD_Q>(v, v),
-            _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(lanes as i32), lane)),
+            _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), lane)),
         );
-        let v = _mm256_blendv_ps(neg_inf, v, keep);
-        vmax = _mm256_max_ps(vmax, v);
-        // SAFETY: base + 8 <= SIMD_POINTS since n <= SIMD_POINTS and base is a multiple of 8.
-        unsafe { _mm256_storeu_ps(vals.as_mut_ptr().add(base), v) };
+        *val = _mm256_blendv_ps(neg_inf, v, keep);
+        vmax = _mm256_max_ps(vmax, *val);
     }
-    let mut m = [0.0f32; 8];
-    // SAFETY: an 8-float array.
-    unsafe { _mm256_storeu_ps(m.as_mut_ptr(), vmax) };
-    let top_value = m.iter().fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    // The largest value across the lanes (no NaN is left; of two zeros either may come out,
+    // and the comparisons below treat them alike).
+    let m = _mm256_max_ps(vmax, _mm256_permute2f128_ps::<1>(vmax, vmax));
+    let m = _mm256_max_ps(m, _mm256_permute_ps::<0b01_00_11_10>(m));
+    let m = _mm256_max_ps(m, _mm256_permute_ps::<0b10_11_00_01>(m));
+    let top_value = _mm256_cvtss_f32(m);
     if !(top_value > best) {
         return x;
     }
-    match vals[..n].iter().position(|&v| v == top_value) {
-        Some(g) => br.x[g],
-        None => x,
+    // The first point equal to the maximum (padding holds -inf, below it).
+    let mut at = 0u32;
+    for (r, &v) in vals.iter().enumerate().take(regs) {
+        at |= (_mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(v, m)) as u32) << (8 * r);
+    }
+    match at.trailing_zeros() as usize {
+        g if g < n => br.x[g],
+        _ => x,
     }
 }
 
@@ -115,7 +138,7 @@ mod tests {
         let mut compared = [0usize; 2];
         for case in 0..4000 {
             p.x_grid = 2 + case % 31;
-            p.bins = [1, 2, 7, 64][case as usize % 4];
+            p.bins = [1, 2, 7, 64, 16, 32, 33][case as usize % 7];
             p.q_max = 0.5 + 3.0 * u();
             p.alpha_a = 3.0 * u();
             p.qbar_a = 2.0 * u();
