@@ -255,7 +255,18 @@ pub struct BestResponse {
     pub margin_ai: Vec<f32>,
     /// Whether this CPU has AVX2 (`best_share`'s vector scan), checked by `fill`.
     pub avx2: bool,
+    /// The smallest and largest human factor and creative share on the grid.
+    pub hf_range: [f32; 2],
+    pub x_range: [f32; 2],
+    /// The largest of `profit_h[lo..=hi]` and of `margin_ai[lo..=hi]` at `[lo * bins + hi]`,
+    /// NaN left out (-inf if all are NaN); empty when the curves have more than
+    /// `RANGE_BINS` bins. `best_share`'s bound on what any grid point can reach.
+    pub range_h: Vec<f32>,
+    pub range_ai: Vec<f32>,
 }
+
+/// Curves with at most this many bins get `BestResponse`'s range tables (`bins^2` entries).
+const RANGE_BINS: usize = 64;
 
 impl BestResponse {
     /// The tables of step `p` against curves `rp`.
@@ -289,6 +300,57 @@ impl BestResponse {
         self.margin_ai.clear();
         self.margin_ai.extend(rp[CH_AI * bins..][..bins].iter().map(|&cell| market::margin_ai(cell, &c)));
         self.margin_ai.resize(table_len, 0.0);
+        self.fill_ranges(bins);
+    }
+
+    /// The grid's ranges and the range tables, from the grid and the value tables.
+    pub(crate) fn fill_ranges(&mut self, bins: usize) {
+        let (grid_hf, grid_x) = (&self.hf[..self.points], &self.x[..self.points]);
+        let range =
+            |v: &[f32]| v.iter().fold([f32::INFINITY, f32::NEG_INFINITY], |[lo, hi], &a| [lo.min(a), hi.max(a)]);
+        (self.hf_range, self.x_range) = (range(grid_hf), range(grid_x));
+        // A NaN factor or share puts its point in bin 0, outside the range: no bound then.
+        let bounded = bins <= RANGE_BINS && !grid_hf.iter().chain(grid_x).any(|v| v.is_nan());
+        for (out, table) in [(&mut self.range_h, &self.profit_h), (&mut self.range_ai, &self.margin_ai)] {
+            out.clear();
+            if bounded {
+                out.resize(bins * bins, f32::NEG_INFINITY);
+                for lo in 0..bins {
+                    let mut m = f32::NEG_INFINITY;
+                    for hi in lo..bins {
+                        // `max` leaves NaN out.
+                        m = m.max(table[hi]);
+                        out[lo * bins + hi] = m;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A value no grid point of this creator's scan exceeds: the largest table value between
+    /// the bins of its lowest and highest grid quality (the bins of the others lie between:
+    /// the quality is monotone in the factor or share for talent >= 0, and the bin in the
+    /// quality), as the mode's value (`profit_ai_of_margin` is monotone in the margin for
+    /// v* >= 0). +inf where that does not hold or there are no range tables.
+    #[inline]
+    pub(crate) fn bound(&self, talent: f32, ai: bool, v_star: f32, p: &StepParams) -> f32 {
+        let bins = p.bins as usize;
+        if !(talent >= 0.0) || self.range_h.is_empty() {
+            return f32::INFINITY;
+        }
+        let bin = |q: f32| market::bin_of_clamped(q, p.q_max, p.bins) as usize;
+        if ai {
+            let at = p.alpha_a * talent;
+            if !(at >= 0.0) || !(v_star >= 0.0) {
+                return f32::INFINITY;
+            }
+            let [x0, x1] = self.x_range;
+            let m = self.range_ai[bin((at * x0).min(p.qbar_a)) * bins + bin((at * x1).min(p.qbar_a))];
+            if m == f32::NEG_INFINITY { m } else { market::profit_ai_of_margin(m, &costs_of(p), v_star) }
+        } else {
+            let [f0, f1] = self.hf_range;
+            self.range_h[bin(talent * f0) * bins + bin(talent * f1)]
+        }
     }
 }
 
@@ -363,7 +425,20 @@ pub fn decide(
 /// (independent of each other, so the compiler vectorises them); the scan that follows
 /// compares the same values in the same order as the point-by-point loop.
 #[inline]
-fn best_share(talent: f32, x: f32, ai: bool, best: f32, v_star: f32, br: &BestResponse, p: &StepParams) -> f32 {
+pub(crate) fn best_share(
+    talent: f32,
+    x: f32,
+    ai: bool,
+    best: f32,
+    v_star: f32,
+    br: &BestResponse,
+    p: &StepParams,
+) -> f32 {
+    // A creator whose current profit no grid point can beat keeps its share without a scan
+    // (in a settled market, most: their share already gives the best bin within reach).
+    if !(br.bound(talent, ai, v_star, p) > best) {
+        return x;
+    }
     #[cfg(target_arch = "x86_64")]
     if br.avx2 && br.points <= grid::SIMD_POINTS {
         // SAFETY: `fill` found AVX2 on this CPU and padded the grid; it is within the

@@ -113,7 +113,7 @@ pub(super) unsafe fn best_share_avx2(
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-    use crate::model::rules::best_share_scalar;
+    use crate::model::rules::{best_share, best_share_scalar};
     use crate::rng;
 
     /// The vector scan against the scalar one on random grids, tables and creators, with
@@ -136,6 +136,7 @@ mod tests {
             rng::unit_f32(rng::draw4([7, 9], k, 0, 0, 0)[0])
         };
         let mut compared = [0usize; 2];
+        let mut shortcut = 0;
         for case in 0..4000 {
             p.x_grid = 2 + case % 31;
             p.bins = [1, 2, 7, 64, 16, 32, 33][case as usize % 7];
@@ -147,6 +148,7 @@ mod tests {
             for v in br.profit_h.iter_mut().chain(br.margin_ai.iter_mut()) {
                 *v = if u() < 0.5 { pool[(u() * 7.0) as usize % 7] } else { 4.0 * u() - 2.0 };
             }
+            br.fill_ranges(p.bins as usize);
             let talent = match case % 17 {
                 0 => f32::NAN,
                 1 => 0.0,
@@ -160,10 +162,16 @@ mod tests {
                 // SAFETY: AVX2 asserted above; the grid has at most 32 points.
                 let got = unsafe { best_share_avx2(talent, x, ai, best, v_star, &br, &p) };
                 assert_eq!(got.to_bits(), want.to_bits(), "case {case} ai {ai}: {got} vs {want}");
+                // The bound's shortcut (`best_share`) changes no share either.
+                let got = best_share(talent, x, ai, best, v_star, &br, &p);
+                assert_eq!(got.to_bits(), want.to_bits(), "case {case} ai {ai}, bounded: {got} vs {want}");
+                shortcut += usize::from(!(br.bound(talent, ai, v_star, &p) > best) && !best.is_nan());
                 compared[(got != x) as usize] += 1;
             }
         }
         // Both outcomes occur: the current share kept and a grid point chosen.
         assert!(compared[0] > 500 && compared[1] > 500, "{compared:?}");
+        // The shortcut is taken, and not always.
+        assert!(shortcut > 200 && shortcut < compared[0], "{shortcut} of {compared:?}");
     }
 }
