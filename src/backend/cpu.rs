@@ -417,13 +417,14 @@ impl Backend for CpuBackend {
 
     fn accounts(&mut self, p: &StepParams) {
         let c = &mut self.state.creators;
+        let single = rules::single_unit_steps(p);
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
             (&mut c.revenue, &mut c.offer, &mut c.vol, &c.mode, &c.cap, &c.sold)
                 .into_par_iter()
                 .with_min_len(min_len)
                 .for_each(|(revenue, offer, vol, &mode, &cap, &sold)| {
-                    let (rev, price, v) = rules::account(mode, offer[1], *vol, cap, sold, p);
+                    let (rev, price, v) = rules::account_with(mode, offer[1], *vol, cap, sold, single, p);
                     *revenue = rev;
                     offer[1] = price;
                     *vol = v;

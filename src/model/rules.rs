@@ -152,13 +152,42 @@ pub fn buyer_update(
 /// `cost_of` (fixed and variable costs, taxes, less subsidies).
 #[inline]
 pub fn account(mode: u32, price: f32, vol: f32, cap: u32, sold: u32, p: &StepParams) -> (f32, f32, f32) {
+    account_with(mode, price, vol, cap, sold, single_unit_steps(p), p)
+}
+
+/// The price step exp(price_speed (2 r - 1)) at sell-through r = sold / cap.
+#[inline]
+pub fn price_step(sold: u32, cap: u32, p: &StepParams) -> f32 {
+    let r = sold as f32 / cap as f32;
+    (p.price_speed * (2.0 * r - 1.0)).exp()
+}
+
+/// `price_step` of a creator offering one unit (every human one) that sold none and one:
+/// the only two, so a backend computes them once per step instead of once per creator.
+#[inline]
+pub fn single_unit_steps(p: &StepParams) -> [f32; 2] {
+    [price_step(0, 1, p), price_step(1, 1, p)]
+}
+
+/// `account` with the step's `single_unit_steps`.
+#[inline]
+pub fn account_with(
+    mode: u32,
+    price: f32,
+    vol: f32,
+    cap: u32,
+    sold: u32,
+    single: [f32; 2],
+    p: &StepParams,
+) -> (f32, f32, f32) {
     if mode == EXIT || cap == 0 {
         return (0.0, price, vol);
     }
     let sold_f = sold as f32;
     let r = sold_f / cap as f32;
     let revenue = price * sold_f;
-    let step = (p.price_speed * (2.0 * r - 1.0)).exp();
+    // sold <= cap, so one unit sold none or one.
+    let step = if cap == 1 { single[(sold != 0) as usize] } else { price_step(sold, cap, p) };
     if mode == HUMAN {
         (revenue, (price * step).max(p.c_human), vol)
     } else {
