@@ -364,7 +364,8 @@ impl BestResponse {
     #[inline]
     pub(crate) fn bound(&self, talent: f32, ai: bool, v_star: f32, p: &StepParams) -> f32 {
         let bins = p.bins as usize;
-        if !(talent >= 0.0) || self.range_h.is_empty() {
+        // A bin is monotone in quality only for q_max > 0 (a config's is at least 0.001).
+        if !(talent >= 0.0) || !(p.q_max > 0.0) || self.range_h.is_empty() {
             return f32::INFINITY;
         }
         let bin = |q: f32| market::bin_of_clamped(q, p.q_max, p.bins) as usize;
