@@ -431,7 +431,15 @@ impl Backend for CpuBackend {
                 .into_par_iter()
                 .with_min_len(min_len)
                 .for_each(|(revenue, offer, vol, &mode, &cap, &sold)| {
-                    let (rev, price, v) = rules::account_with(mode, offer[1], *vol, cap, sold, single, p);
+                    let (rev, price, v) = rules::account_with(
+                        mode,
+                        offer[1],
+                        *vol,
+                        cap,
+                        sold,
+                        || rules::price_step_of(single, sold, cap, p),
+                        p,
+                    );
                     *revenue = rev;
                     offer[1] = price;
                     *vol = v;

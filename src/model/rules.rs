@@ -152,7 +152,7 @@ pub fn buyer_update(
 /// `cost_of` (fixed and variable costs, taxes, less subsidies).
 #[inline]
 pub fn account(mode: u32, price: f32, vol: f32, cap: u32, sold: u32, p: &StepParams) -> (f32, f32, f32) {
-    account_with(mode, price, vol, cap, sold, single_unit_steps(p), p)
+    account_with(mode, price, vol, cap, sold, || price_step(sold, cap, p), p)
 }
 
 /// The price step exp(price_speed (2 r - 1)) at sell-through r = sold / cap.
@@ -169,7 +169,15 @@ pub fn single_unit_steps(p: &StepParams) -> [f32; 2] {
     [price_step(0, 1, p), price_step(1, 1, p)]
 }
 
-/// `account` with the step's `single_unit_steps`.
+/// `price_step`, read from `single` (`single_unit_steps`) for a creator offering one unit.
+#[inline]
+pub fn price_step_of(single: [f32; 2], sold: u32, cap: u32, p: &StepParams) -> f32 {
+    // sold <= cap, so one unit sold none or one.
+    if cap == 1 { single[(sold != 0) as usize] } else { price_step(sold, cap, p) }
+}
+
+/// `account` with the price step given by `step` (called only where a price moves):
+/// `price_step` itself, or `price_step_of` with the step's `single_unit_steps`.
 #[inline]
 pub fn account_with(
     mode: u32,
@@ -177,7 +185,7 @@ pub fn account_with(
     vol: f32,
     cap: u32,
     sold: u32,
-    single: [f32; 2],
+    step: impl FnOnce() -> f32,
     p: &StepParams,
 ) -> (f32, f32, f32) {
     if mode == EXIT || cap == 0 {
@@ -186,8 +194,7 @@ pub fn account_with(
     let sold_f = sold as f32;
     let r = sold_f / cap as f32;
     let revenue = price * sold_f;
-    // sold <= cap, so one unit sold none or one.
-    let step = if cap == 1 { single[(sold != 0) as usize] } else { price_step(sold, cap, p) };
+    let step = step();
     if mode == HUMAN {
         (revenue, (price * step).max(p.c_human), vol)
     } else {
@@ -451,9 +458,8 @@ pub fn decide(
 /// The creative share of the first grid point whose expected profit in AI mode (`ai`) or
 /// human craft beats `best` (the profit at the current share `x`) and every earlier point;
 /// `x` if none does: `mode_profit` maximised over the grid point by point, each point's
-/// value read from its curve bin. The bins of a block of points are computed first
-/// (independent of each other, so the compiler vectorises them); the scan that follows
-/// compares the same values in the same order as the point-by-point loop.
+/// value read from its curve bin. `x` at once where `BestResponse::bound` says no point can
+/// beat `best`; otherwise the vector scan where the CPU has one, else the scalar scan.
 #[inline]
 pub(crate) fn best_share(
     talent: f32,
@@ -478,7 +484,10 @@ pub(crate) fn best_share(
     best_share_scalar(talent, x, ai, best, v_star, br, p)
 }
 
-/// `best_share` point by point (any grid, any CPU; the vector scan's reference).
+/// `best_share`'s scan point by point (any grid, any CPU; the vector scan's reference). The
+/// bins of a block of points are computed first (independent of each other, so the compiler
+/// vectorises them); the scan that follows compares the same values in the same order as the
+/// point-by-point loop.
 #[inline]
 pub(crate) fn best_share_scalar(
     talent: f32,

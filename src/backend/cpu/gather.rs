@@ -208,7 +208,7 @@ impl SearchChunk<'_> {
             let mut best_score = 0.0f32;
             for &(unit, noise) in picks {
                 if let Some(&(next, _)) = ahead.next() {
-                    prefetch(units.as_ptr().wrapping_add(next as usize * UNIT_WORDS));
+                    prefetch_unit(units, next);
                 }
                 let rec = &units[unit as usize * UNIT_WORDS..][..UNIT_WORDS];
                 if rec[U_CLAIM].load(Relaxed) == CLAIM_SOLD {
@@ -231,9 +231,15 @@ impl SearchChunk<'_> {
             }
         }
         for &(next, _) in ahead {
-            prefetch(units.as_ptr().wrapping_add(next as usize * UNIT_WORDS));
+            prefetch_unit(units, next);
         }
     }
+}
+
+/// Starts loading the record of `unit`.
+#[inline(always)]
+fn prefetch_unit(units: &[AtomicU32], unit: u32) {
+    prefetch(units.as_ptr().wrapping_add(unit as usize * UNIT_WORDS));
 }
 
 /// The ring's batch `filling` and the other one (a ring of two).
@@ -287,7 +293,7 @@ pub fn resolve_chunk(
             return;
         }
         proposal[b] = NONE;
-        prefetch(units.as_ptr().wrapping_add(unit as usize * UNIT_WORDS));
+        prefetch_unit(units, unit);
         let batch = &mut ring[filling];
         batch.proposals[batch.len] = (b as u16, unit);
         batch.len += 1;
