@@ -60,3 +60,26 @@ fn accounting_invariants_hold_every_step() {
         assert!(rec.series(i).iter().all(|v| v.is_finite()), "metric {} has NaN/inf", m.name);
     }
 }
+
+/// `hollow bench`'s bounds count Philox blocks from the step's totals (`StepCounts`): the
+/// AI creators for `offers`, the inactive buyers for `buyers`. Those must be the agents that
+/// drew, counted before the step from the state (no re-skilling here, so exactly).
+#[test]
+fn bench_counts_the_draws_the_stages_make() {
+    let mut cfg = small(2000, 4000, 40, 10);
+    cfg.market.rounds = 3;
+    let mut sim = cpu_sim(&cfg, 2);
+    let mut checked_inactive = false;
+    for t in 0..cfg.top.steps {
+        let st = sim.backend().state();
+        let ai = st.creators.mode.iter().filter(|&&m| m == hollow::model::params::AI).count();
+        let inactive = st.buyers.active.iter().filter(|&&a| a == 0).count();
+        let (s, _) = sim.step();
+        let c = hollow::backend::StepCounts::of(&sim.last_params, &s.totals, cfg.market.rounds);
+        assert_eq!(c.offer_draws, ai as f64, "step {t}: offers' draws");
+        assert_eq!(c.buyer_draws, inactive as f64, "step {t}: buyers' draws");
+        assert!(c.proposals <= c.samples, "step {t}: proposals {} > samples {}", c.proposals, c.samples);
+        checked_inactive |= inactive > 0 && inactive < st.buyers.len();
+    }
+    assert!(checked_inactive, "no step had both active and inactive buyers: the test checked nothing");
+}

@@ -15,6 +15,7 @@ pub use stage::Stage;
 
 use crate::config::Config;
 use crate::model::market::Histogram;
+use crate::model::params::AI;
 use crate::state::{Deciles, State, StepParams};
 
 /// Which backend runs the step.
@@ -218,8 +219,10 @@ impl Ensemble for Separate {
     }
 }
 
-/// What a step's counts say it did: samples drawn in search, proposals made, purchases.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// What a step's counts say it did: samples drawn in search, proposals made, purchases,
+/// and who drew a Philox block. Where a count is not known exactly it is one that cannot
+/// exceed the truth (proposals: the winning ones; draws in offers: the AI creators'), so that
+/// a bound computed from them is still a bound.
 pub struct StepCounts {
     pub nc: f64,
     pub nb: f64,
@@ -228,20 +231,30 @@ pub struct StepCounts {
     pub proposals: f64,
     pub matched: f64,
     pub rounds: f64,
+    /// Creators that drew in `offers` (`rules::capacity_reads_word`): at least the AI ones
+    /// (re-skilling humans under Q-learning too, not counted).
+    pub offer_draws: f64,
+    /// Buyers that drew in `buyers` (the inactive ones): every active buyer searches in round
+    /// 0 when there are units, so these are the buyers that did not search; none without units.
+    pub buyer_draws: f64,
 }
 
 impl StepCounts {
     pub fn of(p: &StepParams, t: &Totals, rounds: u32) -> StepCounts {
         let per_search = (p.k as f32 * p.search_cost) as f64;
         let searches = if per_search > 0.0 { t.search_costs / per_search } else { t.active as f64 * rounds as f64 };
+        let units = (p.n_ai_units + p.n_human_units) as f64;
         StepCounts {
             nc: p.n_creators as f64,
             nb: p.n_buyers as f64,
-            units: (p.n_ai_units + p.n_human_units) as f64,
+            units,
             samples: searches * p.k as f64,
-            proposals: t.matched as f64 * 1.5, // winners plus the losers they beat, roughly
+            // Each purchase is a proposal that won; the ones that lost are not counted.
+            proposals: t.matched as f64,
             matched: t.matched as f64,
             rounds: rounds as f64,
+            offer_draws: t.mode_count[AI as usize] as f64,
+            buyer_draws: if units > 0.0 { p.n_buyers as f64 - t.active as f64 } else { 0.0 },
         }
     }
 }
@@ -269,8 +282,8 @@ pub struct StageWork {
 /// Random loads: a search sample reads its unit's 16-byte record (owner, claim, quality,
 /// price: one load on both backends); a proposal its record and the owner's sold count; a
 /// purchase the seller's offer.
-/// Philox: one block per creator in offers and decide, per sample in search, per buyer in
-/// buyers (the return draw).
+/// Philox: one block per creator that draws in offers (`StepCounts::offer_draws`) and per
+/// creator in decide, per sample in search, per inactive buyer in buyers (the return draw).
 pub fn stage_work(p: &StepParams, t: &Totals, rounds: u32) -> [StageWork; Stage::COUNT] {
     let c = StepCounts::of(p, t, rounds);
     let w = |stream_bytes: f64, random_loads: f64, philox_blocks: f64| StageWork {
@@ -279,11 +292,11 @@ pub fn stage_work(p: &StepParams, t: &Totals, rounds: u32) -> [StageWork; Stage:
         philox_blocks,
     };
     Stage::ALL.map(|s| match s {
-        Stage::Offers => w(c.nc * 32.0, 0.0, c.nc), // talent, x, mode, vol -> offer, cap, sold
+        Stage::Offers => w(c.nc * 32.0, 0.0, c.offer_draws), // talent, x, mode, vol -> offer, cap, sold
         Stage::Scan => w(c.nc * 28.0 + c.units * 16.0, 0.0, 0.0), // two passes over caps, offers; records
         Stage::Search => w(c.rounds * c.nb * 24.0, c.samples, c.samples), // buyer fields; unit record
         Stage::Resolve => w(c.rounds * c.nb * 8.0, c.proposals * 2.0, 0.0), // proposal; unit record, sold
-        Stage::Buyers => w(c.nb * 60.0, c.matched, c.nb), // fields; bought creator's offer
+        Stage::Buyers => w(c.nb * 60.0, c.matched, c.buyer_draws), // fields; bought creator's offer
         Stage::Accounts => w(c.nc * 40.0, 0.0, 0.0),
         Stage::Reduce => w(c.nc * 40.0 + c.nb * 24.0, 0.0, 0.0),
         Stage::Decide => w(c.nc * 52.0, 0.0, c.nc),
