@@ -107,10 +107,7 @@ pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usiz
     });
     let philox_per_s = pool.install(|| {
         rate(|| {
-            let s: u32 = (0..threads as u32)
-                .into_par_iter()
-                .map(philox_pass)
-                .reduce(|| 0, u32::wrapping_add);
+            let s: u32 = (0..threads as u32).into_par_iter().map(philox_pass).reduce(|| 0, u32::wrapping_add);
             black_box(s);
             (threads * 65536) as f64
         })
