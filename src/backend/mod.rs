@@ -223,6 +223,7 @@ impl Ensemble for Separate {
 /// and who drew a Philox block. Where a count is not known exactly it is one that cannot
 /// exceed the truth (proposals: the winning ones; draws in offers: the AI creators'), so that
 /// a bound computed from them is still a bound.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StepCounts {
     pub nc: f64,
     pub nb: f64,
