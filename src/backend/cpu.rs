@@ -688,11 +688,14 @@ impl Words {
     fn of_some(p: &StepParams, stream: Stream, i0: usize, n: usize, drawn: impl Fn(usize) -> bool) -> Words {
         let mut w = Words { words: [[0; 4]; DRAW_BATCH], slot: [u8::MAX; DRAW_BATCH] };
         let mut agents = [0u32; DRAW_BATCH];
+        // Written for every agent, kept for those drawn: whether one is drawn (its mode, or
+        // whether it is active) is a coin flip to the branch predictor.
         let mut m = 0;
-        for l in (0..n).filter(|&l| drawn(l)) {
+        for l in 0..n.min(DRAW_BATCH) {
+            let d = drawn(l);
             agents[m] = (i0 + l) as u32;
-            w.slot[l] = m as u8;
-            m += 1;
+            w.slot[l] = if d { m as u8 } else { u8::MAX };
+            m += usize::from(d);
         }
         rng::draw4_many(p.key, p.step, stream as u32, &agents[..m], &[0; DRAW_BATCH][..m], &mut w.words[..m]);
         w
