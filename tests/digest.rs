@@ -8,8 +8,11 @@
 
 mod common;
 use common::*;
+use hollow::backend::cpu::CpuBackend;
 use hollow::config::{Config, Decision};
-use hollow::observe::METRICS;
+use hollow::observe::{METRICS, Recorder};
+use hollow::sim::Simulation;
+use std::sync::atomic::AtomicBool;
 
 /// FNV-1a over 32- and 64-bit words (order-sensitive, so a moved value changes it).
 struct Fnv(u64);
@@ -34,9 +37,17 @@ impl Fnv {
     }
 }
 
-/// The digest of a run of `cfg` on `threads` CPU threads.
-fn digest(cfg: &Config, threads: usize) -> u64 {
-    let (mut sim, rec) = run_cpu(cfg, threads);
+/// The digest of a run of `cfg` on `threads` CPU threads (`by_talent`: with the best
+/// response taken from talent tables whatever the market's size).
+fn digest(cfg: &Config, threads: usize, by_talent: bool) -> u64 {
+    let (mut sim, rec) = if by_talent {
+        let mut sim = Simulation::new(cfg.clone(), |s| Box::new(CpuBackend::new(s, threads).by_talent_from(0)));
+        let mut rec = Recorder::new();
+        sim.run(cfg.top.steps, &mut rec, &AtomicBool::new(false), |_| {});
+        (sim, rec)
+    } else {
+        run_cpu(cfg, threads)
+    };
     let mut h = Fnv::new();
     assert_eq!(rec.len(), cfg.top.steps as usize, "every step recorded");
     // A run in which AI never entered would leave the AI paths of every stage unchecked.
@@ -72,11 +83,15 @@ fn digest(cfg: &Config, threads: usize) -> u64 {
     h.0
 }
 
-/// Runs `cfg` on 1 and 2 threads and checks both digests against `want`.
+/// Runs `cfg` on 1 and 2 threads, and with the best response from talent tables (which these
+/// small markets do not use by default), and checks every digest against `want`.
 fn check(name: &str, cfg: &Config, want: u64) {
-    for threads in [1, 2] {
-        let got = digest(cfg, threads);
-        assert_eq!(got, want, "{name} on {threads} threads: digest {got:#018x}, recorded {want:#018x}");
+    for (threads, by_talent) in [(1, false), (2, false), (1, true), (2, true)] {
+        let got = digest(cfg, threads, by_talent);
+        assert_eq!(
+            got, want,
+            "{name} on {threads} threads, talent tables {by_talent}: digest {got:#018x}, recorded {want:#018x}"
+        );
     }
 }
 

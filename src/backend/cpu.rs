@@ -161,6 +161,8 @@ pub struct CpuBackend {
     /// again only when the cuts do (nine comparisons per creator were a quarter of it).
     deciles: Vec<u8>,
     deciles_of: Option<[u32; 9]>,
+    /// Markets from this many creators take the best response from per-step talent tables.
+    by_talent_from: usize,
 }
 
 /// The step parameters `CpuBackend::factors` were computed with: (step, w, 1/Z(w)) bits.
@@ -187,7 +189,16 @@ impl CpuBackend {
             factors_of: None,
             deciles: Vec::new(),
             deciles_of: None,
+            by_talent_from: BY_TALENT_CREATORS,
         }
+    }
+
+    /// Tabulates the best response by talent in markets from `creators` creators on (by
+    /// default `BY_TALENT_CREATORS`): the same results either way, which tests check on
+    /// markets too small to use the tables by default.
+    pub fn by_talent_from(mut self, creators: usize) -> Self {
+        self.by_talent_from = creators;
+        self
     }
 }
 
@@ -604,6 +615,7 @@ impl Backend for CpuBackend {
             });
             return;
         }
+        self.best_response.by_talent = c.len() >= self.by_talent_from;
         self.best_response.fill(p, rp);
         let br = &self.best_response;
         // The factors `offers` computed at these x, if it computed them with these parameters.
@@ -663,6 +675,11 @@ impl Backend for CpuBackend {
 /// Agents per batch of the per-agent stages that draw random words: the words of a batch
 /// are drawn together (`rng::draw4_many`, several blocks per instruction).
 const DRAW_BATCH: usize = 64;
+
+/// Markets from this many creators tabulate the best response by talent each step
+/// (`rules::BestResponse::by_talent`); in smaller ones building the table costs more than it
+/// saves.
+const BY_TALENT_CREATORS: usize = 1 << 18;
 
 /// Creators per rayon item of `accounts`: an item per creator, through rayon's zip of six
 /// slices, cost about 15% of the stage at 10^6 (scan's record writing, chunked the same

@@ -299,6 +299,11 @@ pub struct BestResponse {
     /// `RANGE_BINS` bins. `best_share`'s bound on what any grid point can reach.
     pub range_h: Vec<f32>,
     pub range_ai: Vec<f32>,
+    /// Whether `fill` tabulates the best response by talent (`talent`): worth it for large
+    /// markets only (a table costs about what deciding a few thousand creators does).
+    pub by_talent: bool,
+    /// The best response by talent (`rules::talent`), when `by_talent` and it applies.
+    pub(crate) talent: talent::TalentTables,
 }
 
 /// Curves with at most this many bins get `BestResponse`'s range tables (`bins^2` entries).
@@ -337,6 +342,13 @@ impl BestResponse {
         self.margin_ai.extend(rp[CH_AI * bins..][..bins].iter().map(|&cell| market::margin_ai(cell, &c)));
         self.margin_ai.resize(table_len, 0.0);
         self.fill_ranges(bins);
+        let mut t = std::mem::take(&mut self.talent);
+        if self.by_talent {
+            t.fill(self, p);
+        } else {
+            t.clear();
+        }
+        self.talent = t;
     }
 
     /// The grid's ranges and the range tables, from the grid and the value tables.
@@ -472,6 +484,9 @@ pub(crate) fn best_share(
 ) -> f32 {
     // A creator whose current profit no grid point can beat keeps its share without a scan
     // (in a settled market, most: their share already gives the best bin within reach).
+    if let Some(share) = br.talent.best_share(talent, x, ai, best, v_star, br, p) {
+        return share;
+    }
     if !(br.bound(talent, ai, v_star, p) > best) {
         return x;
     }
@@ -680,5 +695,6 @@ pub fn decide_q(
 }
 
 mod grid;
+mod talent;
 #[cfg(test)]
 mod tests;
