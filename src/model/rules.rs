@@ -696,5 +696,48 @@ pub fn decide_q(
 
 mod grid;
 mod talent;
+
+/// Random best-response problems for the tests of the fast paths (`grid`, `talent`) against
+/// `best_share_scalar`: grids of 2 to 32 points, 1 to 64 bins, and value tables with ties
+/// (values from a small set), NaN and signed zeros.
+#[cfg(test)]
+pub(crate) struct ScanCases {
+    key: [u32; 2],
+    k: u32,
+}
+
+#[cfg(test)]
+impl ScanCases {
+    pub(crate) fn new(key: [u32; 2]) -> Self {
+        Self { key, k: 0 }
+    }
+
+    /// The next uniform draw in [0, 1).
+    pub(crate) fn u(&mut self) -> f32 {
+        self.k += 1;
+        rng::unit_f32(rng::draw4(self.key, self.k, 0, 0, 0)[0])
+    }
+
+    /// Step parameters and filled tables of problem `case`.
+    pub(crate) fn problem(&mut self, case: u32) -> (StepParams, BestResponse) {
+        let mut p = StepParams { x_lo: 0.02, x_hi: 0.98, f_ai: 0.3, adoption_tax: 0.05, ..Default::default() };
+        p.x_grid = 2 + case % 31;
+        p.bins = [1, 2, 7, 64, 16, 32, 33][case as usize % 7];
+        p.q_max = 0.5 + 3.0 * self.u();
+        p.alpha_a = 3.0 * self.u();
+        p.qbar_a = 2.0 * self.u();
+        p.w = 0.1 + 0.8 * self.u();
+        p.inv_z = 1.0 / super::technology::z_of(p.w);
+        let pool = [0.0, -0.0, 1.0, 2.5, -1.0, f32::NAN, 0.25];
+        let mut br = BestResponse::new(&p, &vec![[1.0, 1.0]; 2 * p.bins as usize]);
+        for i in 0..br.profit_h.len() + br.margin_ai.len() {
+            let v = if self.u() < 0.5 { pool[(self.u() * 7.0) as usize % 7] } else { 4.0 * self.u() - 2.0 };
+            let n = br.profit_h.len();
+            if i < n { br.profit_h[i] = v } else { br.margin_ai[i - n] = v }
+        }
+        br.fill_ranges(p.bins as usize);
+        (p, br)
+    }
+}
 #[cfg(test)]
 mod tests;

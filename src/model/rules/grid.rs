@@ -114,41 +114,18 @@ pub(super) unsafe fn best_share_avx2(
 mod tests {
     use super::*;
     use crate::model::rules::{best_share, best_share_scalar};
-    use crate::rng;
 
     /// The vector scan against the scalar one on random grids, tables and creators, with
     /// ties (values from a small set), NaN, signed zeros, and grids of 2 to 32 points.
     #[test]
     fn the_vector_scan_finds_the_scalar_scans_share() {
         assert!(std::arch::is_x86_feature_detected!("avx2"), "this test needs an x86-64 CPU with AVX2");
-        let mut p = StepParams {
-            x_lo: 0.02,
-            x_hi: 0.98,
-            w: 0.5,
-            inv_z: 2.0,
-            f_ai: 0.3,
-            adoption_tax: 0.05,
-            ..Default::default()
-        };
-        let mut k = 0u32;
-        let mut u = || {
-            k += 1;
-            rng::unit_f32(rng::draw4([7, 9], k, 0, 0, 0)[0])
-        };
+        let mut cases = crate::model::rules::ScanCases::new([7, 9]);
         let mut compared = [0usize; 2];
         let mut shortcut = 0;
         for case in 0..4000 {
-            p.x_grid = 2 + case % 31;
-            p.bins = [1, 2, 7, 64, 16, 32, 33][case as usize % 7];
-            p.q_max = 0.5 + 3.0 * u();
-            p.alpha_a = 3.0 * u();
-            p.qbar_a = 2.0 * u();
-            let pool = [0.0, -0.0, 1.0, 2.5, -1.0, f32::NAN, 0.25];
-            let mut br = BestResponse::new(&p, &vec![[1.0, 1.0]; 2 * p.bins as usize]);
-            for v in br.profit_h.iter_mut().chain(br.margin_ai.iter_mut()) {
-                *v = if u() < 0.5 { pool[(u() * 7.0) as usize % 7] } else { 4.0 * u() - 2.0 };
-            }
-            br.fill_ranges(p.bins as usize);
+            let (p, br) = cases.problem(case);
+            let mut u = || cases.u();
             let talent = match case % 17 {
                 0 => f32::NAN,
                 1 => 0.0,

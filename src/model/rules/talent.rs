@@ -281,42 +281,17 @@ impl Side {
 mod tests {
     use super::*;
     use crate::model::rules::best_share_scalar;
-    use crate::rng;
 
     /// The tables' answer against the scalar scan on random grids, curves and creators, with
     /// ties (values from a small set), NaN and signed zeros in the tables, and negative, zero
     /// and NaN talents; the tables must decide most cases.
     #[test]
     fn the_tables_give_the_scalar_scans_share() {
-        let mut p = StepParams {
-            x_lo: 0.02,
-            x_hi: 0.98,
-            w: 0.5,
-            inv_z: 2.0,
-            f_ai: 0.3,
-            adoption_tax: 0.05,
-            ..Default::default()
-        };
-        let mut k = 0u32;
-        let mut u = || {
-            k += 1;
-            rng::unit_f32(rng::draw4([11, 5], k, 0, 0, 0)[0])
-        };
+        let mut cases = crate::model::rules::ScanCases::new([11, 5]);
         let (mut decided, mut asked, mut moved, mut valid) = (0usize, 0usize, 0usize, 0usize);
         for case in 0..1500 {
-            p.x_grid = 2 + case % 31;
-            p.bins = [1, 2, 7, 64, 16, 32, 33][case as usize % 7];
-            p.q_max = 0.5 + 3.0 * u();
-            p.alpha_a = 3.0 * u();
-            p.qbar_a = 2.0 * u();
-            p.w = 0.1 + 0.8 * u();
-            p.inv_z = 1.0 / crate::model::technology::z_of(p.w);
-            let pool = [0.0, -0.0, 1.0, 2.5, -1.0, f32::NAN, 0.25];
-            let mut br = BestResponse::new(&p, &vec![[1.0, 1.0]; 2 * p.bins as usize]);
-            for v in br.profit_h.iter_mut().chain(br.margin_ai.iter_mut()) {
-                *v = if u() < 0.5 { pool[(u() * 7.0) as usize % 7] } else { 4.0 * u() - 2.0 };
-            }
-            br.fill_ranges(p.bins as usize);
+            let (p, br) = cases.problem(case);
+            let mut u = || cases.u();
             let mut tables = TalentTables::default();
             tables.fill(&br, &p);
             // Cuts closer than the finest cells leave a side without a table (it must say so
