@@ -482,11 +482,11 @@ pub(crate) fn best_share(
     br: &BestResponse,
     p: &StepParams,
 ) -> f32 {
-    // A creator whose current profit no grid point can beat keeps its share without a scan
-    // (in a settled market, most: their share already gives the best bin within reach).
     if let Some(share) = br.talent.best_share(talent, x, ai, best, v_star, br, p) {
         return share;
     }
+    // A creator whose current profit no grid point can beat keeps its share without a scan
+    // (in a settled market, most: their share already gives the best bin within reach).
     if !(br.bound(talent, ai, v_star, p) > best) {
         return x;
     }
@@ -730,10 +730,8 @@ impl ScanCases {
         p.inv_z = 1.0 / super::technology::z_of(p.w);
         let pool = [0.0, -0.0, 1.0, 2.5, -1.0, f32::NAN, 0.25];
         let mut br = BestResponse::new(&p, &vec![[1.0, 1.0]; 2 * p.bins as usize]);
-        for i in 0..br.profit_h.len() + br.margin_ai.len() {
-            let v = if self.u() < 0.5 { pool[(self.u() * 7.0) as usize % 7] } else { 4.0 * self.u() - 2.0 };
-            let n = br.profit_h.len();
-            if i < n { br.profit_h[i] = v } else { br.margin_ai[i - n] = v }
+        for v in br.profit_h.iter_mut().chain(br.margin_ai.iter_mut()) {
+            *v = if self.u() < 0.5 { pool[(self.u() * 7.0) as usize % 7] } else { 4.0 * self.u() - 2.0 };
         }
         br.fill_ranges(p.bins as usize);
         (p, br)

@@ -24,7 +24,9 @@ const AI_TOP: usize = 4;
 /// point's bin changes, ascending, and per interval between them what the scan finds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Side {
-    /// Interval j holds the keys k with `cuts[j - 1] <= k < cuts[j]` (from 0, to +inf).
+    /// Interval j holds the keys k with `cuts[j - 1] <= k < cuts[j]` (from 0, to +inf);
+    /// `PER_CELL` NaN follow the cuts (`real_cuts` leaves them out), so `interval` can always
+    /// compare that many.
     cuts: Vec<f32>,
     /// Human: per interval, the largest non-NaN value and the first point holding it
     /// (`u8::MAX`: every value NaN). AI: the distinct non-NaN margins, largest first, each
@@ -38,8 +40,6 @@ pub(crate) struct Side {
     /// the cuts mispredicted a branch at most of its steps.
     scale: f32,
     start: Vec<u32>,
-    /// `cuts`, then `PER_CELL` NaN.
-    padded: Vec<f32>,
 }
 
 /// The most cuts a cell may hold (`Side::interval` compares this many).
@@ -212,10 +212,12 @@ impl Side {
         if !self.fill_cells() {
             return false;
         }
+        let n = self.cuts.len();
+        self.cuts.extend([f32::NAN; PER_CELL]);
         self.best.clear();
         self.count.clear();
         let mut at = vec![0u32; points];
-        for j in 0..=self.cuts.len() {
+        for j in 0..=n {
             let k = if j == 0 { 0.0 } else { self.cuts[j - 1] };
             for (g, b) in at.iter_mut().enumerate() {
                 *b = bin(g, k);
@@ -233,8 +235,14 @@ impl Side {
         let j = self.start[self.cell(key)] as usize;
         // At most PER_CELL cuts share a cell, and NaN pads the cuts (never <= a key): a fixed
         // number of comparisons, added up, where a loop mispredicted its exit.
-        let c = &self.padded[j..j + PER_CELL];
+        let c = &self.cuts[j..j + PER_CELL];
         usize::from(c[0] <= key) + usize::from(c[1] <= key) + usize::from(c[2] <= key) + usize::from(c[3] <= key) + j
+    }
+
+    /// The cuts without their NaN padding.
+    #[cfg(test)]
+    fn real_cuts(&self) -> &[f32] {
+        &self.cuts[..self.cuts.len().saturating_sub(PER_CELL)]
     }
 
     #[inline]
@@ -245,12 +253,10 @@ impl Side {
 
     /// Cells for the cuts, spread over the finite ones: four per cut, or as many more as it
     /// takes to have at most `PER_CELL` cuts in a cell. Returns false if no number up to
-    /// `MAX_CELLS` does (cuts closer than that: the side then has no table).
+    /// `MAX_CELLS` does (cuts closer than that: the side then has no table). Runs before the
+    /// padding is added.
     fn fill_cells(&mut self) -> bool {
         let top = self.cuts.iter().rev().find(|c| c.is_finite()).copied().unwrap_or(0.0);
-        self.padded.clear();
-        self.padded.extend(&self.cuts);
-        self.padded.extend([f32::NAN; PER_CELL]);
         let mut cells = (4 * self.cuts.len()).max(1);
         while cells <= MAX_CELLS {
             self.scale = if top > 0.0 { cells as f32 / top } else { 0.0 };
@@ -303,8 +309,9 @@ mod tests {
                     1 => 0.0,
                     2 => -0.5,
                     // A talent on a cut, where an interval starts.
-                    3 if !tables.human.cuts.is_empty() => {
-                        tables.human.cuts[(u() * 1e6) as usize % tables.human.cuts.len()]
+                    3 if !tables.human.real_cuts().is_empty() => {
+                        let cuts = tables.human.real_cuts();
+                        cuts[(u() * 1e6) as usize % cuts.len()]
                     }
                     _ => 3.0 * u(),
                 };
