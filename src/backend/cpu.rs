@@ -151,10 +151,11 @@ pub struct CpuBackend {
     /// The best response's grid and per-bin profits, refilled every step (kept to reuse
     /// its allocations).
     best_response: rules::BestResponse,
-    /// `human_factor(x)` of every creator as `offers` computed it (NaN for AI creators), so
-    /// `decide` does not compute it again (two `powf`); valid for the parameters in
-    /// `factors_of` until `decide` moves x.
-    factors: Vec<f32>,
+    /// Per creator, the x at which `offers` last computed `human_factor(x)` (two `powf`) and
+    /// the factor, for the parameters in `factors_of`; NaN where none was. A factor is
+    /// used while the creator's x still has those bits: most creators keep their x from step
+    /// to step (all of them before the shock), so `offers` computes few and `decide` none.
+    factors: Vec<[f32; 2]>,
     factors_of: Option<FactorsOf>,
     /// Each creator's talent decile (`decile_of`) against the cuts whose bits are in
     /// `deciles_of`: talent does not change during a run, so `reduce` computes the deciles
@@ -165,11 +166,17 @@ pub struct CpuBackend {
     by_talent_from: usize,
 }
 
-/// The step parameters `CpuBackend::factors` were computed with: (step, w, 1/Z(w)) bits.
-type FactorsOf = (u32, u32, u32);
+/// The step parameters `CpuBackend::factors` were computed with: (w, 1/Z(w)) bits.
+type FactorsOf = (u32, u32);
 
 fn factors_of(p: &StepParams) -> FactorsOf {
-    (p.step, p.w.to_bits(), p.inv_z.to_bits())
+    (p.w.to_bits(), p.inv_z.to_bits())
+}
+
+/// The human factor kept in `CpuBackend::factors` for a creator now at `x`, or NaN.
+#[inline]
+fn kept_factor([at, hf]: [f32; 2], x: f32) -> f32 {
+    if at.to_bits() == x.to_bits() { hf } else { f32::NAN }
 }
 
 impl CpuBackend {
@@ -209,9 +216,13 @@ impl Backend for CpuBackend {
     }
 
     fn offers(&mut self, p: &StepParams) {
+        let n = self.state.creators.len();
+        if self.factors_of != Some(factors_of(p)) || self.factors.len() != n {
+            self.factors.clear();
+            self.factors.resize(n, [f32::NAN; 2]);
+            self.factors_of = Some(factors_of(p));
+        }
         let c = &mut self.state.creators;
-        self.factors.resize(c.len(), f32::NAN);
-        self.factors_of = Some(factors_of(p));
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
             (
@@ -234,7 +245,12 @@ impl Backend for CpuBackend {
                         rules::capacity_reads_word(mode[i], reskill[i])
                     });
                     for i in 0..offer.len() {
-                        (offer[i][0], factor[i]) = rules::nominal_quality_and_factor(mode[i], talent[i], x[i], p);
+                        let known = kept_factor(factor[i], x[i]);
+                        let hf;
+                        (offer[i][0], hf) = rules::nominal_quality_and_factor(mode[i], talent[i], x[i], known, p);
+                        if hf.to_bits() != known.to_bits() {
+                            factor[i] = [x[i], hf];
+                        }
                         cap[i] = rules::capacity_q(mode[i], vol[i], || w.word(i), p.ai_volume_max, reskill[i]);
                         sold[i] = 0;
                     }
@@ -563,7 +579,6 @@ impl Backend for CpuBackend {
         let c = &mut self.state.creators;
         let min_len = self.workers.min_len(1);
         if p.decision == 1 {
-            self.factors_of = None;
             // The paper's Q-learning: the reward is this step's profit.
             self.workers.install(|| {
                 (
@@ -619,7 +634,7 @@ impl Backend for CpuBackend {
         self.best_response.fill(p, rp);
         let br = &self.best_response;
         // The factors `offers` computed at these x, if it computed them with these parameters.
-        let factors = if self.factors_of.take() == Some(factors_of(p)) { &self.factors[..] } else { &[] };
+        let factors = if self.factors_of == Some(factors_of(p)) { &self.factors[..] } else { &[] };
         self.workers.install(|| {
             (
                 c.mode.par_chunks_mut(DRAW_BATCH),
@@ -636,8 +651,8 @@ impl Backend for CpuBackend {
                     let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
                     let kept = factors.get(ci * DRAW_BATCH..).unwrap_or(&[]);
                     for i in 0..mode.len() {
-                        let hf_x = || match kept.get(i) {
-                            Some(&hf) if !hf.is_nan() => hf,
+                        let hf_x = || match kept.get(i).map(|&f| kept_factor(f, x[i])) {
+                            Some(hf) if !hf.is_nan() => hf,
                             _ => human_factor(x[i], p.w, p.inv_z),
                         };
                         let d = rules::decide(

@@ -10,19 +10,21 @@ use crate::rng;
 /// Nominal quality of a creator's units in `mode` (exit creators are valued as human).
 #[inline]
 pub fn nominal_quality(mode: u32, talent: f32, x: f32, p: &StepParams) -> f32 {
-    nominal_quality_and_factor(mode, talent, x, p).0
+    nominal_quality_and_factor(mode, talent, x, f32::NAN, p).0
 }
 
-/// `nominal_quality` and the human factor `human_factor(x)` it was computed from (NaN in
-/// AI mode, whose quality does not use it): `decide` needs the same factor for the human
-/// profit at x, and the CPU keeps it from `offers` rather than compute it twice.
+/// `nominal_quality` and the human factor `human_factor(x)` it was computed from: `known`
+/// where that is not NaN (the caller's promise that it is `human_factor(x, p.w, p.inv_z)`),
+/// else computed (two `powf`) in human craft and exit; in AI mode, whose quality does not
+/// use it, `known` as it is. `decide` needs the same factor for the human profit at x, and
+/// the CPU keeps it while x does not move rather than compute it again.
 #[inline]
-pub fn nominal_quality_and_factor(mode: u32, talent: f32, x: f32, p: &StepParams) -> (f32, f32) {
+pub fn nominal_quality_and_factor(mode: u32, talent: f32, x: f32, known: f32, p: &StepParams) -> (f32, f32) {
     if mode == AI {
-        (q_ai(talent, x, p.alpha_a, p.qbar_a), f32::NAN)
+        (q_ai(talent, x, p.alpha_a, p.qbar_a), known)
     } else {
         // q_human(talent, x, w, inv_z), its factor kept.
-        let hf = human_factor(x, p.w, p.inv_z);
+        let hf = if known.is_nan() { human_factor(x, p.w, p.inv_z) } else { known };
         (talent * hf, hf)
     }
 }
@@ -590,7 +592,9 @@ pub fn capacity_q(mode: u32, vol: f32, u: impl FnOnce() -> u32, vmax: f32, reski
 /// draws words ahead (several at once) draws these and no others.
 #[inline]
 pub fn capacity_reads_word(mode: u32, reskill: u32) -> bool {
-    mode == AI || (mode == HUMAN && reskill_left(reskill) > 0)
+    // `|` and `&`, not `||` and `&&`: called for every creator to list those that draw,
+    // where a branch on the mode (mixed after the shock) mispredicts.
+    (mode == AI) | ((mode == HUMAN) & (reskill_left(reskill) > 0))
 }
 
 /// Costs a creator paid this step, re-skilling included: `cost_of` plus `reskill_cost`
