@@ -83,3 +83,32 @@ fn bench_counts_the_draws_the_stages_make() {
     }
     assert!(checked_inactive, "no step had both active and inactive buyers: the test checked nothing");
 }
+
+/// The CPU keeps each human creator's quality factor from step to step while its x keeps
+/// its bits (two `powf` saved): every quality `offers` posts must still be exactly the
+/// nominal quality at the x and mode the creator had when it posted, through a shock in
+/// which many creators move x and many do not.
+#[test]
+fn offered_qualities_are_the_nominal_ones_at_the_step_s_x() {
+    use hollow::model::rules::nominal_quality;
+    let cfg = small(2000, 4000, 40, 10);
+    let mut sim = cpu_sim(&cfg, 2);
+    let mut rec = Recorder::new();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (mut kept, mut moved) = (0usize, 0usize);
+    for t in 0..cfg.top.steps {
+        let before = sim.backend().state().creators;
+        sim.run(t + 1, &mut rec, &stop, |_| {});
+        let after = sim.backend().state().creators;
+        let p = sim.last_params;
+        for i in 0..before.len() {
+            let q = nominal_quality(before.mode[i], before.talent[i], before.x[i], &p);
+            assert_eq!(after.offer[i][0].to_bits(), q.to_bits(), "step {t}: creator {i}'s quality");
+            let same = before.x[i].to_bits() == after.x[i].to_bits();
+            kept += usize::from(same && before.mode[i] != hollow::state::AI);
+            moved += usize::from(!same);
+        }
+    }
+    // Both paths taken often: factors kept, and x moved (so a stale factor would show).
+    assert!(kept > 10 * 2000 && moved > 2000, "kept {kept}, moved {moved}");
+}
