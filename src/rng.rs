@@ -139,15 +139,38 @@ fn draw4_many_avx2(key: [u32; 2], step: u32, stream: u32, agent: &[u32], draw: &
                 c3[h] = lo0;
             }
         }
-        let mut w = [[0u32; N]; 4];
-        for (word, regs) in w.iter_mut().zip([c0, c1, c2, c3]) {
-            for (h, r) in regs.into_iter().enumerate() {
-                // SAFETY: as for `load`: 8 words at 8 h inside the 16 of `word`.
-                unsafe { _mm256_storeu_si256(word.as_mut_ptr().add(8 * h).cast(), r) };
+        // Lane l of (c0, c1, c2, c3) is block l: transposed in registers (4x4 within each
+        // 128-bit half, then the halves paired), eight blocks per group, stored whole; a
+        // partial last pass goes through a buffer.
+        let mut buf = [[0u32; 4]; N];
+        let full = o.len() == N;
+        let dst: *mut [u32; 4] = if full { o.as_mut_ptr() } else { buf.as_mut_ptr() };
+        for h in 0..2 {
+            let t0 = _mm256_unpacklo_epi32(c0[h], c1[h]);
+            let t1 = _mm256_unpackhi_epi32(c0[h], c1[h]);
+            let t2 = _mm256_unpacklo_epi32(c2[h], c3[h]);
+            let t3 = _mm256_unpackhi_epi32(c2[h], c3[h]);
+            // Blocks (0, 4), (1, 5), (2, 6), (3, 7) of the group.
+            let u = [
+                _mm256_unpacklo_epi64(t0, t2),
+                _mm256_unpackhi_epi64(t0, t2),
+                _mm256_unpacklo_epi64(t1, t3),
+                _mm256_unpackhi_epi64(t1, t3),
+            ];
+            let pairs = [
+                _mm256_permute2x128_si256::<0x20>(u[0], u[1]),
+                _mm256_permute2x128_si256::<0x20>(u[2], u[3]),
+                _mm256_permute2x128_si256::<0x31>(u[0], u[1]),
+                _mm256_permute2x128_si256::<0x31>(u[2], u[3]),
+            ];
+            for (j, r) in pairs.into_iter().enumerate() {
+                // SAFETY: blocks 8 h + 2 j and the one after lie inside the N blocks `dst`
+                // points to (`o` when it holds N, else `buf`).
+                unsafe { _mm256_storeu_si256(dst.add(8 * h + 2 * j).cast(), r) };
             }
         }
-        for (l, o) in o.iter_mut().enumerate() {
-            *o = [w[0][l], w[1][l], w[2][l], w[3][l]];
+        if !full {
+            o.copy_from_slice(&buf[..o.len()]);
         }
     }
 }
@@ -361,7 +384,7 @@ mod tests {
     #[test]
     fn many_draws_at_once_are_the_draws_one_by_one() {
         let key = key_of(0x1234_5678_9abc_def0);
-        for n in [0usize, 1, 7, 8, 9, 64, 100] {
+        for n in [0usize, 1, 7, 8, 9, 15, 16, 17, 64, 100] {
             let agent: Vec<u32> = (0..n as u32).map(|i| hash32(i) >> 2).collect();
             let draw: Vec<u32> = (0..n as u32).map(|i| i % 5).collect();
             let mut out = vec![[0u32; 4]; n];
