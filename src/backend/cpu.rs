@@ -262,60 +262,57 @@ impl Backend for CpuBackend {
         let c = &mut self.state.creators;
         let (mode, cap, offset, offer) = (&c.mode, &c.cap, &mut c.offset, &c.offer);
         let min_len = self.workers.min_len(1);
-        let (n_ai, n_h, starts) = self.workers.install(|| {
-            // Chunk totals per channel, then an exclusive scan over chunks, then local scans.
-            let sums: Vec<(u32, u32)> = mode
-                .par_chunks(CHUNK)
+        // Chunk totals per channel, then an exclusive scan over chunks; then one pass per
+        // chunk writes both the creators' offsets and their units' records (the totals
+        // say where the human channel starts), reading the creators once more, not twice.
+        let sums: Vec<(u32, u32)> = self.workers.install(|| {
+            mode.par_chunks(CHUNK)
                 .zip(cap.par_chunks(CHUNK))
                 .with_min_len(min_len)
                 .map(|(m, k)| {
                     m.iter().zip(k).fold((0u32, 0u32), |(a, h), (&m, &k)| if m == AI { (a + k, h) } else { (a, h + k) })
                 })
-                .collect();
-            let mut starts = Vec::with_capacity(sums.len());
-            let (mut a, mut h) = (0u32, 0u32);
-            for &(sa, sh) in &sums {
-                starts.push((a, h));
-                a += sa;
-                h += sh;
-            }
+                .collect()
+        });
+        let mut starts = Vec::with_capacity(sums.len());
+        let (mut n_ai, mut n_h) = (0u32, 0u32);
+        for &(sa, sh) in &sums {
+            starts.push((n_ai, n_h));
+            n_ai += sa;
+            n_h += sh;
+        }
+        self.units.resize((n_ai + n_h) as usize, [0; UNIT_WORDS]);
+        let out = Disjoint(self.units.as_mut_ptr());
+        self.workers.install(|| {
             offset
                 .par_chunks_mut(CHUNK)
                 .zip(mode.par_chunks(CHUNK))
                 .zip(cap.par_chunks(CHUNK))
+                .zip(offer.par_chunks(CHUNK))
                 .zip(&starts)
+                .enumerate()
                 .with_min_len(min_len)
-                .for_each(|(((o, m), k), &(mut a, mut h))| {
-                    for ((o, &m), &k) in o.iter_mut().zip(m).zip(k) {
-                        if m == AI {
+                .for_each(|(ci, ((((o, m), k), of), &(mut a, mut h)))| {
+                    let out = out;
+                    for (l, (((o, &m), &k), of)) in o.iter_mut().zip(m).zip(k).zip(of).enumerate() {
+                        let base = if m == AI {
                             *o = a;
                             a += k;
+                            *o
                         } else {
                             *o = h;
                             h += k;
+                            n_ai + *o
+                        };
+                        let rec = [(ci * CHUNK + l) as u32, CLAIM_EMPTY, of[0].to_bits(), of[1].to_bits()];
+                        for u in base..base + k {
+                            // SAFETY: [base, base + k) ranges of different creators are
+                            // disjoint (exclusive prefix sums within each channel, the
+                            // human channel after all n_ai AI units) and below n_ai + n_h.
+                            unsafe { *out.0.add(u as usize) = rec };
                         }
                     }
                 });
-            (a, h, starts)
-        });
-        let _ = starts;
-        let total = (n_ai + n_h) as usize;
-        self.units.resize(total, [0; UNIT_WORDS]);
-        let out = Disjoint(self.units.as_mut_ptr());
-        let min_len = self.workers.min_len(1024);
-        self.workers.install(|| {
-            (mode, cap, &*offset, offer).into_par_iter().enumerate().with_min_len(min_len).for_each(
-                |(i, (&m, &k, &o, of))| {
-                    let base = if m == AI { o } else { n_ai + o };
-                    let out = out;
-                    let rec = [i as u32, CLAIM_EMPTY, of[0].to_bits(), of[1].to_bits()];
-                    for u in base..base + k {
-                        // SAFETY: [base, base + k) ranges of different creators are disjoint
-                        // (exclusive prefix sums within each channel; channels do not overlap).
-                        unsafe { *out.0.add(u as usize) = rec };
-                    }
-                },
-            );
         });
         (n_ai, n_h)
     }
