@@ -509,19 +509,21 @@ impl Backend for CpuBackend {
                         t.utility += u as f64;
                         t.search_costs += b.searches[j] as f64 * k_cost;
                         t.d_sum += b.d[j] as f64;
-                        // Selects, not branches (whether a buyer bought, and what, is
-                        // unpredictable): adding +0.0 leaves these non-negative sums'
-                        // bits as they are, so the totals are those of the branches.
+                        // Masks, not branches (whether a buyer bought, and what, is
+                        // unpredictable; written as `if`, these compiled to branches and
+                        // reduce took 23.4 ms instead of 17.5 at 10^6 on one thread):
+                        // adding +0.0 leaves these non-negative sums' bits as they are, so
+                        // the totals are those of the branches.
                         let bo = b.bought[j];
                         let bought = bo != NONE;
                         let (ai, junk) = (bought && bo & AI_BIT != 0, bought && bo & JUNK_BIT != 0);
                         let paid = paid as f64;
                         t.matched += u64::from(bought);
-                        t.spend += if bought { paid } else { 0.0 };
+                        t.spend += kept(bought, paid);
                         t.matched_ai += u64::from(ai);
-                        t.spend_ai += if ai { paid } else { 0.0 };
+                        t.spend_ai += kept(ai, paid);
                         t.matched_junk += u64::from(junk);
-                        t.junk_paid += if junk { paid } else { 0.0 };
+                        t.junk_paid += kept(junk, paid);
                     }
                     t
                 })
@@ -682,6 +684,12 @@ impl Backend for CpuBackend {
     fn units(&mut self) -> (Vec<u32>, Vec<u32>) {
         self.units.iter().map(|r| (r[U_OWNER], r[U_CLAIM])).unzip()
     }
+}
+
+/// `v` where `cond`, else +0.0, by masking its bits (`opaque_mask`).
+#[inline(always)]
+fn kept(cond: bool, v: f64) -> f64 {
+    f64::from_bits(v.to_bits() & rules::opaque_mask(cond))
 }
 
 /// Agents per batch of the per-agent stages that draw random words: the words of a batch
