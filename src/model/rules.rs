@@ -221,25 +221,6 @@ pub fn cost_of(mode: u32, cap: u32, sold: u32, p: &StepParams) -> f64 {
     }) as f64
 }
 
-/// All ones where `cond`, else zero, through an empty `asm!` so that the compiler cannot
-/// see that it is one or the other: it would otherwise turn a mask applied to a float's
-/// bits back into a select of floats, which x86-64's baseline (no blend instruction)
-/// compiles to a branch, even through `select_unpredictable`. Used where the condition is
-/// unpredictable (whether a buyer bought).
-#[inline(always)]
-pub fn opaque_mask(cond: bool) -> u64 {
-    #[allow(unused_mut)]
-    let mut mask = (cond as u64).wrapping_neg();
-    // SAFETY: the template is a comment: it reads and writes only `mask`'s register.
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    unsafe {
-        std::arch::asm!("/* {0} */", inout(reg) mask, options(pure, nomem, nostack, preserves_flags))
-    };
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    let mask = std::hint::black_box(mask);
-    mask
-}
-
 /// Costs of the expected-profit formulas from the step parameters.
 #[inline]
 pub fn costs_of(p: &StepParams) -> Costs {
