@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod io;
 pub mod layers;
+pub(crate) mod mask;
 pub mod model;
 pub mod observe;
 pub mod reproduce;

@@ -9,6 +9,7 @@
 //! involved at all.
 
 use super::{Backend, BackendInfo, Totals};
+use crate::mask::kept;
 use crate::model::market::{CH_AI, CH_HUMAN, Histogram, bin_of};
 use crate::model::rules;
 use crate::model::technology::human_factor;
@@ -684,31 +685,6 @@ impl Backend for CpuBackend {
     fn units(&mut self) -> (Vec<u32>, Vec<u32>) {
         self.units.iter().map(|r| (r[U_OWNER], r[U_CLAIM])).unzip()
     }
-}
-
-/// `v` where `cond`, else +0.0, by masking its bits (`opaque_mask`).
-#[inline(always)]
-fn kept(cond: bool, v: f64) -> f64 {
-    f64::from_bits(v.to_bits() & opaque_mask(cond))
-}
-
-/// All ones where `cond`, else zero, through an empty `asm!` so that the compiler cannot
-/// see that it is one or the other: it would otherwise turn a mask applied to a float's
-/// bits back into a select of floats, which x86-64's baseline (no blend instruction)
-/// compiles to a branch, even through `select_unpredictable`. Used where the condition is
-/// unpredictable (whether a buyer bought).
-#[inline(always)]
-fn opaque_mask(cond: bool) -> u64 {
-    #[allow(unused_mut)]
-    let mut mask = (cond as u64).wrapping_neg();
-    // SAFETY: the template is a comment: it reads and writes only `mask`'s register.
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    unsafe {
-        std::arch::asm!("/* {0} */", inout(reg) mask, options(pure, nomem, nostack, preserves_flags))
-    };
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    let mask = std::hint::black_box(mask);
-    mask
 }
 
 /// Agents per batch of the per-agent stages that draw random words: the words of a batch

@@ -13,6 +13,7 @@
 //! a table costs about as much as deciding a few thousand creators.
 
 use super::{BestResponse, costs_of};
+use crate::mask;
 use crate::model::market::{self, Costs};
 use crate::model::params::StepParams;
 
@@ -139,7 +140,9 @@ impl TalentTables {
             let (m, g) = self.human.best[self.human.interval(talent)][0];
             // The scan ends on the first point of the largest value if that beats `best`.
             let better = g != u8::MAX && m > best;
-            return Some(std::hint::select_unpredictable(better, br.x[(g as usize).min(br.points - 1)], x));
+            // By mask: a select of floats compiles to a branch (`crate::mask`), and whether a
+            // creator's best point beats its profit is a coin flip to the predictor.
+            return Some(mask::pick(better, br.x[(g as usize).min(br.points - 1)], x));
         }
         let at = p.alpha_a * talent;
         if !(at >= 0.0) || !(v_star >= 0.0) {
@@ -164,7 +167,7 @@ impl TalentTables {
             }
             first = first.min(g);
         }
-        Some(std::hint::select_unpredictable(top_value > best, br.x[first as usize], x))
+        Some(mask::pick(top_value > best, br.x[first as usize], x))
     }
 }
 
