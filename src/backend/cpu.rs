@@ -9,7 +9,7 @@
 //! involved at all.
 
 use super::{Backend, BackendInfo, Totals};
-use crate::mask::kept;
+use crate::mask::{kept, opaque_mask, pick};
 use crate::model::market::{CH_AI, CH_HUMAN, Histogram, bin_of};
 use crate::model::rules;
 use crate::model::technology::human_factor;
@@ -177,7 +177,101 @@ fn factors_of(p: &StepParams) -> FactorsOf {
 /// The human factor kept in `CpuBackend::factors` for a creator now at `x`, or NaN.
 #[inline]
 fn kept_factor([at, hf]: [f32; 2], x: f32) -> f32 {
-    if at.to_bits() == x.to_bits() { hf } else { f32::NAN }
+    // A pick, not a branch: after the shock, whether a creator kept its factor (humans do,
+    // AI creators have none) is a coin flip to the predictor.
+    pick(at.to_bits() == x.to_bits(), hf, f32::NAN)
+}
+
+/// The offers of a batch of creators, written so that the compiler vectorises them: `q` is
+/// `rules::nominal_quality_and_factor`'s quality and `cap` `rules::capacity_q`, from the human
+/// factors `hf` (where the mode is human or exit) and the words `u` (where
+/// `rules::capacity_reads_word` says one is read; anything elsewhere). Branches on the mode,
+/// a coin flip to the predictor once creators adopt AI, cost more than computing every case.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn offers_lanes(
+    mode: &[u32],
+    talent: &[f32],
+    x: &[f32],
+    vol: &[f32],
+    reskill: &[u32],
+    hf: &[f32],
+    u: &[u32],
+    p: &StepParams,
+    q: &mut [f32],
+    cap: &mut [u32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { offers_lanes_avx2(mode, talent, x, vol, reskill, hf, u, p, q, cap) };
+        return;
+    }
+    offers_lanes_body(mode, talent, x, vol, reskill, hf, u, p, q, cap);
+}
+
+/// `offers_lanes_body` compiled for AVX2, whose blends make the selects cheap.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2")]
+fn offers_lanes_avx2(
+    mode: &[u32],
+    talent: &[f32],
+    x: &[f32],
+    vol: &[f32],
+    reskill: &[u32],
+    hf: &[f32],
+    u: &[u32],
+    p: &StepParams,
+    q: &mut [f32],
+    cap: &mut [u32],
+) {
+    offers_lanes_body(mode, talent, x, vol, reskill, hf, u, p, q, cap);
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn offers_lanes_body(
+    mode: &[u32],
+    talent: &[f32],
+    x: &[f32],
+    vol: &[f32],
+    reskill: &[u32],
+    hf: &[f32],
+    u: &[u32],
+    p: &StepParams,
+    q: &mut [f32],
+    cap: &mut [u32],
+) {
+    let n = q.len();
+    let (mode, talent, x, vol, reskill, hf, u, cap) =
+        (&mode[..n], &talent[..n], &x[..n], &vol[..n], &reskill[..n], &hf[..n], &u[..n], &mut cap[..n]);
+    // The cap no larger than 2^24 (config allows 4096), and not NaN (f32::min drops a NaN):
+    // what keeps the unchecked conversion below in range whatever `p` holds.
+    let (alpha, qbar, vmax) = (p.alpha_a, p.qbar_a, p.ai_volume_max.min(16_777_216.0));
+    for i in 0..n {
+        let ai = mode[i] == AI;
+        let q_ai = (alpha * talent[i] * x[i]).min(qbar);
+        q[i] = if ai { q_ai } else { talent[i] * hf[i] };
+        let reskilling = rules::reskill_left(reskill[i]) > 0;
+        let uf = rng::unit_f32(u[i]);
+        // 0.5 * vol is exact: the same bits as capacity(AI, 0.5 * vol).
+        let v = if reskilling { 0.5 * vol[i] } else { vol[i] };
+        // clamp(floor(v + U), 1, floor(vmax)) as floor(clamp(v + U, 1, vmax)): floor is
+        // monotone, and max(NaN, 1) = 1 as `NaN as u32` = 0 clamps to 1. In range, the
+        // conversion needs no saturation (which does not vectorise).
+        let y = (v + uf).max(1.0).min(vmax);
+        // SAFETY: y is in [1, 2^24] and not NaN (max and min drop NaNs), so it fits an i32.
+        let c_ai = unsafe { y.to_int_unchecked::<i32>() } as u32;
+        let c_human = if reskilling { u32::from(uf < 0.5) } else { 1 };
+        cap[i] = if ai {
+            c_ai
+        } else if mode[i] == HUMAN {
+            c_human
+        } else {
+            0
+        };
+    }
 }
 
 impl CpuBackend {
@@ -245,14 +339,36 @@ impl Backend for CpuBackend {
                     let w = Words::of_some(p, Stream::Offers, ci * DRAW_BATCH, offer.len(), |i| {
                         rules::capacity_reads_word(mode[i], reskill[i])
                     });
-                    for i in 0..offer.len() {
+                    let n = offer.len();
+                    let u = w.first_words();
+                    // The human factors: kept ones, and the few to compute (humans whose x
+                    // moved), behind a branch that is seldom taken.
+                    let mut hf = [0f32; DRAW_BATCH];
+                    for i in 0..n {
                         let known = kept_factor(factor[i], x[i]);
-                        let hf;
-                        (offer[i][0], hf) = rules::nominal_quality_and_factor(mode[i], talent[i], x[i], known, p);
-                        if hf.to_bits() != known.to_bits() {
-                            factor[i] = [x[i], hf];
+                        hf[i] = known;
+                        // Both tests in one branch, through masks: as `&&` (or `&`, which LLVM
+                        // splits back into two), the test of `known` alone is a coin flip.
+                        if opaque_mask(mode[i] != AI) & opaque_mask(known.is_nan()) != 0 {
+                            hf[i] = human_factor(x[i], p.w, p.inv_z);
+                            factor[i] = [x[i], hf[i]];
                         }
-                        cap[i] = rules::capacity_q(mode[i], vol[i], || w.word(i), p.ai_volume_max, reskill[i]);
+                    }
+                    let mut q = [0f32; DRAW_BATCH];
+                    offers_lanes(
+                        &mode[..n],
+                        &talent[..n],
+                        &x[..n],
+                        &vol[..n],
+                        &reskill[..n],
+                        &hf[..n],
+                        &u[..n],
+                        p,
+                        &mut q[..n],
+                        &mut cap[..n],
+                    );
+                    for i in 0..n {
+                        offer[i][0] = q[i];
                         sold[i] = 0;
                     }
                 });
@@ -708,6 +824,9 @@ struct Words {
     /// Where agent i's words are in `words`; `u8::MAX` for an agent not drawn (reading
     /// its word then fails loudly instead of returning another agent's).
     slot: [u8; DRAW_BATCH],
+    /// The places in the batch of the agents drawn, in the order of `words`.
+    drawn: [u8; DRAW_BATCH],
+    n_drawn: u8,
 }
 
 impl Words {
@@ -718,7 +837,8 @@ impl Words {
 
     /// The words of those of agents `i0 .. i0 + n` for which `drawn(i - i0)` holds.
     fn of_some(p: &StepParams, stream: Stream, i0: usize, n: usize, drawn: impl Fn(usize) -> bool) -> Words {
-        let mut w = Words { words: [[0; 4]; DRAW_BATCH], slot: [u8::MAX; DRAW_BATCH] };
+        let mut w =
+            Words { words: [[0; 4]; DRAW_BATCH], slot: [u8::MAX; DRAW_BATCH], drawn: [0; DRAW_BATCH], n_drawn: 0 };
         let mut agents = [0u32; DRAW_BATCH];
         // Written for every agent, kept for those drawn: whether one is drawn (its mode, or
         // whether it is active) is a coin flip to the branch predictor.
@@ -727,8 +847,10 @@ impl Words {
             let d = drawn(l);
             agents[m] = (i0 + l) as u32;
             w.slot[l] = if d { m as u8 } else { u8::MAX };
+            w.drawn[m] = l as u8;
             m += usize::from(d);
         }
+        w.n_drawn = m as u8;
         rng::draw4_many(p.key, p.step, stream as u32, &agents[..m], &[0; DRAW_BATCH][..m], &mut w.words[..m]);
         w
     }
@@ -736,6 +858,15 @@ impl Words {
     /// The four words of agent `i0 + l`.
     fn block(&self, l: usize) -> [u32; 4] {
         self.words[self.slot[l] as usize]
+    }
+
+    /// The first word of each agent drawn, by its place in the batch (0 for those not drawn).
+    fn first_words(&self) -> [u32; DRAW_BATCH] {
+        let mut u = [0u32; DRAW_BATCH];
+        for (&l, w) in self.drawn[..self.n_drawn as usize].iter().zip(&self.words) {
+            u[l as usize % DRAW_BATCH] = w[0];
+        }
+        u
     }
 
     /// The first word of agent `i0 + l`.
@@ -779,5 +910,74 @@ pub fn add_totals(t: &mut Totals, o: &Totals) {
         for k in 0..3 {
             a[k] += b[k];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `offers_lanes` (AVX2 where the CPU has it) and its portable body give the bits of the
+    /// rules they stand for, `rules::nominal_quality_and_factor` and `rules::capacity_q`, for
+    /// every mode, re-skilling or not, with volumes below 1, at and beyond the cap, and words
+    /// at both ends of [0, 1).
+    #[test]
+    fn offers_lanes_match_the_rules() {
+        let p = StepParams { alpha_a: 1.7, qbar_a: 0.9, ai_volume_max: 12.5, w: 0.4, inv_z: 1.3, ..Default::default() };
+        let (mut mode, mut talent, mut x, mut vol, mut reskill, mut hf, mut u) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let words = [0u32, 1 << 8, 0x7fff_ffff, 0x8000_0000, 0xffff_ff00, u32::MAX, 0x1234_5678];
+        let vols = [0.0f32, 0.3, 1.0, 2.49, 11.7, 12.0, 12.4, 12.6, 40.0, f32::INFINITY, f32::NAN];
+        let mut k = 0u32;
+        for m in [EXIT, AI, HUMAN] {
+            for rs in [0u32, 3] {
+                for &v in &vols {
+                    for &w in &words {
+                        k += 1;
+                        let (t, xi) = (0.2 + (k % 13) as f32 * 0.1, 0.05 + (k % 17) as f32 * 0.05);
+                        mode.push(m);
+                        talent.push(t);
+                        x.push(xi);
+                        vol.push(v);
+                        reskill.push(rs);
+                        // AI creators keep no factor (NaN), as `offers` passes them.
+                        hf.push(if m == AI { f32::NAN } else { human_factor(xi, p.w, p.inv_z) });
+                        u.push(w);
+                    }
+                }
+            }
+        }
+        let n = mode.len();
+        let check = |q: &[f32], cap: &[u32], what: &str| {
+            for i in 0..n {
+                let (q_rule, _) = rules::nominal_quality_and_factor(mode[i], talent[i], x[i], hf[i], &p);
+                let cap_rule = rules::capacity_q(mode[i], vol[i], || u[i], p.ai_volume_max, reskill[i]);
+                assert_eq!(q[i].to_bits(), q_rule.to_bits(), "{what}: q of creator {i} (mode {})", mode[i]);
+                assert_eq!(cap[i], cap_rule, "{what}: cap of creator {i} (mode {}, vol {})", mode[i], vol[i]);
+            }
+        };
+        for chunk in [n, 64, 7] {
+            let (mut q, mut cap) = (vec![0f32; n], vec![0u32; n]);
+            for s in (0..n).step_by(chunk) {
+                let e = (s + chunk).min(n);
+                let r = s..e;
+                offers_lanes(
+                    &mode[r.clone()],
+                    &talent[r.clone()],
+                    &x[r.clone()],
+                    &vol[r.clone()],
+                    &reskill[r.clone()],
+                    &hf[r.clone()],
+                    &u[r.clone()],
+                    &p,
+                    &mut q[r.clone()],
+                    &mut cap[r],
+                );
+            }
+            check(&q, &cap, "offers_lanes");
+        }
+        let (mut q, mut cap) = (vec![0f32; n], vec![0u32; n]);
+        offers_lanes_body(&mode, &talent, &x, &vol, &reskill, &hf, &u, &p, &mut q, &mut cap);
+        check(&q, &cap, "offers_lanes_body");
     }
 }
