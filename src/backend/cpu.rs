@@ -9,16 +9,16 @@
 //! involved at all.
 
 use super::{Backend, BackendInfo, Totals};
-use crate::mask::{kept, opaque_mask, pick};
+use crate::mask::kept;
 use crate::model::market::{CH_AI, CH_HUMAN, Histogram, bin_of};
 use crate::model::rules;
-use crate::model::technology::human_factor;
 use crate::rng::{self, Stream};
 use crate::state::*;
 use rayon::prelude::*;
 use std::sync::OnceLock;
 use std::sync::atomic::AtomicU32;
 
+mod factor;
 mod gather;
 use gather::{CHUNK_BUYERS, SEARCH_AHEAD, SearchChunk, Sharing};
 
@@ -152,12 +152,6 @@ pub struct CpuBackend {
     /// The best response's grid and per-bin profits, refilled every step (kept to reuse
     /// its allocations).
     best_response: rules::BestResponse,
-    /// Per creator, the x at which `offers` last computed `human_factor(x)` (two `powf`) and
-    /// the factor, for the parameters in `factors_of`; NaN where none was. A factor is
-    /// used while the creator's x still has those bits: most creators keep their x from step
-    /// to step (all of them before the shock), so `offers` computes few and `decide` none.
-    factors: Vec<[f32; 2]>,
-    factors_of: Option<FactorsOf>,
     /// Each creator's talent decile (`decile_of`) against the cuts whose bits are in
     /// `deciles_of`: talent does not change during a run, so `reduce` computes the deciles
     /// again only when the cuts do (nine comparisons per creator were a quarter of it).
@@ -165,21 +159,6 @@ pub struct CpuBackend {
     deciles_of: Option<[u32; 9]>,
     /// Markets from this many creators take the best response from per-step talent tables.
     by_talent_from: usize,
-}
-
-/// The step parameters `CpuBackend::factors` were computed with: (w, 1/Z(w)) bits.
-type FactorsOf = (u32, u32);
-
-fn factors_of(p: &StepParams) -> FactorsOf {
-    (p.w.to_bits(), p.inv_z.to_bits())
-}
-
-/// The human factor kept in `CpuBackend::factors` for a creator now at `x`, or NaN.
-#[inline]
-fn kept_factor([at, hf]: [f32; 2], x: f32) -> f32 {
-    // A pick, not a branch: after the shock, whether a creator kept its factor (humans do,
-    // AI creators have none) is a coin flip to the predictor.
-    pick(at.to_bits() == x.to_bits(), hf, f32::NAN)
 }
 
 /// The offers of a batch of creators, written so that the compiler vectorises them: `q` is
@@ -287,8 +266,6 @@ impl CpuBackend {
             searching_of: None,
             workers: Workers::new(threads),
             best_response: Default::default(),
-            factors: Vec::new(),
-            factors_of: None,
             deciles: Vec::new(),
             deciles_of: None,
             by_talent_from: BY_TALENT_CREATORS,
@@ -311,17 +288,10 @@ impl Backend for CpuBackend {
     }
 
     fn offers(&mut self, p: &StepParams) {
-        let n = self.state.creators.len();
-        if self.factors_of != Some(factors_of(p)) || self.factors.len() != n {
-            self.factors.clear();
-            self.factors.resize(n, [f32::NAN; 2]);
-            self.factors_of = Some(factors_of(p));
-        }
         let c = &mut self.state.creators;
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
             (
-                self.factors.par_chunks_mut(DRAW_BATCH),
                 c.offer.par_chunks_mut(DRAW_BATCH),
                 c.cap.par_chunks_mut(DRAW_BATCH),
                 c.sold.par_chunks_mut(DRAW_BATCH),
@@ -334,26 +304,21 @@ impl Backend for CpuBackend {
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(ci, (factor, offer, cap, sold, mode, talent, x, vol, reskill))| {
+                .for_each(|(ci, (offer, cap, sold, mode, talent, x, vol, reskill))| {
                     // The words `capacity_q` reads, drawn together.
                     let w = Words::of_some(p, Stream::Offers, ci * DRAW_BATCH, offer.len(), |i| {
                         rules::capacity_reads_word(mode[i], reskill[i])
                     });
                     let n = offer.len();
                     let u = w.first_words();
-                    // The human factors: kept ones, and the few to compute (humans whose x
-                    // moved), behind a branch that is seldom taken.
+                    // Every creator's human factor from the memo (those of AI creators go
+                    // unused): a branch on the mode would be a coin flip.
                     let mut hf = [0f32; DRAW_BATCH];
-                    for i in 0..n {
-                        let known = kept_factor(factor[i], x[i]);
-                        hf[i] = known;
-                        // Both tests in one branch, through masks: as `&&` (or `&`, which LLVM
-                        // splits back into two), the test of `known` alone is a coin flip.
-                        if opaque_mask(mode[i] != AI) & opaque_mask(known.is_nan()) != 0 {
-                            hf[i] = human_factor(x[i], p.w, p.inv_z);
-                            factor[i] = [x[i], hf[i]];
+                    factor::with(p.w, p.inv_z, |f| {
+                        for (h, &x) in hf.iter_mut().zip(x) {
+                            *h = f.get(x);
                         }
-                    }
+                    });
                     let mut q = [0f32; DRAW_BATCH];
                     offers_lanes(
                         &mode[..n],
@@ -749,8 +714,6 @@ impl Backend for CpuBackend {
         self.best_response.by_talent = c.len() >= self.by_talent_from;
         self.best_response.fill(p, rp);
         let br = &self.best_response;
-        // The factors `offers` computed at these x, if it computed them with these parameters.
-        let factors = if self.factors_of == Some(factors_of(p)) { &self.factors[..] } else { &[] };
         self.workers.install(|| {
             (
                 c.mode.par_chunks_mut(DRAW_BATCH),
@@ -765,31 +728,29 @@ impl Backend for CpuBackend {
                 .enumerate()
                 .for_each(|(ci, (mode, x, offer, vol, provider, talent))| {
                     let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
-                    let kept = factors.get(ci * DRAW_BATCH..).unwrap_or(&[]);
-                    for i in 0..mode.len() {
-                        let hf_x = || match kept.get(i).map(|&f| kept_factor(f, x[i])) {
-                            Some(hf) if !hf.is_nan() => hf,
-                            _ => human_factor(x[i], p.w, p.inv_z),
-                        };
-                        let d = rules::decide(
-                            talent[i],
-                            x[i],
-                            mode[i],
-                            offer[i][1],
-                            vol[i],
-                            provider[i],
-                            w.block(i),
-                            rp,
-                            br,
-                            p,
-                            hf_x,
-                        );
-                        mode[i] = d.mode;
-                        x[i] = d.x;
-                        offer[i][1] = d.price;
-                        vol[i] = d.vol;
-                        provider[i] = d.provider;
-                    }
+                    factor::with(p.w, p.inv_z, |f| {
+                        for i in 0..mode.len() {
+                            let xi = x[i];
+                            let d = rules::decide(
+                                talent[i],
+                                xi,
+                                mode[i],
+                                offer[i][1],
+                                vol[i],
+                                provider[i],
+                                w.block(i),
+                                rp,
+                                br,
+                                p,
+                                || f.get(xi),
+                            );
+                            mode[i] = d.mode;
+                            x[i] = d.x;
+                            offer[i][1] = d.price;
+                            vol[i] = d.vol;
+                            provider[i] = d.provider;
+                        }
+                    });
                 });
         });
     }
@@ -860,6 +821,11 @@ impl Words {
         self.words[self.slot[l] as usize]
     }
 
+    /// The first word of agent `i0 + l`.
+    fn word(&self, l: usize) -> u32 {
+        self.block(l)[0]
+    }
+
     /// The first word of each agent drawn, by its place in the batch (0 for those not drawn).
     fn first_words(&self) -> [u32; DRAW_BATCH] {
         let mut u = [0u32; DRAW_BATCH];
@@ -867,11 +833,6 @@ impl Words {
             u[l as usize % DRAW_BATCH] = w[0];
         }
         u
-    }
-
-    /// The first word of agent `i0 + l`.
-    fn word(&self, l: usize) -> u32 {
-        self.block(l)[0]
     }
 }
 
@@ -916,6 +877,7 @@ pub fn add_totals(t: &mut Totals, o: &Totals) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::technology::human_factor;
 
     /// `offers_lanes` (AVX2 where the CPU has it) and its portable body give the bits of the
     /// rules they stand for, `rules::nominal_quality_and_factor` and `rules::capacity_q`, for
