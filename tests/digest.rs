@@ -37,11 +37,12 @@ impl Fnv {
     }
 }
 
-/// The digest of a run of `cfg` on `threads` CPU threads (`by_talent`: with the best
-/// response taken from talent tables whatever the market's size).
-fn digest(cfg: &Config, threads: usize, by_talent: bool) -> u64 {
-    let (mut sim, rec) = if by_talent {
-        let mut sim = Simulation::new(cfg.clone(), |s| Box::new(CpuBackend::new(s, threads).by_talent_from(0)));
+/// The digest of a run of `cfg` on `threads` CPU threads (`large`: on the large-market
+/// paths whatever the market's size: the best response from talent tables, offers' human
+/// factors from the memo and its cases side by side).
+fn digest(cfg: &Config, threads: usize, large: bool) -> u64 {
+    let (mut sim, rec) = if large {
+        let mut sim = Simulation::new(cfg.clone(), |s| Box::new(CpuBackend::new(s, threads).large_market_from(0)));
         let mut rec = Recorder::new();
         sim.run(cfg.top.steps, &mut rec, &AtomicBool::new(false), |_| {});
         (sim, rec)
@@ -83,14 +84,14 @@ fn digest(cfg: &Config, threads: usize, by_talent: bool) -> u64 {
     h.0
 }
 
-/// Runs `cfg` on 1 and 2 threads, and with the best response from talent tables (which these
-/// small markets do not use by default), and checks every digest against `want`.
+/// Runs `cfg` on 1 and 2 threads, and on the large-market paths (which these small markets
+/// do not take by default), and checks every digest against `want`.
 fn check(name: &str, cfg: &Config, want: u64) {
-    for (threads, by_talent) in [(1, false), (2, false), (1, true), (2, true)] {
-        let got = digest(cfg, threads, by_talent);
+    for (threads, large) in [(1, false), (2, false), (1, true), (2, true)] {
+        let got = digest(cfg, threads, large);
         assert_eq!(
             got, want,
-            "{name} on {threads} threads, talent tables {by_talent}: digest {got:#018x}, recorded {want:#018x}"
+            "{name} on {threads} threads, large-market paths {large}: digest {got:#018x}, recorded {want:#018x}"
         );
     }
 }

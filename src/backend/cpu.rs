@@ -12,6 +12,7 @@ use super::{Backend, BackendInfo, Totals};
 use crate::mask::kept;
 use crate::model::market::{CH_AI, CH_HUMAN, Histogram, bin_of};
 use crate::model::rules;
+use crate::model::technology::human_factor;
 use crate::rng::{self, Stream};
 use crate::state::*;
 use rayon::prelude::*;
@@ -152,13 +153,19 @@ pub struct CpuBackend {
     /// The best response's grid and per-bin profits, refilled every step (kept to reuse
     /// its allocations).
     best_response: rules::BestResponse,
+    /// Per creator, the x at which `offers` last took its human factor and the factor, for
+    /// the parameters in `factors_of` (for other parameters, none is valid). Before the
+    /// shock w stands still and most creators keep their x, so `offers` reads them here, and
+    /// `decide` always does (offers took them at the x decide starts from).
+    factors: Vec<[f32; 2]>,
+    factors_of: Option<(u32, u32)>,
     /// Each creator's talent decile (`decile_of`) against the cuts whose bits are in
     /// `deciles_of`: talent does not change during a run, so `reduce` computes the deciles
     /// again only when the cuts do (nine comparisons per creator were a quarter of it).
     deciles: Vec<u8>,
     deciles_of: Option<[u32; 9]>,
-    /// Markets from this many creators take the best response from per-step talent tables.
-    by_talent_from: usize,
+    /// Markets from this many creators take the large-market paths (`LARGE_MARKET_CREATORS`).
+    large_from: usize,
 }
 
 /// The offers of a batch of creators, written so that the compiler vectorises them: `q` is
@@ -253,6 +260,73 @@ fn offers_lanes_body(
     }
 }
 
+/// The human factor kept in `CpuBackend::factors` for a creator now at `x`, or NaN.
+#[inline]
+fn kept_factor([at, hf]: [f32; 2], x: f32) -> f32 {
+    if at.to_bits() == x.to_bits() { hf } else { f32::NAN }
+}
+
+/// `offers` for a batch of creators of a large market (`LARGE_MARKET_CREATORS`): the
+/// human factors from the per-thread memo, the mode's cases side by side (`offers_lanes`).
+/// Shares repeat in the steps after the shock (460 distinct among 575 000 non-AI creators
+/// at step 64 of the baseline at 10^6) while w moves every step, so a factor kept per
+/// creator misses every step and the memo hits; later, as shares spread (74 000 distinct at
+/// step 200), the memo misses and costs a lookup beside the two `powf`.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn offers_large(
+    p: &StepParams,
+    valid: bool,
+    w: &Words,
+    factor: &mut [[f32; 2]],
+    offer: &mut [[f32; 2]],
+    cap: &mut [u32],
+    sold: &mut [u32],
+    mode: &[u32],
+    talent: &[f32],
+    x: &[f32],
+    vol: &[f32],
+    reskill: &[u32],
+) {
+    let n = offer.len();
+    let u = w.first_words();
+    // The human factors: kept where a creator's x and the parameters are
+    // those it was taken at (before the shock, nearly all), else found in the
+    // memo (after it, nearly all), and computed only for a human whose x the
+    // memo lacks. Taken for AI creators too where it costs no `powf` (they
+    // go unused): tests of the mode, a coin flip, sit only on the rare path.
+    let mut hf = [0f32; DRAW_BATCH];
+    factor::with(p.w, p.inv_z, |f| {
+        for i in 0..n {
+            hf[i] = if valid { kept_factor(factor[i], x[i]) } else { f32::NAN };
+            if hf[i].is_nan() {
+                hf[i] = f.find(x[i]);
+                if hf[i].is_nan() && mode[i] != AI {
+                    hf[i] = f.get(x[i]);
+                }
+                factor[i] = [x[i], hf[i]];
+            }
+        }
+    });
+    let mut q = [0f32; DRAW_BATCH];
+    offers_lanes(
+        &mode[..n],
+        &talent[..n],
+        &x[..n],
+        &vol[..n],
+        &reskill[..n],
+        &hf[..n],
+        &u[..n],
+        p,
+        &mut q[..n],
+        &mut cap[..n],
+    );
+    for i in 0..n {
+        offer[i][0] = q[i];
+        sold[i] = 0;
+    }
+}
+
 impl CpuBackend {
     /// A backend over `state` with `threads` worker threads (0 = all cores; 1 runs every
     /// stage on the calling thread).
@@ -266,17 +340,19 @@ impl CpuBackend {
             searching_of: None,
             workers: Workers::new(threads),
             best_response: Default::default(),
+            factors: Vec::new(),
+            factors_of: None,
             deciles: Vec::new(),
             deciles_of: None,
-            by_talent_from: BY_TALENT_CREATORS,
+            large_from: LARGE_MARKET_CREATORS,
         }
     }
 
-    /// Tabulates the best response by talent in markets from `creators` creators on (by
-    /// default `BY_TALENT_CREATORS`): the same results either way, which tests check on
-    /// markets too small to use the tables by default.
-    pub fn by_talent_from(mut self, creators: usize) -> Self {
-        self.by_talent_from = creators;
+    /// Takes the large-market paths (`LARGE_MARKET_CREATORS`) in markets from `creators`
+    /// creators on: the same results either way, which tests check on markets too small to
+    /// take them by default.
+    pub fn large_market_from(mut self, creators: usize) -> Self {
+        self.large_from = creators;
         self
     }
 }
@@ -289,9 +365,15 @@ impl Backend for CpuBackend {
 
     fn offers(&mut self, p: &StepParams) {
         let c = &mut self.state.creators;
+        let of = Some((p.w.to_bits(), p.inv_z.to_bits()));
+        let valid = self.factors_of == of && self.factors.len() == c.len();
+        let large = c.len() >= self.large_from;
+        self.factors.resize(c.len(), [f32::NAN; 2]);
+        self.factors_of = of;
         let min_len = self.workers.min_len(1);
         self.workers.install(|| {
             (
+                self.factors.par_chunks_mut(DRAW_BATCH),
                 c.offer.par_chunks_mut(DRAW_BATCH),
                 c.cap.par_chunks_mut(DRAW_BATCH),
                 c.sold.par_chunks_mut(DRAW_BATCH),
@@ -304,36 +386,25 @@ impl Backend for CpuBackend {
                 .into_par_iter()
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(ci, (offer, cap, sold, mode, talent, x, vol, reskill))| {
+                .for_each(|(ci, (factor, offer, cap, sold, mode, talent, x, vol, reskill))| {
                     // The words `capacity_q` reads, drawn together.
                     let w = Words::of_some(p, Stream::Offers, ci * DRAW_BATCH, offer.len(), |i| {
                         rules::capacity_reads_word(mode[i], reskill[i])
                     });
-                    let n = offer.len();
-                    let u = w.first_words();
-                    // Every creator's human factor from the memo (those of AI creators go
-                    // unused): a branch on the mode would be a coin flip.
-                    let mut hf = [0f32; DRAW_BATCH];
-                    factor::with(p.w, p.inv_z, |f| {
-                        for (h, &x) in hf.iter_mut().zip(x) {
-                            *h = f.get(x);
+                    if large {
+                        offers_large(p, valid, &w, factor, offer, cap, sold, mode, talent, x, vol, reskill);
+                        return;
+                    }
+                    for i in 0..offer.len() {
+                        let known = if valid { kept_factor(factor[i], x[i]) } else { f32::NAN };
+                        let hf;
+                        (offer[i][0], hf) = rules::nominal_quality_and_factor(mode[i], talent[i], x[i], known, p);
+                        // Where none was valid, every creator's is written (an AI creator's
+                        // NaN): one kept from other parameters must not reach `decide`.
+                        if hf.to_bits() != known.to_bits() || !valid {
+                            factor[i] = [x[i], hf];
                         }
-                    });
-                    let mut q = [0f32; DRAW_BATCH];
-                    offers_lanes(
-                        &mode[..n],
-                        &talent[..n],
-                        &x[..n],
-                        &vol[..n],
-                        &reskill[..n],
-                        &hf[..n],
-                        &u[..n],
-                        p,
-                        &mut q[..n],
-                        &mut cap[..n],
-                    );
-                    for i in 0..n {
-                        offer[i][0] = q[i];
+                        cap[i] = rules::capacity_q(mode[i], vol[i], || w.word(i), p.ai_volume_max, reskill[i]);
                         sold[i] = 0;
                     }
                 });
@@ -711,9 +782,11 @@ impl Backend for CpuBackend {
             });
             return;
         }
-        self.best_response.by_talent = c.len() >= self.by_talent_from;
+        self.best_response.by_talent = c.len() >= self.large_from;
         self.best_response.fill(p, rp);
         let br = &self.best_response;
+        // The factors `offers` took at these x, if it took them with these parameters.
+        let factors = if self.factors_of == Some((p.w.to_bits(), p.inv_z.to_bits())) { &self.factors[..] } else { &[] };
         self.workers.install(|| {
             (
                 c.mode.par_chunks_mut(DRAW_BATCH),
@@ -728,9 +801,14 @@ impl Backend for CpuBackend {
                 .enumerate()
                 .for_each(|(ci, (mode, x, offer, vol, provider, talent))| {
                     let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
-                    factor::with(p.w, p.inv_z, |f| {
+                    let kept = factors.get(ci * DRAW_BATCH..).unwrap_or(&[]);
+                    {
                         for i in 0..mode.len() {
                             let xi = x[i];
+                            let hf_x = || match kept.get(i).map(|&k| kept_factor(k, xi)) {
+                                Some(hf) if !hf.is_nan() => hf,
+                                _ => human_factor(xi, p.w, p.inv_z),
+                            };
                             let d = rules::decide(
                                 talent[i],
                                 xi,
@@ -742,7 +820,7 @@ impl Backend for CpuBackend {
                                 rp,
                                 br,
                                 p,
-                                || f.get(xi),
+                                hf_x,
                             );
                             mode[i] = d.mode;
                             x[i] = d.x;
@@ -750,7 +828,7 @@ impl Backend for CpuBackend {
                             vol[i] = d.vol;
                             provider[i] = d.provider;
                         }
-                    });
+                    }
                 });
         });
     }
@@ -768,10 +846,14 @@ impl Backend for CpuBackend {
 /// are drawn together (`rng::draw4_many`, several blocks per instruction).
 const DRAW_BATCH: usize = 64;
 
-/// Markets from this many creators tabulate the best response by talent each step
-/// (`rules::BestResponse::by_talent`); in smaller ones building the table costs more than it
-/// saves.
-const BY_TALENT_CREATORS: usize = 1 << 18;
+/// Markets from this many creators take the paths that pay only at scale: `decide`
+/// tabulates the best response by talent each step (`rules::BestResponse::by_talent`), and
+/// `offers` takes human factors from the per-thread memo (`factor`) and computes the mode's
+/// cases side by side (`offers_lanes`). In smaller markets building the table costs more than
+/// it saves, and so does the memo: in the sweeps' markets of a few thousand creators, a
+/// thread moves from market to market (each with its own w) and finds it empty each time
+/// (the sweep benchmark ran 8% slower with it).
+const LARGE_MARKET_CREATORS: usize = 1 << 18;
 
 /// Creators per rayon item of `accounts`: an item per creator, through rayon's zip of six
 /// slices, cost about 15% of the stage at 10^6 (scan's record writing, chunked the same
@@ -877,7 +959,6 @@ pub fn add_totals(t: &mut Totals, o: &Totals) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::technology::human_factor;
 
     /// `offers_lanes` (AVX2 where the CPU has it) and its portable body give the bits of the
     /// rules they stand for, `rules::nominal_quality_and_factor` and `rules::capacity_q`, for

@@ -68,23 +68,45 @@ impl Factors {
     /// `human_factor(x, w, inv_z)`, bit for bit.
     #[inline]
     pub fn get(&mut self, x: f32) -> f32 {
+        match self.slot_of(x) {
+            Ok(s) => self.vals[s],
+            Err(s) => self.compute(x, s),
+        }
+    }
+
+    /// `human_factor(x, w, inv_z)` where the memo holds it, else NaN (nothing computed).
+    #[inline]
+    pub fn find(&self, x: f32) -> f32 {
+        self.slot_of(x).map_or(f32::NAN, |s| self.vals[s])
+    }
+
+    /// The slot holding x (Ok), or the empty slot where it would go (Err).
+    #[inline]
+    fn slot_of(&self, x: f32) -> Result<usize, usize> {
         let key = x.to_bits();
         let mut s = (key.wrapping_mul(0x9e37_79b1) >> (32 - SLOTS.trailing_zeros())) as usize;
         loop {
             let k = self.keys[s];
             if k == key && key != EMPTY {
-                return self.vals[s];
+                return Ok(s);
             }
             if k == EMPTY {
-                let v = human_factor(x, self.w, self.inv_z);
-                if key != EMPTY && self.used.len() < MAX_KEPT {
-                    (self.keys[s], self.vals[s]) = (key, v);
-                    self.used.push(s as u32);
-                }
-                return v;
+                return Err(s);
             }
             s = (s + 1) % SLOTS;
         }
+    }
+
+    /// Computes the factor at x, keeping it in the empty slot `s` while there is room.
+    #[cold]
+    fn compute(&mut self, x: f32, s: usize) -> f32 {
+        let v = human_factor(x, self.w, self.inv_z);
+        let key = x.to_bits();
+        if key != EMPTY && self.used.len() < MAX_KEPT {
+            (self.keys[s], self.vals[s]) = (key, v);
+            self.used.push(s as u32);
+        }
+        v
     }
 }
 
@@ -103,6 +125,8 @@ mod tests {
                 for _ in 0..2 {
                     for &x in xs.iter().chain(&[f32::from_bits(EMPTY), 0.5, 0.0, 1.0]) {
                         let want = human_factor(x, w, inv_z);
+                        let found = m.find(x);
+                        assert!(found.is_nan() || found.to_bits() == want.to_bits(), "find: x {x}, w {w}");
                         assert_eq!(m.get(x).to_bits(), want.to_bits(), "x {x}, w {w}");
                     }
                 }
