@@ -173,62 +173,41 @@ pub struct CpuBackend {
 /// factors `hf` (where the mode is human or exit) and the words `u` (where
 /// `rules::capacity_reads_word` says one is read; anything elsewhere). Branches on the mode,
 /// a coin flip to the predictor once creators adopt AI, cost more than computing every case.
-#[allow(clippy::too_many_arguments)]
+/// A batch of creators for `offers_lanes`: their fields, human factors and words.
+#[derive(Clone, Copy)]
+struct OfferLanes<'a> {
+    mode: &'a [u32],
+    talent: &'a [f32],
+    x: &'a [f32],
+    vol: &'a [f32],
+    reskill: &'a [u32],
+    hf: &'a [f32],
+    u: &'a [u32],
+}
+
 #[inline(never)]
-fn offers_lanes(
-    mode: &[u32],
-    talent: &[f32],
-    x: &[f32],
-    vol: &[f32],
-    reskill: &[u32],
-    hf: &[f32],
-    u: &[u32],
-    p: &StepParams,
-    q: &mut [f32],
-    cap: &mut [u32],
-) {
+fn offers_lanes(c: OfferLanes, p: &StepParams, q: &mut [f32], cap: &mut [u32]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { offers_lanes_avx2(mode, talent, x, vol, reskill, hf, u, p, q, cap) };
+        unsafe { offers_lanes_avx2(c, p, q, cap) };
         return;
     }
-    offers_lanes_body(mode, talent, x, vol, reskill, hf, u, p, q, cap);
+    offers_lanes_body(c, p, q, cap);
 }
 
 /// `offers_lanes_body` compiled for AVX2, whose blends make the selects cheap.
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2")]
-fn offers_lanes_avx2(
-    mode: &[u32],
-    talent: &[f32],
-    x: &[f32],
-    vol: &[f32],
-    reskill: &[u32],
-    hf: &[f32],
-    u: &[u32],
-    p: &StepParams,
-    q: &mut [f32],
-    cap: &mut [u32],
-) {
-    offers_lanes_body(mode, talent, x, vol, reskill, hf, u, p, q, cap);
+fn offers_lanes_avx2(c: OfferLanes, p: &StepParams, q: &mut [f32], cap: &mut [u32]) {
+    offers_lanes_body(c, p, q, cap);
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The outputs stay separate arguments: their `noalias` tells LLVM that no input overlaps
+/// them (references inside a struct carry none), without which the loop is not vectorised.
 #[inline(always)]
-fn offers_lanes_body(
-    mode: &[u32],
-    talent: &[f32],
-    x: &[f32],
-    vol: &[f32],
-    reskill: &[u32],
-    hf: &[f32],
-    u: &[u32],
-    p: &StepParams,
-    q: &mut [f32],
-    cap: &mut [u32],
-) {
+fn offers_lanes_body(c: OfferLanes, p: &StepParams, q: &mut [f32], cap: &mut [u32]) {
+    let OfferLanes { mode, talent, x, vol, reskill, hf, u } = c;
     let n = q.len();
     let (mode, talent, x, vol, reskill, hf, u, cap) =
         (&mode[..n], &talent[..n], &x[..n], &vol[..n], &reskill[..n], &hf[..n], &u[..n], &mut cap[..n]);
@@ -309,18 +288,8 @@ fn offers_large(
         }
     });
     let mut q = [0f32; DRAW_BATCH];
-    offers_lanes(
-        &mode[..n],
-        &talent[..n],
-        &x[..n],
-        &vol[..n],
-        &reskill[..n],
-        &hf[..n],
-        &u[..n],
-        p,
-        &mut q[..n],
-        &mut cap[..n],
-    );
+    let c = OfferLanes { mode, talent, x, vol, reskill, hf: &hf[..n], u: &u[..n] };
+    offers_lanes(c, p, &mut q[..n], &mut cap[..n]);
     for i in 0..n {
         offer[i][0] = q[i];
         sold[i] = 0;
@@ -1004,23 +973,22 @@ mod tests {
             for s in (0..n).step_by(chunk) {
                 let e = (s + chunk).min(n);
                 let r = s..e;
-                offers_lanes(
-                    &mode[r.clone()],
-                    &talent[r.clone()],
-                    &x[r.clone()],
-                    &vol[r.clone()],
-                    &reskill[r.clone()],
-                    &hf[r.clone()],
-                    &u[r.clone()],
-                    &p,
-                    &mut q[r.clone()],
-                    &mut cap[r],
-                );
+                let c = OfferLanes {
+                    mode: &mode[r.clone()],
+                    talent: &talent[r.clone()],
+                    x: &x[r.clone()],
+                    vol: &vol[r.clone()],
+                    reskill: &reskill[r.clone()],
+                    hf: &hf[r.clone()],
+                    u: &u[r.clone()],
+                };
+                offers_lanes(c, &p, &mut q[r.clone()], &mut cap[r]);
             }
             check(&q, &cap, "offers_lanes");
         }
         let (mut q, mut cap) = (vec![0f32; n], vec![0u32; n]);
-        offers_lanes_body(&mode, &talent, &x, &vol, &reskill, &hf, &u, &p, &mut q, &mut cap);
+        let c = OfferLanes { mode: &mode, talent: &talent, x: &x, vol: &vol, reskill: &reskill, hf: &hf, u: &u };
+        offers_lanes_body(c, &p, &mut q, &mut cap);
         check(&q, &cap, "offers_lanes_body");
     }
 }
