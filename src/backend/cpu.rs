@@ -734,7 +734,7 @@ impl Backend for CpuBackend {
                                     qvals[i],
                                     reskill[i],
                                     profit as f32,
-                                    w.block(i),
+                                    w[i],
                                     rp,
                                     p,
                                 );
@@ -785,7 +785,7 @@ impl Backend for CpuBackend {
                                 offer[i][1],
                                 vol[i],
                                 provider[i],
-                                w.block(i),
+                                w[i],
                                 rp,
                                 br,
                                 p,
@@ -842,9 +842,14 @@ struct Words {
 }
 
 impl Words {
-    /// The words of agents `i0 .. i0 + n`.
-    fn of_range(p: &StepParams, stream: Stream, i0: usize, n: usize) -> Words {
-        Self::of_some(p, stream, i0, n, |_| true)
+    /// The words of agents `i0 .. i0 + n`, agent `i0 + l`'s at `l` (no slot to look up: a
+    /// load that waits on another load, for every agent).
+    fn of_range(p: &StepParams, stream: Stream, i0: usize, n: usize) -> [[u32; 4]; DRAW_BATCH] {
+        let n = n.min(DRAW_BATCH);
+        let mut words = [[0; 4]; DRAW_BATCH];
+        let agents: [u32; DRAW_BATCH] = std::array::from_fn(|l| (i0 + l) as u32);
+        rng::draw4_many(p.key, p.step, stream as u32, &agents[..n], &[0; DRAW_BATCH][..n], &mut words[..n]);
+        words
     }
 
     /// The words of those of agents `i0 .. i0 + n` for which `drawn(i - i0)` holds.
@@ -867,14 +872,9 @@ impl Words {
         w
     }
 
-    /// The four words of agent `i0 + l`.
-    fn block(&self, l: usize) -> [u32; 4] {
-        self.words[self.slot[l] as usize]
-    }
-
     /// The first word of agent `i0 + l`.
     fn word(&self, l: usize) -> u32 {
-        self.block(l)[0]
+        self.words[self.slot[l] as usize][0]
     }
 
     /// The first word of each agent drawn, by its place in the batch (0 for those not drawn).
