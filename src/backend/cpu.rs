@@ -168,11 +168,6 @@ pub struct CpuBackend {
     large_from: usize,
 }
 
-/// The offers of a batch of creators, written so that the compiler vectorises them: `q` is
-/// `rules::nominal_quality_and_factor`'s quality and `cap` `rules::capacity_q`, from the human
-/// factors `hf` (where the mode is human or exit) and the words `u` (where
-/// `rules::capacity_reads_word` says one is read; anything elsewhere). Branches on the mode,
-/// a coin flip to the predictor once creators adopt AI, cost more than computing every case.
 /// A batch of creators for `offers_lanes`: their fields, human factors and words.
 #[derive(Clone, Copy)]
 struct OfferLanes<'a> {
@@ -185,6 +180,11 @@ struct OfferLanes<'a> {
     u: &'a [u32],
 }
 
+/// The offers of a batch of creators, written so that the compiler vectorises them: `q` is
+/// `rules::nominal_quality_and_factor`'s quality and `cap` `rules::capacity_q`, from the human
+/// factors `hf` (where the mode is human or exit) and the words `u` (where
+/// `rules::capacity_reads_word` says one is read; anything elsewhere). Branches on the mode,
+/// a coin flip to the predictor once creators adopt AI, cost more than computing every case.
 #[inline(never)]
 fn offers_lanes(c: OfferLanes, p: &StepParams, q: &mut [f32], cap: &mut [u32]) {
     #[cfg(target_arch = "x86_64")]
@@ -269,11 +269,11 @@ fn offers_large(
 ) {
     let n = offer.len();
     let u = w.first_words();
-    // The human factors: kept where a creator's x and the parameters are
-    // those it was taken at (before the shock, nearly all), else found in the
-    // memo (after it, nearly all), and computed only for a human whose x the
-    // memo lacks. Taken for AI creators too where it costs no `powf` (they
-    // go unused): tests of the mode, a coin flip, sit only on the rare path.
+    // The human factors: kept where a creator's x and the parameters are those it was taken
+    // at (before the shock, nearly all), else found in the memo (after it, nearly all), and
+    // computed only for a human whose x the memo lacks. Taken for AI creators too where it
+    // costs no `powf` (they go unused): tests of the mode, a coin flip, sit only on the rare
+    // path.
     let mut hf = [0f32; DRAW_BATCH];
     factor::with(p.w, p.inv_z, |f| {
         for i in 0..n {
@@ -771,32 +771,30 @@ impl Backend for CpuBackend {
                 .for_each(|(ci, (mode, x, offer, vol, provider, talent))| {
                     let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
                     let kept = factors.get(ci * DRAW_BATCH..).unwrap_or(&[]);
-                    {
-                        for i in 0..mode.len() {
-                            let xi = x[i];
-                            let hf_x = || match kept.get(i).map(|&k| kept_factor(k, xi)) {
-                                Some(hf) if !hf.is_nan() => hf,
-                                _ => human_factor(xi, p.w, p.inv_z),
-                            };
-                            let d = rules::decide(
-                                talent[i],
-                                xi,
-                                mode[i],
-                                offer[i][1],
-                                vol[i],
-                                provider[i],
-                                w[i],
-                                rp,
-                                br,
-                                p,
-                                hf_x,
-                            );
-                            mode[i] = d.mode;
-                            x[i] = d.x;
-                            offer[i][1] = d.price;
-                            vol[i] = d.vol;
-                            provider[i] = d.provider;
-                        }
+                    for i in 0..mode.len() {
+                        let xi = x[i];
+                        let hf_x = || match kept.get(i).map(|&k| kept_factor(k, xi)) {
+                            Some(hf) if !hf.is_nan() => hf,
+                            _ => human_factor(xi, p.w, p.inv_z),
+                        };
+                        let d = rules::decide(
+                            talent[i],
+                            xi,
+                            mode[i],
+                            offer[i][1],
+                            vol[i],
+                            provider[i],
+                            w[i],
+                            rp,
+                            br,
+                            p,
+                            hf_x,
+                        );
+                        mode[i] = d.mode;
+                        x[i] = d.x;
+                        offer[i][1] = d.price;
+                        vol[i] = d.vol;
+                        provider[i] = d.provider;
                     }
                 });
         });
