@@ -158,7 +158,7 @@ pub struct CpuBackend {
     /// shock w stands still and most creators keep their x, so `offers` reads them here, and
     /// `decide` always does (offers took them at the x decide starts from).
     factors: Vec<[f32; 2]>,
-    factors_of: Option<(u32, u32)>,
+    factors_of: Option<FactorsOf>,
     /// Each creator's talent decile (`decile_of`) against the cuts whose bits are in
     /// `deciles_of`: talent does not change during a run, so `reduce` computes the deciles
     /// again only when the cuts do (nine comparisons per creator were a quarter of it).
@@ -166,6 +166,13 @@ pub struct CpuBackend {
     deciles_of: Option<[u32; 9]>,
     /// Markets from this many creators take the large-market paths (`LARGE_MARKET_CREATORS`).
     large_from: usize,
+}
+
+/// The step parameters `CpuBackend::factors` were taken with: (w, 1/Z(w)) bits.
+type FactorsOf = (u32, u32);
+
+fn factors_of(p: &StepParams) -> FactorsOf {
+    (p.w.to_bits(), p.inv_z.to_bits())
 }
 
 /// A batch of creators for `offers_lanes`: their fields, human factors and words.
@@ -279,10 +286,7 @@ fn offers_large(
         for i in 0..n {
             hf[i] = if valid { kept_factor(factor[i], x[i]) } else { f32::NAN };
             if hf[i].is_nan() {
-                hf[i] = f.find(x[i]);
-                if hf[i].is_nan() && mode[i] != AI {
-                    hf[i] = f.get(x[i]);
-                }
+                hf[i] = f.get(x[i], mode[i] != AI);
                 factor[i] = [x[i], hf[i]];
             }
         }
@@ -334,7 +338,7 @@ impl Backend for CpuBackend {
 
     fn offers(&mut self, p: &StepParams) {
         let c = &mut self.state.creators;
-        let of = Some((p.w.to_bits(), p.inv_z.to_bits()));
+        let of = Some(factors_of(p));
         let valid = self.factors_of == of && self.factors.len() == c.len();
         let large = c.len() >= self.large_from;
         self.factors.resize(c.len(), [f32::NAN; 2]);
@@ -755,7 +759,7 @@ impl Backend for CpuBackend {
         self.best_response.fill(p, rp);
         let br = &self.best_response;
         // The factors `offers` took at these x, if it took them with these parameters.
-        let factors = if self.factors_of == Some((p.w.to_bits(), p.inv_z.to_bits())) { &self.factors[..] } else { &[] };
+        let factors = if self.factors_of == Some(factors_of(p)) { &self.factors[..] } else { &[] };
         self.workers.install(|| {
             (
                 c.mode.par_chunks_mut(DRAW_BATCH),

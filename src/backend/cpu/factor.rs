@@ -65,19 +65,15 @@ impl Factors {
         }
     }
 
-    /// `human_factor(x, w, inv_z)`, bit for bit.
+    /// `human_factor(x, w, inv_z)`, bit for bit: from the memo where it holds it, else
+    /// computed (and kept) if `compute`, else NaN. One probe either way.
     #[inline]
-    pub fn get(&mut self, x: f32) -> f32 {
+    pub fn get(&mut self, x: f32, compute: bool) -> f32 {
         match self.slot_of(x) {
             Ok(s) => self.vals[s],
-            Err(s) => self.compute(x, s),
+            Err(s) if compute => self.compute(x, s),
+            Err(_) => f32::NAN,
         }
-    }
-
-    /// `human_factor(x, w, inv_z)` where the memo holds it, else NaN (nothing computed).
-    #[inline]
-    pub fn find(&self, x: f32) -> f32 {
-        self.slot_of(x).map_or(f32::NAN, |s| self.vals[s])
     }
 
     /// The slot holding x (Ok), or the empty slot where it would go (Err).
@@ -125,9 +121,9 @@ mod tests {
                 for _ in 0..2 {
                     for &x in xs.iter().chain(&[f32::from_bits(EMPTY), 0.5, 0.0, 1.0]) {
                         let want = human_factor(x, w, inv_z);
-                        let found = m.find(x);
-                        assert!(found.is_nan() || found.to_bits() == want.to_bits(), "find: x {x}, w {w}");
-                        assert_eq!(m.get(x).to_bits(), want.to_bits(), "x {x}, w {w}");
+                        let found = m.get(x, false);
+                        assert!(found.is_nan() || found.to_bits() == want.to_bits(), "without computing: x {x}, w {w}");
+                        assert_eq!(m.get(x, true).to_bits(), want.to_bits(), "x {x}, w {w}");
                     }
                 }
                 assert_eq!(m.used.len(), MAX_KEPT, "keeps at most MAX_KEPT shares");
