@@ -513,12 +513,14 @@ impl Backend for CpuBackend {
         let b = &mut self.state.buyers;
         let offer = &self.state.creators.offer;
         let min_len = self.workers.min_len(1);
-        // The sellers' offers of a block of buyers start loading one block ahead of its update.
+        // The sellers' offers of a block of buyers start loading one block ahead of its update,
+        // one per buyer updated (a burst of a block's prefetches stalls on the miss buffers),
+        // without a branch on whether the buyer bought (a coin flip to the predictor): one
+        // that did not prefetches the first offer, in cache.
+        let offer_of = |bo: u32| offer.as_ptr().wrapping_add(((bo != NONE) as usize) * (bo & ID_MASK) as usize);
         let prefetch_offers = |bought: &[u32]| {
             for &bo in bought {
-                if bo != NONE {
-                    prefetch(offer.as_ptr().wrapping_add((bo & ID_MASK) as usize));
-                }
+                prefetch(offer_of(bo));
             }
         };
         self.workers.install(|| {
@@ -539,12 +541,15 @@ impl Backend for CpuBackend {
                     prefetch_offers(&bought[..bought.len().min(DRAW_BATCH)]);
                     for j0 in (0..util.len()).step_by(DRAW_BATCH) {
                         let block = j0..(j0 + DRAW_BATCH).min(util.len());
-                        prefetch_offers(bought.get(block.end..(block.end + DRAW_BATCH).min(util.len())).unwrap_or(&[]));
+                        let next = bought.get(block.end..(block.end + DRAW_BATCH).min(util.len())).unwrap_or(&[]);
                         // The inactive draw their return word (the only buyers whose rule reads
                         // one), all together.
                         let first = ci * CHUNK_BUYERS + j0;
                         let w = Words::of_some(p, Stream::Buyers, first, block.len(), |l| active[j0 + l] == 0);
                         for (l, j) in block.enumerate() {
+                            if let Some(&bo) = next.get(l) {
+                                prefetch(offer_of(bo));
+                            }
                             let purchase = (bought[j] != NONE).then(|| {
                                 let [q, price] = offer[(bought[j] & ID_MASK) as usize];
                                 let q_true = if bought[j] & JUNK_BIT != 0 { 0.0 } else { q };
