@@ -252,6 +252,42 @@ fn kept_factor([at, hf]: [f32; 2], x: f32) -> f32 {
     if at.to_bits() == x.to_bits() { hf } else { f32::NAN }
 }
 
+/// `decide` for the creators of a batch that keep their mode, eight at a time
+/// (`TalentTables::decide_kept_avx2`): bit i set where creator i was decided, its new share
+/// in `x_new`. Only where `BestResponse::fill` found AVX2 and the talent tables hold.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn decide_kept(
+    mode: &[u32],
+    talent: &[f32],
+    x: &[f32],
+    vol: &[f32],
+    kept: &[[f32; 2]],
+    w: &[[u32; 4]; DRAW_BATCH],
+    br: &rules::BestResponse,
+    p: &StepParams,
+    x_new: &mut [f32; DRAW_BATCH],
+) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let n = mode.len();
+        let hf: [f32; DRAW_BATCH] = std::array::from_fn(|i| match (kept.get(i), x.get(i)) {
+            (Some(&k), Some(&xi)) => kept_factor(k, xi),
+            _ => f32::NAN,
+        });
+        let u: [u32; DRAW_BATCH] = std::array::from_fn(|i| w[i][0]);
+        let c = rules::KeptLanes { mode, talent, x, vol, hf: &hf[..n], u: &u[..n] };
+        // SAFETY: `fill` found AVX2 on this CPU and the tables valid for this step (checked
+        // by the caller), and filled `br` for this step.
+        unsafe { br.talent.decide_kept_avx2(c, br, p, x_new) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (mode, talent, x, vol, kept, w, br, p, x_new);
+        0
+    }
+}
+
 /// `offers` for a batch of creators of a large market (`LARGE_MARKET_CREATORS`): the
 /// human factors from the per-thread memo, the mode's cases side by side (`offers_lanes`).
 /// Shares repeat in the steps after the shock (460 distinct among 575 000 non-AI creators
@@ -765,6 +801,7 @@ impl Backend for CpuBackend {
         let br = &self.best_response;
         // The factors `offers` took at these x, if it took them with these parameters.
         let factors = if self.factors_of == Some(factors_of(p)) { &self.factors[..] } else { &[] };
+        let lanes = br.by_talent && br.avx2 && br.talent.valid();
         self.workers.install(|| {
             (
                 c.mode.par_chunks_mut(DRAW_BATCH),
@@ -778,9 +815,18 @@ impl Backend for CpuBackend {
                 .with_min_len(min_len)
                 .enumerate()
                 .for_each(|(ci, (mode, x, offer, vol, provider, talent))| {
-                    let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
+                    let n = mode.len();
+                    let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, n);
                     let kept = factors.get(ci * DRAW_BATCH..).unwrap_or(&[]);
-                    for i in 0..mode.len() {
+                    // The creators that keep their mode, eight at a time where the CPU and the
+                    // step's tables allow; the others one by one.
+                    let mut x_new = [0f32; DRAW_BATCH];
+                    let done = if lanes { decide_kept(mode, talent, x, vol, kept, &w, br, p, &mut x_new) } else { 0 };
+                    for i in 0..n {
+                        if done >> i & 1 != 0 {
+                            x[i] = x_new[i];
+                            continue;
+                        }
                         let xi = x[i];
                         let hf_x = || match kept.get(i).map(|&k| kept_factor(k, xi)) {
                             Some(hf) if !hf.is_nan() => hf,

@@ -700,6 +700,7 @@ pub fn decide_q(
 
 mod grid;
 mod talent;
+pub(crate) use talent::KeptLanes;
 
 /// Random best-response problems for the tests of the fast paths (`grid`, `talent`) against
 /// `best_share_scalar`: grids of 2 to 32 points, 1 to 64 bins, and value tables with ties

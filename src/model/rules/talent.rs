@@ -41,6 +41,12 @@ pub(crate) struct Side {
     /// the cuts mispredicted a branch at most of its steps.
     scale: f32,
     start: Vec<u32>,
+    /// For the vector path (`decide_kept_avx2`), which loads a 16-byte record per creator
+    /// (AVX2's gathers are slow on AMD): per cell, the `PER_CELL` cuts from its start; per
+    /// interval, the first entry's value, its point (255 for none) as bits, the second
+    /// entry's value and the count as bits.
+    cell_cuts: Vec<[f32; PER_CELL]>,
+    answers: Vec<[f32; 4]>,
 }
 
 /// The most cuts a cell may hold (`Side::interval` compares this many).
@@ -111,6 +117,11 @@ impl TalentTables {
         self.valid = human && ai;
     }
 
+    /// Whether the tables hold for this step.
+    pub(crate) fn valid(&self) -> bool {
+        self.valid
+    }
+
     /// No tables (this step decides by bound and scan).
     pub(crate) fn clear(&mut self) {
         self.valid = false;
@@ -171,7 +182,198 @@ impl TalentTables {
     }
 }
 
-/// `q_ai(talent, x, alpha, qbar)` from the key `at = alpha * talent`: the same operations.
+/// What `TalentTables::decide_kept_avx2` reads of a batch of creators.
+pub(crate) struct KeptLanes<'a> {
+    pub mode: &'a [u32],
+    pub talent: &'a [f32],
+    pub x: &'a [f32],
+    pub vol: &'a [f32],
+    /// `human_factor(x)` where it is known, NaN where not.
+    pub hf: &'a [f32],
+    /// Each creator's first word of `decide` (whether it revises).
+    pub u: &'a [u32],
+}
+
+impl TalentTables {
+    /// `rules::decide` for up to 64 creators, eight at a time, for those that do not revise:
+    /// such a creator keeps its mode, price, volume and provider, and only its creative share
+    /// moves, toward the best response of its mode (of the better productive mode if it has
+    /// exited). Both modes' profits (from `br`'s value tables: `mode_profit`'s values) and
+    /// both tables' answers are computed for every creator and the right ones picked by
+    /// blends: a creator's mode is a coin flip to the branch predictor once creators adopt
+    /// AI. Returns the creators it decided, bit i for creator i, with their new shares in
+    /// `x_new`; the others (revising, a human factor not known where it is read, a case the
+    /// tables leave to the scan, or past the last whole group of eight) are for `decide`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, the tables must be `valid` for step `p` and `br` filled for it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn decide_kept_avx2(
+        &self,
+        c: KeptLanes,
+        br: &BestResponse,
+        p: &StepParams,
+        x_new: &mut [f32; 64],
+    ) -> u64 {
+        use crate::model::params::{AI, EXIT};
+        use crate::rng;
+        use std::arch::x86_64::*;
+        debug_assert!(self.valid && br.points >= 1);
+        let n = c.mode.len().min(c.talent.len()).min(c.x.len()).min(c.vol.len()).min(c.hf.len()).min(c.u.len()).min(64);
+        let costs = costs_of(p);
+        let ps = _mm256_set1_ps;
+        let zero = _mm256_setzero_ps();
+        let (q_max, bins, top_bin) = (ps(p.q_max), ps(p.bins as f32), ps((p.bins - 1) as f32));
+        let last_point = _mm256_set1_epi32(br.points as i32 - 1);
+        let (f_ai, adoption_tax, one) = (ps(costs.f_ai), ps(costs.adoption_tax), ps(1.0));
+        // `market::bin_of_clamped`, the bin `curve_at`'s `bin_of` gives.
+        let bin = |q: __m256| {
+            let f = _mm256_mul_ps(_mm256_div_ps(q, q_max), bins);
+            // max: NaN and what is not above zero to 0 (the second operand); min: to the top.
+            _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(f, zero), top_bin))
+        };
+        // `market::profit_ai_of_margin`: v* units if the margin is positive, else one.
+        let profit_ai = |m: __m256, v_star: __m256| {
+            let v = _mm256_blendv_ps(one, v_star, _mm256_cmp_ps::<_CMP_GT_OQ>(m, zero));
+            _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(v, m), f_ai), adoption_tax)
+        };
+        // SAFETY (and for the loads and gathers below): the CPU has AVX2 (this function's
+        // contract); each load reads eight of the n creators; each gather's indices are
+        // within its table (bins below `p.bins`, intervals from `Side::interval8`, points
+        // capped at the last).
+        let gather_ps = |t: &[f32], i: __m256i| unsafe { _mm256_i32gather_ps::<4>(t.as_ptr(), i) };
+        // The grid's shares, and the value tables where the curves have at most 32 bins (the
+        // default), held in registers: a lookup is four permutes and three blends, where
+        // an AVX2 gather is slow on AMD.
+        let in_regs = |t: &[f32]| -> [__m256; 4] {
+            let mut a = [0f32; 32];
+            let k = t.len().min(32);
+            a[..k].copy_from_slice(&t[..k]);
+            // SAFETY: `a` holds 32 floats.
+            std::array::from_fn(|r| unsafe { _mm256_loadu_ps(a.as_ptr().add(8 * r)) })
+        };
+        let lookup = |regs: &[__m256; 4], i: __m256i| {
+            let p: [__m256; 4] = std::array::from_fn(|r| _mm256_permutevar8x32_ps(regs[r], i));
+            // blendv reads the sign bit: bit 3 of the index, then bit 4, shifted there.
+            let b3 = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i));
+            let b4 = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(i));
+            _mm256_blendv_ps(_mm256_blendv_ps(p[0], p[1], b3), _mm256_blendv_ps(p[2], p[3], b3), b4)
+        };
+        let grid_x = in_regs(&br.x[..br.points]);
+        let small = p.bins <= 32;
+        let (margin_regs, profit_regs) = (in_regs(&br.margin_ai), in_regs(&br.profit_h));
+        let margin_at = |i: __m256i| if small { lookup(&margin_regs, i) } else { gather_ps(&br.margin_ai, i) };
+        let profit_at = |i: __m256i| if small { lookup(&profit_regs, i) } else { gather_ps(&br.profit_h, i) };
+        // Rows `at[0..8]` of a table of four-float records, transposed: register k holds
+        // field k of the eight rows, lane l that of row `at[l]`. (Closures, which take this
+        // function's target features and are inlined: a function of its own was not.)
+        let rows8 = |table: &[[f32; 4]], at: &[i32; 8]| {
+            // SAFETY: the row is a `[f32; 4]` of the table (indexing checks it).
+            let row = |l: usize| unsafe { _mm_loadu_ps(table[at[l] as usize].as_ptr()) };
+            // Rows l and l + 4 share a register (low and high half); then a 4x4 transpose
+            // in each half.
+            let (a, b) = (_mm256_set_m128(row(4), row(0)), _mm256_set_m128(row(5), row(1)));
+            let (c, d) = (_mm256_set_m128(row(6), row(2)), _mm256_set_m128(row(7), row(3)));
+            let (ab_lo, ab_hi) = (_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
+            let (cd_lo, cd_hi) = (_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
+            [
+                _mm256_shuffle_ps::<0x44>(ab_lo, cd_lo),
+                _mm256_shuffle_ps::<0xEE>(ab_lo, cd_lo),
+                _mm256_shuffle_ps::<0x44>(ab_hi, cd_hi),
+                _mm256_shuffle_ps::<0xEE>(ab_hi, cd_hi),
+            ]
+        };
+        // A side's answers (`Side::answers`) for the intervals of eight keys (any: NaN and
+        // negatives find the first interval): first value, first point, second value, count.
+        let answers8 = |side: &Side, key: __m256| {
+            // `Side::cell`: the scaled key clamped to [0, cells - 1] before truncation (NaN
+            // and negatives to 0), the cell the saturating conversion and `min` give
+            // (truncation is monotone; cells - 1 is at most 2^16, exact in f32).
+            let f = _mm256_max_ps(_mm256_mul_ps(key, ps(side.scale)), zero);
+            let cell = _mm256_cvttps_epi32(_mm256_min_ps(f, ps((side.start.len() - 1) as f32)));
+            let mut at = [0i32; 8];
+            // SAFETY: `at` holds eight i32.
+            unsafe { _mm256_storeu_si256(at.as_mut_ptr().cast(), cell) };
+            let start: [i32; 8] = std::array::from_fn(|l| side.start[at[l] as usize] as i32);
+            let cuts = rows8(&side.cell_cuts, &at);
+            // The start plus the cuts at or below the key (-1 where one is; NaN never is):
+            // `Side::interval`.
+            // SAFETY: `start` holds eight i32.
+            let mut j = unsafe { _mm256_loadu_si256(start.as_ptr().cast()) };
+            for cut in cuts {
+                j = _mm256_sub_epi32(j, _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LE_OQ>(cut, key)));
+            }
+            // SAFETY: as above.
+            unsafe { _mm256_storeu_si256(at.as_mut_ptr().cast(), j) };
+            rows8(&side.answers, &at)
+        };
+        let mut done = 0u64;
+        for g in 0..n / 8 {
+            let at8 = 8 * g;
+            let ld = |v: &[f32]| unsafe { _mm256_loadu_ps(v.as_ptr().add(at8)) };
+            let mode = unsafe { _mm256_loadu_si256(c.mode.as_ptr().add(at8).cast()) };
+            let (t, x, vol, hf) = (ld(c.talent), ld(c.x), ld(c.vol), ld(c.hf));
+            let u = unsafe { _mm256_loadu_si256(c.u.as_ptr().add(at8).cast()) };
+            let is_ai = _mm256_castsi256_ps(_mm256_cmpeq_epi32(mode, _mm256_set1_epi32(AI as i32)));
+            let is_exit = _mm256_castsi256_ps(_mm256_cmpeq_epi32(mode, _mm256_set1_epi32(EXIT as i32)));
+            let v_star = _mm256_blendv_ps(ps(p.vol_expect), vol, is_ai);
+            // Both modes' profits: `q_ai` is (alpha * talent) * x, capped at qbar (min gives
+            // the second operand, qbar, for a NaN product, as `f32::min` does).
+            let alpha_t = _mm256_mul_ps(ps(p.alpha_a), t);
+            let q_ai = _mm256_min_ps(_mm256_mul_ps(alpha_t, x), ps(p.qbar_a));
+            let pi_ai = profit_ai(margin_at(bin(q_ai)), v_star);
+            let pi_h = profit_at(bin(_mm256_mul_ps(t, hf)));
+            let ai = _mm256_or_ps(is_ai, _mm256_and_ps(is_exit, _mm256_cmp_ps::<_CMP_GT_OQ>(pi_ai, pi_h)));
+            let best = _mm256_blendv_ps(pi_h, pi_ai, ai);
+            // The human table: the first point of the interval's largest value, if it beats best.
+            let [mh, gh, _, _] = answers8(&self.human, t);
+            let gh = _mm256_castps_si256(gh);
+            let some_h = _mm256_castsi256_ps(_mm256_andnot_si256(
+                _mm256_cmpeq_epi32(gh, _mm256_set1_epi32(i32::from(u8::MAX))),
+                _mm256_set1_epi32(-1),
+            ));
+            let better_h = _mm256_and_ps(some_h, _mm256_cmp_ps::<_CMP_GT_OQ>(mh, best));
+            let share_h = _mm256_blendv_ps(x, lookup(&grid_x, _mm256_min_epi32(gh, last_point)), better_h);
+            // The AI table: the largest margin's first point, unless the second margin's
+            // profit ties with it (`best_share`'s loop over ties: left to it).
+            let [m0, g0, m1, count] = answers8(&self.ai, alpha_t);
+            let (g0, count) = (_mm256_castps_si256(g0), _mm256_castps_si256(count));
+            let top_value = profit_ai(m0, v_star);
+            let tie = _mm256_and_ps(
+                _mm256_castsi256_ps(_mm256_cmpgt_epi32(count, _mm256_set1_epi32(1))),
+                _mm256_cmp_ps::<_CMP_EQ_OQ>(profit_ai(m1, v_star), top_value),
+            );
+            let better_ai = _mm256_and_ps(
+                _mm256_castsi256_ps(_mm256_cmpgt_epi32(count, _mm256_setzero_si256())),
+                _mm256_cmp_ps::<_CMP_GT_OQ>(top_value, best),
+            );
+            let share_ai = _mm256_blendv_ps(x, lookup(&grid_x, _mm256_min_epi32(g0, last_point)), better_ai);
+            // The drift toward the chosen share, clamped as `f32::clamp` does (NaN passes).
+            let x_star = _mm256_blendv_ps(share_h, share_ai, ai);
+            let mut nx = _mm256_add_ps(x, _mm256_mul_ps(ps(p.eta), _mm256_sub_ps(x_star, x)));
+            nx = _mm256_blendv_ps(nx, ps(p.x_lo), _mm256_cmp_ps::<_CMP_LT_OQ>(nx, ps(p.x_lo)));
+            nx = _mm256_blendv_ps(nx, ps(p.x_hi), _mm256_cmp_ps::<_CMP_GT_OQ>(nx, ps(p.x_hi)));
+            unsafe { _mm256_storeu_ps(x_new.as_mut_ptr().add(at8), nx) };
+            // Which of them this decided: not revising (`rng::unit_f32(u) < revise`), the
+            // human factor known unless in AI mode, and the chosen mode's table deciding.
+            let unit = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32::<8>(u)), ps(rng::unit_f32(1 << 8)));
+            let stays = _mm256_cmp_ps::<_CMP_NLT_UQ>(unit, ps(p.revise));
+            let known_h = _mm256_cmp_ps::<_CMP_GE_OQ>(t, zero);
+            let known_ai = _mm256_andnot_ps(
+                tie,
+                _mm256_and_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(alpha_t, zero), _mm256_cmp_ps::<_CMP_GE_OQ>(v_star, zero)),
+            );
+            let hf_ok = _mm256_or_ps(is_ai, _mm256_cmp_ps::<_CMP_ORD_Q>(hf, hf));
+            let known = _mm256_blendv_ps(known_h, known_ai, ai);
+            let ok = _mm256_and_ps(_mm256_and_ps(stays, hf_ok), known);
+            done |= (_mm256_movemask_ps(ok) as u32 as u64) << at8;
+        }
+        done
+    }
+}
+
+/// `q_ai(talent, x, alpha, qbar)` from the key `at = alpha * talent`: the same operations./// `q_ai(talent, x, alpha, qbar)` from the key `at = alpha * talent`: the same operations.
 #[inline]
 fn q_ai_of_key(at: f32, x: f32, qbar: f32) -> f32 {
     (at * x).min(qbar)
@@ -229,6 +431,16 @@ impl Side {
             self.best.push(best);
             self.count.push(count);
         }
+        self.cell_cuts.clear();
+        let cuts = &self.cuts;
+        self.cell_cuts.extend(self.start.iter().map(|&j| std::array::from_fn(|k| cuts[j as usize + k])));
+        self.answers.clear();
+        self.answers.extend(
+            self.best
+                .iter()
+                .zip(&self.count)
+                .map(|(b, &n)| [b[0].0, f32::from_bits(u32::from(b[0].1)), b[1].0, f32::from_bits(u32::from(n))]),
+        );
         true
     }
 
@@ -290,6 +502,80 @@ impl Side {
 mod tests {
     use super::*;
     use crate::model::rules::best_share_scalar;
+
+    /// `decide_kept_avx2` against `rules::decide` on random markets (curves with ties and NaN,
+    /// every mode, negative, zero and NaN talents, negative volumes, unknown human factors):
+    /// every creator it says it decided is one that does not revise, and `decide` gives it
+    /// the same share, bit for bit, and leaves the rest as it was. It must decide most
+    /// creators that do not revise.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_kept_modes_lanes_decide_as_decide() {
+        use crate::model::params::{AI, EXIT, HUMAN};
+        use crate::model::rules::decide;
+        use crate::model::technology::human_factor;
+        use crate::rng;
+        assert!(std::arch::is_x86_feature_detected!("avx2"), "this test needs an x86-64 CPU with AVX2");
+        let mut cases = crate::model::rules::ScanCases::new([31, 4]);
+        let (mut tables, mut staying, mut decided, mut moved) = (0usize, 0usize, 0usize, 0usize);
+        for case in 0..600 {
+            let (mut p, _) = cases.problem(case);
+            let mut u = || cases.u();
+            (p.revise, p.eta, p.vol_expect, p.logit) = (0.2, 0.5 * u(), 4.0 * u(), 20.0);
+            (p.c_ai, p.api_fee, p.c_human, p.ai_floor, p.n_providers) = (0.1 * u(), 0.02, 0.3 * u(), 0.1, 3);
+            // Sell-through rates from a small set (ties of margins), and tiny ones, whose
+            // distinct margins give profits that round to one value (the AI table's ties).
+            let pool = [0.0, 0.5, 1.0, f32::NAN, 0.25, 1e-8, 2.5e-8];
+            let rp: Vec<[f32; 2]> = (0..2 * p.bins)
+                .map(|_| [if u() < 0.4 { pool[(u() * 7.0) as usize % 7] } else { u() }, 2.0 * u()])
+                .collect();
+            let mut br = BestResponse { by_talent: true, ..Default::default() };
+            br.fill(&p, &rp);
+            if !br.talent.valid() {
+                continue;
+            }
+            tables += 1;
+            let n = 64;
+            let mode: Vec<u32> = (0..n).map(|_| [EXIT, AI, HUMAN][(u() * 3.0) as usize % 3]).collect();
+            let talent: Vec<f32> = (0..n)
+                .map(|i| match i % 16 {
+                    0 => f32::NAN,
+                    1 => -0.5,
+                    2 => 0.0,
+                    _ => 3.0 * u(),
+                })
+                .collect();
+            let x: Vec<f32> = (0..n).map(|_| p.x_lo + (p.x_hi - p.x_lo) * u()).collect();
+            let vol: Vec<f32> = (0..n).map(|i| if i % 11 == 0 { -1.0 } else { 8.0 * u() }).collect();
+            let hf_true: Vec<f32> = x.iter().map(|&x| human_factor(x, p.w, p.inv_z)).collect();
+            let hf: Vec<f32> =
+                hf_true.iter().enumerate().map(|(i, &h)| if i % 13 == 0 { f32::NAN } else { h }).collect();
+            let words: Vec<[u32; 4]> = (0..n).map(|_| std::array::from_fn(|_| (u() * 4.294_967e9) as u32)).collect();
+            let first: Vec<u32> = words.iter().map(|w| w[0]).collect();
+            let lanes = KeptLanes { mode: &mode, talent: &talent, x: &x, vol: &vol, hf: &hf, u: &first };
+            let mut x_new = [0f32; 64];
+            // SAFETY: the CPU has AVX2 (asserted above) and the tables are valid for `p`.
+            let done = unsafe { br.talent.decide_kept_avx2(lanes, &br, &p, &mut x_new) };
+            for i in 0..n {
+                let revises = rng::unit_f32(words[i][0]) < p.revise;
+                staying += usize::from(!revises);
+                if done >> i & 1 == 0 {
+                    continue;
+                }
+                decided += 1;
+                let d = decide(talent[i], x[i], mode[i], 1.5, vol[i], 2, words[i], &rp, &br, &p, || hf_true[i]);
+                assert!(!revises, "case {case}, creator {i} revises");
+                assert_eq!(
+                    (d.mode, d.price, d.vol.to_bits(), d.provider),
+                    (mode[i], 1.5, vol[i].to_bits(), 2),
+                    "case {case}, creator {i}"
+                );
+                assert_eq!(d.x.to_bits(), x_new[i].to_bits(), "case {case}, creator {i}: {} against {}", d.x, x_new[i]);
+                moved += usize::from(d.x != x[i]);
+            }
+        }
+        assert!(tables > 200 && decided > staying / 2 && moved > decided / 4, "{tables} {staying} {decided} {moved}");
+    }
 
     /// The tables' answer against the scalar scan on random grids, curves and creators, with
     /// ties (values from a small set), NaN and signed zeros in the tables, and negative, zero
