@@ -450,7 +450,12 @@ impl Backend for CpuBackend {
             n_ai += sa;
             n_h += sh;
         }
-        self.units.resize((n_ai + n_h) as usize, [0; UNIT_WORDS]);
+        let n = (n_ai + n_h) as usize;
+        if self.units.capacity() < n {
+            // Room to grow: the number of units moves from step to step.
+            self.units = super::pages::huge_vec(0, n + n / 2, [0; UNIT_WORDS]);
+        }
+        self.units.resize(n, [0; UNIT_WORDS]);
         let out = Disjoint(self.units.as_mut_ptr());
         self.workers.install(|| {
             offset

@@ -66,7 +66,9 @@ fn rate(mut f: impl FnMut() -> f64) -> f64 {
 /// about 4 bytes per add latency, not of memory).
 pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usize) -> Limits {
     let threads = pool.current_num_threads();
-    let records: Vec<[u32; 4]> = (0..(gather_bytes / 16).max(4096) as u32).map(|i| [i, i ^ 7, !i, i >> 1]).collect();
+    // Backed as the unit records are (`pages`), so the bound allows what the stages get.
+    let mut records = super::pages::huge_vec(0, (gather_bytes / 16).max(4096), [0u32; 4]);
+    records.extend((0..records.capacity() as u32).map(|i| [i, i ^ 7, !i, i >> 1]));
     let words: Vec<u64> = (0..(stream_bytes / 8).max(8192) as u64).collect();
     let n = records.len() as u64;
     const PER_WORKER: usize = 1 << 16;

@@ -9,6 +9,7 @@
 pub mod cpu;
 pub mod gpu;
 pub mod limits;
+pub mod pages;
 pub mod stage;
 
 pub use stage::Stage;
