@@ -1,6 +1,7 @@
 //! The CPU's limits, measured on the machine `hollow bench` runs on with the same thread
 //! count: the rate of independent random 16-byte loads from an array the size of the
-//! step's unit records (the bound of `search` and `resolve`), the streaming read bandwidth
+//! step's unit records and backed as they are (`pages`; the bound of `search` and
+//! `resolve`), the streaming read bandwidth
 //! over an array the size of the agent state (the bound of the per-agent stages), and the
 //! rate of Philox blocks drawn as the stages draw them (`rng::draw4_many`). Each stage's
 //! bound is the largest of its work (`backend::stage_work`) over these rates: a stage can
