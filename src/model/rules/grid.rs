@@ -3,7 +3,10 @@
 //! it to the scalar scan, ties and NaN included).
 
 use super::{BestResponse, costs_of};
+use crate::model::market::Costs;
 use crate::model::params::StepParams;
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
 
 /// Grid points the vector scan handles (four registers; the default grid has 19). Larger
 /// grids take the scalar scan.
@@ -33,27 +36,20 @@ pub(super) unsafe fn best_share_avx2(
     br: &BestResponse,
     p: &StepParams,
 ) -> f32 {
-    use std::arch::x86_64::*;
     let n = br.points;
     let regs = n.div_ceil(8);
     debug_assert!(n <= SIMD_POINTS && br.x.len() >= regs * 8 && br.hf.len() >= regs * 8);
     let c = costs_of(p);
-    let (q_max, bins, top) =
-        (_mm256_set1_ps(p.q_max), _mm256_set1_ps(p.bins as f32), _mm256_set1_ps((p.bins - 1) as f32));
-    let zero = _mm256_setzero_ps();
     let neg_inf = _mm256_set1_ps(f32::NEG_INFINITY);
     let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     // AI quality min(qbar, alpha talent x) as `q_ai` computes it: (alpha * talent) * x.
     let alpha_talent = _mm256_set1_ps(p.alpha_a * talent);
     let (qbar, talent_v) = (_mm256_set1_ps(p.qbar_a), _mm256_set1_ps(talent));
-    let (one, v_star_v) = (_mm256_set1_ps(1.0), _mm256_set1_ps(v_star));
-    let (f_ai, adoption_tax) = (_mm256_set1_ps(c.f_ai), _mm256_set1_ps(c.adoption_tax));
+    let v_star_v = _mm256_set1_ps(v_star);
     let (src, table) = if ai { (&br.x, &br.margin_ai) } else { (&br.hf, &br.profit_h) };
     debug_assert!(table.len() >= TABLE_REGS * 8);
     let in_registers = p.bins as usize <= TABLE_REGS * 8;
-    // SAFETY (and for the intrinsics below): the CPU has AVX2 (this function's contract);
-    // the table has at least 8 * TABLE_REGS entries (`fill` pads it).
-    let t_regs: [__m256; TABLE_REGS] = std::array::from_fn(|r| unsafe { _mm256_loadu_ps(table.as_ptr().add(8 * r)) });
+    let t_regs = regs32(table);
     let mut vals = [neg_inf; SIMD_POINTS / 8];
     let mut vmax = neg_inf;
     for (r, val) in vals.iter_mut().enumerate().take(regs) {
@@ -61,27 +57,14 @@ pub(super) unsafe fn best_share_avx2(
         // SAFETY: `src` is padded to whole registers.
         let g = unsafe { _mm256_loadu_ps(src.as_ptr().add(base)) };
         let q = if ai { _mm256_min_ps(_mm256_mul_ps(alpha_talent, g), qbar) } else { _mm256_mul_ps(talent_v, g) };
-        // `market::bin_of_clamped`: q / q_max * bins, NaN and <= 0 to 0, capped at bins - 1.
-        let f = _mm256_mul_ps(_mm256_div_ps(q, q_max), bins);
-        let bin = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(f, zero), top));
+        let bin = bins8(q, p);
         let t = if in_registers {
-            // Entry `bin` of the 32 in four registers: bits 0-2 pick within a register
-            // (vpermps), bit 3 then bit 4 pick the register (blendv reads the sign bit).
-            let pick: [__m256; TABLE_REGS] = std::array::from_fn(|k| _mm256_permutevar8x32_ps(t_regs[k], bin));
-            let bit3 = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(bin));
-            let bit4 = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(bin));
-            _mm256_blendv_ps(_mm256_blendv_ps(pick[0], pick[1], bit3), _mm256_blendv_ps(pick[2], pick[3], bit3), bit4)
+            entry32(&t_regs, bin)
         } else {
             // SAFETY: every bin is in [0, bins - 1] and the table has at least `bins` entries.
             unsafe { _mm256_i32gather_ps::<4>(table.as_ptr(), bin) }
         };
-        let v = if ai {
-            // `market::profit_ai_of_margin`: (m > 0 ? v* : 1) m - f_ai - adoption_tax.
-            let vol = _mm256_blendv_ps(one, v_star_v, _mm256_cmp_ps::<_CMP_GT_OQ>(t, zero));
-            _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(vol, t), f_ai), adoption_tax)
-        } else {
-            t
-        };
+        let v = if ai { profit_ai8(t, v_star_v, &c) } else { t };
         let lanes = (n - base).min(8) as i32;
         let keep = _mm256_and_ps(
             _mm256_cmp_ps::<_CMP_ORD_Q>(v, v),
@@ -108,6 +91,49 @@ pub(super) unsafe fn best_share_avx2(
         g if g < n => br.x[g],
         _ => x,
     }
+}
+
+/// `market::bin_of_clamped` of eight qualities: q / q_max * bins, NaN and what is not above
+/// zero to 0 (`max` gives its second operand, zero, for NaN), capped at bins - 1.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(super) fn bins8(q: __m256, p: &StepParams) -> __m256i {
+    let f = _mm256_mul_ps(_mm256_div_ps(q, _mm256_set1_ps(p.q_max)), _mm256_set1_ps(p.bins as f32));
+    _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(f, _mm256_setzero_ps()), _mm256_set1_ps((p.bins - 1) as f32)))
+}
+
+/// The first 32 entries of `t` (zeros past its end) in four registers, for `entry32`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(super) fn regs32(t: &[f32]) -> [__m256; TABLE_REGS] {
+    let mut a = [0f32; TABLE_REGS * 8];
+    let k = t.len().min(a.len());
+    a[..k].copy_from_slice(&t[..k]);
+    // SAFETY: `a` holds 8 * TABLE_REGS floats.
+    std::array::from_fn(|r| unsafe { _mm256_loadu_ps(a.as_ptr().add(8 * r)) })
+}
+
+/// Entry `i` (below 32) of a table held in four registers: bits 0-2 pick within a register
+/// (vpermps), bit 3 then bit 4 pick the register (blendv reads the sign bit).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(super) fn entry32(regs: &[__m256; TABLE_REGS], i: __m256i) -> __m256 {
+    let pick: [__m256; TABLE_REGS] = std::array::from_fn(|k| _mm256_permutevar8x32_ps(regs[k], i));
+    let bit3 = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i));
+    let bit4 = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(i));
+    _mm256_blendv_ps(_mm256_blendv_ps(pick[0], pick[1], bit3), _mm256_blendv_ps(pick[2], pick[3], bit3), bit4)
+}
+
+/// `market::profit_ai_of_margin` of eight margins: (m > 0 ? v* : 1) m - f_ai - adoption_tax.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(super) fn profit_ai8(m: __m256, v_star: __m256, c: &Costs) -> __m256 {
+    let vol = _mm256_blendv_ps(_mm256_set1_ps(1.0), v_star, _mm256_cmp_ps::<_CMP_GT_OQ>(m, _mm256_setzero_ps()));
+    _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(vol, m), _mm256_set1_ps(c.f_ai)), _mm256_set1_ps(c.adoption_tax))
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]

@@ -216,6 +216,7 @@ impl TalentTables {
         p: &StepParams,
         x_new: &mut [f32; 64],
     ) -> u64 {
+        use super::grid;
         use crate::model::params::{AI, EXIT};
         use crate::rng;
         use std::arch::x86_64::*;
@@ -224,47 +225,19 @@ impl TalentTables {
         let costs = costs_of(p);
         let ps = _mm256_set1_ps;
         let zero = _mm256_setzero_ps();
-        let (q_max, bins, top_bin) = (ps(p.q_max), ps(p.bins as f32), ps((p.bins - 1) as f32));
         let last_point = _mm256_set1_epi32(br.points as i32 - 1);
-        let (f_ai, adoption_tax, one) = (ps(costs.f_ai), ps(costs.adoption_tax), ps(1.0));
-        // `market::bin_of_clamped`, the bin `curve_at`'s `bin_of` gives.
-        let bin = |q: __m256| {
-            let f = _mm256_mul_ps(_mm256_div_ps(q, q_max), bins);
-            // max: NaN and what is not above zero to 0 (the second operand); min: to the top.
-            _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(f, zero), top_bin))
-        };
-        // `market::profit_ai_of_margin`: v* units if the margin is positive, else one.
-        let profit_ai = |m: __m256, v_star: __m256| {
-            let v = _mm256_blendv_ps(one, v_star, _mm256_cmp_ps::<_CMP_GT_OQ>(m, zero));
-            _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(v, m), f_ai), adoption_tax)
-        };
-        // SAFETY (and for the loads and gathers below): the CPU has AVX2 (this function's
-        // contract); each load reads eight of the n creators; each gather's indices are
-        // within its table (bins below `p.bins`, intervals from `Side::interval8`, points
-        // capped at the last).
-        let gather_ps = |t: &[f32], i: __m256i| unsafe { _mm256_i32gather_ps::<4>(t.as_ptr(), i) };
+        let bin = |q: __m256| grid::bins8(q, p);
+        let profit_ai = |m: __m256, v_star: __m256| grid::profit_ai8(m, v_star, &costs);
         // The grid's shares, and the value tables where the curves have at most 32 bins (the
-        // default), held in registers: a lookup is four permutes and three blends, where
-        // an AVX2 gather is slow on AMD.
-        let in_regs = |t: &[f32]| -> [__m256; 4] {
-            let mut a = [0f32; 32];
-            let k = t.len().min(32);
-            a[..k].copy_from_slice(&t[..k]);
-            // SAFETY: `a` holds 32 floats.
-            std::array::from_fn(|r| unsafe { _mm256_loadu_ps(a.as_ptr().add(8 * r)) })
-        };
-        let lookup = |regs: &[__m256; 4], i: __m256i| {
-            let p: [__m256; 4] = std::array::from_fn(|r| _mm256_permutevar8x32_ps(regs[r], i));
-            // blendv reads the sign bit: bit 3 of the index, then bit 4, shifted there.
-            let b3 = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i));
-            let b4 = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(i));
-            _mm256_blendv_ps(_mm256_blendv_ps(p[0], p[1], b3), _mm256_blendv_ps(p[2], p[3], b3), b4)
-        };
-        let grid_x = in_regs(&br.x[..br.points]);
+        // default), held in registers (`grid::entry32`), where an AVX2 gather is slow on AMD.
+        let grid_x = grid::regs32(&br.x[..br.points]);
         let small = p.bins <= 32;
-        let (margin_regs, profit_regs) = (in_regs(&br.margin_ai), in_regs(&br.profit_h));
-        let margin_at = |i: __m256i| if small { lookup(&margin_regs, i) } else { gather_ps(&br.margin_ai, i) };
-        let profit_at = |i: __m256i| if small { lookup(&profit_regs, i) } else { gather_ps(&br.profit_h, i) };
+        let (margin_regs, profit_regs) = (grid::regs32(&br.margin_ai), grid::regs32(&br.profit_h));
+        // SAFETY: the CPU has AVX2 (this function's contract); a bin is below `p.bins`, and
+        // the value tables have at least `p.bins` entries.
+        let gather_ps = |t: &[f32], i: __m256i| unsafe { _mm256_i32gather_ps::<4>(t.as_ptr(), i) };
+        let margin_at = |i: __m256i| if small { grid::entry32(&margin_regs, i) } else { gather_ps(&br.margin_ai, i) };
+        let profit_at = |i: __m256i| if small { grid::entry32(&profit_regs, i) } else { gather_ps(&br.profit_h, i) };
         // Rows `at[0..8]` of a table of four-float records, transposed: register k holds
         // field k of the eight rows, lane l that of row `at[l]`. (Closures, which take this
         // function's target features and are inlined: a function of its own was not.)
@@ -311,6 +284,8 @@ impl TalentTables {
         let mut done = 0u64;
         for g in 0..n / 8 {
             let at8 = 8 * g;
+            // SAFETY (these loads and the store below): creators at8 .. at8 + 8 are below n,
+            // the length of every input (and at most 64, the length of `x_new`).
             let ld = |v: &[f32]| unsafe { _mm256_loadu_ps(v.as_ptr().add(at8)) };
             let mode = unsafe { _mm256_loadu_si256(c.mode.as_ptr().add(at8).cast()) };
             let (t, x, vol, hf) = (ld(c.talent), ld(c.x), ld(c.vol), ld(c.hf));
@@ -334,7 +309,7 @@ impl TalentTables {
                 _mm256_set1_epi32(-1),
             ));
             let better_h = _mm256_and_ps(some_h, _mm256_cmp_ps::<_CMP_GT_OQ>(mh, best));
-            let share_h = _mm256_blendv_ps(x, lookup(&grid_x, _mm256_min_epi32(gh, last_point)), better_h);
+            let share_h = _mm256_blendv_ps(x, grid::entry32(&grid_x, _mm256_min_epi32(gh, last_point)), better_h);
             // The AI table: the largest margin's first point, unless the second margin's
             // profit ties with it (`best_share`'s loop over ties: left to it).
             let [m0, g0, m1, count] = answers8(&self.ai, alpha_t);
@@ -348,7 +323,7 @@ impl TalentTables {
                 _mm256_castsi256_ps(_mm256_cmpgt_epi32(count, _mm256_setzero_si256())),
                 _mm256_cmp_ps::<_CMP_GT_OQ>(top_value, best),
             );
-            let share_ai = _mm256_blendv_ps(x, lookup(&grid_x, _mm256_min_epi32(g0, last_point)), better_ai);
+            let share_ai = _mm256_blendv_ps(x, grid::entry32(&grid_x, _mm256_min_epi32(g0, last_point)), better_ai);
             // The drift toward the chosen share, clamped as `f32::clamp` does (NaN passes).
             let x_star = _mm256_blendv_ps(share_h, share_ai, ai);
             let mut nx = _mm256_add_ps(x, _mm256_mul_ps(ps(p.eta), _mm256_sub_ps(x_star, x)));
@@ -373,7 +348,7 @@ impl TalentTables {
     }
 }
 
-/// `q_ai(talent, x, alpha, qbar)` from the key `at = alpha * talent`: the same operations./// `q_ai(talent, x, alpha, qbar)` from the key `at = alpha * talent`: the same operations.
+/// `q_ai(talent, x, alpha, qbar)` from the key `at = alpha * talent`: the same operations.
 #[inline]
 fn q_ai_of_key(at: f32, x: f32, qbar: f32) -> f32 {
     (at * x).min(qbar)
