@@ -253,6 +253,168 @@ fn offers_lanes_body(c: OfferLanes, p: &StepParams, q: &mut [f32], cap: &mut [u3
     }
 }
 
+/// A block of buyers for `buyers_lanes`: what `rules::buyer_update` reads besides the fields
+/// it updates.
+#[derive(Clone, Copy)]
+struct BuyerLanes<'a> {
+    theta: &'a [f32],
+    searches: &'a [u32],
+    bought: &'a [u32],
+    /// The bought creator's offer (anything where none was bought).
+    offered: &'a [[f32; 2]],
+    /// The return word (anything where the buyer is active).
+    u: &'a [u32],
+}
+
+/// `rules::buyer_update` for a block of buyers: eight at a time with AVX2 where the CPU has
+/// it (`buyers_lanes_avx2`), else (and for the last few) buyer by buyer.
+#[inline(never)]
+fn buyers_lanes(
+    c: BuyerLanes,
+    p: &StepParams,
+    util: &mut [f32],
+    active: &mut [u32],
+    exp: &mut [[f32; 2]],
+    d: &mut [f32],
+    gain: &mut [[f32; 2]],
+) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        done = unsafe { buyers_lanes_avx2(c, p, util, active, exp, d, gain) };
+    }
+    let BuyerLanes { theta, searches, bought, offered, u } = c;
+    for i in done..util.len() {
+        let bo = bought[i];
+        let purchase = (bo != NONE).then(|| {
+            let [q, price] = offered[i];
+            (if bo & JUNK_BIT != 0 { 0.0 } else { q }, price, bo & AI_BIT != 0)
+        });
+        let r = rules::buyer_update(theta[i], util[i], active[i] != 0, exp[i], d[i], searches[i], purchase, || u[i], p);
+        (util[i], exp[i], d[i]) = (r.0, r.2, r.3);
+        active[i] = u32::from(r.1);
+        gain[i] = [r.4, r.5];
+    }
+}
+
+/// `rules::buyer_update` for the buyers of a block eight at a time, as many as fill whole
+/// groups (returned): both the active and the inactive buyer's update, with and without a
+/// purchase, computed for all eight and the right one selected. Whether a buyer bought, and
+/// from which channel, is a coin flip to the branch predictor; written as selects in plain
+/// Rust, the update compiled to branches again. The operations are the rule's, in its
+/// order (no fused multiply-add), so the bits are the rule's; `f32::clamp` is written out
+/// as it is defined, which keeps a NaN as the rule does.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn buyers_lanes_avx2(
+    c: BuyerLanes,
+    p: &StepParams,
+    util: &mut [f32],
+    active: &mut [u32],
+    exp: &mut [[f32; 2]],
+    d: &mut [f32],
+    gain: &mut [[f32; 2]],
+) -> usize {
+    use std::arch::x86_64::*;
+    let n = util.len();
+    let BuyerLanes { theta, searches, bought, offered, u } = c;
+    assert!(
+        [
+            theta.len(),
+            searches.len(),
+            bought.len(),
+            offered.len(),
+            u.len(),
+            active.len(),
+            exp.len(),
+            d.len(),
+            gain.len()
+        ]
+        .iter()
+        .all(|&l| l >= n),
+        "buyers_lanes: a field shorter than the block"
+    );
+    // SAFETY (all loads and stores below): lane group g covers elements 8g .. 8g + 8 < n of
+    // slices at least n long (asserted), read and written unaligned.
+    let ld = |s: &[f32], i: usize| unsafe { _mm256_loadu_ps(s.as_ptr().add(i)) };
+    let ldi = |s: &[u32], i: usize| unsafe { _mm256_loadu_si256(s.as_ptr().add(i).cast()) };
+    // Eight pairs as two vectors (first and second of each pair), and back.
+    let ld2 = |s: &[[f32; 2]], i: usize| unsafe {
+        let (a, b) = (_mm256_loadu_ps(s.as_ptr().add(i).cast()), _mm256_loadu_ps(s.as_ptr().add(i + 4).cast()));
+        let fix = |v: __m256| _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(v)));
+        (fix(_mm256_shuffle_ps::<0b10_00_10_00>(a, b)), fix(_mm256_shuffle_ps::<0b11_01_11_01>(a, b)))
+    };
+    let st2 = |s: &mut [[f32; 2]], i: usize, x: __m256, y: __m256| unsafe {
+        let (lo, hi) = (_mm256_unpacklo_ps(x, y), _mm256_unpackhi_ps(x, y));
+        _mm256_storeu_ps(s.as_mut_ptr().add(i).cast(), _mm256_permute2f128_ps::<0x20>(lo, hi));
+        _mm256_storeu_ps(s.as_mut_ptr().add(i + 4).cast(), _mm256_permute2f128_ps::<0x31>(lo, hi));
+    };
+    let f = _mm256_set1_ps;
+    let bits = |m: u32| _mm256_set1_epi32(m as i32);
+    let has_bit = |v: __m256i, m: u32| _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(v, bits(m)), bits(m)));
+    let zero = _mm256_setzero_ps();
+    let (lam_u, lam_c, lam_d, eps_c, cost, cong) =
+        (f(p.lam_u), f(p.lam_c), f(p.lam_d), f(p.eps_c), f(p.search_cost), f(p.congestion));
+    let n8 = n / 8 * 8;
+    for i in (0..n8).step_by(8) {
+        let bo = ldi(bought, i);
+        let has = _mm256_xor_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(bo, bits(NONE))), _mm256_castsi256_ps(bits(!0)));
+        let (ai, junk) = (has_bit(bo, AI_BIT), has_bit(bo, JUNK_BIT));
+        let (q, price) = ld2(offered, i);
+        let q = _mm256_andnot_ps(junk, q);
+        let v = _mm256_sub_ps(_mm256_mul_ps(ld(theta, i), q), price);
+        let (e0, e1) = ld2(exp, i);
+        let e = _mm256_blendv_ps(e0, e1, ai);
+        let e = _mm256_add_ps(e, _mm256_mul_ps(lam_u, _mm256_sub_ps(v, e)));
+        let e0 = _mm256_blendv_ps(e0, e, _mm256_andnot_ps(ai, has));
+        let e1 = _mm256_blendv_ps(e1, e, _mm256_and_ps(ai, has));
+        let (u0, paid) = (_mm256_and_ps(v, has), _mm256_and_ps(price, has));
+        // searches * k as f32 from u32: the high and low halves converted exactly, one
+        // rounding in their sum, as the direct conversion rounds.
+        let sk = _mm256_mullo_epi32(ldi(searches, i), bits(p.k));
+        let sk = _mm256_add_ps(
+            _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32::<16>(sk)), f(65536.0)),
+            _mm256_cvtepi32_ps(_mm256_and_si256(sk, bits(0xffff))),
+        );
+        let ut = _mm256_sub_ps(u0, _mm256_mul_ps(sk, cost));
+        let felt = if p.cong_in_u != 0 { _mm256_sub_ps(ut, cong) } else { ut };
+        let util0 = ld(util, i);
+        let util_a = _mm256_add_ps(util0, _mm256_mul_ps(lam_c, _mm256_sub_ps(felt, util0)));
+        let s = _mm256_sub_ps(e0, e1);
+        let sign = _mm256_or_ps(
+            _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(s, zero), f(1.0)),
+            _mm256_and_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(s, zero), f(-1.0)),
+        );
+        let d0 = ld(d, i);
+        let da = _mm256_add_ps(d0, _mm256_mul_ps(lam_d, sign));
+        let da = _mm256_blendv_ps(da, zero, _mm256_cmp_ps::<_CMP_LT_OQ>(da, zero));
+        let da = _mm256_blendv_ps(da, f(1.0), _mm256_cmp_ps::<_CMP_GT_OQ>(da, f(1.0)));
+        let da = if p.ai_present != 0 { da } else { d0 };
+        // The word's top 24 bits convert exactly as signed.
+        let uf = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32::<8>(ldi(u, i))), f(1.0 / 16_777_216.0));
+        let returns = _mm256_cmp_ps::<_CMP_LT_OQ>(uf, eps_c);
+        let is_active = _mm256_xor_ps(
+            _mm256_castsi256_ps(_mm256_cmpeq_epi32(ldi(active, i), _mm256_setzero_si256())),
+            _mm256_castsi256_ps(bits(!0)),
+        );
+        let now_active = _mm256_blendv_ps(returns, _mm256_cmp_ps::<_CMP_GE_OQ>(util_a, zero), is_active);
+        let (e0_old, e1_old) = ld2(exp, i);
+        // SAFETY: as above.
+        unsafe {
+            _mm256_storeu_si256(
+                active.as_mut_ptr().add(i).cast(),
+                _mm256_and_si256(_mm256_castps_si256(now_active), bits(1)),
+            );
+            _mm256_storeu_ps(util.as_mut_ptr().add(i), _mm256_blendv_ps(util0, util_a, is_active));
+            _mm256_storeu_ps(d.as_mut_ptr().add(i), _mm256_blendv_ps(d0, da, is_active));
+        }
+        st2(exp, i, _mm256_blendv_ps(e0_old, e0, is_active), _mm256_blendv_ps(e1_old, e1, is_active));
+        st2(gain, i, _mm256_and_ps(ut, is_active), _mm256_and_ps(paid, is_active));
+    }
+    n8
+}
+
 /// The human factor kept in `CpuBackend::factors` for a creator now at `x`, or NaN.
 #[inline]
 fn kept_factor([at, hf]: [f32; 2], x: f32) -> f32 {
@@ -593,33 +755,36 @@ impl Backend for CpuBackend {
                         // The inactive draw their return word (the only buyers whose rule reads
                         // one), all together.
                         let first = ci * CHUNK_BUYERS + j0;
-                        let w = Words::of_some(p, Stream::Buyers, first, block.len(), |l| active[j0 + l] == 0);
-                        for (l, j) in block.enumerate() {
+                        let u = Words::of_some(p, Stream::Buyers, first, block.len(), |l| active[j0 + l] == 0)
+                            .first_words();
+                        // The purchases' offers, loaded apart from the update so that the
+                        // update has no load to wait on and no branch.
+                        let mut offered = [[0f32; 2]; DRAW_BATCH];
+                        for (l, j) in block.clone().enumerate() {
                             if let Some(&bo) = next.get(l) {
                                 prefetch(offer_of(bo));
                             }
-                            let purchase = (bought[j] != NONE).then(|| {
-                                let [q, price] = offer[(bought[j] & ID_MASK) as usize];
-                                let q_true = if bought[j] & JUNK_BIT != 0 { 0.0 } else { q };
-                                (q_true, price, bought[j] & AI_BIT != 0)
-                            });
-                            let (u2, a2, e2, d2, u, paid) = rules::buyer_update(
-                                theta[j],
-                                util[j],
-                                active[j] != 0,
-                                exp[j],
-                                d[j],
-                                searches[j],
-                                purchase,
-                                || w.word(l),
-                                p,
-                            );
-                            util[j] = u2;
-                            active[j] = u32::from(a2);
-                            exp[j] = e2;
-                            d[j] = d2;
-                            gain[j] = [u, paid];
+                            let bo = bought[j];
+                            let at = usize::from(bo != NONE) * (bo & ID_MASK) as usize;
+                            offered[l] = offer.get(at).copied().unwrap_or_default();
                         }
+                        let n = block.len();
+                        let c = BuyerLanes {
+                            theta: &theta[block.clone()],
+                            searches: &searches[block.clone()],
+                            bought: &bought[block.clone()],
+                            offered: &offered[..n],
+                            u: &u[..n],
+                        };
+                        buyers_lanes(
+                            c,
+                            p,
+                            &mut util[block.clone()],
+                            &mut active[block.clone()],
+                            &mut exp[block.clone()],
+                            &mut d[block.clone()],
+                            &mut gain[block],
+                        );
                     }
                 });
         });
@@ -994,6 +1159,109 @@ pub fn add_totals(t: &mut Totals, o: &Totals) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `buyers_lanes` (eight at a time with AVX2 where the CPU has it) gives the bits of
+    /// `rules::buyer_update` for active and inactive buyers, with no purchase and with human,
+    /// AI and junk ones, search counts whose cost passes 2^24, utilities and expectations with
+    /// NaN, infinities and signed zeros, shares that leave [0, 1], words on both sides of the
+    /// return rate, and congestion and AI in and out of the rule.
+    #[test]
+    fn buyers_lanes_update_as_buyer_update() {
+        let floats = [0.0f32, -0.0, 0.3, -0.7, 1.0, 2.5, -3.0, 1e-30, f32::INFINITY, f32::NAN];
+        let words = [0u32, 0x3fff_ffff, 0x4000_0000, 0x8000_0100, u32::MAX];
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for case in 0..8u32 {
+            let p = StepParams {
+                lam_u: 0.3,
+                lam_c: 0.2,
+                lam_d: 0.15,
+                eps_c: 0.25,
+                search_cost: 0.013,
+                congestion: 0.4,
+                k: 5 + 1000 * (case % 2),
+                cong_in_u: (case / 2) % 2,
+                ai_present: u32::from(case < 4),
+                ..Default::default()
+            };
+            let n = 203;
+            let pick = |r: u64| floats[r as usize % floats.len()];
+            let any = |r: u64, lo: f32, hi: f32| {
+                if r % 5 == 0 { pick(r >> 8) } else { lo + (hi - lo) * (r >> 40) as f32 / (1u64 << 24) as f32 }
+            };
+            let (mut theta, mut searches, mut bought, mut offered, mut u) = (vec![], vec![], vec![], vec![], vec![]);
+            let (mut util, mut active, mut exp, mut d) = (vec![], vec![], vec![], vec![]);
+            for _ in 0..n {
+                theta.push(any(next(), 0.1, 2.0));
+                // Large counts: searches * k beyond 2^24, where converting to f32 rounds, and
+                // beyond 2^31 (but not 2^32, where the rule's product would overflow).
+                searches.push(if next() % 4 == 0 { (next() >> 42) as u32 } else { (next() % 4) as u32 });
+                let who = (next() % 1000) as u32;
+                bought.push(match next() % 5 {
+                    0 | 1 => NONE,
+                    2 => who,
+                    3 => who | AI_BIT,
+                    _ => who | AI_BIT | JUNK_BIT,
+                });
+                offered.push([any(next(), 0.0, 3.0), any(next(), 0.0, 2.0)]);
+                u.push(if next() % 3 == 0 { words[next() as usize % words.len()] } else { next() as u32 });
+                util.push(any(next(), -1.0, 1.0));
+                active.push((next() % 3 != 0) as u32);
+                exp.push([any(next(), -1.0, 1.0), any(next(), -1.0, 1.0)]);
+                // Shares near and past the ends, so both clamps are taken.
+                d.push(any(next(), -0.1, 1.1));
+            }
+            let want: Vec<_> = (0..n)
+                .map(|i| {
+                    let bo = bought[i];
+                    let purchase = (bo != NONE).then(|| {
+                        let [q, price] = offered[i];
+                        (if bo & JUNK_BIT != 0 { 0.0 } else { q }, price, bo & AI_BIT != 0)
+                    });
+                    rules::buyer_update(
+                        theta[i],
+                        util[i],
+                        active[i] != 0,
+                        exp[i],
+                        d[i],
+                        searches[i],
+                        purchase,
+                        || u[i],
+                        &p,
+                    )
+                })
+                .collect();
+            for block in [64usize, 13, 8] {
+                let (mut ut, mut ac, mut ex, mut dd, mut gain) =
+                    (util.clone(), active.clone(), exp.clone(), d.clone(), vec![[9.0f32; 2]; n]);
+                for s in (0..n).step_by(block) {
+                    let r = s..(s + block).min(n);
+                    let c = BuyerLanes {
+                        theta: &theta[r.clone()],
+                        searches: &searches[r.clone()],
+                        bought: &bought[r.clone()],
+                        offered: &offered[r.clone()],
+                        u: &u[r.clone()],
+                    };
+                    let (a, b, e, g) =
+                        (&mut ac[r.clone()], &mut ex[r.clone()], &mut dd[r.clone()], &mut gain[r.clone()]);
+                    buyers_lanes(c, &p, &mut ut[r], a, b, e, g);
+                }
+                for (i, w) in want.iter().enumerate() {
+                    let got = (ut[i], ac[i] != 0, ex[i], dd[i], gain[i][0], gain[i][1]);
+                    let bits = |t: (f32, bool, [f32; 2], f32, f32, f32)| {
+                        (t.0.to_bits(), t.1, t.2.map(f32::to_bits), t.3.to_bits(), t.4.to_bits(), t.5.to_bits())
+                    };
+                    assert_eq!(bits(got), bits(*w), "case {case}, blocks of {block}, buyer {i}: {got:?} against {w:?}");
+                }
+            }
+        }
+    }
 
     /// `offers_lanes` (AVX2 where the CPU has it) and its portable body give the bits of the
     /// rules they stand for, `rules::nominal_quality_and_factor` and `rules::capacity_q`, for
