@@ -84,12 +84,128 @@ const LANES: usize = 8;
 pub fn draw4_many(key: [u32; 2], step: u32, stream: u32, agent: &[u32], draw: &[u32], out: &mut [[u32; 4]]) {
     assert!(agent.len() == out.len() && draw.len() == out.len(), "draw4_many: one agent and one draw per block");
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked just above).
+        unsafe { draw4_many_avx512(key, step, stream, agent, draw, out) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
         unsafe { draw4_many_avx2(key, step, stream, agent, draw, out) };
         return;
     }
     draw4_many_lanes(key, step, stream, agent, draw, out);
+}
+
+/// `draw4_many` with AVX-512: 64 blocks per pass as four independent groups of 16 lanes,
+/// so that each group's multiplies run in the others' latency (two groups drew 4.6·10^8
+/// blocks/s on one thread of the development machine, four 5.2·10^8, AVX2 4.1·10^8); the
+/// last pass takes as few groups as hold what is left (the stages often draw for a few
+/// agents of a batch). Against AVX2, each 32x32 -> 64-bit product's halves are put in place
+/// by one masked in-lane shuffle each instead of a shift and a blend, and each round's two
+/// three-way exclusive ors are one ternary-logic instruction each: 12 instructions per
+/// round for 16 blocks where AVX2 takes 36.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn draw4_many_avx512(key: [u32; 2], step: u32, stream: u32, agent: &[u32], draw: &[u32], out: &mut [[u32; 4]]) {
+    // The passes share this function's target feature (callable without `unsafe`).
+    for ((a, d), o) in agent.chunks(64).zip(draw.chunks(64)).zip(out.chunks_mut(64)) {
+        match o.len() {
+            0..=16 => philox_pass_avx512::<1>(key, step, stream, a, d, o),
+            17..=32 => philox_pass_avx512::<2>(key, step, stream, a, d, o),
+            _ => philox_pass_avx512::<4>(key, step, stream, a, d, o),
+        }
+    }
+}
+
+/// Up to 16 G blocks of `draw4_many_avx512`, as G groups of 16 lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn philox_pass_avx512<const G: usize>(
+    key: [u32; 2],
+    step: u32,
+    stream: u32,
+    agent: &[u32],
+    draw: &[u32],
+    out: &mut [[u32; 4]],
+) {
+    use std::arch::x86_64::*;
+    /// (high, low) halves of m * x per 32-bit lane (m broadcast). The even lanes' products
+    /// come from `vpmuludq` as is, the odd lanes' from it on the pairs swapped; a masked
+    /// pair swap then takes each lane's half from the right product.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn mulhilo16(m: __m512i, x: __m512i) -> (__m512i, __m512i) {
+        const SWAP: _MM_PERM_ENUM = 0b10_11_00_01;
+        let even = _mm512_mul_epu32(m, x);
+        let odd = _mm512_mul_epu32(m, _mm512_shuffle_epi32::<SWAP>(x));
+        let lo = _mm512_mask_shuffle_epi32::<SWAP>(even, 0xAAAA, odd);
+        let hi = _mm512_mask_shuffle_epi32::<SWAP>(odd, 0x5555, even);
+        (hi, lo)
+    }
+    const MAX: usize = 64;
+    let n = 16 * G;
+    assert!(n <= MAX && out.len() <= n && agent.len() == out.len() && draw.len() == out.len());
+    let (mut ca, mut cd) = ([0u32; MAX], [0u32; MAX]);
+    ca[..agent.len()].copy_from_slice(agent);
+    cd[..draw.len()].copy_from_slice(draw);
+    let load = |v: &[u32; MAX], h: usize| -> __m512i {
+        // SAFETY: h < G, so the 16 words read lie inside the first 16 G <= MAX of `v`.
+        unsafe { _mm512_loadu_si512(v.as_ptr().add(16 * h).cast()) }
+    };
+    let (m0, m1) = (_mm512_set1_epi32(M0 as i32), _mm512_set1_epi32(M1 as i32));
+    let mut c0: [__m512i; G] = std::array::from_fn(|h| load(&ca, h));
+    let mut c1 = [_mm512_set1_epi32(step as i32); G];
+    let mut c2 = [_mm512_set1_epi32(stream as i32); G];
+    let mut c3: [__m512i; G] = std::array::from_fn(|h| load(&cd, h));
+    let mut k = key;
+    for i in 0..10 {
+        if i > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
+        let (k0, k1) = (_mm512_set1_epi32(k[0] as i32), _mm512_set1_epi32(k[1] as i32));
+        for h in 0..G {
+            let (hi0, lo0) = mulhilo16(m0, c0[h]);
+            let (hi1, lo1) = mulhilo16(m1, c2[h]);
+            // 0x96: a ^ b ^ c.
+            c0[h] = _mm512_ternarylogic_epi32::<0x96>(hi1, c1[h], k0);
+            c1[h] = lo1;
+            c2[h] = _mm512_ternarylogic_epi32::<0x96>(hi0, c3[h], k1);
+            c3[h] = lo0;
+        }
+    }
+    // Lane l of (c0, c1, c2, c3) is block l: interleaved into blocks by two-source permutes
+    // (words 0 and 1, 2 and 3 of eight blocks; then the two halves of each block), stored
+    // whole; a partial pass goes through a buffer.
+    let mut buf = [[0u32; 4]; MAX];
+    let full = out.len() == n;
+    let dst: *mut [u32; 4] = if full { out.as_mut_ptr() } else { buf.as_mut_ptr() };
+    // Pairs (w_a, w_b) of blocks 0..8 and 8..16 of a group, lane by lane.
+    let lo_pairs = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    let hi_pairs = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    // Blocks from the (w0, w1) and (w2, w3) pairs: 64-bit lanes interleaved.
+    let lo_blocks = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
+    let hi_blocks = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+    for h in 0..G {
+        let w01 =
+            [_mm512_permutex2var_epi32(c0[h], lo_pairs, c1[h]), _mm512_permutex2var_epi32(c0[h], hi_pairs, c1[h])];
+        let w23 =
+            [_mm512_permutex2var_epi32(c2[h], lo_pairs, c3[h]), _mm512_permutex2var_epi32(c2[h], hi_pairs, c3[h])];
+        for (g, (a, b)) in w01.into_iter().zip(w23).enumerate() {
+            let blocks = [_mm512_permutex2var_epi64(a, lo_blocks, b), _mm512_permutex2var_epi64(a, hi_blocks, b)];
+            for (j, r) in blocks.into_iter().enumerate() {
+                // SAFETY: blocks 16 h + 8 g + 4 j .. + 4 lie inside the first 16 G blocks
+                // `dst` points to (`out` when it holds 16 G, else `buf`).
+                unsafe { _mm512_storeu_si512(dst.add(16 * h + 8 * g + 4 * j).cast(), r) };
+            }
+        }
+    }
+    if !full {
+        out.copy_from_slice(&buf[..out.len()]);
+    }
 }
 
 /// `draw4_many` with AVX2: 16 blocks per pass as two independent groups of 8 lanes, so one
@@ -384,7 +500,7 @@ mod tests {
     #[test]
     fn many_draws_at_once_are_the_draws_one_by_one() {
         let key = key_of(0x1234_5678_9abc_def0);
-        for n in [0usize, 1, 7, 8, 9, 15, 16, 17, 64, 100] {
+        for n in [0usize, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100] {
             let agent: Vec<u32> = (0..n as u32).map(|i| hash32(i) >> 2).collect();
             let draw: Vec<u32> = (0..n as u32).map(|i| i % 5).collect();
             let mut out = vec![[0u32; 4]; n];
@@ -396,10 +512,27 @@ mod tests {
                     "block {i} of {n}"
                 );
             }
-            // And the portable lanes, whatever the CPU picked above.
+            // And the portable lanes and each vector version the CPU has, whatever
+            // `draw4_many` picked above.
             let mut lanes = vec![[0u32; 4]; n];
             draw4_many_lanes(key, 17, stream_word(Stream::Search, 1), &agent, &draw, &mut lanes);
-            assert_eq!(lanes, out);
+            assert_eq!(lanes, out, "portable lanes, {n} blocks");
+            #[cfg(target_arch = "x86_64")]
+            {
+                let sw = stream_word(Stream::Search, 1);
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    lanes.fill([0; 4]);
+                    // SAFETY: the CPU has AVX2 (checked just above).
+                    unsafe { draw4_many_avx2(key, 17, sw, &agent, &draw, &mut lanes) };
+                    assert_eq!(lanes, out, "AVX2, {n} blocks");
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    lanes.fill([0; 4]);
+                    // SAFETY: the CPU has AVX-512F (checked just above).
+                    unsafe { draw4_many_avx512(key, 17, sw, &agent, &draw, &mut lanes) };
+                    assert_eq!(lanes, out, "AVX-512, {n} blocks");
+                }
+            }
         }
     }
 
