@@ -119,18 +119,12 @@ fn draw4_many_avx512(key: [u32; 2], step: u32, stream: u32, agent: &[u32], draw:
     }
 }
 
-/// Up to 16 G blocks of `draw4_many_avx512`, as G groups of 16 lanes.
+/// The ten Philox-4x32 rounds on G groups of 16 blocks held word by word (`c[w][h]`: word
+/// w of the blocks of group h, one per lane), under `key`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn philox_pass_avx512<const G: usize>(
-    key: [u32; 2],
-    step: u32,
-    stream: u32,
-    agent: &[u32],
-    draw: &[u32],
-    out: &mut [[u32; 4]],
-) {
+fn philox_rounds_avx512<const G: usize>(c: &mut [[std::arch::x86_64::__m512i; G]; 4], key: [u32; 2]) {
     use std::arch::x86_64::*;
     /// (high, low) halves of m * x per 32-bit lane (m broadcast). The even lanes' products
     /// come from `vpmuludq` as is, the odd lanes' from it on the pairs swapped; a masked
@@ -145,21 +139,8 @@ fn philox_pass_avx512<const G: usize>(
         let hi = _mm512_mask_shuffle_epi32::<SWAP>(odd, 0x5555, even);
         (hi, lo)
     }
-    const MAX: usize = 64;
-    let n = 16 * G;
-    assert!(n <= MAX && out.len() <= n && agent.len() == out.len() && draw.len() == out.len());
-    let (mut ca, mut cd) = ([0u32; MAX], [0u32; MAX]);
-    ca[..agent.len()].copy_from_slice(agent);
-    cd[..draw.len()].copy_from_slice(draw);
-    let load = |v: &[u32; MAX], h: usize| -> __m512i {
-        // SAFETY: h < G, so the 16 words read lie inside the first 16 G <= MAX of `v`.
-        unsafe { _mm512_loadu_si512(v.as_ptr().add(16 * h).cast()) }
-    };
     let (m0, m1) = (_mm512_set1_epi32(M0 as i32), _mm512_set1_epi32(M1 as i32));
-    let mut c0: [__m512i; G] = std::array::from_fn(|h| load(&ca, h));
-    let mut c1 = [_mm512_set1_epi32(step as i32); G];
-    let mut c2 = [_mm512_set1_epi32(stream as i32); G];
-    let mut c3: [__m512i; G] = std::array::from_fn(|h| load(&cd, h));
+    let [c0, c1, c2, c3] = c;
     let mut k = key;
     for i in 0..10 {
         if i > 0 {
@@ -177,6 +158,99 @@ fn philox_pass_avx512<const G: usize>(
             c3[h] = lo0;
         }
     }
+}
+
+/// Word 0 of `draw4(key, agent0 + i, step, stream, 0)` in `out[i]`, for consecutive agents:
+/// what a stage that reads one word for some agents of a batch needs. Every agent's block is
+/// computed (a compacted list of the agents that read one saved nothing where most of a
+/// batch does, as the inactive buyers of `buyers` do after the shock), and with AVX-512 the
+/// word comes straight from its register, without turning the blocks' words back into
+/// blocks: in `buyers` at 10^6 on one thread, FILL.
+pub fn first_words_range(key: [u32; 2], step: u32, stream: u32, agent0: u32, out: &mut [u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked just above).
+        unsafe { first_words_range_avx512(key, step, stream, agent0, out) };
+        return;
+    }
+    first_words_range_blocks(key, step, stream, agent0, out);
+}
+
+/// `first_words_range` through `draw4_many`: whole blocks, word 0 kept.
+fn first_words_range_blocks(key: [u32; 2], step: u32, stream: u32, agent0: u32, out: &mut [u32]) {
+    let mut w = [[0u32; 4]; 64];
+    for (c, o) in out.chunks_mut(64).enumerate() {
+        let agents: [u32; 64] = std::array::from_fn(|l| agent0.wrapping_add((64 * c + l) as u32));
+        draw4_many(key, step, stream, &agents[..o.len()], &[0; 64][..o.len()], &mut w[..o.len()]);
+        o.iter_mut().zip(&w).for_each(|(o, w)| *o = w[0]);
+    }
+}
+
+/// `first_words_range` with AVX-512: 64 agents per pass (four groups of 16 lanes), the last
+/// pass as few groups as hold what is left, its last group stored under a mask.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn first_words_range_avx512(key: [u32; 2], step: u32, stream: u32, agent0: u32, out: &mut [u32]) {
+    use std::arch::x86_64::*;
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn pass<const G: usize>(key: [u32; 2], step: u32, stream: u32, a0: u32, out: &mut [u32]) {
+        let iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        let mut c = [
+            std::array::from_fn(|h| _mm512_add_epi32(_mm512_set1_epi32(a0.wrapping_add(16 * h as u32) as i32), iota)),
+            [_mm512_set1_epi32(step as i32); G],
+            [_mm512_set1_epi32(stream as i32); G],
+            [_mm512_setzero_si512(); G],
+        ];
+        philox_rounds_avx512(&mut c, key);
+        for (h, &w) in c[0].iter().enumerate() {
+            let left = out.len().saturating_sub(16 * h).min(16);
+            let mask = ((1u32 << left) - 1) as u16;
+            // SAFETY: the lanes stored are those of `mask`, words 16 h .. 16 h + left of `out`.
+            unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(16 * h).cast(), mask, w) };
+        }
+    }
+    for (c, o) in out.chunks_mut(64).enumerate() {
+        let a0 = agent0.wrapping_add(64 * c as u32);
+        match o.len() {
+            0..=16 => pass::<1>(key, step, stream, a0, o),
+            17..=32 => pass::<2>(key, step, stream, a0, o),
+            _ => pass::<4>(key, step, stream, a0, o),
+        }
+    }
+}
+
+/// Up to 16 G blocks of `draw4_many_avx512`, as G groups of 16 lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn philox_pass_avx512<const G: usize>(
+    key: [u32; 2],
+    step: u32,
+    stream: u32,
+    agent: &[u32],
+    draw: &[u32],
+    out: &mut [[u32; 4]],
+) {
+    use std::arch::x86_64::*;
+    const MAX: usize = 64;
+    let n = 16 * G;
+    assert!(n <= MAX && out.len() <= n && agent.len() == out.len() && draw.len() == out.len());
+    let (mut ca, mut cd) = ([0u32; MAX], [0u32; MAX]);
+    ca[..agent.len()].copy_from_slice(agent);
+    cd[..draw.len()].copy_from_slice(draw);
+    let load = |v: &[u32; MAX], h: usize| -> __m512i {
+        // SAFETY: h < G, so the 16 words read lie inside the first 16 G <= MAX of `v`.
+        unsafe { _mm512_loadu_si512(v.as_ptr().add(16 * h).cast()) }
+    };
+    let mut c = [
+        std::array::from_fn(|h| load(&ca, h)),
+        [_mm512_set1_epi32(step as i32); G],
+        [_mm512_set1_epi32(stream as i32); G],
+        std::array::from_fn(|h| load(&cd, h)),
+    ];
+    philox_rounds_avx512(&mut c, key);
+    let [c0, c1, c2, c3] = c;
     // Lane l of (c0, c1, c2, c3) is block l: interleaved into blocks by two-source permutes
     // (words 0 and 1, 2 and 3 of eight blocks; then the two halves of each block), stored
     // whole; a partial pass goes through a buffer.
@@ -495,6 +569,29 @@ mod tests {
             philox4x32_10([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]),
             [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
         );
+    }
+
+    #[test]
+    fn first_words_of_a_range_are_the_draws_first_words() {
+        let key = key_of(0x0bad_cafe_1234_5678);
+        let sw = stream_word(Stream::Buyers, 0);
+        // Lengths around the passes' groups, and agents that wrap past u32::MAX.
+        for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 130] {
+            for agent0 in [0u32, 4096 * 3 + 64, u32::MAX - 20] {
+                // Whatever the CPU picks, and the path through whole blocks.
+                for (how, f) in
+                    [("picked", first_words_range as fn(_, _, _, _, &mut [u32])), ("blocks", first_words_range_blocks)]
+                {
+                    let mut out = vec![7u32; n + 3];
+                    f(key, 61, sw, agent0, &mut out[..n]);
+                    for (i, &w) in out[..n].iter().enumerate() {
+                        let want = draw4(key, agent0.wrapping_add(i as u32), 61, sw, 0)[0];
+                        assert_eq!(w, want, "{how}: word {i} of {n} from {agent0}");
+                    }
+                    assert_eq!(out[n..], [7; 3], "{how}: nothing written past the range ({n} from {agent0})");
+                }
+            }
+        }
     }
 
     #[test]

@@ -468,7 +468,7 @@ fn decide_kept(
 fn offers_large(
     p: &StepParams,
     valid: bool,
-    w: &Words,
+    u: &[u32; DRAW_BATCH],
     factor: &mut [[f32; 2]],
     offer: &mut [[f32; 2]],
     cap: &mut [u32],
@@ -480,7 +480,6 @@ fn offers_large(
     reskill: &[u32],
 ) {
     let n = offer.len();
-    let u = w.first_words();
     // The human factors: kept where a creator's x and the parameters are those it was taken
     // at (before the shock, nearly all), else found in the memo (after it, nearly all), and
     // computed only for a human whose x the memo lacks. Taken for AI creators too where it
@@ -565,12 +564,13 @@ impl Backend for CpuBackend {
                 .with_min_len(min_len)
                 .enumerate()
                 .for_each(|(ci, (factor, offer, cap, sold, mode, talent, x, vol, reskill))| {
-                    // The words `capacity_q` reads, drawn together.
-                    let w = Words::of_some(p, Stream::Offers, ci * DRAW_BATCH, offer.len(), |i| {
-                        rules::capacity_reads_word(mode[i], reskill[i])
-                    });
+                    // The word `capacity_q` reads, drawn for every creator of the batch (AI
+                    // creators, who read one, are 42% of the creators at step 64 at 10^6).
+                    let mut u = [0u32; DRAW_BATCH];
+                    let first = (ci * DRAW_BATCH) as u32;
+                    rng::first_words_range(p.key, p.step, Stream::Offers as u32, first, &mut u[..offer.len()]);
                     if large {
-                        offers_large(p, valid, &w, factor, offer, cap, sold, mode, talent, x, vol, reskill);
+                        offers_large(p, valid, &u, factor, offer, cap, sold, mode, talent, x, vol, reskill);
                         return;
                     }
                     for i in 0..offer.len() {
@@ -582,7 +582,7 @@ impl Backend for CpuBackend {
                         if hf.to_bits() != known.to_bits() || !valid {
                             factor[i] = [x[i], hf];
                         }
-                        cap[i] = rules::capacity_q(mode[i], vol[i], || w.word(i), p.ai_volume_max, reskill[i]);
+                        cap[i] = rules::capacity_q(mode[i], vol[i], || u[i], p.ai_volume_max, reskill[i]);
                         sold[i] = 0;
                     }
                 });
@@ -752,11 +752,18 @@ impl Backend for CpuBackend {
                     for j0 in (0..util.len()).step_by(DRAW_BATCH) {
                         let block = j0..(j0 + DRAW_BATCH).min(util.len());
                         let next = bought.get(block.end..(block.end + DRAW_BATCH).min(util.len())).unwrap_or(&[]);
-                        // The inactive draw their return word (the only buyers whose rule reads
-                        // one), all together.
+                        // The inactive read their return word (the only buyers whose rule reads
+                        // one): after the shock most of a block (72% of the buyers at step 64
+                        // at 10^6), so the whole block's words are drawn.
                         let first = ci * CHUNK_BUYERS + j0;
-                        let u = Words::of_some(p, Stream::Buyers, first, block.len(), |l| active[j0 + l] == 0)
-                            .first_words();
+                        let mut u = [0u32; DRAW_BATCH];
+                        rng::first_words_range(
+                            p.key,
+                            p.step,
+                            Stream::Buyers as u32,
+                            first as u32,
+                            &mut u[..block.len()],
+                        );
                         // The purchases' offers, loaded apart from the update so that the
                         // update has no load to wait on and no branch.
                         let mut offered = [[0f32; 2]; DRAW_BATCH];
@@ -942,7 +949,7 @@ impl Backend for CpuBackend {
                     .enumerate()
                     .for_each(
                         |(ci, (mode, x, offer, vol, provider, qvals, reskill, talent, revenue, cap, sold))| {
-                            let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
+                            let w = words_of_range(p, Stream::Decide, ci * DRAW_BATCH, mode.len());
                             for i in 0..mode.len() {
                                 let profit = revenue[i] as f64
                                     - rules::cost_with_reskill(mode[i], cap[i], sold[i], reskill[i], p);
@@ -993,7 +1000,7 @@ impl Backend for CpuBackend {
                 .enumerate()
                 .for_each(|(ci, (mode, x, offer, vol, provider, talent))| {
                     let n = mode.len();
-                    let w = Words::of_range(p, Stream::Decide, ci * DRAW_BATCH, n);
+                    let w = words_of_range(p, Stream::Decide, ci * DRAW_BATCH, n);
                     let kept = factors.get(ci * DRAW_BATCH..).unwrap_or(&[]);
                     // The creators that keep their mode, eight at a time where the CPU and the
                     // step's tables allow; the others one by one.
@@ -1060,62 +1067,17 @@ const LARGE_MARKET_CREATORS: usize = 1 << 18;
 /// way, measured no faster).
 const ACCOUNT_BATCH: usize = 4096;
 
-/// The words `draw4(p.key, agent, p.step, stream, 0)` of a batch of up to `DRAW_BATCH`
-/// consecutive agents, drawn together: of all of them, or of those a rule will read.
-struct Words {
-    words: [[u32; 4]; DRAW_BATCH],
-    /// Where agent i's words are in `words`; `u8::MAX` for an agent not drawn (reading
-    /// its word then fails loudly instead of returning another agent's).
-    slot: [u8; DRAW_BATCH],
-    /// The places in the batch of the agents drawn, in the order of `words`.
-    drawn: [u8; DRAW_BATCH],
-    n_drawn: u8,
-}
-
-impl Words {
-    /// The words of agents `i0 .. i0 + n`, agent `i0 + l`'s at `l` (no slot to look up: a
-    /// load that waits on another load, for every agent).
-    fn of_range(p: &StepParams, stream: Stream, i0: usize, n: usize) -> [[u32; 4]; DRAW_BATCH] {
-        let n = n.min(DRAW_BATCH);
-        let mut words = [[0; 4]; DRAW_BATCH];
-        let agents: [u32; DRAW_BATCH] = std::array::from_fn(|l| (i0 + l) as u32);
-        rng::draw4_many(p.key, p.step, stream as u32, &agents[..n], &[0; DRAW_BATCH][..n], &mut words[..n]);
-        words
-    }
-
-    /// The words of those of agents `i0 .. i0 + n` for which `drawn(i - i0)` holds.
-    fn of_some(p: &StepParams, stream: Stream, i0: usize, n: usize, drawn: impl Fn(usize) -> bool) -> Words {
-        let mut w =
-            Words { words: [[0; 4]; DRAW_BATCH], slot: [u8::MAX; DRAW_BATCH], drawn: [0; DRAW_BATCH], n_drawn: 0 };
-        let mut agents = [0u32; DRAW_BATCH];
-        // Written for every agent, kept for those drawn: whether one is drawn (its mode, or
-        // whether it is active) is a coin flip to the branch predictor.
-        let mut m = 0;
-        for l in 0..n.min(DRAW_BATCH) {
-            let d = drawn(l);
-            agents[m] = (i0 + l) as u32;
-            w.slot[l] = if d { m as u8 } else { u8::MAX };
-            w.drawn[m] = l as u8;
-            m += usize::from(d);
-        }
-        w.n_drawn = m as u8;
-        rng::draw4_many(p.key, p.step, stream as u32, &agents[..m], &[0; DRAW_BATCH][..m], &mut w.words[..m]);
-        w
-    }
-
-    /// The first word of agent `i0 + l`.
-    fn word(&self, l: usize) -> u32 {
-        self.words[self.slot[l] as usize][0]
-    }
-
-    /// The first word of each agent drawn, by its place in the batch (0 for those not drawn).
-    fn first_words(&self) -> [u32; DRAW_BATCH] {
-        let mut u = [0u32; DRAW_BATCH];
-        for (&l, w) in self.drawn[..self.n_drawn as usize].iter().zip(&self.words) {
-            u[l as usize % DRAW_BATCH] = w[0];
-        }
-        u
-    }
+/// The words `draw4(p.key, agent, p.step, stream, 0)` of agents `i0 .. i0 + n` (at most
+/// `DRAW_BATCH`), agent `i0 + l`'s at `l`, drawn together. (Stages that read only the first
+/// word, and only for some agents of a batch, take `rng::first_words_range` for the whole
+/// batch instead: drawing only for those agents saved nothing where most of a batch reads
+/// one, and putting the words back into blocks cost more than the blocks.)
+fn words_of_range(p: &StepParams, stream: Stream, i0: usize, n: usize) -> [[u32; 4]; DRAW_BATCH] {
+    let n = n.min(DRAW_BATCH);
+    let mut words = [[0; 4]; DRAW_BATCH];
+    let agents: [u32; DRAW_BATCH] = std::array::from_fn(|l| (i0 + l) as u32);
+    rng::draw4_many(p.key, p.step, stream as u32, &agents[..n], &[0; DRAW_BATCH][..n], &mut words[..n]);
+    words
 }
 
 /// Adds a partial into an accumulator (element by element).
