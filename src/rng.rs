@@ -623,10 +623,12 @@ mod tests {
                     assert_eq!(lanes, out, "AVX2, {n} blocks");
                 }
                 if std::arch::is_x86_feature_detected!("avx512f") {
-                    lanes.fill([0; 4]);
+                    // Past the blocks asked for, room its masked stores must leave alone.
+                    let mut wide = vec![[9u32; 4]; n + 70];
                     // SAFETY: the CPU has AVX-512F (checked just above).
-                    unsafe { draw4_many_avx512(key, 17, sw, &agent, &draw, &mut lanes) };
-                    assert_eq!(lanes, out, "AVX-512, {n} blocks");
+                    unsafe { draw4_many_avx512(key, 17, sw, &agent, &draw, &mut wide[..n]) };
+                    assert_eq!(wide[..n], out[..], "AVX-512, {n} blocks");
+                    assert!(wide[n..].iter().all(|&b| b == [9; 4]), "AVX-512 wrote past {n} blocks");
                 }
             }
         }
