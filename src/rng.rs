@@ -78,9 +78,10 @@ pub fn draw4(key: [u32; 2], agent: u32, step: u32, stream: u32, draw: u32) -> [u
 const LANES: usize = 8;
 
 /// `draw4` for many addresses at once: `out[i] = draw4(key, agent[i], step, stream,
-/// draw[i])` for every i (the three slices of one length). The blocks are computed `LANES`
-/// at a time in SIMD registers (with AVX2 where the CPU has it, checked at run time): the
-/// same integer operations, so the same words, several times faster than one by one.
+/// draw[i])` for every i (the three slices of one length). The blocks are computed side by
+/// side in SIMD registers (64 at a time with AVX-512, 16 with AVX2, `LANES` without either;
+/// checked at run time): the same integer operations, so the same words, several times
+/// faster than one by one.
 pub fn draw4_many(key: [u32; 2], step: u32, stream: u32, agent: &[u32], draw: &[u32], out: &mut [[u32; 4]]) {
     assert!(agent.len() == out.len() && draw.len() == out.len(), "draw4_many: one agent and one draw per block");
     #[cfg(target_arch = "x86_64")]
@@ -211,8 +212,10 @@ fn first_words_range_avx512(key: [u32; 2], step: u32, stream: u32, agent0: u32, 
         for (h, &w) in c0.iter().enumerate() {
             let left = out.len().saturating_sub(16 * h).min(16);
             let mask = ((1u32 << left) - 1) as u16;
-            // SAFETY: the lanes stored are those of `mask`, words 16 h .. 16 h + left of `out`.
-            unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(16 * h).cast(), mask, w) };
+            // SAFETY: the lanes stored are those of `mask`, words 16 h .. 16 h + left of `out`
+            // (none where the group lies past its end: the address is formed with wrapping
+            // arithmetic and not written).
+            unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().wrapping_add(16 * h).cast(), mask, w) };
         }
     }
     for (c, o) in out.chunks_mut(64).enumerate() {
