@@ -253,6 +253,15 @@ fn offers_lanes_body(c: OfferLanes, p: &StepParams, q: &mut [f32], cap: &mut [u3
     }
 }
 
+/// The fields of a block of buyers that `rules::buyer_update` updates.
+struct BuyerFields<'a> {
+    util: &'a mut [f32],
+    active: &'a mut [u32],
+    exp: &'a mut [[f32; 2]],
+    d: &'a mut [f32],
+    gain: &'a mut [[f32; 2]],
+}
+
 /// A block of buyers for `buyers_lanes`: what `rules::buyer_update` reads besides the fields
 /// it updates.
 #[derive(Clone, Copy)]
@@ -269,20 +278,13 @@ struct BuyerLanes<'a> {
 /// `rules::buyer_update` for a block of buyers: eight at a time with AVX2 where the CPU has
 /// it (`buyers_lanes_avx2`), else (and for the last few) buyer by buyer.
 #[inline(never)]
-fn buyers_lanes(
-    c: BuyerLanes,
-    p: &StepParams,
-    util: &mut [f32],
-    active: &mut [u32],
-    exp: &mut [[f32; 2]],
-    d: &mut [f32],
-    gain: &mut [[f32; 2]],
-) {
+fn buyers_lanes(c: BuyerLanes, p: &StepParams, out: BuyerFields) {
+    let BuyerFields { util, active, exp, d, gain } = out;
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        done = unsafe { buyers_lanes_avx2(c, p, util, active, exp, d, gain) };
+        done = unsafe { buyers_lanes_avx2(c, p, BuyerFields { util, active, exp, d, gain }) };
     }
     let BuyerLanes { theta, searches, bought, offered, u } = c;
     for i in done..util.len() {
@@ -307,16 +309,9 @@ fn buyers_lanes(
 /// as it is defined, which keeps a NaN as the rule does.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn buyers_lanes_avx2(
-    c: BuyerLanes,
-    p: &StepParams,
-    util: &mut [f32],
-    active: &mut [u32],
-    exp: &mut [[f32; 2]],
-    d: &mut [f32],
-    gain: &mut [[f32; 2]],
-) -> usize {
+fn buyers_lanes_avx2(c: BuyerLanes, p: &StepParams, out: BuyerFields) -> usize {
     use std::arch::x86_64::*;
+    let BuyerFields { util, active, exp, d, gain } = out;
     let n = util.len();
     let BuyerLanes { theta, searches, bought, offered, u } = c;
     assert!(
@@ -783,15 +778,14 @@ impl Backend for CpuBackend {
                             offered: &offered[..n],
                             u: &u[..n],
                         };
-                        buyers_lanes(
-                            c,
-                            p,
-                            &mut util[block.clone()],
-                            &mut active[block.clone()],
-                            &mut exp[block.clone()],
-                            &mut d[block.clone()],
-                            &mut gain[block],
-                        );
+                        let out = BuyerFields {
+                            util: &mut util[block.clone()],
+                            active: &mut active[block.clone()],
+                            exp: &mut exp[block.clone()],
+                            d: &mut d[block.clone()],
+                            gain: &mut gain[block],
+                        };
+                        buyers_lanes(c, p, out);
                     }
                 });
         });
@@ -1210,9 +1204,14 @@ mod tests {
                         offered: &offered[r.clone()],
                         u: &u[r.clone()],
                     };
-                    let (a, b, e, g) =
-                        (&mut ac[r.clone()], &mut ex[r.clone()], &mut dd[r.clone()], &mut gain[r.clone()]);
-                    buyers_lanes(c, &p, &mut ut[r], a, b, e, g);
+                    let out = BuyerFields {
+                        util: &mut ut[r.clone()],
+                        active: &mut ac[r.clone()],
+                        exp: &mut ex[r.clone()],
+                        d: &mut dd[r.clone()],
+                        gain: &mut gain[r],
+                    };
+                    buyers_lanes(c, &p, out);
                 }
                 for (i, w) in want.iter().enumerate() {
                     let got = (ut[i], ac[i] != 0, ex[i], dd[i], gain[i][0], gain[i][1]);
