@@ -48,23 +48,17 @@ fn mulhilo(a: u32, b: u32) -> (u32, u32) {
 
 /// Philox4x32 with 10 rounds on counter `c` and key `k`.
 #[inline]
-pub fn philox4x32_10(mut c: [u32; 4], key: [u32; 2]) -> [u32; 4] {
-    for k in round_keys(key) {
+pub fn philox4x32_10(mut c: [u32; 4], mut k: [u32; 2]) -> [u32; 4] {
+    for i in 0..10 {
+        if i > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
         let (hi0, lo0) = mulhilo(M0, c[0]);
         let (hi1, lo1) = mulhilo(M1, c[2]);
         c = [hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0];
     }
     c
-}
-
-/// The key of each of the ten rounds: `key`, then bumped by the Weyl constants (W0, W1)
-/// before each round after the first. Every Philox implementation here takes its keys
-/// from this.
-#[inline(always)]
-fn round_keys(key: [u32; 2]) -> [[u32; 2]; 10] {
-    std::array::from_fn(|i| {
-        [key[0].wrapping_add(W0.wrapping_mul(i as u32)), key[1].wrapping_add(W1.wrapping_mul(i as u32))]
-    })
 }
 
 /// Splits a 64-bit seed into the Philox key.
@@ -151,7 +145,12 @@ fn philox_rounds_avx512<const G: usize>(
     }
     let (m0, m1) = (_mm512_set1_epi32(M0 as i32), _mm512_set1_epi32(M1 as i32));
     let [mut c0, mut c1, mut c2, mut c3] = c;
-    for k in round_keys(key) {
+    let mut k = key;
+    for i in 0..10 {
+        if i > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
         let (k0, k1) = (_mm512_set1_epi32(k[0] as i32), _mm512_set1_epi32(k[1] as i32));
         for h in 0..G {
             let (hi0, lo0) = mulhilo16(m0, c0[h]);
@@ -316,7 +315,12 @@ fn draw4_many_avx2(key: [u32; 2], step: u32, stream: u32, agent: &[u32], draw: &
         let mut c1 = [_mm256_set1_epi32(step as i32); 2];
         let mut c2 = [_mm256_set1_epi32(stream as i32); 2];
         let mut c3 = [load(&cd, 0), load(&cd, 1)];
-        for k in round_keys(key) {
+        let mut k = key;
+        for i in 0..10 {
+            if i > 0 {
+                k[0] = k[0].wrapping_add(W0);
+                k[1] = k[1].wrapping_add(W1);
+            }
             let (k0, k1) = (_mm256_set1_epi32(k[0] as i32), _mm256_set1_epi32(k[1] as i32));
             for h in 0..2 {
                 let (hi0, lo0) = mulhilo8(m0, c0[h]);
@@ -379,8 +383,12 @@ fn draw4_many_lanes(key: [u32; 2], step: u32, stream: u32, agent: &[u32], draw: 
 /// `philox4x32_10` on `LANES` counters at once, word-major (`c[word][lane]`), written so the
 /// compiler keeps each word's lanes in one vector register.
 #[inline(always)]
-fn philox4x32_10_lanes(mut c: [[u32; LANES]; 4], key: [u32; 2]) -> [[u32; LANES]; 4] {
-    for k in round_keys(key) {
+fn philox4x32_10_lanes(mut c: [[u32; LANES]; 4], mut k: [u32; 2]) -> [[u32; LANES]; 4] {
+    for i in 0..10 {
+        if i > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
         let mut n = [[0u32; LANES]; 4];
         for l in 0..LANES {
             let (hi0, lo0) = mulhilo(M0, c[0][l]);
