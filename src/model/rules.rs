@@ -164,22 +164,8 @@ pub fn price_step(sold: u32, cap: u32, p: &StepParams) -> f32 {
     (p.price_speed * (2.0 * r - 1.0)).exp()
 }
 
-/// `price_step` of a creator offering one unit (every human one) that sold none and one:
-/// the only two, so a backend computes them once per step instead of once per creator.
-#[inline]
-pub fn single_unit_steps(p: &StepParams) -> [f32; 2] {
-    [price_step(0, 1, p), price_step(1, 1, p)]
-}
-
-/// `price_step`, read from `single` (`single_unit_steps`) for a creator offering one unit.
-#[inline]
-pub fn price_step_of(single: [f32; 2], sold: u32, cap: u32, p: &StepParams) -> f32 {
-    // sold <= cap, so one unit sold none or one.
-    if cap == 1 { single[(sold != 0) as usize] } else { price_step(sold, cap, p) }
-}
-
 /// `account` with the price step given by `step` (called only where a price moves):
-/// `price_step` itself, or `price_step_of` with the step's `single_unit_steps`.
+/// `price_step` itself, or a backend's table of it (the CPU's `PriceSteps`).
 #[inline]
 pub fn account_with(
     mode: u32,
