@@ -197,7 +197,7 @@ struct OfferLanes<'a> {
 /// The offers of a batch of creators, written so that the compiler vectorises them: `q` is
 /// `rules::nominal_quality_and_factor`'s quality and `cap` `rules::capacity_q`, from the human
 /// factors `hf` (where the mode is human or exit) and the words `u` (where
-/// `rules::capacity_reads_word` says one is read; anything elsewhere). Branches on the mode,
+/// `rules::capacity_q` reads one; anything elsewhere). Branches on the mode,
 /// a coin flip to the predictor once creators adopt AI, cost more than computing every case.
 #[inline(never)]
 fn offers_lanes(c: OfferLanes, p: &StepParams, q: &mut [f32], cap: &mut [u32]) {
@@ -359,11 +359,11 @@ fn buyers_lanes_avx2(c: BuyerLanes, p: &StepParams, out: BuyerFields) -> usize {
         let (q, price) = ld2(offered, i);
         let q = _mm256_andnot_ps(junk, q);
         let v = _mm256_sub_ps(_mm256_mul_ps(ld(theta, i), q), price);
-        let (e0, e1) = ld2(exp, i);
-        let e = _mm256_blendv_ps(e0, e1, ai);
+        let (e0_old, e1_old) = ld2(exp, i);
+        let e = _mm256_blendv_ps(e0_old, e1_old, ai);
         let e = _mm256_add_ps(e, _mm256_mul_ps(lam_u, _mm256_sub_ps(v, e)));
-        let e0 = _mm256_blendv_ps(e0, e, _mm256_andnot_ps(ai, has));
-        let e1 = _mm256_blendv_ps(e1, e, _mm256_and_ps(ai, has));
+        let e0 = _mm256_blendv_ps(e0_old, e, _mm256_andnot_ps(ai, has));
+        let e1 = _mm256_blendv_ps(e1_old, e, _mm256_and_ps(ai, has));
         let (u0, paid) = (_mm256_and_ps(v, has), _mm256_and_ps(price, has));
         // searches * k as f32 from u32: the high and low halves converted exactly, one
         // rounding in their sum, as the direct conversion rounds.
@@ -394,7 +394,6 @@ fn buyers_lanes_avx2(c: BuyerLanes, p: &StepParams, out: BuyerFields) -> usize {
             _mm256_castsi256_ps(bits(!0)),
         );
         let now_active = _mm256_blendv_ps(returns, _mm256_cmp_ps::<_CMP_GE_OQ>(util_a, zero), is_active);
-        let (e0_old, e1_old) = ld2(exp, i);
         // SAFETY: as above.
         unsafe {
             _mm256_storeu_si256(
@@ -561,9 +560,7 @@ impl Backend for CpuBackend {
                 .for_each(|(ci, (factor, offer, cap, sold, mode, talent, x, vol, reskill))| {
                     // The word `capacity_q` reads, drawn for every creator of the batch (AI
                     // creators, who read one, are 42% of the creators at step 64 at 10^6).
-                    let mut u = [0u32; DRAW_BATCH];
-                    let first = (ci * DRAW_BATCH) as u32;
-                    rng::first_words_range(p.key, p.step, Stream::Offers as u32, first, &mut u[..offer.len()]);
+                    let u = first_words_of_range(p, Stream::Offers, ci * DRAW_BATCH, offer.len());
                     if large {
                         offers_large(p, valid, &u, factor, offer, cap, sold, mode, talent, x, vol, reskill);
                         return;
@@ -750,15 +747,7 @@ impl Backend for CpuBackend {
                         // The inactive read their return word (the only buyers whose rule reads
                         // one): after the shock most of a block (72% of the buyers at step 64
                         // at 10^6), so the whole block's words are drawn.
-                        let first = ci * CHUNK_BUYERS + j0;
-                        let mut u = [0u32; DRAW_BATCH];
-                        rng::first_words_range(
-                            p.key,
-                            p.step,
-                            Stream::Buyers as u32,
-                            first as u32,
-                            &mut u[..block.len()],
-                        );
+                        let u = first_words_of_range(p, Stream::Buyers, ci * CHUNK_BUYERS + j0, block.len());
                         // The purchases' offers, loaded apart from the update so that the
                         // update has no load to wait on and no branch.
                         let mut offered = [[0f32; 2]; DRAW_BATCH];
@@ -1105,6 +1094,13 @@ fn words_of_range(p: &StepParams, stream: Stream, i0: usize, n: usize) -> [[u32;
     let agents: [u32; DRAW_BATCH] = std::array::from_fn(|l| (i0 + l) as u32);
     rng::draw4_many(p.key, p.step, stream as u32, &agents[..n], &[0; DRAW_BATCH][..n], &mut words[..n]);
     words
+}
+
+/// The first of those words, of every agent `i0 .. i0 + n` (`rng::first_words_range`).
+fn first_words_of_range(p: &StepParams, stream: Stream, i0: usize, n: usize) -> [u32; DRAW_BATCH] {
+    let mut u = [0u32; DRAW_BATCH];
+    rng::first_words_range(p.key, p.step, stream as u32, i0 as u32, &mut u[..n.min(DRAW_BATCH)]);
+    u
 }
 
 /// Adds a partial into an accumulator (element by element).

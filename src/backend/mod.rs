@@ -233,8 +233,9 @@ pub struct StepCounts {
     pub proposals: f64,
     pub matched: f64,
     pub rounds: f64,
-    /// Creators that drew in `offers` (`rules::capacity_reads_word`): at least the AI ones
-    /// (re-skilling humans under Q-learning too, not counted).
+    /// Creators whose capacity reads a random word in `offers` (`rules::capacity_q`): at
+    /// least the AI ones (re-skilling humans under Q-learning too, not counted). The CPU
+    /// backend draws for every creator of a batch, more than this counts.
     pub offer_draws: f64,
     /// Buyers that drew in `buyers` (the inactive ones): every active buyer searches in round
     /// 0 when there are units, so these are the buyers that did not search; none without units.

@@ -573,18 +573,6 @@ pub fn capacity_q(mode: u32, vol: f32, u: impl FnOnce() -> u32, vmax: f32, reski
     }
 }
 
-/// Whether `capacity_q` calls for its random word, for a creator in `mode` with the packed
-/// `reskill` word: in AI mode, and for a human re-skilling at half output. The work model of
-/// `hollow bench` counts these draws (`StepCounts::offer_draws`); the CPU backend draws a
-/// word for every creator of a batch (`rng::first_words_range`), which costs less than
-/// listing these.
-#[inline]
-pub fn capacity_reads_word(mode: u32, reskill: u32) -> bool {
-    // `|` and `&`, not `||` and `&&`: called for every creator to list those that draw,
-    // where a branch on the mode (mixed after the shock) mispredicts.
-    (mode == AI) | ((mode == HUMAN) & (reskill_left(reskill) > 0))
-}
-
 /// Costs a creator paid this step, re-skilling included: `cost_of` plus `reskill_cost`
 /// while re-skilling (a creator may re-skill with nothing to offer this step).
 #[inline]
