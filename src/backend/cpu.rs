@@ -21,6 +21,7 @@ use std::sync::atomic::AtomicU32;
 
 mod factor;
 mod gather;
+mod sums;
 use gather::{CHUNK_BUYERS, SEARCH_AHEAD, SearchChunk, Sharing};
 
 /// Agents per chunk of the deterministic reductions and scans (fixed, so sums are
@@ -833,28 +834,7 @@ impl Backend for CpuBackend {
                 .with_min_len(min_len)
                 .map(|ci| {
                     let mut t = Totals::default();
-                    for j in ci * CHUNK..((ci + 1) * CHUNK).min(b.len()) {
-                        t.active += u64::from(b.searches[j] > 0);
-                        let [u, paid] = b.gain[j];
-                        t.utility += u as f64;
-                        t.search_costs += b.searches[j] as f64 * k_cost;
-                        t.d_sum += b.d[j] as f64;
-                        // Masks, not branches (whether a buyer bought, and what, is
-                        // unpredictable; written as `if`, these compiled to branches and
-                        // reduce took 23.4 ms instead of 17.5 at 10^6 on one thread):
-                        // adding +0.0 leaves these non-negative sums' bits as they are, so
-                        // the totals are those of the branches.
-                        let bo = b.bought[j];
-                        let bought = bo != NONE;
-                        let (ai, junk) = (bought && bo & AI_BIT != 0, bought && bo & JUNK_BIT != 0);
-                        let paid = paid as f64;
-                        t.matched += u64::from(bought);
-                        t.spend += kept(bought, paid);
-                        t.matched_ai += u64::from(ai);
-                        t.spend_ai += kept(ai, paid);
-                        t.matched_junk += u64::from(junk);
-                        t.junk_paid += kept(junk, paid);
-                    }
+                    sums::buyer_sums(b, ci * CHUNK..((ci + 1) * CHUNK).min(b.len()), k_cost, &mut t);
                     t
                 })
                 .collect();
@@ -863,35 +843,7 @@ impl Backend for CpuBackend {
                 .with_min_len(min_len)
                 .map(|ci| {
                     let mut t = Totals { provider_sold: vec![0; np], hist: Histogram::new(bins), ..Default::default() };
-                    for i in ci * CHUNK..((ci + 1) * CHUNK).min(c.len()) {
-                        let m = c.mode[i] as usize;
-                        t.mode_count[m] += 1;
-                        t.decile_mode[decile[i] as usize][m] += 1;
-                        t.x_sum[m] += c.x[i] as f64;
-                        t.talent_sum[m] += c.talent[i] as f64;
-                        let (cap, sold) = (c.cap[i], c.sold[i]);
-                        let [q, _] = c.offer[i];
-                        // Re-skilling (Q-learning) costs even with nothing on offer.
-                        t.profit -= rules::cost_with_reskill(m as u32, 0, 0, c.reskill[i], p);
-                        if cap == 0 {
-                            continue;
-                        }
-                        let rev = c.revenue[i] as f64;
-                        t.profit += rev - rules::cost_of(m as u32, cap, sold, p);
-                        t.revenue[m] += rev;
-                        t.revenue_sq += rev * rev;
-                        let ch = if m as u32 == AI { CH_AI } else { CH_HUMAN };
-                        t.offered[ch] += cap as u64;
-                        t.sold[ch] += sold as u64;
-                        if m as u32 == AI {
-                            t.vol_sum += c.vol[i] as f64;
-                            t.provider_sold[(c.provider[i] as usize).min(np - 1)] += sold as u64;
-                        }
-                        let cell = &mut t.hist.cells[ch * bins + bin_of(q, p.q_max, p.bins) as usize];
-                        cell[0] += cap as f64;
-                        cell[1] += sold as f64;
-                        cell[2] += rev;
-                    }
+                    sums::creator_sums(c, decile, ci * CHUNK..((ci + 1) * CHUNK).min(c.len()), p, &mut t);
                     t
                 })
                 .collect();
