@@ -13,6 +13,8 @@
 use super::{AI, AI_BIT, Buyers, CH_AI, CH_HUMAN, Creators, HUMAN, JUNK_BIT, NONE, Totals, bin_of, kept, rules};
 use crate::model::market::bin_of_clamped;
 use crate::model::params::StepParams;
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
 use std::ops::Range;
 
 /// Adds the buyers `r`'s utility, search costs (`k_cost` per search), directedness and
@@ -102,7 +104,6 @@ fn creator_sums_plain(c: &Creators, decile: &[u8], r: Range<usize>, p: &StepPara
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn buyer_sums_avx2(b: &Buyers, r: Range<usize>, k_cost: f64, t: &mut Totals) {
-    use std::arch::x86_64::*;
     let (gain, searches, d, bought) =
         (&b.gain[r.clone()], &b.searches[r.clone()], &b.d[r.clone()], &b.bought[r.clone()]);
     let n = gain.len() / 4 * 4;
@@ -144,12 +145,7 @@ unsafe fn buyer_sums_avx2(b: &Buyers, r: Range<usize>, k_cost: f64, t: &mut Tota
         let dd = _mm256_cvtps_pd(dd);
         let wide = |m: __m128i| _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m));
         let spend = _mm256_blendv_pd(zero_pd, paid, wide(is_bought));
-        let (t0, t1) = (_mm256_unpacklo_pd(u, s), _mm256_unpackhi_pd(u, s));
-        let (t2, t3) = (_mm256_unpacklo_pd(dd, spend), _mm256_unpackhi_pd(dd, spend));
-        every = _mm256_add_pd(every, _mm256_permute2f128_pd::<0x20>(t0, t2));
-        every = _mm256_add_pd(every, _mm256_permute2f128_pd::<0x20>(t1, t3));
-        every = _mm256_add_pd(every, _mm256_permute2f128_pd::<0x31>(t0, t2));
-        every = _mm256_add_pd(every, _mm256_permute2f128_pd::<0x31>(t1, t3));
+        every = add_rows(every, u, s, dd, spend);
         let (pa, pj) = (_mm256_blendv_pd(zero_pd, paid, wide(ai)), _mm256_blendv_pd(zero_pd, paid, wide(junk)));
         let (lo, hi) = (_mm256_unpacklo_pd(pa, pj), _mm256_unpackhi_pd(pa, pj));
         by_channel = _mm_add_pd(by_channel, _mm256_castpd256_pd128(lo));
@@ -193,11 +189,8 @@ const BLOCK: usize = 256;
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &StepParams, t: &mut Totals) {
-    use std::arch::x86_64::*;
     let (bins, np) = (p.bins as usize, t.provider_sold.len());
     let neg0 = _mm256_set1_pd(-0.0);
-    let modes = _mm256_set_epi64x(-1, 2, 1, 0);
-    let fourth = _mm256_castsi256_pd(_mm256_set_epi64x(-1, 0, 0, 0));
     let mut x_vol = _mm256_set_pd(t.vol_sum, t.x_sum[2], t.x_sum[1], t.x_sum[0]);
     let mut talent_sq = _mm256_set_pd(t.revenue_sq, t.talent_sum[2], t.talent_sum[1], t.talent_sum[0]);
     let mut rev_profit = _mm256_set_pd(t.profit, t.revenue[2], t.revenue[1], t.revenue[0]);
@@ -219,9 +212,11 @@ unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &St
     let mut hist_units = vec![[0u64; 2]; 2 * bins];
     // Counts by (decile, mode) of the blocks taken here; the counts by mode are their sums.
     let mut dm = [[0u64; 3]; 10];
+    // Whole groups of four creators here, the rest (fewer than four) by the plain loop.
+    let end = r.start + (r.end - r.start) / 4 * 4;
     let mut i0 = r.start;
-    while i0 < r.end {
-        let blk = i0..(i0 + BLOCK).min(r.end);
+    while i0 < end {
+        let blk = i0..(i0 + BLOCK).min(end);
         i0 = blk.end;
         let (mode, cap, sold, revenue) =
             (&c.mode[blk.clone()], &c.cap[blk.clone()], &c.sold[blk.clone()], &c.revenue[blk.clone()]);
@@ -238,27 +233,38 @@ unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &St
             continue;
         }
         let (x, talent, vol) = (&c.x[blk.clone()], &c.talent[blk.clone()], &c.vol[blk.clone()]);
-        for k in 0..mode.len() {
-            let m = mode[k];
-            let on = -i64::from(cap[k] != 0);
-            let is_m = _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_set1_epi64x(m as i64), modes));
-            let on4 = _mm256_castsi256_pd(_mm256_set1_epi64x(on));
-            let ai_on = _mm256_castsi256_pd(_mm256_set1_epi64x(on & -i64::from(m == AI)));
-            let rev = revenue[k] as f64;
-            // `rules::cost_of` of the creator's mode, picked from both modes' (0 on exit).
-            let (cost_ai, cost_h) = (rules::cost_of(AI, cap[k], sold[k], p), rules::cost_of(HUMAN, cap[k], sold[k], p));
-            let cost = f64::from_bits(
-                (cost_ai.to_bits() & (-i64::from(m == AI)) as u64)
-                    | (cost_h.to_bits() & (-i64::from(m == HUMAN)) as u64),
-            );
-            let v = _mm256_blend_pd::<8>(_mm256_set1_pd(x[k] as f64), _mm256_set1_pd(vol[k] as f64));
-            x_vol = _mm256_add_pd(x_vol, _mm256_blendv_pd(neg0, v, _mm256_or_pd(is_m, _mm256_and_pd(fourth, ai_on))));
-            let v = _mm256_blend_pd::<8>(_mm256_set1_pd(talent[k] as f64), _mm256_set1_pd(rev * rev));
-            talent_sq =
-                _mm256_add_pd(talent_sq, _mm256_blendv_pd(neg0, v, _mm256_or_pd(is_m, _mm256_and_pd(fourth, on4))));
-            let v = _mm256_blend_pd::<8>(_mm256_set1_pd(rev), _mm256_set1_pd(rev - cost));
-            rev_profit =
-                _mm256_add_pd(rev_profit, _mm256_blendv_pd(neg0, v, _mm256_and_pd(_mm256_or_pd(is_m, fourth), on4)));
+        // What profit gains from each creator: revenue less `rules::cost_of` of its mode,
+        // picked from both modes' (0 on exit) without a branch.
+        let mut gain = [0f64; BLOCK];
+        for (k, g) in gain[..mode.len()].iter_mut().enumerate() {
+            let (m, cap, sold) = (mode[k], cap[k], sold[k]);
+            let (cost_ai, cost_h) = (rules::cost_of(AI, cap, sold, p), rules::cost_of(HUMAN, cap, sold, p));
+            let cost = (cost_ai.to_bits() & u64::from(m == AI).wrapping_neg())
+                | (cost_h.to_bits() & u64::from(m == HUMAN).wrapping_neg());
+            *g = revenue[k] as f64 - f64::from_bits(cost);
+        }
+        // Four creators at a time: each sum's four values for them are the columns of a
+        // 4x4 block (a column per lane: masked by mode, and the fourth sum), and its rows,
+        // one a creator, are added in creator order.
+        for k in (0..mode.len()).step_by(4) {
+            // SAFETY: `k + 4 <= mode.len()` (a block is a whole number of groups of four)
+            // and every field slice has `mode.len()` entries; unaligned loads.
+            let ld = |v: &[f32]| unsafe { _mm256_cvtps_pd(_mm_loadu_ps(v.as_ptr().add(k))) };
+            let ldi = |v: &[u32]| unsafe { _mm_loadu_si128(v.as_ptr().add(k).cast()) };
+            let (m, on) =
+                (ldi(mode), _mm_xor_si128(_mm_cmpeq_epi32(ldi(cap), _mm_setzero_si128()), _mm_set1_epi32(-1)));
+            let wide = |m: __m128i| _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m));
+            let is = |mode: u32| _mm_cmpeq_epi32(m, _mm_set1_epi32(mode as i32));
+            let (e0, e1, e2) = (is(0), is(1), is(2));
+            let (x, v, tl, rev) = (ld(x), ld(vol), ld(talent), ld(revenue));
+            // SAFETY: as above, `gain` has `mode.len()` entries.
+            let g = unsafe { _mm256_loadu_pd(gain.as_ptr().add(k)) };
+            let keep = |v: __m256d, m: __m128i| _mm256_blendv_pd(neg0, v, wide(m));
+            x_vol = add_rows(x_vol, keep(x, e0), keep(x, e1), keep(x, e2), keep(v, _mm_and_si128(is(AI), on)));
+            let sq = _mm256_mul_pd(rev, rev);
+            talent_sq = add_rows(talent_sq, keep(tl, e0), keep(tl, e1), keep(tl, e2), keep(sq, on));
+            let (r0, r1, r2) = (_mm_and_si128(e0, on), _mm_and_si128(e1, on), _mm_and_si128(e2, on));
+            rev_profit = add_rows(rev_profit, keep(rev, r0), keep(rev, r1), keep(rev, r2), keep(g, on));
         }
         // Each creator's histogram cell first, in a loop of its own (which vectorises): in
         // the loop that adds to the cells, a cell's address then waits on no division, and
@@ -288,6 +294,7 @@ unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &St
         }
     }
     flush(t, x_vol, talent_sq, rev_profit);
+    creator_sums_plain(c, decile, end..r.end, p, t);
     for (by_mode, counts) in t.decile_mode.iter_mut().zip(&dm) {
         for ((a, n), b) in by_mode.iter_mut().zip(counts).zip(&mut t.mode_count) {
             *a += n;
@@ -306,6 +313,19 @@ unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &St
             t.sold[ch] += units[1];
         }
     }
+}
+
+/// `acc` plus the rows of the 4x4 block whose columns are `c0`..`c3`, first row first.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn add_rows(acc: __m256d, c0: __m256d, c1: __m256d, c2: __m256d, c3: __m256d) -> __m256d {
+    let (t0, t1) = (_mm256_unpacklo_pd(c0, c1), _mm256_unpackhi_pd(c0, c1));
+    let (t2, t3) = (_mm256_unpacklo_pd(c2, c3), _mm256_unpackhi_pd(c2, c3));
+    let acc = _mm256_add_pd(acc, _mm256_permute2f128_pd::<0x20>(t0, t2));
+    let acc = _mm256_add_pd(acc, _mm256_permute2f128_pd::<0x20>(t1, t3));
+    let acc = _mm256_add_pd(acc, _mm256_permute2f128_pd::<0x31>(t0, t2));
+    _mm256_add_pd(acc, _mm256_permute2f128_pd::<0x31>(t1, t3))
 }
 
 #[cfg(test)]
