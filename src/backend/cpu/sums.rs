@@ -117,6 +117,8 @@ unsafe fn buyer_sums_avx2(b: &Buyers, r: Range<usize>, k_cost: f64, t: &mut Tota
     let split = _mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0);
     let mut every = _mm256_set_pd(t.spend, t.d_sum, t.search_costs, t.utility);
     let mut by_channel = _mm_set_pd(t.junk_paid, t.spend_ai);
+    // Counts in 32-bit lanes: a lane counts a quarter of the range, a chunk (2^14) in `reduce`.
+    debug_assert!(n / 4 <= u32::MAX as usize);
     let (mut active, mut matched, mut matched_ai, mut matched_junk) =
         (_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128());
     for j in (0..n).step_by(4) {
@@ -178,14 +180,16 @@ unsafe fn buyer_sums_avx2(b: &Buyers, r: Range<usize>, k_cost: f64, t: &mut Tota
 /// stay in L1 from the first pass to the last.
 const BLOCK: usize = 256;
 
-/// `creator_sums` in two passes over blocks of `BLOCK` creators. The first adds every
+/// `creator_sums` in passes over blocks of `BLOCK` creators. The main pass adds every
 /// float sum but the histogram's to three registers, whose lanes are the three modes and
 /// one more sum: x by mode and AI volume, talent by mode and squared revenue, revenue by
 /// mode and profit (a creator's value in its mode's lane and, under its mask, the fourth;
-/// -0.0 in the others). The second counts, and adds the histogram. Neither branches on the
-/// mode, nor the first on whether anything was offered. A block in which someone pays for
-/// re-skilling (Q-learning) takes the plain loop, since profit then takes two adds a
-/// creator; otherwise the cost subtracted is +0.0, which changes no sum's bits.
+/// -0.0 in the others), four creators at a time (`add_rows`). Before it, a loop computes
+/// what each creator adds to profit; after it, one computes each creator's histogram cell
+/// and the last counts and adds the histogram. None branches on the mode, nor the main
+/// pass on whether anything was offered. A block in which someone pays for re-skilling
+/// (Q-learning) takes the plain loop, since profit then takes two adds a creator; otherwise
+/// the cost subtracted is +0.0, which changes no sum's bits.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &StepParams, t: &mut Totals) {
