@@ -195,9 +195,15 @@ const BLOCK: usize = 256;
 unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &StepParams, t: &mut Totals) {
     let (bins, np) = (p.bins as usize, t.provider_sold.len());
     let neg0 = _mm256_set1_pd(-0.0);
-    let mut x_vol = _mm256_set_pd(t.vol_sum, t.x_sum[2], t.x_sum[1], t.x_sum[0]);
-    let mut talent_sq = _mm256_set_pd(t.revenue_sq, t.talent_sum[2], t.talent_sum[1], t.talent_sum[0]);
-    let mut rev_profit = _mm256_set_pd(t.profit, t.revenue[2], t.revenue[1], t.revenue[0]);
+    // The registers from `t`'s sums, and back (`flush`): around a block the plain loop takes.
+    let load = |t: &Totals| {
+        (
+            _mm256_set_pd(t.vol_sum, t.x_sum[2], t.x_sum[1], t.x_sum[0]),
+            _mm256_set_pd(t.revenue_sq, t.talent_sum[2], t.talent_sum[1], t.talent_sum[0]),
+            _mm256_set_pd(t.profit, t.revenue[2], t.revenue[1], t.revenue[0]),
+        )
+    };
+    let (mut x_vol, mut talent_sq, mut rev_profit) = load(t);
     let flush = |t: &mut Totals, x_vol: __m256d, talent_sq: __m256d, rev_profit: __m256d| {
         let lanes = |v: __m256d| {
             let mut a = [0f64; 4];
@@ -231,9 +237,7 @@ unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &St
         if trains {
             flush(t, x_vol, talent_sq, rev_profit);
             creator_sums_plain(c, decile, blk, p, t);
-            x_vol = _mm256_set_pd(t.vol_sum, t.x_sum[2], t.x_sum[1], t.x_sum[0]);
-            talent_sq = _mm256_set_pd(t.revenue_sq, t.talent_sum[2], t.talent_sum[1], t.talent_sum[0]);
-            rev_profit = _mm256_set_pd(t.profit, t.revenue[2], t.revenue[1], t.revenue[0]);
+            (x_vol, talent_sq, rev_profit) = load(t);
             continue;
         }
         let (x, talent, vol) = (&c.x[blk.clone()], &c.talent[blk.clone()], &c.vol[blk.clone()]);
