@@ -42,7 +42,9 @@ unsafe impl Send for Disjoint {}
 unsafe impl Sync for Disjoint {}
 
 /// Words of a unit record: owner, claim, and the owner's (quality, price) bits copied in
-/// at `scan`, so a search sample reads one cache line instead of three scattered ones.
+/// at `scan`, so a search sample reads one cache line instead of three scattered ones. A
+/// unit sold in `resolve` gets a NaN price as well as the claim `CLAIM_SOLD`: search then
+/// reads only quality and price.
 const UNIT_WORDS: usize = 4;
 const U_OWNER: usize = 0;
 const U_CLAIM: usize = 1;

@@ -201,31 +201,38 @@ impl SearchChunk<'_> {
         p: &StepParams,
     ) {
         let k = p.k as usize;
+        let buyers = &batch.buyers[..batch.len];
+        // Every buyer's claim key, proposing or not: a loop the compiler vectorises, where
+        // one Feistel network after another, each behind a buyer's samples, took a quarter
+        // of this function's time.
+        let mut keys = [0u32; SEARCH_AHEAD];
+        for (key, &b) in keys.iter_mut().zip(buyers) {
+            *key = rng::claim_key(self.j0 + b as u32, p.perm_key);
+        }
         let mut ahead = ahead.iter();
-        for (&b, picks) in batch.buyers[..batch.len].iter().zip(batch.picks.chunks(k.max(1))) {
+        for ((&b, picks), &key) in buyers.iter().zip(batch.picks.chunks(k.max(1))).zip(&keys) {
             let b = b as usize;
+            let theta = self.theta[b];
             let mut best = NONE;
             let mut best_score = 0.0f32;
-            for &(unit, noise) in picks {
+            for &(unit, noise) in &picks[..k] {
                 if let Some(&(next, _)) = ahead.next() {
                     prefetch_unit(units, next);
                 }
+                // Quality and price only: a sold unit's price is NaN (`settle`), and so is
+                // each score of it, which is never above the best.
                 let rec = &units[unit as usize * UNIT_WORDS..][..UNIT_WORDS];
-                if rec[U_CLAIM].load(Relaxed) == CLAIM_SOLD {
-                    continue;
-                }
                 let q = f32::from_bits(rec[U_Q].load(Relaxed));
                 let price = f32::from_bits(rec[U_PRICE].load(Relaxed));
                 let y = q + p.sigma * normal.at(noise);
-                let score = self.theta[b] * y - price;
-                if score > best_score {
-                    best_score = score;
-                    best = unit;
-                }
+                let score = theta * y - price;
+                // Which sample scores best is a coin flip to the branch predictor.
+                let better = score > best_score;
+                best = std::hint::select_unpredictable(better, unit, best);
+                best_score = std::hint::select_unpredictable(better, score, best_score);
             }
             if best != NONE {
                 self.proposal[b] = best;
-                let key = rng::claim_key(self.j0 + b as u32, p.perm_key);
                 self.claim_key[b] = key;
                 sharing.claim_min(&units[best as usize * UNIT_WORDS + U_CLAIM], key);
             }
@@ -326,6 +333,8 @@ fn settle(batch: &mut ResolveBatch, claim_key: &[u32], units: &[AtomicU32], sold
             continue;
         }
         rec[U_CLAIM].store(CLAIM_SOLD, Relaxed);
+        // What search reads of a sold unit: a NaN price makes every score of it NaN.
+        rec[U_PRICE].store(f32::NAN.to_bits(), Relaxed);
         let o = rec[U_OWNER].load(Relaxed);
         prefetch(sold.as_ptr().wrapping_add(o as usize));
         *owner = o;
