@@ -114,23 +114,10 @@ impl SearchChunk<'_> {
         let k = p.k as usize;
         let total = p.n_ai_units + p.n_human_units;
         let per_batch = SEARCH_AHEAD / k.max(1);
-        // A ring of batches: one filling, the others drawn and loading, oldest next.
-        let mut ring = [SearchBatch::EMPTY; SEARCH_DEPTH];
-        let mut filling = 0;
-        let mut visit = |chunk: &mut Self, b: usize| {
-            chunk.searches[b] += 1;
-            if ring[filling].len == per_batch {
-                chunk.draw(&mut ring[filling], p);
-                let [new, old] = ring_pair(&mut ring, filling);
-                chunk.evaluate(old, &new.picks[..new.len * k], units, normal, sharing, p);
-                filling = 1 - filling;
-                ring[filling].len = 0;
-            }
-            let batch = &mut ring[filling];
-            batch.buyers[batch.len] = b as u16;
-            batch.len += 1;
-        };
         let Searching { list, len, valid } = searching;
+        // First the chunk's searchers, listed; then their batches. (Taken in one pass, each
+        // buyer's turn went through a batch's length in memory, a store then a load per
+        // buyer, and a call.)
         let mut kept = 0;
         if valid {
             // Every buyer not listed has its proposal at NONE (round 0 set it) and does not
@@ -143,7 +130,7 @@ impl SearchChunk<'_> {
                 }
                 list[kept] = b as u16;
                 kept += 1;
-                visit(&mut self, b);
+                self.searches[b] += 1;
             }
         } else {
             for b in 0..self.proposal.len() {
@@ -157,14 +144,24 @@ impl SearchChunk<'_> {
                 }
                 list[kept] = b as u16;
                 kept += 1;
-                visit(&mut self, b);
+                self.searches[b] += 1;
             }
         }
         *len = kept as u32;
-        self.draw(&mut ring[filling], p);
-        let [new, old] = ring_pair(&mut ring, filling);
-        self.evaluate(old, &new.picks[..new.len * k], units, normal, sharing, p);
-        self.evaluate(new, &[], units, normal, sharing, p);
+        // A ring of two batches: each drawn (its records start loading as the one before is
+        // evaluated), then evaluated as the next loads.
+        let mut ring = [SearchBatch::EMPTY; SEARCH_DEPTH];
+        let mut last = 0;
+        for (i, group) in list[..kept].chunks(per_batch).enumerate() {
+            last = i % SEARCH_DEPTH;
+            let batch = &mut ring[last];
+            batch.buyers[..group.len()].copy_from_slice(group);
+            batch.len = group.len();
+            self.draw(batch, p);
+            let [new, old] = ring_pair(&mut ring, last);
+            self.evaluate(old, &new.picks[..new.len * k], units, normal, sharing, p);
+        }
+        self.evaluate(&ring[last], &[], units, normal, sharing, p);
     }
 
     /// Draws the batch's samples (all words at once): each sample's unit and noise word.
