@@ -117,7 +117,11 @@ impl SearchChunk<'_> {
         let Searching { list, len, valid } = searching;
         // First the chunk's searchers, listed; then their batches. (Taken in one pass, each
         // buyer's turn went through a batch's length in memory, a store then a load per
-        // buyer, and a call.)
+        // buyer, and a call.) The list is made without a branch on whether a buyer searches:
+        // after the shock most buyers are inactive, at random, a coin flip to the predictor.
+        // Every buyer is written at the list's end, and the end moves past searchers only
+        // (never past the buyer being read, so the writes stay within the list and behind
+        // what is still to be read).
         let mut kept = 0;
         if valid {
             // Every buyer not listed has its proposal at NONE (round 0 set it) and does not
@@ -125,12 +129,10 @@ impl SearchChunk<'_> {
             for l in 0..*len as usize {
                 let b = list[l] as usize;
                 self.proposal[b] = NONE;
-                if self.bought[b] != NONE {
-                    continue;
-                }
+                let searches = self.bought[b] == NONE;
                 list[kept] = b as u16;
-                kept += 1;
-                self.searches[b] += 1;
+                kept += usize::from(searches);
+                self.searches[b] += u32::from(searches);
             }
         } else {
             for b in 0..self.proposal.len() {
@@ -139,12 +141,10 @@ impl SearchChunk<'_> {
                     self.searches[b] = 0;
                 }
                 self.proposal[b] = NONE;
-                if self.active[b] == 0 || self.bought[b] != NONE || total == 0 {
-                    continue;
-                }
+                let searches = (self.active[b] != 0) & (self.bought[b] == NONE) & (total != 0);
                 list[kept] = b as u16;
-                kept += 1;
-                self.searches[b] += 1;
+                kept += usize::from(searches);
+                self.searches[b] += u32::from(searches);
             }
         }
         *len = kept as u32;
