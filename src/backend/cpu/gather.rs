@@ -42,7 +42,11 @@ impl Sharing {
     fn claim_min(self, word: &AtomicU32, key: u32) {
         match self {
             Sharing::Threads => {
-                word.fetch_min(key, Relaxed);
+                // A word already at or below the key stays so (claims only fall): no locked
+                // instruction for it.
+                if key < word.load(Relaxed) {
+                    word.fetch_min(key, Relaxed);
+                }
             }
             Sharing::Alone => {
                 if key < word.load(Relaxed) {
