@@ -40,19 +40,16 @@ impl Sharing {
     /// Lowers `word` to `key` if `key` is smaller.
     #[inline]
     fn claim_min(self, word: &AtomicU32, key: u32) {
+        // A word already at or below the key stays so (claims only fall): nothing to write,
+        // and with threads no locked instruction.
+        if key >= word.load(Relaxed) {
+            return;
+        }
         match self {
             Sharing::Threads => {
-                // A word already at or below the key stays so (claims only fall): no locked
-                // instruction for it.
-                if key < word.load(Relaxed) {
-                    word.fetch_min(key, Relaxed);
-                }
+                word.fetch_min(key, Relaxed);
             }
-            Sharing::Alone => {
-                if key < word.load(Relaxed) {
-                    word.store(key, Relaxed);
-                }
-            }
+            Sharing::Alone => word.store(key, Relaxed),
         }
     }
 

@@ -155,24 +155,21 @@ unsafe fn buyer_sums_avx2(b: &Buyers, r: Range<usize>, k_cost: f64, t: &mut Tota
         by_channel = _mm_add_pd(by_channel, _mm256_extractf128_pd::<1>(lo));
         by_channel = _mm_add_pd(by_channel, _mm256_extractf128_pd::<1>(hi));
     }
-    let mut e = [0f64; 4];
-    // SAFETY: `e` holds the register's four lanes.
-    unsafe { _mm256_storeu_pd(e.as_mut_ptr(), every) };
-    [t.utility, t.search_costs, t.d_sum, t.spend] = e;
+    [t.utility, t.search_costs, t.d_sum, t.spend] = lanes(every);
     let mut c = [0f64; 2];
     // SAFETY: `c` holds the register's two lanes.
     unsafe { _mm_storeu_pd(c.as_mut_ptr(), by_channel) };
     [t.spend_ai, t.junk_paid] = c;
-    let lanes = |v: __m128i| {
+    let lane_sum = |v: __m128i| {
         let mut a = [0u32; 4];
         // SAFETY: `a` holds the register's four lanes.
         unsafe { _mm_storeu_si128(a.as_mut_ptr().cast(), v) };
         a.iter().map(|&x| x as u64).sum::<u64>()
     };
-    t.active += lanes(active);
-    t.matched += lanes(matched);
-    t.matched_ai += lanes(matched_ai);
-    t.matched_junk += lanes(matched_junk);
+    t.active += lane_sum(active);
+    t.matched += lane_sum(matched);
+    t.matched_ai += lane_sum(matched_ai);
+    t.matched_junk += lane_sum(matched_junk);
     buyer_sums_plain(b, r.start + n..r.end, k_cost, t);
 }
 
@@ -205,12 +202,6 @@ unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &St
     };
     let (mut x_vol, mut talent_sq, mut rev_profit) = load(t);
     let flush = |t: &mut Totals, x_vol: __m256d, talent_sq: __m256d, rev_profit: __m256d| {
-        let lanes = |v: __m256d| {
-            let mut a = [0f64; 4];
-            // SAFETY: `a` holds the register's four lanes.
-            unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
-            a
-        };
         let ([x0, x1, x2, vol], [t0, t1, t2, sq], [r0, r1, r2, profit]) =
             (lanes(x_vol), lanes(talent_sq), lanes(rev_profit));
         (t.x_sum, t.vol_sum, t.talent_sum, t.revenue_sq, t.revenue, t.profit) =
@@ -321,6 +312,17 @@ unsafe fn creator_sums_avx2(c: &Creators, decile: &[u8], r: Range<usize>, p: &St
             t.sold[ch] += units[1];
         }
     }
+}
+
+/// The four lanes of `v`, lowest first.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn lanes(v: __m256d) -> [f64; 4] {
+    let mut a = [0f64; 4];
+    // SAFETY: `a` holds the register's four lanes.
+    unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
+    a
 }
 
 /// `acc` plus the rows of the 4x4 block whose columns are `c0`..`c3`, first row first.
