@@ -56,20 +56,20 @@ fn window(f: &mut impl FnMut() -> f64) -> f64 {
 /// Repeats `f` (which returns units of work done) for `WINDOWS` windows of `SPAN`: the
 /// best window's units per second.
 fn rate(mut f: impl FnMut() -> f64) -> f64 {
-    f();
-    (0..WINDOWS).map(|_| window(&mut f)).fold(0.0, f64::max)
+    let [r] = rates_in_turn([&mut f]);
+    r
 }
 
-/// `rate` of three measurements at once, their windows taken in turn: a busy spell of the
+/// `rate` of several measurements at once, their windows taken in turn: a busy spell of the
 /// machine (seconds long on a shared one) then costs each measurement a window or two, not
 /// all of one measurement's windows. Measured one after the other, the random loads of one
 /// `hollow bench` read 2.6·10^8/s, half of what the runs beside it read, and printed
 /// `search` and `resolve` at about half their fractions of those runs.
-fn rates_in_turn(mut f: [&mut dyn FnMut() -> f64; 3]) -> [f64; 3] {
+fn rates_in_turn<const N: usize>(mut f: [&mut dyn FnMut() -> f64; N]) -> [f64; N] {
     for g in f.iter_mut() {
         g();
     }
-    let mut best = [0.0f64; 3];
+    let mut best = [0.0f64; N];
     for _ in 0..WINDOWS {
         for (b, g) in best.iter_mut().zip(f.iter_mut()) {
             *b = b.max(window(g));
