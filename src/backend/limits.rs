@@ -92,49 +92,45 @@ pub fn measure(pool: &rayon::ThreadPool, gather_bytes: usize, stream_bytes: usiz
     let words: Vec<u64> = (0..(stream_bytes / 8).max(8192) as u64).collect();
     let n = records.len() as u64;
     const PER_WORKER: usize = 1 << 16;
+    // Each closure runs on the pool's threads: `rates_in_turn` is called inside one
+    // `install`, so no window pays for handing work to the pool from outside it.
     let mut gather = || {
-        pool.install(|| {
-            let sum: u64 = (0..threads as u64)
-                .into_par_iter()
-                .map(|w| {
-                    // IN_FLIGHT independent xorshift chains: the loads do not wait on each other.
-                    let mut x: [u64; IN_FLIGHT] =
-                        std::array::from_fn(|k| (w << 32) ^ (k as u64 * 0x9e37_79b9) ^ 0x2545);
-                    let mut acc = 0u64;
-                    for _ in 0..PER_WORKER / IN_FLIGHT {
-                        for xk in x.iter_mut() {
-                            *xk ^= *xk << 13;
-                            *xk ^= *xk >> 7;
-                            *xk ^= *xk << 17;
-                            // The high 32 bits scaled to [0, n), as `rng::below` picks a unit.
-                            acc = acc.wrapping_add(records[(((*xk >> 32) * n) >> 32) as usize][0] as u64);
-                        }
+        let sum: u64 = (0..threads as u64)
+            .into_par_iter()
+            .map(|w| {
+                // IN_FLIGHT independent xorshift chains: the loads do not wait on each other.
+                let mut x: [u64; IN_FLIGHT] = std::array::from_fn(|k| (w << 32) ^ (k as u64 * 0x9e37_79b9) ^ 0x2545);
+                let mut acc = 0u64;
+                for _ in 0..PER_WORKER / IN_FLIGHT {
+                    for xk in x.iter_mut() {
+                        *xk ^= *xk << 13;
+                        *xk ^= *xk >> 7;
+                        *xk ^= *xk << 17;
+                        // The high 32 bits scaled to [0, n), as `rng::below` picks a unit.
+                        acc = acc.wrapping_add(records[(((*xk >> 32) * n) >> 32) as usize][0] as u64);
                     }
-                    acc
-                })
-                .sum();
-            black_box(sum);
-        });
+                }
+                acc
+            })
+            .sum();
+        black_box(sum);
         (threads * PER_WORKER) as f64
     };
     let mut stream = || {
-        pool.install(|| {
-            let s = words
-                .par_chunks(8192)
-                .map(|c| c.iter().fold(0u64, |a, &b| a.wrapping_add(b)))
-                .reduce(|| 0, u64::wrapping_add);
-            black_box(s);
-        });
+        let s = words
+            .par_chunks(8192)
+            .map(|c| c.iter().fold(0u64, |a, &b| a.wrapping_add(b)))
+            .reduce(|| 0, u64::wrapping_add);
+        black_box(s);
         (words.len() * 8) as f64
     };
     let mut philox = || {
-        pool.install(|| {
-            let s: u32 = (0..threads as u32).into_par_iter().map(philox_pass).reduce(|| 0, u32::wrapping_add);
-            black_box(s);
-        });
+        let s: u32 = (0..threads as u32).into_par_iter().map(philox_pass).reduce(|| 0, u32::wrapping_add);
+        black_box(s);
         (threads * 65536) as f64
     };
-    let [gather_per_s, stream_bytes_per_s, philox_per_s] = rates_in_turn([&mut gather, &mut stream, &mut philox]);
+    let [gather_per_s, stream_bytes_per_s, philox_per_s] =
+        pool.install(|| rates_in_turn([&mut gather, &mut stream, &mut philox]));
     Limits {
         threads,
         gather_per_s,
